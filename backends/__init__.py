@@ -1,0 +1,1 @@
+"""One package per back-office system: client, wire parsing, anti-corruption mapping (screen-pop issue)."""

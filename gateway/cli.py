@@ -1,0 +1,138 @@
+"""`tidegate`: run the simulators, the demo and (later) the BFF from one command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from simulators.kit.faults import FaultConfig
+from simulators.kit.options import DEFAULT_PORTS, SERVICES, SimOptions
+from simulators.world import DEFAULT_CUSTOMERS, DEFAULT_SEED
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from exc
+
+
+def _add_world_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="world seed (same seed, same data)")
+    p.add_argument(
+        "--customers", type=_positive_int, default=DEFAULT_CUSTOMERS, help="customers in the district"
+    )
+    p.add_argument(
+        "--as-of", type=_day, default=None, help="the world's 'today' (default: today in Asia/Shanghai)"
+    )
+    p.add_argument(
+        "--latency-scale", type=float, default=1.0, help="multiply sampled latencies (0 = instant)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tidegate", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sim = sub.add_parser("simulate", help="serve one back-office simulator")
+    sim.add_argument("service", choices=SERVICES)
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument(
+        "--port", type=int, default=None, help="default: billing 8101, crm 8102, gis 8103, workorders 8104"
+    )
+    _add_world_args(sim)
+    sim.add_argument("--error-rate", type=_rate, default=0.0)
+    sim.add_argument("--timeout-rate", type=_rate, default=0.0)
+    sim.add_argument("--hang-ms", type=int, default=30_000, help="how long an injected timeout hangs")
+    sim.add_argument(
+        "--pool-size",
+        type=_positive_int,
+        default=None,
+        help="concurrent requests served (billing default 20; others unbounded)",
+    )
+    sim.add_argument(
+        "--pool-timeout-ms", type=int, default=1_000, help="queue wait before a request is refused"
+    )
+    sim.add_argument(
+        "--no-settlement-window",
+        action="store_true",
+        help="billing: accept writes during the nightly 23:30-00:30 settlement (日结)",
+    )
+    sim.add_argument("--late-fee-rate", type=float, default=0.003, help="billing: daily late-fee rate")
+    sim.add_argument(
+        "--late-fee-cap", type=float, default=1.0, help="billing: late fees capped at this x principal"
+    )
+
+    demo = sub.add_parser("demo", help="start the four simulators (and the BFF) and print their URLs")
+    _add_world_args(demo)
+    demo.add_argument("--port-offset", type=int, default=0, help="add this to every default port")
+    return parser
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from simulators.serve import run
+
+    pool = args.pool_size if args.pool_size is not None else (20 if args.service == "billing" else None)
+    faults = FaultConfig(
+        latency_scale=args.latency_scale,
+        error_rate=args.error_rate,
+        timeout_rate=args.timeout_rate,
+        hang_ms=args.hang_ms,
+        pool_size=pool,
+        pool_timeout_ms=args.pool_timeout_ms,
+        settlement_window=not args.no_settlement_window,
+    )
+    run(
+        SimOptions(
+            service=args.service,
+            host=args.host,
+            port=args.port if args.port is not None else DEFAULT_PORTS[args.service],
+            seed=args.seed,
+            customers=args.customers,
+            as_of=args.as_of,
+            faults=faults,
+            late_fee_daily_rate=args.late_fee_rate,
+            late_fee_cap_ratio=args.late_fee_cap,
+        )
+    )
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo
+
+    return run_demo(
+        seed=args.seed,
+        customers=args.customers,
+        as_of=args.as_of,
+        latency_scale=args.latency_scale,
+        port_offset=args.port_offset,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "simulate":
+        return _simulate(args)
+    if args.command == "demo":
+        return _demo(args)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Query, mutation and subscription resolvers and per-request loaders (the screen-pop issue)."""

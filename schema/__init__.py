@@ -1,0 +1,1 @@
+"""Strawberry types, scalars and directives (the screen-pop issue builds them)."""

@@ -1,0 +1,210 @@
+"""The CRM's REST API under `/crm/api/v2`.
+
+Errors are `{"code": ..., "message": ..., "requestId": ...}` with a 4xx/5xx status.
+Batch endpoints take at most 100 ids and report unknown ones under `missing`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from simulators.crm.records import contact_id, contact_json, interaction_json
+from simulators.kit.app import build_app
+from simulators.kit.faults import Latency
+from simulators.kit.options import SimOptions
+from simulators.kit.rest import BadRequest, failure_status, json_body, json_response
+from simulators.kit.runtime import SimFailure, SimRuntime
+from simulators.world import World, phone_key
+from simulators.world.history import Interaction
+
+BATCH_MAX = 100
+PREFIX = "/crm/api/v2"
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _error(code: str, message: str, status: int) -> Response:
+    return json_response({"code": code, "message": message, "requestId": uuid.uuid4().hex[:16]}, status)
+
+
+class CrmService:
+    def __init__(self, world: World, runtime: SimRuntime) -> None:
+        self.world = world
+        self.runtime = runtime
+        self.customer_of = {contact_id(c.customer_no): c.customer_no for c in world.customers}
+        self.notes: dict[int, list[Interaction]] = defaultdict(list)
+
+    def _customer_no(self, contact: str) -> int:
+        try:
+            return self.customer_of[contact]
+        except KeyError:
+            raise BadRequest(f"contact {contact} not found", 404, "NOT_FOUND") from None
+
+    def history(self, customer_no: int) -> list[Interaction]:
+        merged = self.notes.get(customer_no, []) + self.world.interactions(customer_no)
+        return sorted(merged, key=lambda i: i.at, reverse=True)
+
+    async def search(self, request: Request) -> Response:
+        q = request.query_params
+        async with self.runtime.call("searchContacts") as call:
+            if "phone" in q:
+                digits = q["phone"]
+                if not digits.isdigit() or not 7 <= len(digits) <= 12:
+                    raise BadRequest("phone must be 7-12 digits, national format (no +86, no separators)")
+                found = self.world.customers_by_phone.get(phone_key(digits), [])
+            elif "accountNo" in q:
+                if not q["accountNo"].isdigit():
+                    raise BadRequest("accountNo must be numeric")
+                account = self.world.account_by_no.get(f"{int(q['accountNo']):010d}")
+                found = [account.customer_no] if account else []
+            elif "customerNo" in q:
+                if not q["customerNo"].isdigit():
+                    raise BadRequest("customerNo must be numeric")
+                found = [int(q["customerNo"])] if int(q["customerNo"]) in self.world.customer_by_no else []
+            else:
+                raise BadRequest("one of phone, accountNo, customerNo is required")
+            items = [contact_json(self.world, self.world.customer_by_no[n]) for n in found]
+            return json_response({"items": items, "total": len(items)}, call=call)
+
+    async def get_contact(self, request: Request) -> Response:
+        async with self.runtime.call("getContact") as call:
+            n = self._customer_no(request.path_params["contact_id"])
+            return json_response(contact_json(self.world, self.world.customer_by_no[n]), call=call)
+
+    async def batch_get(self, request: Request) -> Response:
+        body = await json_body(request)
+        ids = _id_list(body, "ids")
+        async with self.runtime.call("batchGetContacts", batch=len(ids)) as call:
+            items, missing = [], []
+            for contact in ids:
+                n = self.customer_of.get(contact)
+                if n is None:
+                    missing.append(contact)
+                else:
+                    items.append(contact_json(self.world, self.world.customer_by_no[n]))
+            return json_response({"items": items, "missing": missing}, call=call)
+
+    async def list_interactions(self, request: Request) -> Response:
+        limit = _int_param(request, "limit", 20, 1, 100)
+        before = _int_param(request, "before", 2**62, 0, 2**62)
+        async with self.runtime.call("listInteractions") as call:
+            contact = request.path_params["contact_id"]
+            items = [i for i in self.history(self._customer_no(contact)) if i.at < before][:limit]
+            return json_response({"items": [interaction_json(contact, i) for i in items]}, call=call)
+
+    async def batch_interactions(self, request: Request) -> Response:
+        body = await json_body(request)
+        ids = _id_list(body, "contactIds")
+        limit = body.get("limitPerContact", 5)
+        if not isinstance(limit, int) or not 1 <= limit <= 50:
+            raise BadRequest("limitPerContact must be an integer from 1 to 50")
+        async with self.runtime.call("batchQueryInteractions", batch=len(ids)) as call:
+            results: dict[str, list[dict[str, Any]]] = {}
+            missing = []
+            for contact in ids:
+                n = self.customer_of.get(contact)
+                if n is None:
+                    missing.append(contact)
+                    continue
+                results[contact] = [interaction_json(contact, i) for i in self.history(n)[:limit]]
+            return json_response({"results": results, "missing": missing}, call=call)
+
+    async def add_note(self, request: Request) -> Response:
+        body = await json_body(request)
+        text, agent = body.get("text"), body.get("agentId")
+        if not isinstance(text, str) or not 1 <= len(text.strip()) <= 2000:
+            raise BadRequest("text must be 1-2000 characters")
+        if not isinstance(agent, str) or not agent:
+            raise BadRequest("agentId is required")
+        async with self.runtime.call("addNote") as call:
+            contact = request.path_params["contact_id"]
+            n = self._customer_no(contact)
+            note = Interaction(
+                interaction_id=f"IXN{uuid.uuid4().hex[:12].upper()}",
+                at=int(time.time()),
+                channel="TEL",
+                kind="BZ",
+                outcome="YJJ",
+                agent_id=agent,
+                summary=text.strip(),
+                duration_s=0,
+                account_no=None,
+            )
+            self.notes[n].append(note)
+            return json_response({"interaction": interaction_json(contact, note)}, 201, call=call)
+
+
+def _id_list(body: dict[str, Any], key: str) -> list[str]:
+    ids = body.get(key)
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or not ids:
+        raise BadRequest(f"{key} must be a non-empty list of strings")
+    if len(ids) > BATCH_MAX:
+        raise BadRequest(f"{key} takes at most {BATCH_MAX} ids, got {len(ids)}")
+    return ids
+
+
+def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not lo <= int(raw) <= hi:
+        raise BadRequest(f"{name} must be an integer from {lo} to {hi}")
+    return int(raw)
+
+
+def _guard(op: str, handler: Handler) -> Handler:
+    """Render caller mistakes and simulated failures in the CRM's error shape."""
+
+    async def endpoint(request: Request) -> Response:
+        request.state.sim_op = op
+        try:
+            return await handler(request)
+        except BadRequest as exc:
+            return _error(exc.code, exc.message, exc.status)
+        except SimFailure as exc:
+            return _error("SERVICE_UNAVAILABLE", "服务繁忙,请稍后再试", failure_status(exc))
+
+    return endpoint
+
+
+async def _crash(_: Request, exc: Exception) -> Response:
+    return _error("INTERNAL", "internal error", 500)
+
+
+def create_app(world: World, options: SimOptions, rng: random.Random) -> Starlette:
+    runtime = SimRuntime(
+        "crm",
+        options.faults,
+        latency={"batchQueryInteractions": Latency(35, 0.4)},
+        default_latency=Latency(25, 0.4),
+        rng=rng,
+    )
+    crm = CrmService(world, runtime)
+    routes = [
+        Route(f"{PREFIX}/contacts", _guard("searchContacts", crm.search), methods=["GET"]),
+        Route(f"{PREFIX}/contacts:batchGet", _guard("batchGetContacts", crm.batch_get), methods=["POST"]),
+        Route(f"{PREFIX}/contacts/{{contact_id}}", _guard("getContact", crm.get_contact), methods=["GET"]),
+        Route(
+            f"{PREFIX}/contacts/{{contact_id}}/interactions",
+            _guard("listInteractions", crm.list_interactions),
+            methods=["GET"],
+        ),
+        Route(f"{PREFIX}/contacts/{{contact_id}}/notes", _guard("addNote", crm.add_note), methods=["POST"]),
+        Route(
+            f"{PREFIX}/interactions:batchQuery",
+            _guard("batchQueryInteractions", crm.batch_interactions),
+            methods=["POST"],
+        ),
+    ]
+    info = {"customers": len(world.customers), "seed": world.seed, "as_of": world.as_of.isoformat()}
+    return build_app(runtime, routes, info, _crash)

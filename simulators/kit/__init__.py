@@ -1,0 +1,1 @@
+"""What every simulator shares: latency, faults, the connection-pool model, stats, logs, admin routes."""

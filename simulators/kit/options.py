@@ -1,0 +1,26 @@
+"""How a simulator process was started: which service, where, which world, which faults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from simulators.kit.faults import FaultConfig
+from simulators.world import DEFAULT_CUSTOMERS, DEFAULT_SEED
+
+SERVICES = ("billing", "crm", "gis", "workorders")
+DEFAULT_PORTS = {"billing": 8101, "crm": 8102, "gis": 8103, "workorders": 8104}
+
+
+@dataclass
+class SimOptions:
+    service: str
+    host: str = "127.0.0.1"
+    port: int = 0
+    seed: int = DEFAULT_SEED
+    customers: int = DEFAULT_CUSTOMERS
+    as_of: date | None = None
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    # Billing: late fees accrue daily from the due date on the unpaid amount, capped per bill.
+    late_fee_daily_rate: float = 0.003
+    late_fee_cap_ratio: float = 1.0

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.processes import SimProcess, start_simulator
+
+SERVICES = ("billing", "crm", "gis", "workorders")
+
+
+class Simulators(dict[str, SimProcess]):
+    """The four simulators as real processes, each started the first time a test asks for it."""
+
+    def __missing__(self, service: str) -> SimProcess:
+        if service not in SERVICES:
+            raise KeyError(service)
+        sim = start_simulator(service)
+        self[service] = sim
+        return sim
+
+    def stop_all(self) -> None:
+        for sim in self.values():
+            sim.stop()
+
+
+@pytest.fixture(scope="session")
+def sims() -> Iterator[Simulators]:
+    """Shared by the whole session: seed 4242, 2,000 customers, as of 2026-11-26, instant latency."""
+    started = Simulators()
+    try:
+        yield started
+    finally:
+        started.stop_all()
+
+
+@pytest.fixture
+def clean_sims(sims: Simulators) -> Iterator[Simulators]:
+    """The shared simulators with faults and stats reset before and after the test."""
+
+    def reset() -> None:
+        for sim in sims.values():
+            pool = {"pool_size": 20} if sim.service == "billing" else {}
+            httpx.put(f"{sim.url}/_sim/faults", json={"latency_scale": 0.0, **pool}).raise_for_status()
+            httpx.post(f"{sim.url}/_sim/stats/reset").raise_for_status()
+
+    reset()
+    yield sims
+    reset()

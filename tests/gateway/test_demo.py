@@ -1,0 +1,120 @@
+"""`tidegate demo` as a real process tree: starts every simulator, stops them all, leaves no orphans."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import IO
+
+import httpx
+import pytest
+
+from simulators.kit.options import DEFAULT_PORTS
+from tests.support.processes import ROOT
+
+
+def _free_offset() -> int:
+    import socket
+
+    for _ in range(50):
+        offset = random.randrange(2_000, 40_000)
+        try:
+            for port in DEFAULT_PORTS.values():
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port + offset))
+        except OSError:
+            continue
+        return offset
+    raise RuntimeError("no free port range")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _start_demo() -> tuple[subprocess.Popen[str], dict[str, tuple[str, int]], list[str]]:
+    offset = _free_offset()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "demo",
+            "--customers",
+            "300",
+            "--latency-scale",
+            "0",
+            "--port-offset",
+            str(offset),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read(stream: IO[str]) -> None:
+        # A reader thread, not select(): a text stream buffers lines select() cannot see.
+        for line in stream:
+            lines.append(line)
+            if line.strip() == "demo ready":
+                ready.set()
+
+    threading.Thread(target=read, args=(proc.stdout,), daemon=True).start()
+    if not ready.wait(120):
+        proc.kill()
+    children = {
+        m[1]: (m[2], int(m[3]))
+        for line in lines
+        if (m := re.match(r"\s+(\w+)\s+(http://\S+)\s+pid (\d+)", line))
+    }
+    return proc, children, lines
+
+
+@pytest.mark.slow
+def test_demo_starts_everything_and_ctrl_c_stops_everything() -> None:
+    proc, children, lines = _start_demo()
+    try:
+        assert set(children) == set(DEFAULT_PORTS), lines
+        for url, _pid in children.values():
+            assert httpx.get(f"{url}/_sim/health").json()["status"] == "ok"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+        deadline = time.monotonic() + 5  # the reader thread drains the pipe after exit
+        while "demo stopped\n" not in lines and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "demo stopped\n" in lines
+        for _url, pid in children.values():
+            assert not _alive(pid), f"simulator pid {pid} outlived the demo"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_children_die_with_a_killed_demo() -> None:
+    proc, children, lines = _start_demo()
+    assert set(children) == set(DEFAULT_PORTS), lines
+    proc.kill()  # no chance to clean up: the kernel's parent-death signal must do it
+    proc.wait(10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_alive(pid) for _u, pid in children.values()):
+        time.sleep(0.2)
+    survivors = [pid for _u, pid in children.values() if _alive(pid)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors

@@ -1,0 +1,66 @@
+"""Start real simulator processes for tests: own uvicorn each, on a free 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simulators.launch import free_port, spawn_simulator, stop, wait_healthy
+
+ROOT = Path(__file__).resolve().parents[2]
+TEST_SEED = 4242
+TEST_CUSTOMERS = 2_000
+TEST_AS_OF = "2026-11-26"
+
+
+@dataclass
+class SimProcess:
+    service: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    args: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        stop([self.proc])
+
+
+def start_simulator(
+    service: str,
+    *,
+    seed: int = TEST_SEED,
+    customers: int = TEST_CUSTOMERS,
+    as_of: str = TEST_AS_OF,
+    latency_scale: float = 0.0,
+    extra: list[str] | None = None,
+    ready_timeout_s: float = 60.0,
+) -> SimProcess:
+    port = free_port()
+    args = [
+        "--seed",
+        str(seed),
+        "--customers",
+        str(customers),
+        "--as-of",
+        as_of,
+        "--latency-scale",
+        str(latency_scale),
+        *(extra or []),
+    ]
+    log_path = Path(tempfile.mkstemp(prefix=f"sim-{service}-", suffix=".log")[1])
+    with log_path.open("wb") as log:
+        proc = spawn_simulator(service, port, args, cwd=ROOT, output=log)
+    sim = SimProcess(service, port, proc, log_path, args)
+    if not wait_healthy(sim.url, proc, ready_timeout_s):
+        sim.stop()
+        raise RuntimeError(f"{service} simulator did not start (exit {proc.returncode}):\n{sim.log()}")
+    return sim
