@@ -1,1 +1,5 @@
-"""Strawberry types, scalars and directives (the screen-pop issue builds them)."""
+"""Strawberry types, scalars and directives: the public GraphQL contract."""
+
+from schema.build import build_schema
+
+__all__ = ["build_schema"]

@@ -94,6 +94,24 @@ class CrmService:
                     items.append(contact_json(self.world, self.world.customer_by_no[n]))
             return json_response({"items": items, "missing": missing}, call=call)
 
+    async def batch_search(self, request: Request) -> Response:
+        """Contacts for many customer numbers at once (the CRM's bulk query API)."""
+        body = await json_body(request)
+        numbers = body.get("customerNos")
+        if (
+            not isinstance(numbers, list)
+            or not numbers
+            or not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers)
+        ):
+            raise BadRequest("customerNos must be a non-empty list of integers")
+        if len(numbers) > BATCH_MAX:
+            raise BadRequest(f"customerNos takes at most {BATCH_MAX} numbers, got {len(numbers)}")
+        async with self.runtime.call("searchContactsBulk", batch=len(numbers)) as call:
+            found = [n for n in dict.fromkeys(numbers) if n in self.world.customer_by_no]
+            items = [contact_json(self.world, self.world.customer_by_no[n]) for n in found]
+            missing = [n for n in dict.fromkeys(numbers) if n not in self.world.customer_by_no]
+            return json_response({"items": items, "missing": missing}, call=call)
+
     async def list_interactions(self, request: Request) -> Response:
         limit = _int_param(request, "limit", 20, 1, 100)
         before = _int_param(request, "before", 2**62, 0, 2**62)
@@ -193,6 +211,7 @@ def create_app(world: World, options: SimOptions, rng: random.Random) -> Starlet
     routes = [
         Route(f"{PREFIX}/contacts", _guard("searchContacts", crm.search), methods=["GET"]),
         Route(f"{PREFIX}/contacts:batchGet", _guard("batchGetContacts", crm.batch_get), methods=["POST"]),
+        Route(f"{PREFIX}/contacts:search", _guard("searchContactsBulk", crm.batch_search), methods=["POST"]),
         Route(f"{PREFIX}/contacts/{{contact_id}}", _guard("getContact", crm.get_contact), methods=["GET"]),
         Route(
             f"{PREFIX}/contacts/{{contact_id}}/interactions",

@@ -164,3 +164,15 @@ def test_access_log_carries_traceparent(sims: dict[str, SimProcess]) -> None:
     httpx.get(f"{sims['crm'].url}{API}/contacts/{cid}", headers={"traceparent": tp})
     lines = [ln for ln in sims["crm"].log().splitlines() if tp in ln]
     assert lines and '"op": "getContact"' in lines[-1]
+
+
+def test_bulk_search_by_customer_numbers(clean_sims: dict[str, SimProcess]) -> None:
+    url = clean_sims["crm"].url
+    numbers = [c.customer_no for c in seeded_world().customers[:60]]
+    r = httpx.post(f"{url}{API}/contacts:search", json={"customerNos": [*numbers, numbers[0], 99_999_999]})
+    assert r.status_code == 200
+    assert [i["customerNo"] for i in r.json()["items"]] == numbers
+    assert r.json()["missing"] == [99_999_999]
+    assert httpx.get(f"{url}/_sim/stats").json()["operations"]["searchContactsBulk"]["batch_sizes"] == [62]
+    bad = httpx.post(f"{url}{API}/contacts:search", json={"customerNos": ["1"]})
+    assert bad.status_code == 400

@@ -1,0 +1,13 @@
+"""Where a backend lives and how patient we are with it; built from the gateway's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class BackendConfig:
+    name: str
+    base_url: str
+    timeout_s: float = 2.0  # whole call: connect, send, wait, read the body
+    max_connections: int = 50
