@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
 
+from backends.billing.client import BillingClient
 from backends.config import BackendConfig
+from backends.crm.client import CrmClient
+from backends.gis.client import GisClient
+from backends.workorders.client import WorkOrderClient
 
 BACKENDS = ("billing", "crm", "gis", "workorders")
 
@@ -16,8 +21,10 @@ BACKENDS = ("billing", "crm", "gis", "workorders")
 class Backends:
     """The four clients. Constructing them loads and validates every code table (fail fast)."""
 
-    configs: Mapping[str, BackendConfig]
-    transports: Mapping[str, httpx.AsyncBaseTransport]
+    billing: BillingClient
+    crm: CrmClient
+    gis: GisClient
+    workorders: WorkOrderClient
 
     @classmethod
     def open(
@@ -28,7 +35,15 @@ class Backends:
         missing = sorted(set(BACKENDS) - set(configs))
         if missing:
             raise ValueError(f"backend configuration missing for {missing}")
-        return cls(configs, transports or {})
+        t = transports or {}
+        return cls(
+            billing=BillingClient(configs["billing"], transport=t.get("billing")),
+            crm=CrmClient(configs["crm"], transport=t.get("crm")),
+            gis=GisClient(configs["gis"], transport=t.get("gis")),
+            workorders=WorkOrderClient(configs["workorders"], transport=t.get("workorders")),
+        )
 
     async def aclose(self) -> None:
-        return None
+        await asyncio.gather(
+            self.billing.aclose(), self.crm.aclose(), self.gis.aclose(), self.workorders.aclose()
+        )

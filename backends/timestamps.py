@@ -1,21 +1,23 @@
 """Vendor time formats to aware datetimes: every timestamp leaves here with its offset.
 
-The utility runs on China Standard Time (UTC+08:00, no daylight saving), so local times
-without a zone are read as +08:00 and epoch values are shown in +08:00 too.
+Local times without a zone are read in Asia/Shanghai and epoch values are shown there: +08:00
+today, but +09:00 in the summers of 1986-1991, when China kept daylight saving time (old mains
+and meters carry dates from then).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
-CST = timezone(timedelta(hours=8), "CST")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def from_compact_local(raw: str) -> datetime:
     """`yyyyMMddHHmmss` in Asia/Shanghai with no offset (the billing system's habit)."""
     if len(raw) != 14 or not raw.isdigit():
         raise ValueError(f"expected yyyyMMddHHmmss, got {raw!r}")
-    return datetime.strptime(raw, "%Y%m%d%H%M%S").replace(tzinfo=CST)
+    return datetime.strptime(raw, "%Y%m%d%H%M%S").replace(tzinfo=SHANGHAI)
 
 
 def from_compact_date(raw: str) -> date:
@@ -26,11 +28,11 @@ def from_compact_date(raw: str) -> date:
 
 
 def from_epoch_seconds(value: int | float) -> datetime:
-    return datetime.fromtimestamp(value, UTC).astimezone(CST)
+    return datetime.fromtimestamp(value, UTC).astimezone(SHANGHAI)
 
 
 def from_epoch_millis(value: int | float) -> datetime:
-    return datetime.fromtimestamp(value / 1000, UTC).astimezone(CST)
+    return datetime.fromtimestamp(value / 1000, UTC).astimezone(SHANGHAI)
 
 
 def local_date_from_epoch_millis(value: int | float) -> date:

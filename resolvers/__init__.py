@@ -1,1 +1,1 @@
-"""Query, mutation and subscription resolvers and per-request loaders (the screen-pop issue)."""
+"""Resolvers: fetch domain records through per-request loaders; never build HTTP or parse wire formats."""

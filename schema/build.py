@@ -1,16 +1,23 @@
-"""Assemble the Strawberry schema (placeholder root until the screen-pop types land)."""
+"""Assemble the Strawberry schema from its types, scalars and the extensions the gateway asks for."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+
+from schema.query import Query
+from schema.scalars import SCALAR_MAP
+
+Extension = type[SchemaExtension] | Any
 
 
-@strawberry.type
-class Query:
-    @strawberry.field(description="Liveness of the GraphQL layer itself.")
-    def ping(self) -> str:
-        return "pong"
-
-
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query)
+def build_schema(extensions: Sequence[Extension] = ()) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        extensions=list(extensions),
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )

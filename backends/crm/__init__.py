@@ -1,0 +1,1 @@
+"""The CRM: contacts and their interaction history, over its REST/JSON API."""

@@ -1,0 +1,106 @@
+"""CRM JSON to domain records: pure functions, no I/O. Keys and codes come from codes.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from backends.codes import CodeTables, load_code_tables
+from backends.domain.enums import CustomerKind, InteractionChannel, InteractionOutcome, InteractionType
+from backends.domain.records import Customer, Interaction
+from backends.phones import national
+from backends.timestamps import from_epoch_seconds
+
+TABLES_PATH = Path(__file__).with_name("codes.yaml")
+ENUMS = {
+    "customer_kind": CustomerKind,
+    "channel": InteractionChannel,
+    "interaction_type": InteractionType,
+    "outcome": InteractionOutcome,
+}
+FIELDS = frozenset(
+    {
+        "contact_id",
+        "customer_no",
+        "name",
+        "kind",
+        "phones",
+        "phone_type",
+        "phone_number",
+        "accounts",
+        "created_at",
+        "vip",
+        "tags",
+        "interaction_id",
+        "interaction_contact",
+        "channel",
+        "interaction_type",
+        "outcome",
+        "agent_id",
+        "summary",
+        "at",
+        "duration_s",
+        "account_no",
+    }
+)
+
+
+def load_tables(path: Path = TABLES_PATH) -> CodeTables:
+    return load_code_tables("crm", path, ENUMS, FIELDS)
+
+
+def to_crm_customer_no(customer_no: str) -> int:
+    """The CRM keeps the utility's customer number as a bare integer: KH00000042 -> 42."""
+    digits = customer_no.removeprefix("KH")
+    if not digits.isdigit():
+        raise ValueError(f"not a customer number: {customer_no!r}")
+    return int(digits)
+
+
+def from_crm_customer_no(value: int) -> str:
+    return f"KH{value:08d}"
+
+
+def account_no(value: int | str) -> str:
+    """The CRM stores 户号 as integers, losing the leading zeros the billing system keeps."""
+    return f"{int(value):010d}"
+
+
+def customer(t: CodeTables, row: dict[str, Any]) -> Customer:
+    f = t.field
+    mobiles: list[str] = []
+    landlines: list[str] = []
+    for phone in row.get(f("phones")) or []:
+        number = national(str(phone.get(f("phone_number"), "")))
+        if number is None:
+            continue
+        (mobiles if number.startswith("1") else landlines).append(number)
+    created = row.get(f("created_at"))
+    return Customer(
+        customer_no=from_crm_customer_no(int(row[f("customer_no")])),
+        crm_id=str(row[f("contact_id")]),
+        name=str(row.get(f("name")) or "").strip(),
+        kind=t.lookup("customer_kind", row.get(f("kind")), CustomerKind),
+        mobiles=tuple(mobiles),
+        landlines=tuple(landlines),
+        account_nos=tuple(account_no(a) for a in row.get(f("accounts")) or []),
+        vip=bool(row.get(f("vip"))),
+        tags=tuple(str(tag) for tag in row.get(f("tags")) or []),
+        since=from_epoch_seconds(created) if isinstance(created, int | float) else None,
+    )
+
+
+def interaction(t: CodeTables, row: dict[str, Any]) -> Interaction:
+    f = t.field
+    acct = row.get(f("account_no"))
+    return Interaction(
+        interaction_id=str(row[f("interaction_id")]),
+        at=from_epoch_seconds(row[f("at")]),
+        channel=t.lookup("channel", row.get(f("channel")), InteractionChannel),
+        kind=t.lookup("interaction_type", row.get(f("interaction_type")), InteractionType),
+        outcome=t.lookup("outcome", row.get(f("outcome")), InteractionOutcome),
+        agent_id=row.get(f("agent_id")) or None,
+        summary=str(row.get(f("summary")) or ""),
+        duration_s=int(row.get(f("duration_s")) or 0),
+        account_no=account_no(acct) if acct is not None else None,
+    )

@@ -1,0 +1,158 @@
+"""The GIS client: ArcGIS FeatureServer `/query` calls in, domain records out.
+
+One method is one logical call: batch lookups go out as one query (≤ MAX_BATCH keys), and a
+result past `maxRecordCount` is paged with `resultOffset` inside the same total deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from backends.config import BackendConfig
+from backends.domain.enums import OutageStatus
+from backends.domain.geo import GeoPoint, metres_to_path
+from backends.domain.records import Grid, Outage, PipeSegment, ServiceConnection
+from backends.errors import BackendProtocolError, BackendTimeout
+from backends.gis import mapping, where, wire
+from backends.gis.tables import GisTables, Kind, load_tables
+from backends.gis.wire import Feature
+from backends.http import BackendHttp
+
+SERVICE_PATH = "/arcgis/rest/services/Water/FeatureServer"
+WKID = "4490"  # CGCS2000: what the layers are drawn in and what GeoPoint means
+GET_LIMIT = 1800  # longer query strings go as a form POST (proxies cap URLs near 2 KB)
+
+
+def service_path(base_url: str) -> str:
+    """The FeatureServer path under `base_url`, unless the configured URL already points at it."""
+    return "" if urlsplit(base_url).path.rstrip("/").endswith("/FeatureServer") else SERVICE_PATH
+
+
+def _keys(values: Sequence[str] | Sequence[int], what: str, limit: int) -> None:
+    if isinstance(values, str | bytes):
+        raise TypeError(f"{what}: expected a sequence of keys, got a single string")
+    if len(set(values)) > limit:
+        raise ValueError(f"{what}: at most {limit} keys per call, got {len(set(values))}")
+
+
+class GisClient:
+    name = "gis"
+    MAX_BATCH = 100
+
+    def __init__(
+        self,
+        config: BackendConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        tables_path: Path | None = None,
+    ) -> None:
+        self.tables: GisTables = load_tables(tables_path)  # fail fast, before any connection
+        self.config = config
+        self._http = BackendHttp(config, transport)
+        self._service = service_path(config.base_url)
+
+    async def service_connections(self, account_nos: Sequence[str]) -> dict[str, ServiceConnection]:
+        """Keyed by the canonical 10-digit 户号; accounts the GIS does not know are simply absent."""
+        _keys(account_nos, "service_connections", self.MAX_BATCH)
+        wanted = sorted({w for w in map(mapping.wire_account, account_nos) if w is not None})
+        if not wanted:
+            return {}
+        clause = where.in_text(self.tables.field("connection", "account_no"), wanted)
+        out: dict[str, ServiceConnection] = {}
+        for feature in await self._query("connection", {"where": clause}):
+            found = mapping.connection(feature, self.tables)
+            if found is not None:
+                out.setdefault(found.account_no, found)
+        return out
+
+    async def segments_by_object_id(self, object_ids: Sequence[int]) -> dict[int, PipeSegment]:
+        _keys(object_ids, "segments_by_object_id", self.MAX_BATCH)
+        ids = where.object_ids(sorted(set(object_ids)))
+        if not ids:
+            return {}
+        features = await self._query("segment", {"objectIds": ids})
+        return {s.object_id: s for s in (mapping.segment(f, self.tables) for f in features)}
+
+    async def segments(self, segment_ids: Sequence[str]) -> dict[str, PipeSegment]:
+        """By asset number (ASSET_NO, e.g. "GS-000205")."""
+        _keys(segment_ids, "segments", self.MAX_BATCH)
+        wanted = sorted({s.strip() for s in segment_ids if s.strip()})
+        if not wanted:
+            return {}
+        clause = where.in_text(self.tables.field("segment", "segment_id"), wanted)
+        features = await self._query("segment", {"where": clause})
+        return {s.segment_id: s for s in (mapping.segment(f, self.tables) for f in features)}
+
+    async def segments_near(self, point: GeoPoint, radius_m: int) -> list[PipeSegment]:
+        """Mains within `radius_m` of the point, nearest first (ties by object id, so stable)."""
+        if isinstance(radius_m, bool) or not isinstance(radius_m, int) or radius_m < 0:
+            raise ValueError(f"radius_m must be a non-negative int, got {radius_m!r}")
+        params = {**self._at(point), "distance": str(radius_m), "units": "esriSRUnit_Meter"}
+        found = [mapping.segment(f, self.tables) for f in await self._query("segment", params)]
+        return sorted(found, key=lambda s: (metres_to_path(point, s.path), s.object_id))
+
+    async def outages(self, active: bool | None = None) -> list[Outage]:
+        """True: in progress now; False: everything else (scheduled, restored, ...); None: all."""
+        clause = where.EVERYTHING
+        if active is not None:
+            status = self.tables.field("outage", "status")
+            codes = self.tables.raw_codes("outage_status", OutageStatus.ACTIVE)
+            clause = where.in_ints(status, codes) if active else where.not_in_ints(status, codes)
+        features = await self._query("outage", {"where": clause})
+        return [mapping.outage(f, self.tables) for f in features]
+
+    async def grid_at(self, point: GeoPoint) -> Grid | None:
+        """The grid the point lies in; grid edges are half-open on the server, so at most one."""
+        features = await self._query("grid", {**self._at(point), "returnGeometry": "false"})
+        return mapping.grid(features[0], self.tables) if features else None
+
+    async def grids(self) -> list[Grid]:
+        features = await self._query("grid", {"where": where.EVERYTHING, "returnGeometry": "false"})
+        return [mapping.grid(f, self.tables) for f in features]
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @staticmethod
+    def _at(point: GeoPoint) -> dict[str, str]:
+        return {
+            "geometry": f"{point.lon!r},{point.lat!r}",
+            "geometryType": "esriGeometryPoint",
+            "inSR": WKID,
+            "spatialRel": "esriSpatialRelIntersects",
+        }
+
+    async def _query(self, kind: Kind, params: Mapping[str, str]) -> list[Feature]:
+        """Every feature the query matches, paging past maxRecordCount within one deadline."""
+        base = {
+            "f": "json",
+            "outSR": WKID,
+            "outFields": self.tables.out_fields(kind),
+            "orderByFields": f"{self.tables.field(kind, 'object_id')} ASC",  # stable pages
+            **params,
+        }
+        path = f"{self._service}/{self.tables.layer(kind)}/query"
+        deadline = time.monotonic() + self.config.timeout_s
+        out: list[Feature] = []
+        while True:
+            page = await self._page(path, {**base, "resultOffset": str(len(out))} if out else base, deadline)
+            out.extend(page.features)
+            if not page.exceeded:
+                return out
+            if not page.features:
+                raise BackendProtocolError(self.name, "exceededTransferLimit on an empty page")
+
+    async def _page(self, path: str, params: dict[str, str], deadline: float) -> wire.FeaturePage:
+        budget = deadline - time.monotonic()
+        if budget <= 0:
+            raise BackendTimeout(self.name, "paging ran past the deadline")
+        if len(urlencode(params)) <= GET_LIMIT:
+            response = await self._http.request("GET", path, params=params, timeout_s=budget)
+        else:
+            response = await self._http.request("POST", path, data=params, timeout_s=budget)
+        return wire.feature_page(wire.decode(response.status_code, response.content))

@@ -1,0 +1,82 @@
+"""The work-order system's REST API: tickets by customer, by number, and the open ones."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+from backends.config import BackendConfig
+from backends.domain.enums import TicketStatus
+from backends.domain.records import Ticket
+from backends.errors import NotFound
+from backends.http import BackendHttp
+from backends.rest import RestApi
+from backends.workorders import mapping
+
+API = "/wo/api"
+PAGE_SIZE = 200
+MAX_PAGES = 25  # 5,000 orders: far beyond any one customer set; a bound, not a hope
+_TICKET_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
+OPEN = frozenset(s for s in TicketStatus if s.is_open)
+
+
+class WorkOrderClient:
+    name = "workorders"
+    MAX_BATCH = 50
+
+    def __init__(
+        self,
+        config: BackendConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        tables_path: Path | None = None,
+    ) -> None:
+        tables = mapping.load_tables(tables_path or mapping.TABLES_PATH)
+        self.api = RestApi(
+            BackendHttp(config, transport), tables, message_key="errmsg", max_batch=self.MAX_BATCH
+        )
+
+    async def tickets_by_customers(self, customer_nos: Sequence[str]) -> dict[str, list[Ticket]]:
+        """Every ticket of up to 50 customers (newest first), in as few pages as the system allows."""
+        self.api.check_batch(customer_nos)
+        codes = ",".join(mapping.to_vendor_customer_no(n) for n in customer_nos)
+        out: dict[str, list[Ticket]] = {n: [] for n in customer_nos}
+        for ticket in await self._list({"cust_code": codes}):
+            if ticket.customer_no in out:
+                out[ticket.customer_no].append(ticket)
+        return out
+
+    async def open_tickets(self) -> list[Ticket]:
+        """Every ticket still owed to a customer, across the district."""
+        codes = mapping.vendor_status_codes(self.api.tables, OPEN)
+        return await self._list({"status": ",".join(codes)})
+
+    async def tickets(self, statuses: frozenset[TicketStatus], limit: int) -> list[Ticket]:
+        """The newest `limit` tickets in any of `statuses`, across the district."""
+        codes = mapping.vendor_status_codes(self.api.tables, statuses)
+        return (await self._list({"status": ",".join(codes)}, limit))[:limit]
+
+    async def ticket(self, ticket_id: str) -> Ticket:
+        if not _TICKET_ID.fullmatch(ticket_id):
+            raise NotFound(self.name, f"no ticket {ticket_id!r}")
+        body = await self.api.get("getOrder", f"{API}/orders/{ticket_id}")
+        return self.api.record(mapping.ticket, body, "getOrder")
+
+    async def aclose(self) -> None:
+        await self.api.http.aclose()
+
+    async def _list(self, params: dict[str, str | int], limit: int | None = None) -> list[Ticket]:
+        tickets: list[Ticket] = []
+        for page in range(1, MAX_PAGES + 1):
+            body = await self.api.get(
+                "listOrders", f"{API}/orders", {**params, "page": page, "size": PAGE_SIZE}
+            )
+            rows = self.api.rows(body, "list", mapping.ticket, "listOrders")
+            tickets += rows
+            total = self.api.field(body, "total", int, "listOrders")
+            if not rows or len(tickets) >= total or (limit is not None and len(tickets) >= limit):
+                break
+        return tickets

@@ -1,0 +1,112 @@
+"""Work-order JSON to domain records: pure functions, no I/O. Keys and codes come from codes.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from backends.codes import CodeTables, load_code_tables
+from backends.domain.enums import TicketCategory, TicketPriority, TicketStatus
+from backends.domain.geo import GeoPoint
+from backends.domain.records import FieldWorker, Ticket, TicketEvent
+from backends.timestamps import from_epoch_millis
+
+TABLES_PATH = Path(__file__).with_name("codes.yaml")
+ENUMS = {
+    "status": TicketStatus,
+    "category": TicketCategory,
+    "create_category": TicketCategory,
+    "priority": TicketPriority,
+}
+FIELDS = frozenset(
+    {
+        "ticket_id",
+        "customer_no",
+        "account_no",
+        "category",
+        "priority",
+        "status",
+        "description",
+        "address",
+        "lon",
+        "lat",
+        "grid_code",
+        "worker_id",
+        "worker_name",
+        "worker_mobile",
+        "client_ref",
+        "created_at",
+        "updated_at",
+        "history",
+        "event_status",
+        "event_at",
+        "event_operator",
+        "event_remark",
+    }
+)
+
+
+def load_tables(path: Path = TABLES_PATH) -> CodeTables:
+    return load_code_tables("workorders", path, ENUMS, FIELDS)
+
+
+def to_vendor_customer_no(customer_no: str) -> str:
+    """The work-order system writes customer numbers with a dash: KH00000042 -> KH-00000042."""
+    digits = customer_no.removeprefix("KH")
+    if not digits.isdigit():
+        raise ValueError(f"not a customer number: {customer_no!r}")
+    return f"KH-{digits}"
+
+
+def from_vendor_customer_no(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    digits = raw.removeprefix("KH-")
+    return f"KH{digits}" if digits.isdigit() else None
+
+
+def vendor_status_codes(t: CodeTables, statuses: frozenset[TicketStatus]) -> list[str]:
+    return sorted(code for code, member in t.tables["status"].items() if member in statuses)
+
+
+def ticket(t: CodeTables, row: dict[str, Any]) -> Ticket:
+    f = t.field
+    lon, lat = row.get(f("lon")), row.get(f("lat"))
+    worker_id = row.get(f("worker_id"))
+    assignee = (
+        FieldWorker(
+            str(worker_id),
+            str(row.get(f("worker_name")) or ""),
+            row.get(f("worker_mobile")) or None,
+            row.get(f("grid_code")) or None,
+        )
+        if worker_id
+        else None
+    )
+    return Ticket(
+        ticket_id=str(row[f("ticket_id")]),
+        customer_no=from_vendor_customer_no(row.get(f("customer_no"))),
+        account_no=row.get(f("account_no")) or None,
+        category=t.lookup("category", row.get(f("category")), TicketCategory),
+        priority=t.lookup("priority", row.get(f("priority")), TicketPriority),
+        status=t.lookup("status", row.get(f("status")), TicketStatus),
+        description=str(row.get(f("description")) or ""),
+        address=row.get(f("address")) or None,
+        location=GeoPoint(float(lon), float(lat)) if lon is not None and lat is not None else None,
+        grid_code=row.get(f("grid_code")) or None,
+        assignee=assignee,
+        client_ref=row.get(f("client_ref")) or None,
+        created_at=from_epoch_millis(row[f("created_at")]),
+        updated_at=from_epoch_millis(row[f("updated_at")]),
+        history=tuple(_event(t, e) for e in row.get(f("history")) or []),
+    )
+
+
+def _event(t: CodeTables, row: dict[str, Any]) -> TicketEvent:
+    f = t.field
+    return TicketEvent(
+        status=t.lookup("status", row.get(f("event_status")), TicketStatus),
+        at=from_epoch_millis(row[f("event_at")]),
+        operator=row.get(f("event_operator")) or None,
+        remark=row.get(f("event_remark")) or None,
+    )

@@ -1,0 +1,58 @@
+"""Billing accounts and what hangs off them: bills, payments, the meter, the bank mandate."""
+
+from __future__ import annotations
+
+import re
+
+from backends.domain.records import Account, Bill, DirectDebit, Meter, Outage, Payment, ServiceConnection
+from resolvers.context import RequestContext
+from resolvers.customers import outages_covering
+from resolvers.errors import ErrorCode, bounded, guarded, public_error
+
+_ACCOUNT_NO = re.compile(r"\d{1,10}")
+
+
+def normalize_account_no(raw: str) -> str:
+    """Agents type 户号 without the leading zeros the billing system keeps: pad to 10 digits."""
+    cleaned = raw.strip()
+    if not _ACCOUNT_NO.fullmatch(cleaned):
+        raise public_error(f"an account number is 1 to 10 digits, got {raw!r}", ErrorCode.BAD_USER_INPUT)
+    return cleaned.zfill(10)
+
+
+@guarded
+async def record(ctx: RequestContext, account_no: str) -> Account:
+    found = await ctx.loaders.account_by_no.load(account_no)
+    if found is None:
+        raise public_error(f"no account {account_no}", ErrorCode.NOT_FOUND)
+    return found
+
+
+@guarded
+async def bills(ctx: RequestContext, account_no: str, last: int) -> list[Bill]:
+    return await ctx.loaders.bills_by_account.load((account_no, bounded("last", last)))
+
+
+@guarded
+async def payments(ctx: RequestContext, account_no: str, last: int) -> list[Payment]:
+    return await ctx.loaders.payments_by_account.load((account_no, bounded("last", last)))
+
+
+@guarded
+async def meter(ctx: RequestContext, account_no: str, reads: int) -> Meter:
+    return await ctx.loaders.meter_by_account.load((account_no, bounded("reads", reads)))
+
+
+@guarded
+async def direct_debit(ctx: RequestContext, account_no: str) -> DirectDebit | None:
+    return await ctx.loaders.direct_debit_by_account.load(account_no)
+
+
+@guarded
+async def connection(ctx: RequestContext, account_no: str) -> ServiceConnection | None:
+    return await ctx.loaders.connection_by_account.load(account_no)
+
+
+@guarded
+async def active_outages(ctx: RequestContext, account_no: str) -> list[Outage]:
+    return await outages_covering(ctx, [account_no])

@@ -1,0 +1,119 @@
+"""Who is calling: customers by phone or number, and what hangs off them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from backends.domain.enums import CustomerKind, TicketStatus
+from backends.domain.records import Account, Customer, Interaction, Outage, Ticket
+from backends.errors import BackendUnavailable
+from backends.phones import national
+from resolvers.context import RequestContext
+from resolvers.errors import ErrorCode, bounded, guarded, public_error
+
+logger = logging.getLogger("tidegate.resolvers")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRef:
+    """A customer the query will resolve lazily: fields load through the request's loaders."""
+
+    customer_no: str
+
+
+@guarded
+async def by_phone(ctx: RequestContext, phone: str) -> list[CustomerRef]:
+    """The CRM is the contact master and answers in tens of ms; billing is asked only when the CRM
+    fails or knows nobody, so the screen pop does not wait on billing twice."""
+    number = national(phone)
+    if number is None:
+        raise public_error(f"not a phone number: {phone!r}", ErrorCode.BAD_USER_INPUT)
+    try:
+        contacts = await ctx.backends.crm.contacts_by_phone(number)
+    except BackendUnavailable as exc:
+        logger.warning("crm phone lookup failed; falling back to billing", extra={"error": exc.message})
+        contacts = []
+    if contacts:
+        for contact in contacts:
+            ctx.loaders.customer_by_no.prime(contact.customer_no, contact)
+        return [CustomerRef(c.customer_no) for c in contacts]
+    accounts = await ctx.backends.billing.accounts_by_phone(number)
+    return [CustomerRef(no) for no in _from_billing(ctx, accounts)]
+
+
+def _from_billing(ctx: RequestContext, accounts: list[Account]) -> list[str]:
+    """Customers the CRM could not give us, pieced together from billing's phone search."""
+    grouped: dict[str, list[Account]] = {}
+    for account in accounts:
+        grouped.setdefault(account.customer_no, []).append(account)
+    for customer_no, owned in grouped.items():
+        first = owned[0]
+        ctx.loaders.customer_by_no.prime(
+            customer_no,
+            Customer(
+                customer_no=customer_no,
+                crm_id="",
+                name=first.holder_name,
+                kind=CustomerKind.UNKNOWN,
+                mobiles=(first.mobile,) if first.mobile else (),
+                landlines=(first.landline,) if first.landline else (),
+                account_nos=tuple(a.account_no for a in owned),
+                vip=False,
+                tags=(),
+                since=None,
+            ),
+        )
+    return list(grouped)
+
+
+@guarded
+async def profile(ctx: RequestContext, ref: CustomerRef) -> Customer:
+    found = await ctx.loaders.customer_by_no.load(ref.customer_no)
+    if found is None:
+        raise public_error(f"no customer {ref.customer_no}", ErrorCode.NOT_FOUND)
+    return found
+
+
+@guarded
+async def accounts(ctx: RequestContext, ref: CustomerRef) -> list[Account]:
+    customer = await profile(ctx, ref)
+    loaded = await ctx.loaders.account_by_no.load_many(list(customer.account_nos))
+    return [a for a in loaded if a is not None]
+
+
+@guarded
+async def interactions(ctx: RequestContext, ref: CustomerRef, last: int) -> list[Interaction]:
+    bounded("last", last)
+    customer = await profile(ctx, ref)
+    if not customer.crm_id:
+        raise public_error(
+            "crm is unavailable: contact history cannot be read", ErrorCode.BACKEND_ERROR, backend="crm"
+        )
+    return await ctx.loaders.interactions_by_contact.load((customer.crm_id, last))
+
+
+@guarded
+async def tickets(
+    ctx: RequestContext, ref: CustomerRef, first: int, status: list[TicketStatus] | None, open_only: bool
+) -> list[Ticket]:
+    bounded("first", first)
+    found = await ctx.loaders.tickets_by_customer.load(ref.customer_no) or []
+    wanted = [t for t in found if (not status or t.status in status) and (not open_only or t.status.is_open)]
+    return wanted[:first]
+
+
+@guarded
+async def active_outages(ctx: RequestContext, ref: CustomerRef) -> list[Outage]:
+    customer = await profile(ctx, ref)
+    return await outages_covering(ctx, list(customer.account_nos))
+
+
+async def outages_covering(ctx: RequestContext, account_nos: list[str]) -> list[Outage]:
+    """Active outages whose area holds one of these accounts' service connections."""
+    connections, outages = await asyncio.gather(
+        ctx.loaders.connection_by_account.load_many(account_nos), ctx.loaders.outages.load(True)
+    )
+    points = [c.location for c in connections if c is not None]
+    return [o for o in outages if any(o.covers(p) for p in points)]

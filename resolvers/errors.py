@@ -1,0 +1,59 @@
+"""Public GraphQL errors: every one carries `extensions.code`.
+
+Backend failures surface at the path that needed them, with the backend's code
+(BACKEND_ERROR, BACKEND_TIMEOUT, NOT_FOUND, ...), while the rest of the response arrives.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import ParamSpec, TypeVar
+
+from graphql import GraphQLError
+
+from backends.errors import BackendError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class ErrorCode(StrEnum):
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    BACKEND_ERROR = "BACKEND_ERROR"
+    BACKEND_TIMEOUT = "BACKEND_TIMEOUT"
+    BACKEND_REJECTED = "BACKEND_REJECTED"
+
+
+def public_error(message: str, code: ErrorCode | str, **extra: object) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": str(code), **extra})
+
+
+def from_backend(exc: BackendError) -> GraphQLError:
+    """The caller learns which system failed and how, never its internals."""
+    message = "not found" if exc.code == "NOT_FOUND" else f"{exc.backend} is unavailable: {exc.message}"
+    if exc.code == "BAD_USER_INPUT":
+        message = f"{exc.backend} refused the request: {exc.message}"
+    return public_error(message, exc.code, backend=exc.backend)
+
+
+def guarded(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Turn backend exceptions raised while resolving into coded GraphQL errors at that path."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except BackendError as exc:
+            raise from_backend(exc) from exc
+
+    return wrapper
+
+
+def bounded(name: str, value: int, low: int = 1, high: int = 50) -> int:
+    """List arguments are bounded: no query pages through the customer base."""
+    if not low <= value <= high:
+        raise public_error(f"{name} must be between {low} and {high}, got {value}", ErrorCode.BAD_USER_INPUT)
+    return value

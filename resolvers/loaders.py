@@ -1,0 +1,108 @@
+"""Per-request dataloaders: one batched backend call per tick for every key the query touches.
+
+Created inside the request's running event loop (aiodataloader binds to it) and thrown away
+with the request, so nothing cached here outlives the caller's view of the world.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, Generic, TypeVar
+
+from aiodataloader import DataLoader
+
+from backends.domain.geo import GeoPoint
+from backends.domain.records import (
+    Account,
+    Bill,
+    Customer,
+    DirectDebit,
+    Interaction,
+    Meter,
+    Outage,
+    Payment,
+    PipeSegment,
+    ServiceConnection,
+    Ticket,
+)
+from backends.registry import Backends
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class KeyedLoader(DataLoader[K, V | None], Generic[K, V]):
+    """Batches keys into one call of `fetch(keys) -> {key: value}`; absent keys load as None."""
+
+    def __init__(self, fetch: Callable[[list[K]], Awaitable[dict[K, V]]], max_batch: int) -> None:
+        super().__init__(max_batch_size=max_batch)
+        self._fetch = fetch
+
+    async def batch_load_fn(self, keys: Sequence[K]) -> list[V | None]:
+        found = await self._fetch(list(keys))
+        return [found.get(k) for k in keys]
+
+
+class EachLoader(DataLoader[K, V], Generic[K, V]):
+    """For systems with no batch API: one call per distinct key, all at once, failures per key."""
+
+    def __init__(self, fetch_one: Callable[[K], Awaitable[V]]) -> None:
+        super().__init__()
+        self._fetch_one = fetch_one
+
+    async def batch_load_fn(self, keys: Sequence[K]) -> list[Any]:
+        """Values, or the exception each key's call raised (aiodataloader rejects just that key)."""
+        return list(await asyncio.gather(*(self._fetch_one(k) for k in keys), return_exceptions=True))
+
+
+class Loaders:
+    """Named `<Thing>By<Key>`, the way the schema asks for them."""
+
+    def __init__(self, backends: Backends) -> None:
+        b = backends
+        self.account_by_no = KeyedLoader[str, Account](b.billing.accounts, b.billing.MAX_BATCH)
+        self.bills_by_account = EachLoader[tuple[str, int], list[Bill]](lambda k: b.billing.bills(*k))
+        self.payments_by_account = EachLoader[tuple[str, int], list[Payment]](
+            lambda k: b.billing.payments(*k)
+        )
+        self.meter_by_account = EachLoader[tuple[str, int], Meter](lambda k: b.billing.meter(*k))
+        self.direct_debit_by_account = EachLoader[str, DirectDebit | None](b.billing.direct_debit)
+        self.customer_by_no = KeyedLoader[str, Customer](b.crm.contacts_by_customer_no, b.crm.MAX_BATCH)
+        self.interactions_by_contact = _InteractionsLoader(b)
+        self.tickets_by_customer = KeyedLoader[str, list[Ticket]](
+            b.workorders.tickets_by_customers, b.workorders.MAX_BATCH
+        )
+        self.ticket_by_id = EachLoader[str, Ticket](b.workorders.ticket)
+        self.open_tickets = EachLoader[str, list[Ticket]](lambda _: b.workorders.open_tickets())
+        self.connection_by_account = KeyedLoader[str, ServiceConnection](
+            b.gis.service_connections, b.gis.MAX_BATCH
+        )
+        self.segment_by_object_id = KeyedLoader[int, PipeSegment](
+            b.gis.segments_by_object_id, b.gis.MAX_BATCH
+        )
+        self.segment_by_id = KeyedLoader[str, PipeSegment](b.gis.segments, b.gis.MAX_BATCH)
+        self.segments_near = EachLoader[tuple[GeoPoint, int], list[PipeSegment]](
+            lambda k: b.gis.segments_near(*k)
+        )
+        self.outages = EachLoader[bool | None, list[Outage]](lambda active: b.gis.outages(active))
+
+
+class _InteractionsLoader(DataLoader[tuple[str, int], list[Interaction]]):
+    """Keys are (CRM contact id, how many); one CRM call per distinct `how many` in the batch."""
+
+    def __init__(self, backends: Backends) -> None:
+        super().__init__(max_batch_size=backends.crm.MAX_BATCH)
+        self._crm = backends.crm
+
+    async def batch_load_fn(self, keys: Sequence[tuple[str, int]]) -> list[list[Interaction]]:
+        by_limit: dict[int, list[str]] = {}
+        for contact, last in keys:
+            by_limit.setdefault(last, []).append(contact)
+        results = await asyncio.gather(*(self._crm.interactions(ids, last) for last, ids in by_limit.items()))
+        merged = {
+            (cid, last): rows
+            for last, found in zip(by_limit, results, strict=True)
+            for cid, rows in found.items()
+        }
+        return [merged.get(k, []) for k in keys]

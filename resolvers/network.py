@@ -1,0 +1,59 @@
+"""The pipe network: segments, outages, and the tickets and crews on them."""
+
+from __future__ import annotations
+
+from backends.domain.geo import GeoPoint, metres_to_path
+from backends.domain.records import Outage, PipeSegment, Ticket
+from resolvers.context import RequestContext
+from resolvers.errors import ErrorCode, bounded, guarded, public_error
+
+NEAR_TICKET_M = 60  # a ticket this close to a main is taken to be about it
+NEAREST_MAIN_M = 100
+
+
+@guarded
+async def segment(ctx: RequestContext, segment_id: str) -> PipeSegment:
+    found = await ctx.loaders.segment_by_id.load(segment_id)
+    if found is None:
+        raise public_error(f"no pipe segment {segment_id}", ErrorCode.NOT_FOUND)
+    return found
+
+
+@guarded
+async def segments_by_object_id(ctx: RequestContext, object_ids: list[int]) -> list[PipeSegment]:
+    return [s for s in await ctx.loaders.segment_by_object_id.load_many(object_ids) if s is not None]
+
+
+@guarded
+async def segments_near(ctx: RequestContext, lat: float, lon: float, radius_m: int) -> list[PipeSegment]:
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise public_error("lat/lon out of range", ErrorCode.BAD_USER_INPUT)
+    bounded("radiusM", radius_m, 1, 2_000)
+    found = await ctx.loaders.segments_near.load((GeoPoint(lon, lat), radius_m))
+    return found[:50]
+
+
+@guarded
+async def nearest_segment(ctx: RequestContext, point: GeoPoint) -> PipeSegment | None:
+    found = await ctx.loaders.segments_near.load((point, NEAREST_MAIN_M))
+    return found[0] if found else None
+
+
+@guarded
+async def outages(ctx: RequestContext, active: bool | None) -> list[Outage]:
+    return await ctx.loaders.outages.load(active)
+
+
+@guarded
+async def outages_on(ctx: RequestContext, segment: PipeSegment) -> list[Outage]:
+    return [o for o in await ctx.loaders.outages.load(None) if segment.object_id in o.main_object_ids]
+
+
+@guarded
+async def open_tickets_on(ctx: RequestContext, segment: PipeSegment) -> list[Ticket]:
+    tickets = await ctx.loaders.open_tickets.load("all")
+    return [
+        t
+        for t in tickets
+        if t.location is not None and metres_to_path(t.location, segment.path) <= NEAR_TICKET_M
+    ][:50]

@@ -1,0 +1,152 @@
+"""Customer and Interaction: who is calling and what they called about before."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from backends.domain.enums import (
+    CustomerKind,
+    InteractionChannel,
+    InteractionOutcome,
+    InteractionType,
+    TicketStatus,
+)
+from backends.domain.records import Interaction as InteractionRecord
+from resolvers import customers
+from resolvers.customers import CustomerRef
+from schema.info import Info
+
+if TYPE_CHECKING:
+    from schema.account import Account
+    from schema.network import Outage
+    from schema.ticket import Ticket
+
+
+@strawberry.type(description="A contact in the CRM, with what the other systems know about them.")
+class Customer:
+    ref: strawberry.Private[CustomerRef]
+
+    @strawberry.field(description="The utility's customer number, e.g. KH00000001.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.ref.customer_no)
+
+    @strawberry.field
+    async def name(self, info: Info) -> str:
+        return (await customers.profile(info.context, self.ref)).name
+
+    @strawberry.field
+    async def kind(self, info: Info) -> CustomerKind:
+        return (await customers.profile(info.context, self.ref)).kind
+
+    @strawberry.field(description="The first mobile number on record.")
+    async def mobile(self, info: Info) -> str | None:
+        found = (await customers.profile(info.context, self.ref)).mobiles
+        return found[0] if found else None
+
+    @strawberry.field(description="The first landline on record, with its area code.")
+    async def landline(self, info: Info) -> str | None:
+        found = (await customers.profile(info.context, self.ref)).landlines
+        return found[0] if found else None
+
+    @strawberry.field(description="Every phone number on record, national format.")
+    async def phones(self, info: Info) -> list[str]:
+        customer = await customers.profile(info.context, self.ref)
+        return [*customer.mobiles, *customer.landlines]
+
+    @strawberry.field(description="ID card number, as billing holds it on the customer's accounts.")
+    async def id_card(self, info: Info) -> str | None:
+        owned = await customers.accounts(info.context, self.ref)
+        return next((a.id_card for a in owned if a.id_card), None)
+
+    @strawberry.field
+    async def vip(self, info: Info) -> bool:
+        return (await customers.profile(info.context, self.ref)).vip
+
+    @strawberry.field
+    async def tags(self, info: Info) -> list[str]:
+        return list((await customers.profile(info.context, self.ref)).tags)
+
+    @strawberry.field(description="Customer since.")
+    async def since(self, info: Info) -> datetime | None:
+        return (await customers.profile(info.context, self.ref)).since
+
+    @strawberry.field
+    async def accounts(
+        self, info: Info
+    ) -> list[Annotated[Account, strawberry.lazy("schema.account")]] | None:
+        from schema.account import Account
+
+        # Refs, not records: each account's fields (and its meter, bills) load concurrently.
+        customer = await customers.profile(info.context, self.ref)
+        return [Account(account_no=n) for n in customer.account_nos]
+
+    @strawberry.field(description="The latest contacts with the utility, newest first (at most 50).")
+    async def interactions(self, info: Info, last: int = 5) -> list[Interaction] | None:
+        return [Interaction.of(i) for i in await customers.interactions(info.context, self.ref, last)]
+
+    @strawberry.field(description="Repair tickets, newest first (at most 50).")
+    async def tickets(
+        self, info: Info, first: int = 10, status: list[TicketStatus] | None = None, open_only: bool = False
+    ) -> list[Annotated[Ticket, strawberry.lazy("schema.ticket")]] | None:
+        from schema.ticket import Ticket
+
+        found = await customers.tickets(info.context, self.ref, first, status, open_only)
+        return [Ticket(record=t) for t in found]
+
+    @strawberry.field(
+        description="Active outages whose area holds one of the customer's service connections."
+    )
+    async def active_outages(
+        self, info: Info
+    ) -> list[Annotated[Outage, strawberry.lazy("schema.network")]] | None:
+        from schema.network import Outage
+
+        return [Outage(record=o) for o in await customers.active_outages(info.context, self.ref)]
+
+
+@strawberry.type(description="One contact with the utility: a call, a chat, a counter visit, a note.")
+class Interaction:
+    record: strawberry.Private[InteractionRecord]
+
+    @classmethod
+    def of(cls, record: InteractionRecord) -> Interaction:
+        return cls(record=record)
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.record.interaction_id)
+
+    @strawberry.field
+    def at(self) -> datetime:
+        return self.record.at
+
+    @strawberry.field
+    def channel(self) -> InteractionChannel:
+        return self.record.channel
+
+    @strawberry.field
+    def type(self) -> InteractionType:
+        return self.record.kind
+
+    @strawberry.field
+    def outcome(self) -> InteractionOutcome:
+        return self.record.outcome
+
+    @strawberry.field
+    def agent_id(self) -> str | None:
+        return self.record.agent_id
+
+    @strawberry.field
+    def summary(self) -> str:
+        return self.record.summary
+
+    @strawberry.field
+    def duration_seconds(self) -> int:
+        return self.record.duration_s
+
+    @strawberry.field
+    def account_no(self) -> str | None:
+        return self.record.account_no

@@ -1,0 +1,11 @@
+"""The resolver `info` type every field sees: our request context inside."""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+import strawberry
+
+from resolvers.context import RequestContext
+
+Info: TypeAlias = strawberry.Info[RequestContext, None]

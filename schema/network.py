@@ -1,0 +1,120 @@
+"""PipeSegment and Outage: the network under the street and who it leaves without water."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from backends.domain import geo, records
+from backends.domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
+from resolvers import network
+from schema.info import Info
+from schema.scalars import GeoPoint
+
+if TYPE_CHECKING:
+    from schema.ticket import Ticket
+
+
+def _point(p: geo.GeoPoint) -> GeoPoint:
+    return GeoPoint(lon=p.lon, lat=p.lat)
+
+
+@strawberry.type(description="A water main between two junctions (管段).")
+class PipeSegment:
+    record: strawberry.Private[records.PipeSegment]
+
+    @strawberry.field(description="Asset number, e.g. GS-000205.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.record.segment_id)
+
+    @strawberry.field
+    def road_name(self) -> str | None:
+        return self.record.road_name
+
+    @strawberry.field
+    def material(self) -> PipeMaterial:
+        return self.record.material
+
+    @strawberry.field
+    def diameter_mm(self) -> int | None:
+        return self.record.diameter_mm
+
+    @strawberry.field
+    def installed_on(self) -> date | None:
+        return self.record.installed_on
+
+    @strawberry.field
+    def pressure_zone(self) -> str | None:
+        return self.record.pressure_zone
+
+    @strawberry.field
+    def dma(self) -> str | None:
+        return self.record.dma
+
+    @strawberry.field
+    def status(self) -> PipeStatus:
+        return self.record.status
+
+    @strawberry.field
+    def length_m(self) -> float | None:
+        return self.record.length_m
+
+    @strawberry.field
+    def path(self) -> list[GeoPoint]:
+        return [_point(p) for p in self.record.path]
+
+    @strawberry.field(description="Outages (any status) that isolate this main.")
+    async def outages(self, info: Info) -> list[Outage] | None:
+        return [Outage(record=o) for o in await network.outages_on(info.context, self.record)]
+
+    @strawberry.field(description="Open tickets located on this main (within 60 m; at most 50).")
+    async def open_tickets(
+        self, info: Info
+    ) -> list[Annotated[Ticket, strawberry.lazy("schema.ticket")]] | None:
+        from schema.ticket import Ticket
+
+        return [Ticket(record=t) for t in await network.open_tickets_on(info.context, self.record)]
+
+
+@strawberry.type(description="A water outage (停水): planned works or an emergency repair.")
+class Outage:
+    record: strawberry.Private[records.Outage]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.record.outage_id)
+
+    @strawberry.field
+    def kind(self) -> OutageKind:
+        return self.record.kind
+
+    @strawberry.field
+    def status(self) -> OutageStatus:
+        return self.record.status
+
+    @strawberry.field
+    def reason(self) -> str | None:
+        return self.record.reason
+
+    @strawberry.field
+    def starts_at(self) -> datetime | None:
+        return self.record.starts_at
+
+    @strawberry.field
+    def estimated_restore_at(self) -> datetime | None:
+        return self.record.estimated_restore_at
+
+    @strawberry.field
+    def affected_accounts(self) -> int | None:
+        return self.record.affected_accounts
+
+    @strawberry.field(description="The outage area's rings.")
+    def area(self) -> list[list[GeoPoint]]:
+        return [[_point(p) for p in ring] for ring in self.record.area]
+
+    @strawberry.field(description="The mains the outage isolates.")
+    async def pipe_segments(self, info: Info) -> list[PipeSegment] | None:
+        found = await network.segments_by_object_id(info.context, list(self.record.main_object_ids))
+        return [PipeSegment(record=s) for s in found]
