@@ -3,8 +3,15 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# GraphiQL is served by the BFF itself (the contact centre has no internet): fetched once from npm.
+VENDOR        := gateway/static/vendor
+VENDOR_STAMP  := $(VENDOR)/.installed-stamp
+GRAPHIQL_NPM  := .cache/graphiql
+GRAPHIQL_PKGS := graphiql@3.8.3 react@18.3.1 react-dom@18.3.1
+GRAPHIQL_FILES := graphiql/graphiql.min.js graphiql/graphiql.min.css \
+	react/umd/react.production.min.js react-dom/umd/react-dom.production.min.js
 
-.PHONY: demo test install lint typecheck pytest bench clean
+.PHONY: demo test install graphiql lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ required"; exit 1; }
@@ -13,7 +20,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(VENDOR_STAMP):
+	@command -v npm >/dev/null || { echo "npm is needed once, to fetch the GraphiQL assets"; exit 1; }
+	npm install --no-audit --no-fund --prefix $(GRAPHIQL_NPM) $(GRAPHIQL_PKGS)
+	mkdir -p $(VENDOR)
+	cd $(GRAPHIQL_NPM)/node_modules && cp $(GRAPHIQL_FILES) $(CURDIR)/$(VENDOR)/
+	touch $@
+
+graphiql: $(VENDOR_STAMP)
+
+install: $(STAMP) $(VENDOR_STAMP)
 
 demo: install
 	$(VENV)/bin/tidegate demo
@@ -34,4 +50,4 @@ bench: install
 	$(PY) -m bench.sim_pool
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(GRAPHIQL_NPM) $(VENDOR)

@@ -1,4 +1,4 @@
-"""`tidegate`: run the simulators, the demo and (later) the BFF from one command."""
+"""`tidegate`: run the BFF, the simulators and the demo from one command."""
 
 from __future__ import annotations
 
@@ -78,7 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--late-fee-cap", type=float, default=1.0, help="billing: late fees capped at this x principal"
     )
 
-    demo = sub.add_parser("demo", help="start the four simulators (and the BFF) and print their URLs")
+    serve = sub.add_parser("serve", help="serve the GraphQL BFF (settings from TIDEGATE_* variables)")
+    serve.add_argument("--host", default=None, help="default: TIDEGATE_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, default=None, help="default: TIDEGATE_PORT or 8000")
+
+    demo = sub.add_parser("demo", help="start the four simulators and the BFF and print their URLs")
     _add_world_args(demo)
     demo.add_argument("--port-offset", type=int, default=0, help="add this to every default port")
     return parser
@@ -113,6 +117,37 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+    from pydantic import ValidationError
+
+    from gateway.app import create_app
+    from gateway.logging import configure_logging
+    from gateway.settings import Settings
+
+    overrides = {name: value for name in ("host", "port") if (value := getattr(args, name)) is not None}
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        print(f"tidegate serve: bad settings: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    # One worker; "auto" picks uvloop and httptools when installed (they are, via uvicorn[standard]).
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="auto",
+        http="auto",
+        workers=1,
+        lifespan="on",
+        log_config=None,
+        access_log=False,  # the app logs one line per GraphQL request itself
+        server_header=False,
+    )
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
@@ -129,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "simulate":
         return _simulate(args)
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "demo":
         return _demo(args)
     raise AssertionError(args.command)

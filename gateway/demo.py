@@ -1,27 +1,62 @@
-"""`tidegate demo`: the four simulators (and the BFF, once it exists) as child processes.
+"""`tidegate demo`: the four simulators and the BFF as child processes.
 
-Every child is its own uvicorn process on 127.0.0.1. Ctrl-C (SIGINT) or SIGTERM stops them
+Every child is its own uvicorn process on 127.0.0.1; the BFF starts once the simulators answer
+and is pointed at them through `TIDEGATE_*` variables. Ctrl-C (SIGINT) or SIGTERM stops them
 all; children also die with the parent if it is killed outright (PR_SET_PDEATHSIG on Linux),
 so the demo leaves no orphans behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
+import subprocess
 import sys
 import time
 from datetime import date
 from types import FrameType
 
+import httpx
+
 from simulators.kit.options import DEFAULT_PORTS, SERVICES
-from simulators.launch import port_free, spawn_simulator, stop, wait_healthy
+from simulators.launch import die_with_parent, port_free, spawn_simulator, stop, wait_healthy
+
+BFF_PORT = 8000
+
+
+def spawn_bff(port: int, sim_ports: dict[str, int]) -> subprocess.Popen[bytes]:
+    """`tidegate serve --port PORT` as a child that dies with us, pointed at the simulators."""
+    env = {
+        **os.environ,
+        **{f"TIDEGATE_{name.upper()}_URL": f"http://127.0.0.1:{p}" for name, p in sim_ports.items()},
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
+        env=env,
+        preexec_fn=die_with_parent,
+    )
+
+
+def wait_bff(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> bool:
+    """True once `url/healthz` answers 200; False if the process died or time ran out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                return True
+        time.sleep(0.1)
+    return False
 
 
 def run_demo(
     *, seed: int, customers: int, as_of: date | None, latency_scale: float, port_offset: int = 0
 ) -> int:
     ports = {name: DEFAULT_PORTS[name] + port_offset for name in SERVICES}
-    busy = [f"{name} ({port})" for name, port in ports.items() if not port_free(port)]
+    bff_port = BFF_PORT + port_offset
+    busy = [f"{name} ({port})" for name, port in {**ports, "bff": bff_port}.items() if not port_free(port)]
     if busy:
         print(f"tidegate demo: ports already in use: {', '.join(busy)}; try --port-offset", file=sys.stderr)
         return 2
@@ -37,14 +72,20 @@ def run_demo(
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     children = {name: spawn_simulator(name, ports[name], world) for name in SERVICES}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     try:
         for name, proc in children.items():
-            if not wait_healthy(f"http://127.0.0.1:{ports[name]}", proc, timeout_s=120):
+            if not wait_healthy(urls[name], proc, timeout_s=120):
                 print(f"tidegate demo: {name} did not start (exit {proc.poll()})", file=sys.stderr)
                 return 1
+        children["bff"] = bff = spawn_bff(bff_port, ports)
+        if not wait_bff(f"http://127.0.0.1:{bff_port}", bff, timeout_s=60):
+            print(f"tidegate demo: the BFF did not start (exit {bff.poll()})", file=sys.stderr)
+            return 1
+        urls["bff"] = f"http://127.0.0.1:{bff_port}/graphql"
         print("\nTidegate demo is up (Ctrl-C stops everything):", flush=True)
         for name, proc in children.items():
-            print(f"  {name:<11} http://127.0.0.1:{ports[name]:<6}  pid {proc.pid}", flush=True)
+            print(f"  {name:<11} {urls[name]:<30}  pid {proc.pid}", flush=True)
         print("demo ready", flush=True)
         while not stopping:
             dead = next((n for n, p in children.items() if p.poll() is not None), None)

@@ -15,7 +15,7 @@ from schema.scalars import SCALAR_MAP
 Extension = type[SchemaExtension] | Any
 
 
-def build_schema(extensions: Sequence[Extension] = ()) -> strawberry.Schema:
+def build_schema(*, extensions: Sequence[Extension] = ()) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         extensions=list(extensions),

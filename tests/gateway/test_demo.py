@@ -1,4 +1,4 @@
-"""`tidegate demo` as a real process tree: starts every simulator, stops them all, leaves no orphans."""
+"""`tidegate demo` as a real process tree: simulators and BFF start, all stop, no orphans."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import IO
 import httpx
 import pytest
 
+from gateway.demo import BFF_PORT
 from simulators.kit.options import DEFAULT_PORTS
 from tests.support.processes import ROOT
 
@@ -25,7 +26,7 @@ def _free_offset() -> int:
     for _ in range(50):
         offset = random.randrange(2_000, 40_000)
         try:
-            for port in DEFAULT_PORTS.values():
+            for port in (*DEFAULT_PORTS.values(), BFF_PORT):
                 with socket.socket() as s:
                     s.bind(("127.0.0.1", port + offset))
         except OSError:
@@ -89,17 +90,23 @@ def _start_demo() -> tuple[subprocess.Popen[str], dict[str, tuple[str, int]], li
 def test_demo_starts_everything_and_ctrl_c_stops_everything() -> None:
     proc, children, lines = _start_demo()
     try:
-        assert set(children) == set(DEFAULT_PORTS), lines
-        for url, _pid in children.values():
-            assert httpx.get(f"{url}/_sim/health").json()["status"] == "ok"
+        assert set(children) == {*DEFAULT_PORTS, "bff"}, lines
+        for name, (url, _pid) in children.items():
+            if name != "bff":
+                assert httpx.get(f"{url}/_sim/health").json()["status"] == "ok"
+        bff_url = children["bff"][0]
+        assert bff_url.endswith("/graphql")
+        assert httpx.post(bff_url, json={"query": "{ __typename }"}).json() == {
+            "data": {"__typename": "Query"}
+        }
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
         deadline = time.monotonic() + 5  # the reader thread drains the pipe after exit
         while "demo stopped\n" not in lines and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "demo stopped\n" in lines
-        for _url, pid in children.values():
-            assert not _alive(pid), f"simulator pid {pid} outlived the demo"
+        for name, (_url, pid) in children.items():
+            assert not _alive(pid), f"{name} pid {pid} outlived the demo"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -108,7 +115,7 @@ def test_demo_starts_everything_and_ctrl_c_stops_everything() -> None:
 @pytest.mark.slow
 def test_children_die_with_a_killed_demo() -> None:
     proc, children, lines = _start_demo()
-    assert set(children) == set(DEFAULT_PORTS), lines
+    assert set(children) == {*DEFAULT_PORTS, "bff"}, lines
     proc.kill()  # no chance to clean up: the kernel's parent-death signal must do it
     proc.wait(10)
     deadline = time.monotonic() + 20

@@ -1,0 +1,231 @@
+"""The floor: the screen pop hand-written as one Starlette endpoint, no GraphQL, no dataloaders.
+
+It makes the same backend calls as Tidegate's `gql/screen_pop.graphql`, with the same wire parsing
+and anti-corruption mapping (the backend clients' own), but sends them through a bare aiohttp
+session instead of the httpx API, and builds the JSON by hand. Whatever Tidegate costs above
+this is the price of the GraphQL layer and the httpx API.
+
+    python -m bench.floor_server --port 8200   (backend URLs from TIDEGATE_* like the BFF)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from backends.config import BackendConfig
+from backends.domain.money import Money
+from backends.domain.records import Account, Customer, Interaction, Meter, Outage, Ticket
+from backends.phones import national
+from backends.registry import Backends
+from gateway.settings import Settings
+
+
+@dataclass
+class _Answer:
+    """The slice of an httpx.Response the clients read."""
+
+    status_code: int
+    content: bytes
+    headers: dict[str, str]
+
+
+class AiohttpSender:
+    """`BackendHttp.request` on a bare aiohttp session: no httpx objects on the way."""
+
+    def __init__(self, config: BackendConfig, session: aiohttp.ClientSession) -> None:
+        self.config = config
+        self.name = config.name
+        self.session = session
+
+    async def request(self, method: str, path: str, *, timeout_s: float | None = None, **kw: Any) -> _Answer:
+        body = kw.get("content")
+        if "json" in kw:
+            body = orjson.dumps(kw["json"])
+            kw.setdefault("headers", {})["Content-Type"] = "application/json"
+        async with asyncio.timeout(timeout_s or self.config.timeout_s):
+            async with self.session.request(
+                method,
+                self.config.base_url + path,
+                params=kw.get("params"),
+                data=body or kw.get("data"),
+                headers=kw.get("headers"),
+            ) as resp:
+                content = await resp.read()
+                return _Answer(resp.status, content, {k.lower(): v for k, v in resp.headers.items()})
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _use_sender(backends: Backends, session: aiohttp.ClientSession) -> None:
+    """Swap each client's HTTP seam for the bare aiohttp one (a bench-only substitution)."""
+    seams: tuple[tuple[object, str], ...] = (
+        (backends.billing, "_http"),
+        (backends.gis, "_http"),
+        (backends.crm.api, "http"),
+        (backends.workorders.api, "http"),
+    )
+    for holder, attr in seams:
+        setattr(holder, attr, AiohttpSender(getattr(holder, attr).config, session))
+
+
+def _money(m: Money) -> dict[str, Any]:
+    return {"fen": m.fen, "yuan": m.yuan}
+
+
+def _account(a: Account | None, no: str, meter: Meter | BaseException) -> dict[str, Any]:
+    due = Money(max(a.arrears.fen + a.late_fee.fen - a.balance.fen, 0)) if a else None
+    m = None if isinstance(meter, BaseException) else meter
+    return {
+        "accountNo": no,
+        "holderName": a.holder_name if a else None,
+        "address": a.address if a else None,
+        "status": a.status.value if a else None,
+        "useType": a.use_type.value if a else None,
+        "payMethod": a.pay_method.value if a else None,
+        "balance": _money(a.balance) if a else None,
+        "arrears": _money(a.arrears) if a else None,
+        "lateFee": _money(a.late_fee) if a else None,
+        "amountDue": _money(due) if due else None,
+        "currentTier": a.current_tier if a else None,
+        "yearToDateUsageM3": a.year_to_date_m3 if a else None,
+        "directDebitEnabled": a.direct_debit if a else None,
+        "meter": None
+        if m is None
+        else {
+            "meterNo": m.meter_no,
+            "sizeMm": m.size_mm,
+            "reads": [
+                {
+                    "readAt": r.read_at.isoformat() if r.read_at else None,
+                    "reading": r.reading,
+                    "usageM3": r.usage_m3,
+                    "status": r.status.value,
+                }
+                for r in m.reads
+            ],
+        },
+    }
+
+
+def _interaction(i: Interaction) -> dict[str, Any]:
+    return {
+        "id": i.interaction_id,
+        "at": i.at.isoformat(),
+        "channel": i.channel.value,
+        "type": i.kind.value,
+        "outcome": i.outcome.value,
+        "summary": i.summary,
+        "agentId": i.agent_id,
+    }
+
+
+def _ticket(t: Ticket) -> dict[str, Any]:
+    worker = t.assignee
+    return {
+        "id": t.ticket_id,
+        "category": t.category.value,
+        "priority": t.priority.value,
+        "status": t.status.value,
+        "description": t.description,
+        "createdAt": t.created_at.isoformat(),
+        "assignee": {"id": worker.worker_id, "name": worker.name, "mobile": worker.mobile}
+        if worker
+        else None,
+    }
+
+
+def _outage(o: Outage) -> dict[str, Any]:
+    return {
+        "id": o.outage_id,
+        "kind": o.kind.value,
+        "status": o.status.value,
+        "reason": o.reason,
+        "startsAt": o.starts_at.isoformat() if o.starts_at else None,
+        "estimatedRestoreAt": o.estimated_restore_at.isoformat() if o.estimated_restore_at else None,
+    }
+
+
+async def screen_pop(b: Backends, phone: str) -> list[dict[str, Any]]:
+    number = national(phone)
+    if number is None:
+        return []
+    customers: list[Customer] = await b.crm.contacts_by_phone(number)
+    if not customers:
+        return []
+    account_nos = list(dict.fromkeys(n for c in customers for n in c.account_nos))
+    accounts, meters, interactions, tickets, connections, outages = await asyncio.gather(
+        b.billing.accounts(account_nos[:50]),
+        asyncio.gather(*(b.billing.meter(n, 1) for n in account_nos), return_exceptions=True),
+        b.crm.interactions([c.crm_id for c in customers], 5),
+        b.workorders.tickets_by_customers([c.customer_no for c in customers]),
+        b.gis.service_connections(account_nos),
+        b.gis.outages(True),
+    )
+    meter_of = dict(zip(account_nos, meters, strict=True))
+    out = []
+    for c in customers:
+        owned = [accounts.get(n) for n in c.account_nos]
+        points = [connections[n].location for n in c.account_nos if n in connections]
+        out.append(
+            {
+                "id": c.customer_no,
+                "name": c.name,
+                "kind": c.kind.value,
+                "mobile": c.mobiles[0] if c.mobiles else None,
+                "landline": c.landlines[0] if c.landlines else None,
+                "idCard": next((a.id_card for a in owned if a and a.id_card), None),
+                "vip": c.vip,
+                "tags": list(c.tags),
+                "accounts": [_account(accounts.get(n), n, meter_of[n]) for n in c.account_nos],
+                "interactions": [_interaction(i) for i in interactions.get(c.crm_id, [])],
+                "tickets": [_ticket(t) for t in tickets.get(c.customer_no, []) if t.status.is_open][:5],
+                "activeOutages": [_outage(o) for o in outages if any(o.covers(p) for p in points)],
+            }
+        )
+    return out
+
+
+def create_app(settings: Settings) -> Starlette:
+    state: dict[str, Backends] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> Any:
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
+        backends = Backends.open(settings.backend_configs())
+        _use_sender(backends, session)
+        state["backends"] = backends
+        yield
+        await session.close()
+
+    async def endpoint(request: Request) -> Response:
+        body = orjson.loads(await request.body())
+        data = await screen_pop(state["backends"], str(body.get("phone", "")))
+        return Response(orjson.dumps({"data": {"customerByPhone": data}}), media_type="application/json")
+
+    return Starlette(routes=[Route("/screen-pop", endpoint, methods=["POST"])], lifespan=lifespan)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(
+        create_app(Settings()), host="127.0.0.1", port=args.port, log_level="warning", access_log=False
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""Screen-pop throughput and CPU: Tidegate against the hand-written floor, in the same run.
+
+Starts the four simulators (billing's pool widened so the back office is not what is measured),
+Tidegate (`tidegate serve`) and the floor (`bench/floor_server.py`), each its own process, then
+drives `gql/screen_pop.graphql` at fixed concurrency against each for `--seconds`, and prints JSON:
+
+    python -m bench.screen_pop --seconds 20 --concurrency 16 --latency-scale 1
+    python -m bench.screen_pop --seconds 20 --concurrency 16 --latency-scale 0
+
+`ratio_rps` = Tidegate's requests per second / the floor's; `ratio_cpu` = the floor's CPU per
+request / Tidegate's, each read from that server process alone (/proc), since the simulators share
+the machine's cores. 1.0 would mean the GraphQL layer is free.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench.loadgen import drive
+from simulators.launch import die_with_parent, free_port, spawn_simulator, stop, wait_healthy
+from simulators.world import build_world
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREEN_POP = (ROOT / "gql" / "screen_pop.graphql").read_text(encoding="utf-8")
+SEED = 20261126
+
+
+def _phones(customers: int, count: int = 500) -> list[str]:
+    world = build_world(SEED, customers)
+    return [c.mobile for c in world.customers if c.mobile][:count]
+
+
+def _server(module: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", *module, "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent,
+    )
+
+
+async def _wait_http(url: str, proc: subprocess.Popen[bytes], body: bytes) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        for _ in range(300):
+            if proc.poll() is not None:
+                raise RuntimeError(f"{url} exited with {proc.returncode}")
+            try:
+                async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} never answered")
+
+
+def _graphql_ok(status: int, body: bytes) -> bool:
+    if status != 200:
+        return False
+    doc = orjson.loads(body)
+    return not doc.get("errors") and bool(doc.get("data", {}).get("customerByPhone"))
+
+
+def _floor_ok(status: int, body: bytes) -> bool:
+    return status == 200 and bool(orjson.loads(body)["data"]["customerByPhone"])
+
+
+async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
+    sims: dict[str, Any] = {}
+    servers: list[subprocess.Popen[bytes]] = []
+    world_args = [
+        "--seed",
+        str(SEED),
+        "--customers",
+        str(args.customers),
+        "--latency-scale",
+        str(args.latency_scale),
+    ]
+    try:
+        for name in ("billing", "crm", "gis", "workorders"):
+            port = free_port()
+            extra = ["--pool-size", "1000"] if name == "billing" else []
+            sims[name] = (port, spawn_simulator(name, port, [*world_args, *extra], output=subprocess.DEVNULL))
+        for name, (port, proc) in sims.items():
+            if not wait_healthy(f"http://127.0.0.1:{port}", proc, 120):
+                raise RuntimeError(f"{name} simulator did not start")
+        env = {f"TIDEGATE_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, (p, _) in sims.items()}
+        env |= {f"TIDEGATE_{n.upper()}_TIMEOUT_S": "10" for n in sims} | {"TIDEGATE_LOG_LEVEL": "WARNING"}
+        bff_port, floor_port = free_port(), free_port()
+        bff = _server(["gateway.cli", "serve"], bff_port, env)
+        floor = _server(["bench.floor_server"], floor_port, env)
+        servers = [bff, floor]
+
+        def gql_body(i: int) -> bytes:
+            return orjson.dumps({"query": SCREEN_POP, "variables": {"phone": phones[i % len(phones)]}})
+
+        def floor_body(i: int) -> bytes:
+            return orjson.dumps({"phone": phones[i % len(phones)]})
+
+        bff_url, floor_url = (
+            f"http://127.0.0.1:{bff_port}/graphql",
+            f"http://127.0.0.1:{floor_port}/screen-pop",
+        )
+        await _wait_http(bff_url, bff, gql_body(0))
+        await _wait_http(floor_url, floor, floor_body(0))
+        warm = min(1.0, args.seconds)
+        await drive(
+            bff_url, gql_body, _graphql_ok, concurrency=args.concurrency, seconds=warm, server_pid=bff.pid
+        )
+        await drive(
+            floor_url, floor_body, _floor_ok, concurrency=args.concurrency, seconds=warm, server_pid=floor.pid
+        )
+        tidegate = (
+            await drive(
+                bff_url,
+                gql_body,
+                _graphql_ok,
+                concurrency=args.concurrency,
+                seconds=args.seconds,
+                server_pid=bff.pid,
+            )
+        ).summary()
+        baseline = (
+            await drive(
+                floor_url,
+                floor_body,
+                _floor_ok,
+                concurrency=args.concurrency,
+                seconds=args.seconds,
+                server_pid=floor.pid,
+            )
+        ).summary()
+    finally:
+        stop(servers)
+        stop([proc for _, proc in sims.values()])
+    ratio_rps = round(tidegate["rps"] / baseline["rps"], 3) if baseline["rps"] else None
+    cpu_t, cpu_f = tidegate["cpu_ms_per_request"], baseline["cpu_ms_per_request"]
+    return {
+        "benchmark": "screen_pop",
+        "concurrency": args.concurrency,
+        "seconds_per_leg": args.seconds,
+        "latency_scale": args.latency_scale,
+        "customers": args.customers,
+        "tidegate": tidegate,
+        "floor": baseline,
+        "ratio_rps": ratio_rps,
+        "ratio_cpu": round(cpu_f / cpu_t, 3) if cpu_t and cpu_f else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each measured leg")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--latency-scale", type=float, default=1.0, help="simulator latency (0 = instant)")
+    parser.add_argument("--customers", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    result = asyncio.run(_run(args, _phones(args.customers)))
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

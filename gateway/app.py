@@ -1,0 +1,82 @@
+"""`create_app`: the whole BFF, routes and middleware, visible in one function."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import strawberry
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from backends.registry import Backends
+from gateway.body_limit import BodyLimit
+from gateway.errors import INTERNAL_MESSAGE, error_response
+from gateway.extensions import has_error_codes, schema_extensions
+from gateway.graphiql import graphiql_assets
+from gateway.graphql_view import GraphQLView
+from gateway.settings import Settings
+from schema import build_schema
+
+logger = logging.getLogger("tidegate.app")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    schema: strawberry.Schema | None = None,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> Starlette:
+    """The BFF. `schema` and `transports` are the test seams: a small schema built with
+    `gateway.extensions.schema_extensions(settings)`, and httpx transports per backend."""
+    settings = settings or Settings()
+    schema = schema or build_schema(extensions=schema_extensions(settings))
+    if not has_error_codes(schema.extensions):
+        raise ValueError("build the schema with gateway.extensions.schema_extensions(settings)")
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        # Opened inside the server's event loop (clients bind to it); a broken code table
+        # raises here, and the server refuses to start with the table's message.
+        try:
+            backends = Backends.open(settings.backend_configs(), transports)
+        except Exception as exc:
+            logger.error("start-up failed: %s", exc)
+            raise
+        try:
+            yield {"backends": backends}  # reaches each request as request.state.backends
+        finally:
+            await backends.aclose()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", GraphQLView(schema, graphiql=settings.graphiql), name="graphql"),
+            Route("/healthz", healthz, methods=["GET"], name="healthz"),
+            Mount("/graphiql", app=graphiql_assets(), name="graphiql"),
+        ],
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+        exception_handlers={HTTPException: http_error, Exception: internal_error},
+        lifespan=lifespan,
+    )
+
+
+async def healthz(_request: Request) -> Response:
+    """Liveness of the process only: a back office being down must not restart the BFF."""
+    return JSONResponse({"status": "ok"})
+
+
+async def http_error(_request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods outside /graphql, coded like every other error."""
+    assert isinstance(exc, HTTPException)
+    return error_response(exc.status_code, exc.detail, headers=exc.headers)
+
+
+async def internal_error(_request: Request, _exc: Exception) -> Response:
+    return error_response(500, INTERNAL_MESSAGE)

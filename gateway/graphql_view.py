@@ -1,0 +1,153 @@
+"""`GraphQLView`: Strawberry's ASGI view, made strict about HTTP and about error codes.
+
+What it changes from Strawberry's defaults (0.341):
+- bad HTTP input gets a coded JSON error (Strawberry answers plain text, and a JSON body that is
+  a string or a number crashes it with a 500); a non-JSON POST is 415, not 400;
+- GraphiQL only for a browser (`Accept: text/html`), never for `*/*`, and our offline page;
+- every GraphQL error carries `extensions.code` (`gateway.errors.public_error`);
+- the context is `resolvers.context.build_context`, built per request inside its event loop;
+- JSON through orjson, and one log line per request (`gateway.logging`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema import BaseSchema
+from strawberry.types import ExecutionResult
+
+from gateway.errors import (
+    INTERNAL_MESSAGE,
+    BadRequest,
+    ErrorCode,
+    UnsupportedMediaType,
+    error_response,
+    http_code,
+    public_error,
+)
+from gateway.graphiql import graphiql_response
+from gateway.logging import RequestRecord, current_request, log_request
+from resolvers.context import RequestContext, build_context
+
+logger = logging.getLogger("tidegate.graphql")
+
+
+class GraphQLView(GraphQL[RequestContext, None]):
+    def __init__(self, schema: BaseSchema, *, graphiql: bool) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # no subscriptions: the route only matches HTTP anyway
+            await super().__call__(scope, receive, send)
+            return
+        started = time.perf_counter()
+        record = RequestRecord()
+        token = current_request.set(record)
+        try:
+            response = await self._answer(Request(scope, receive), record)
+        finally:
+            current_request.reset(token)
+        if response.media_type != "text/html":  # the GraphiQL page is not a GraphQL request
+            log_request(
+                record, status=response.status_code, duration_ms=(time.perf_counter() - started) * 1000
+            )
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request, record: RequestRecord) -> Response:
+        """Run the operation; turn every failure outside GraphQL execution into a coded error."""
+        try:
+            return await self.run(request)
+        except (BadRequest, HTTPException) as exc:
+            status, code = exc.status_code, http_code(exc.status_code)
+            message = exc.message if isinstance(exc, BadRequest) else exc.reason
+            record.codes.append(code)
+            headers = {"Allow": "GET, POST"} if status == 405 else None
+            return error_response(status, message, code, headers)
+        except Exception:
+            logger.exception(
+                "request failed outside GraphQL execution", extra={"operation": record.operation}
+            )
+            record.codes.append(ErrorCode.INTERNAL_SERVER_ERROR)
+            return error_response(500, INTERNAL_MESSAGE)
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext:
+        # Backends are opened once by the app's lifespan and handed to each request's state.
+        return build_context(request.state.backends, request, response)
+
+    async def get_root_value(self, request: Request | WebSocket) -> None:
+        return None
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)  # orjson.JSONDecodeError is a json.JSONDecodeError
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # Strawberry also renders it for `Accept: */*` (curl, scripts): those want JSON.
+        return (
+            self.graphql_ide is not None
+            and request.method == "GET"
+            and not request.query_params.get("query")
+            and "text/html" in request.headers.get("accept", "")
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_response()
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+        if request.method == "GET":
+            data: object = self.parse_query_params(request.query_params)
+        else:
+            content_type, _ = parse_content_type(request.content_type or "")
+            if content_type != "application/json":
+                raise UnsupportedMediaType("POST a JSON body with Content-Type: application/json")
+            data = self.parse_json(await request.get_body())
+        parsed = request_data(data)
+        record = current_request.get()
+        if record is not None:
+            record.operation = parsed.operation_name
+        return parsed
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        record = current_request.get() or RequestRecord()
+        response: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            errors = [public_error(error, record.operation) for error in result.errors]
+            record.codes.extend(error["extensions"]["code"] for error in errors)
+            response["errors"] = list(errors)
+        if result.extensions:
+            response["extensions"] = result.extensions
+        return response
+
+
+def request_data(data: object) -> GraphQLRequestData:
+    """Check the shape of a GraphQL-over-HTTP request; Strawberry assumes an object."""
+    if not isinstance(data, dict):
+        raise BadRequest("The request must be a JSON object with a `query` (batching is not supported)")
+    query, variables = data.get("query"), data.get("variables")
+    operation_name, extensions = data.get("operationName"), data.get("extensions")
+    if not isinstance(query, str | None):
+        raise BadRequest("`query` must be a string")
+    if not isinstance(variables, dict | None):
+        raise BadRequest("`variables` must be an object")
+    if not isinstance(operation_name, str | None):
+        raise BadRequest("`operationName` must be a string")
+    if not isinstance(extensions, dict | None):
+        raise BadRequest("`extensions` must be an object")
+    return GraphQLRequestData(
+        query=query, variables=variables, operation_name=operation_name, extensions=extensions
+    )

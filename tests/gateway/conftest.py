@@ -1,0 +1,103 @@
+"""A small schema and an in-process client for the gateway's tests (not the screen-pop schema)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+import strawberry
+from graphql import GraphQLError
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
+from strawberry.types import Info
+
+from backends.errors import BackendTimeout
+from backends.registry import BACKENDS
+from gateway.app import create_app
+from gateway.extensions import schema_extensions
+from gateway.settings import Settings
+from resolvers.context import RequestContext
+
+
+@strawberry.type
+class Node:
+    @strawberry.field
+    def child(self) -> Node:
+        return Node()
+
+    @strawberry.field
+    def name(self) -> str:
+        return "node"
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def hello(self, name: str = "world") -> str:
+        return f"hello {name}"
+
+    @strawberry.field
+    def count(self, n: int) -> int:
+        return n
+
+    @strawberry.field
+    def node(self) -> Node:
+        return Node()
+
+    @strawberry.field
+    def backends(self, info: Info[RequestContext, None]) -> list[str]:
+        """The clients the lifespan opened, as each request's context sees them."""
+        opened = info.context.backends
+        return [name for name in BACKENDS if getattr(opened, name, None) is not None]
+
+    @strawberry.field
+    def boom(self) -> str | None:
+        raise RuntimeError("unexpected failure for caller 13800138000")
+
+    @strawberry.field
+    def missing(self) -> str | None:
+        raise GraphQLError("no such account", extensions={"code": "NOT_FOUND"})
+
+    @strawberry.field
+    def slow(self) -> str | None:
+        raise BackendTimeout("billing", "no answer within 1.5 s")
+
+
+def small_schema(settings: Settings) -> strawberry.Schema:
+    return strawberry.Schema(query=Query, extensions=schema_extensions(settings))
+
+
+@asynccontextmanager
+async def serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """The app as uvicorn runs it: lifespan started, its state copied into every request's scope.
+
+    (httpx's ASGITransport runs no lifespan, and Starlette's TestClient is deprecated with httpx.)
+    """
+    async with app.router.lifespan_context(app) as state:
+
+        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
+            scope["state"] = dict(state or {})
+            await app(scope, receive, send)
+
+        transport = httpx.ASGITransport(app=with_state)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bff.test") as client:
+            yield client
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(max_query_depth=5, max_aliases=3, max_tokens=200, max_body_bytes=2_048)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(create_app(settings, schema=small_schema(settings))) as c:
+        yield c
+
+
+def errors_of(body: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(code, message) of every error in a response body."""
+    return [(e["extensions"]["code"], e["message"]) for e in body["errors"]]
