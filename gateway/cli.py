@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tidegate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
+    sdl = sub.add_parser("sdl", help="print the GraphQL schema (SDL); --write updates schema/schema.graphql")
+    sdl.add_argument("--write", action="store_true")
+
     sim = sub.add_parser("simulate", help="serve one back-office simulator")
     sim.add_argument("service", choices=SERVICES)
     sim.add_argument("--host", default="127.0.0.1")
@@ -148,6 +151,18 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sdl(args: argparse.Namespace) -> int:
+    from schema.sdl import SDL_PATH, printed_sdl
+
+    text = printed_sdl()
+    if args.write:
+        SDL_PATH.write_text(text, encoding="utf-8")
+        print(f"wrote {SDL_PATH}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
@@ -162,6 +177,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "sdl":
+        return _sdl(args)
     if args.command == "simulate":
         return _simulate(args)
     if args.command == "serve":

@@ -10,13 +10,13 @@ from strawberry.types.scalar import ScalarDefinition
 from backends.domain.money import Money as DomainMoney
 
 
-def _serialize_datetime(value: datetime) -> str:
+def serialize_datetime(value: datetime) -> str:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"refusing to serialize a datetime without an offset: {value!r}")
     return value.isoformat(timespec="seconds")
 
 
-def _parse_datetime(value: object) -> datetime:
+def parse_datetime(value: object) -> datetime:
     if not isinstance(value, str):
         raise ValueError("DateTime must be an ISO 8601 string")
     parsed = datetime.fromisoformat(value)
@@ -28,8 +28,8 @@ def _parse_datetime(value: object) -> datetime:
 DateTime = strawberry.scalar(
     name="DateTime",
     description="ISO 8601 date and time, always with its offset: 2026-11-26T10:15:00+08:00.",
-    serialize=_serialize_datetime,
-    parse_value=_parse_datetime,
+    serialize=serialize_datetime,
+    parse_value=parse_datetime,
 )
 
 SCALAR_MAP: dict[object, ScalarDefinition] = {datetime: DateTime}

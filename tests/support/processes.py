@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
+import sys
 import tempfile
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simulators.launch import free_port, spawn_simulator, stop, wait_healthy
+import httpx
+
+from simulators.launch import die_with_parent, free_port, spawn_simulator, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_SEED = 4242
@@ -64,3 +71,45 @@ def start_simulator(
         sim.stop()
         raise RuntimeError(f"{service} simulator did not start (exit {proc.returncode}):\n{sim.log()}")
     return sim
+
+
+@dataclass
+class BffProcess:
+    port: int
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        stop([self.proc])
+
+
+def start_bff(sims: Mapping[str, SimProcess], env: Mapping[str, str] | None = None) -> BffProcess:
+    """`tidegate serve` as its own process, pointed at the given simulators through TIDEGATE_*."""
+    port = free_port()
+    urls = {f"TIDEGATE_{name.upper()}_URL": sim.url for name, sim in sims.items()}
+    log_path = Path(tempfile.mkstemp(prefix="bff-", suffix=".log")[1])
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **urls, **(env or {})},
+            preexec_fn=die_with_parent,
+        )
+    bff = BffProcess(port, proc, log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{bff.url}/healthz", timeout=1.0).status_code == 200:
+                return bff
+        time.sleep(0.1)
+    bff.stop()
+    raise RuntimeError(f"the BFF did not start (exit {proc.returncode}):\n{bff.log()}")

@@ -1,0 +1,37 @@
+"""Imports flow one way: gateway -> schema -> resolvers -> backends; simulators share nothing with us."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+FORBIDDEN = {
+    "backends": {"strawberry", "graphql", "schema", "resolvers", "gateway", "simulators", "starlette"},
+    "resolvers": {"schema", "gateway", "simulators", "httpx", "aiohttp"},
+    "schema": {"gateway", "simulators", "httpx", "aiohttp"},
+    "simulators": {"backends", "resolvers", "schema", "gateway"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_imports_flow_one_way(package: str) -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(_imports(path) & FORBIDDEN[package])
+        for path in (ROOT / package).rglob("*.py")
+        if _imports(path) & FORBIDDEN[package]
+    }
+    assert offenders == {}
