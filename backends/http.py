@@ -1,7 +1,10 @@
 """The HTTP seam every backend client shares: pooled connections, a total deadline, mapped errors.
 
-Clients speak the httpx API; the default transport is aiohttp underneath (httpx's own stack
-costs several times more CPU per call, see the field notes). Tests pass `transport=` instead.
+Clients speak the httpx API (`httpx.Request` in, `httpx.Response` out) straight to a transport:
+aiohttp by default, since httpx's own connection stack costs several times more CPU per call (see
+the field notes), and `httpx.MockTransport` in narrow tests. The `httpx.AsyncClient` layer is
+skipped on purpose: it re-parses the base URL, walks auth, redirect and cookie handling on every
+call, none of which a back-office call uses, and it cost about a fifth of the BFF's CPU.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from httpx_aiohttp import AiohttpTransport
 from backends.config import BackendConfig
 from backends.errors import BackendServerError, BackendTimeout
 
+_USER_AGENT = "tidegate-bff"
+
 
 class BackendHttp:
     def __init__(self, config: BackendConfig, transport: httpx.AsyncBaseTransport | None = None) -> None:
@@ -23,21 +28,36 @@ class BackendHttp:
         limits = httpx.Limits(
             max_connections=config.max_connections, max_keepalive_connections=config.max_connections
         )
-        self._client = httpx.AsyncClient(
-            base_url=config.base_url,
-            timeout=config.timeout_s,
-            limits=limits,
-            transport=transport or AiohttpTransport(limits=limits),
-        )
+        self._transport = transport or AiohttpTransport(limits=limits)
+        self._base = config.base_url.rstrip("/")
 
     async def request(
-        self, method: str, path: str, *, timeout_s: float | None = None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        timeout_s: float | None = None,
+        params: Any = None,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+        json: Any = None,
+        data: dict[str, str] | None = None,
     ) -> httpx.Response:
         """Send and read the whole body within the deadline; transport failures become backend errors."""
         budget = self.config.timeout_s if timeout_s is None else timeout_s
+        request = httpx.Request(
+            method,
+            self._base + path,
+            params=params,
+            headers={"User-Agent": _USER_AGENT, **(headers or {})},
+            content=content,
+            json=json,
+            data=data,
+            extensions={"timeout": {"connect": budget, "read": budget, "write": budget, "pool": budget}},
+        )
         try:
             async with asyncio.timeout(budget):
-                response = await self._client.request(method, path, **kwargs)
+                response = await self._transport.handle_async_request(request)
                 await response.aread()
                 return response
         except TimeoutError as exc:
@@ -50,4 +70,4 @@ class BackendHttp:
             ) from exc
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()

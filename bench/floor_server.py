@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from backends.config import BackendConfig
 from backends.domain.money import Money
-from backends.domain.records import Account, Customer, Interaction, Meter, Outage, Ticket
+from backends.domain.records import Account, Customer, Interaction, Outage, Ticket
 from backends.phones import national
 from backends.registry import Backends
 from gateway.settings import Settings
@@ -85,9 +85,8 @@ def _money(m: Money) -> dict[str, Any]:
     return {"fen": m.fen, "yuan": m.yuan}
 
 
-def _account(a: Account | None, no: str, meter: Meter | BaseException) -> dict[str, Any]:
+def _account(a: Account | None, no: str) -> dict[str, Any]:
     due = Money(max(a.arrears.fen + a.late_fee.fen - a.balance.fen, 0)) if a else None
-    m = None if isinstance(meter, BaseException) else meter
     return {
         "accountNo": no,
         "holderName": a.holder_name if a else None,
@@ -102,21 +101,7 @@ def _account(a: Account | None, no: str, meter: Meter | BaseException) -> dict[s
         "currentTier": a.current_tier if a else None,
         "yearToDateUsageM3": a.year_to_date_m3 if a else None,
         "directDebitEnabled": a.direct_debit if a else None,
-        "meter": None
-        if m is None
-        else {
-            "meterNo": m.meter_no,
-            "sizeMm": m.size_mm,
-            "reads": [
-                {
-                    "readAt": r.read_at.isoformat() if r.read_at else None,
-                    "reading": r.reading,
-                    "usageM3": r.usage_m3,
-                    "status": r.status.value,
-                }
-                for r in m.reads
-            ],
-        },
+        "meterNo": a.meter_no if a else None,
     }
 
 
@@ -166,15 +151,13 @@ async def screen_pop(b: Backends, phone: str) -> list[dict[str, Any]]:
     if not customers:
         return []
     account_nos = list(dict.fromkeys(n for c in customers for n in c.account_nos))
-    accounts, meters, interactions, tickets, connections, outages = await asyncio.gather(
+    accounts, interactions, tickets, connections, outages = await asyncio.gather(
         b.billing.accounts(account_nos[:50]),
-        asyncio.gather(*(b.billing.meter(n, 1) for n in account_nos), return_exceptions=True),
         b.crm.interactions([c.crm_id for c in customers], 5),
         b.workorders.tickets_by_customers([c.customer_no for c in customers]),
         b.gis.service_connections(account_nos),
         b.gis.outages(True),
     )
-    meter_of = dict(zip(account_nos, meters, strict=True))
     out = []
     for c in customers:
         owned = [accounts.get(n) for n in c.account_nos]
@@ -189,7 +172,7 @@ async def screen_pop(b: Backends, phone: str) -> list[dict[str, Any]]:
                 "idCard": next((a.id_card for a in owned if a and a.id_card), None),
                 "vip": c.vip,
                 "tags": list(c.tags),
-                "accounts": [_account(accounts.get(n), n, meter_of[n]) for n in c.account_nos],
+                "accounts": [_account(accounts.get(n), n) for n in c.account_nos],
                 "interactions": [_interaction(i) for i in interactions.get(c.crm_id, [])],
                 "tickets": [_ticket(t) for t in tickets.get(c.customer_no, []) if t.status.is_open][:5],
                 "activeOutages": [_outage(o) for o in outages if any(o.covers(p) for p in points)],

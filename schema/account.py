@@ -104,7 +104,11 @@ class Account:
     async def direct_debit_enabled(self, info: Info) -> bool | None:
         return (await self._record(info)).direct_debit
 
-    @strawberry.field(description="The meter, with its latest reads (at most 50).")
+    @strawberry.field(description="The meter's number, from the account record (no extra call).")
+    async def meter_no(self, info: Info) -> str | None:
+        return (await self._record(info)).meter_no
+
+    @strawberry.field(description="The meter, with its latest reads (at most 50): two more billing calls.")
     async def meter(self, info: Info, reads: int = 3) -> Meter | None:
         return Meter.of(await accounts.meter(info.context, self.account_no, reads))
 

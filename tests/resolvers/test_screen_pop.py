@@ -52,7 +52,7 @@ async def test_screen_pop_maps_every_system_into_one_clean_answer(run: Run) -> N
         assert row["arrears"]["yuan"] == f"{history.arrears_fen() // 100}.{history.arrears_fen() % 100:02d}"
         assert row["lateFee"]["fen"] == history.late_fee_fen(world.as_of, 0.003, 1.0)
         assert row["currentTier"] == history.current_tier
-        assert row["meter"]["reads"][0]["reading"] == history.reads[-1].reading
+        assert row["meterNo"] == world.account_by_no[number].meter_no
     assert got[account.account_no]["useType"] in {
         "RESIDENTIAL",
         "COMMERCIAL",
@@ -120,10 +120,21 @@ async def test_screen_pop_calls_billing_and_crm_in_parallel(run: Run, clean_sims
     customer = next(c for c in seeded_world().customers if c.mobile and c.customer_no > 100)
     result = await run(SCREEN_POP, {"phone": customer.mobile})
     assert result.errors is None
-    billing = stats(clean_sims["billing"].url)["recent"]
+    billing = stats(clean_sims["billing"].url)
     crm = stats(clean_sims["crm"].url)["recent"]
-    accounts = next(c for c in billing if c["op"] == "GetAccounts")
+    assert set(billing["operations"]) == {"GetAccounts"}, "one billing call per 50 accounts, nothing else"
+    accounts = next(c for c in billing["recent"] if c["op"] == "GetAccounts")
     history = next(c for c in crm if c["op"] == "batchQueryInteractions")
     assert history["start"] < accounts["end"] and accounts["start"] < history["end"], (accounts, history)
-    meter = next(c for c in billing if c["op"] == "GetMeter")
+
+
+async def test_an_accounts_parts_load_side_by_side(run: Run, clean_sims: Simulators) -> None:
+    set_faults(clean_sims["billing"].url, latency_scale=1.0)
+    customer = next(c for c in seeded_world().customers if c.customer_no > 100)
+    query = "query($id: ID!) { customer(id: $id) { accounts { holderName meter(reads: 1) { meterNo } } } }"
+    result = await run(query, {"id": f"KH{customer.customer_no:08d}"})
+    assert result.errors is None
+    recent = stats(clean_sims["billing"].url)["recent"]
+    accounts = next(c for c in recent if c["op"] == "GetAccounts")
+    meter = next(c for c in recent if c["op"] == "GetMeter")
     assert meter["start"] < accounts["end"], "the meter call should not wait for the account call"
