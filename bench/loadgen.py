@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,13 +56,14 @@ async def drive(
     concurrency: int,
     seconds: float,
     server_pid: int,
+    headers: Mapping[str, str] | None = None,
 ) -> LegResult:
     """`concurrency` clients each send, wait, send again, until `seconds` pass; CPU read around it."""
     latencies: list[float] = []
     failures = 0
     counter = 0
     connector = aiohttp.TCPConnector(limit=concurrency)
-    headers = {"Content-Type": "application/json"}
+    request_headers = {"Content-Type": "application/json", **(headers or {})}
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def client() -> None:
@@ -70,7 +71,7 @@ async def drive(
             while time.perf_counter() < stop_at:
                 counter += 1
                 started = time.perf_counter()
-                async with session.post(url, data=make_body(counter), headers=headers) as resp:
+                async with session.post(url, data=make_body(counter), headers=request_headers) as resp:
                     body = await resp.read()
                     status = resp.status
                 if is_ok(status, body):

@@ -18,8 +18,10 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +51,27 @@ def _server(module: list[str], port: int, env: dict[str, str]) -> subprocess.Pop
     )
 
 
-async def _wait_http(url: str, proc: subprocess.Popen[bytes], body: bytes) -> None:
+def _bearer(key_path: Path) -> dict[str, str]:
+    """A supervisor's token (any customer, no call needed) from the BFF's local issuer key."""
+    from gateway.auth import local_issuer
+    from gateway.settings import Settings
+
+    issuer = local_issuer(Settings(local_issuer=True, local_issuer_key_path=key_path))
+    return {"Authorization": f"Bearer {issuer.mint(client_id='bench', role='supervisor')}"}
+
+
+async def _wait_http(
+    url: str, proc: subprocess.Popen[bytes], body: bytes, auth: dict[str, str] | None = None
+) -> None:
     import aiohttp
 
+    headers = {"Content-Type": "application/json", **(auth or {})}
     async with aiohttp.ClientSession() as session:
         for _ in range(300):
             if proc.poll() is not None:
                 raise RuntimeError(f"{url} exited with {proc.returncode}")
             try:
-                async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as r:
+                async with session.post(url, data=body, headers=headers) as r:
                     if r.status == 200:
                         return
             except aiohttp.ClientError:
@@ -88,6 +102,7 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
         "--latency-scale",
         str(args.latency_scale),
     ]
+    scratch = tempfile.mkdtemp(prefix="bench-issuer-")
     try:
         for name in ("billing", "crm", "gis", "workorders"):
             port = free_port()
@@ -98,6 +113,10 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
                 raise RuntimeError(f"{name} simulator did not start")
         env = {f"TIDEGATE_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, (p, _) in sims.items()}
         env |= {f"TIDEGATE_{n.upper()}_TIMEOUT_S": "10" for n in sims} | {"TIDEGATE_LOG_LEVEL": "WARNING"}
+        # The BFF checks tokens from its local issuer; we make the key file, so the token is ready.
+        key_path = Path(scratch) / "issuer-key.pem"
+        env |= {"TIDEGATE_LOCAL_ISSUER": "true", "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key_path)}
+        auth = _bearer(key_path)
         bff_port, floor_port = free_port(), free_port()
         bff = _server(["gateway.cli", "serve"], bff_port, env)
         floor = _server(["bench.floor_server"], floor_port, env)
@@ -113,11 +132,17 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
             f"http://127.0.0.1:{bff_port}/graphql",
             f"http://127.0.0.1:{floor_port}/screen-pop",
         )
-        await _wait_http(bff_url, bff, gql_body(0))
+        await _wait_http(bff_url, bff, gql_body(0), auth)
         await _wait_http(floor_url, floor, floor_body(0))
         warm = min(1.0, args.seconds)
         await drive(
-            bff_url, gql_body, _graphql_ok, concurrency=args.concurrency, seconds=warm, server_pid=bff.pid
+            bff_url,
+            gql_body,
+            _graphql_ok,
+            concurrency=args.concurrency,
+            seconds=warm,
+            server_pid=bff.pid,
+            headers=auth,
         )
         await drive(
             floor_url, floor_body, _floor_ok, concurrency=args.concurrency, seconds=warm, server_pid=floor.pid
@@ -130,6 +155,7 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
                 concurrency=args.concurrency,
                 seconds=args.seconds,
                 server_pid=bff.pid,
+                headers=auth,
             )
         ).summary()
         baseline = (
@@ -145,6 +171,7 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
     finally:
         stop(servers)
         stop([proc for _, proc in sims.values()])
+        shutil.rmtree(scratch, ignore_errors=True)
     ratio_rps = round(tidegate["rps"] / baseline["rps"], 3) if baseline["rps"] else None
     cpu_t, cpu_f = tidegate["cpu_ms_per_request"], baseline["cpu_ms_per_request"]
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,12 +18,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from backends.registry import Backends
+from gateway.audit import AuditSink, JsonLinesSink, RedisStreamSink
+from gateway.auth import KeySource, build_auth
 from gateway.body_limit import BodyLimit
+from gateway.cti import CtiEndpoint
 from gateway.errors import INTERNAL_MESSAGE, error_response
 from gateway.extensions import has_error_codes, schema_extensions
 from gateway.graphiql import graphiql_assets
 from gateway.graphql_view import GraphQLView
 from gateway.settings import Settings
+from resolvers.calls import CallRegistry
 from schema import build_schema
 
 logger = logging.getLogger("tidegate.app")
@@ -33,13 +38,17 @@ def create_app(
     *,
     schema: strawberry.Schema | None = None,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    keys: KeySource | None = None,
 ) -> Starlette:
-    """The BFF. `schema` and `transports` are the test seams: a small schema built with
-    `gateway.extensions.schema_extensions(settings)`, and httpx transports per backend."""
+    """The BFF. `schema`, `transports` and `keys` are the test seams: a small schema built with
+    `gateway.extensions.schema_extensions(settings)`, httpx transports per backend, and the keys
+    that verify access tokens (default: the IdP's JWKS, or the local issuer's own key)."""
     settings = settings or Settings()
     schema = schema or build_schema(extensions=schema_extensions(settings))
     if not has_error_codes(schema.extensions):
         raise ValueError("build the schema with gateway.extensions.schema_extensions(settings)")
+    auth = build_auth(settings, keys)  # no way to check tokens: refuse to start, never run open
+    calls = CallRegistry()  # which call each agent is on, fed by the CTI
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -50,21 +59,41 @@ def create_app(
         except Exception as exc:
             logger.error("start-up failed: %s", exc)
             raise
+        audit = open_audit_sink(settings)
         try:
-            yield {"backends": backends}  # reaches each request as request.state.backends
+            # Reaches each request as request.state.backends / .audit_sink.
+            yield {"backends": backends, "audit_sink": audit}
         finally:
             await backends.aclose()
+            await audit.aclose()
+            await auth.aclose()
 
+    graphql = GraphQLView(schema, graphiql=settings.graphiql, calls=calls)
     return Starlette(
         routes=[
-            Route("/graphql", GraphQLView(schema, graphiql=settings.graphiql), name="graphql"),
+            # Only GraphQL needs a bearer token; the principal reaches the view in scope["principal"].
+            Route("/graphql", auth.protect(graphql), name="graphql"),
+            Route(
+                "/cti/events",
+                CtiEndpoint(calls, settings.cti_secret_list()).handle,
+                methods=["POST"],
+                name="cti",
+            ),
             Route("/healthz", healthz, methods=["GET"], name="healthz"),
             Mount("/graphiql", app=graphiql_assets(), name="graphiql"),
+            *auth.routes(),  # /.well-known/jwks.json and /oauth/token, local issuer only
         ],
         middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
         exception_handlers={HTTPException: http_error, Exception: internal_error},
         lifespan=lifespan,
     )
+
+
+def open_audit_sink(settings: Settings) -> AuditSink:
+    file_sink = JsonLinesSink(Path(settings.audit_path))
+    if settings.audit_redis_url:
+        return RedisStreamSink(settings.audit_redis_url, settings.audit_stream, fallback=file_sink)
+    return file_sink
 
 
 async def healthz(_request: Request) -> Response:

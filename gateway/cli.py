@@ -85,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="default: TIDEGATE_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, default=None, help="default: TIDEGATE_PORT or 8000")
 
+    token = sub.add_parser(
+        "token",
+        help="print an access token signed with the local issuer's key (TIDEGATE_LOCAL_ISSUER_KEY_PATH)",
+    )
+    token.add_argument("--role", default="agent", help="a role in gateway/auth/roles.yaml (default: agent)")
+    token.add_argument("--agent-id", default=None, help="the agent the token acts for (agent, softphone)")
+    token.add_argument(
+        "--client-id", default=None, help="default: softphone for the softphone role, else workbench"
+    )
+    token.add_argument("--ttl-s", type=_positive_int, default=None, help="default: TIDEGATE_TOKEN_TTL_S")
+    token.add_argument("--scope", default=None, help="space-separated scopes (default: the role's)")
+
     demo = sub.add_parser("demo", help="start the four simulators and the BFF and print their URLs")
     _add_world_args(demo)
     demo.add_argument("--port-offset", type=int, default=0, help="add this to every default port")
@@ -125,6 +137,7 @@ def _serve(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from gateway.app import create_app
+    from gateway.auth import AuthConfigError
     from gateway.logging import configure_logging
     from gateway.settings import Settings
 
@@ -135,9 +148,14 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"tidegate serve: bad settings: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    try:
+        app = create_app(settings)
+    except AuthConfigError as exc:
+        print(f"tidegate serve: {exc}", file=sys.stderr)
+        return 2
     # One worker; "auto" picks uvloop and httptools when installed (they are, via uvicorn[standard]).
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         loop="auto",
@@ -148,6 +166,25 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=False,  # the app logs one line per GraphQL request itself
         server_header=False,
     )
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from gateway.auth import local_issuer
+    from gateway.settings import Settings
+
+    try:
+        issuer = local_issuer(Settings())
+        client_id = args.client_id or ("softphone" if args.role == "softphone" else "workbench")
+        token = issuer.mint(
+            client_id=client_id, role=args.role, agent_id=args.agent_id, scope=args.scope, ttl_s=args.ttl_s
+        )
+    except (ValidationError, ValueError) as exc:  # bad settings, roles.yaml, key file or arguments
+        print(f"tidegate token: {exc}", file=sys.stderr)
+        return 2
+    print(token)
     return 0
 
 
@@ -185,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "demo":
         return _demo(args)
+    if args.command == "token":
+        return _token(args)
     raise AssertionError(args.command)
 
 

@@ -1,9 +1,9 @@
 """`tidegate demo`: the four simulators and the BFF as child processes.
 
 Every child is its own uvicorn process on 127.0.0.1; the BFF starts once the simulators answer
-and is pointed at them through `TIDEGATE_*` variables. Ctrl-C (SIGINT) or SIGTERM stops them
-all; children also die with the parent if it is killed outright (PR_SET_PDEATHSIG on Linux),
-so the demo leaves no orphans behind.
+and is pointed at them through `TIDEGATE_*` variables, with its local token issuer on (the demo
+prints an agent token). Ctrl-C (SIGINT) or SIGTERM stops them all; children also die with the
+parent if it is killed outright (PR_SET_PDEATHSIG on Linux), so the demo leaves no orphans behind.
 """
 
 from __future__ import annotations
@@ -23,19 +23,39 @@ from simulators.kit.options import DEFAULT_PORTS, SERVICES
 from simulators.launch import die_with_parent, port_free, spawn_simulator, stop, wait_healthy
 
 BFF_PORT = 8000
+DEMO_AGENT = "A1001"
 
 
 def spawn_bff(port: int, sim_ports: dict[str, int]) -> subprocess.Popen[bytes]:
-    """`tidegate serve --port PORT` as a child that dies with us, pointed at the simulators."""
+    """`tidegate serve --port PORT` as a child that dies with us, pointed at the simulators and
+    issuing its own tokens (the key file in TIDEGATE_LOCAL_ISSUER_KEY_PATH, shared with us)."""
     env = {
         **os.environ,
         **{f"TIDEGATE_{name.upper()}_URL": f"http://127.0.0.1:{p}" for name, p in sim_ports.items()},
+        "TIDEGATE_LOCAL_ISSUER": "true",
     }
     return subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
         env=env,
         preexec_fn=die_with_parent,
     )
+
+
+def print_auth(bff_url: str) -> None:
+    """An agent token for the demo BFF, and how to get the next one when it expires."""
+    from gateway.auth import local_issuer
+    from gateway.settings import Settings
+
+    settings = Settings(local_issuer=True)  # the BFF's settings: same key file, issuer, audience
+    issuer = local_issuer(settings)
+    token = issuer.mint(client_id="workbench", role="agent", agent_id=DEMO_AGENT)
+    lines = [
+        f"\nAuth: local issuer, key {settings.local_issuer_key_path}; send Authorization: Bearer <token>",
+        f"  agent token  {token}",
+        f"  valid {issuer.ttl_s // 60} min; next one: tidegate token --role agent --agent-id {DEMO_AGENT}",
+        f"  or POST {bff_url}/oauth/token (client_credentials; demo clients in the README)",
+    ]
+    print("\n".join(lines), flush=True)
 
 
 def wait_bff(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> bool:
@@ -86,6 +106,7 @@ def run_demo(
         print("\nTidegate demo is up (Ctrl-C stops everything):", flush=True)
         for name, proc in children.items():
             print(f"  {name:<11} {urls[name]:<30}  pid {proc.pid}", flush=True)
+        print_auth(f"http://127.0.0.1:{bff_port}")
         print("demo ready", flush=True)
         while not stopping:
             dead = next((n for n, p in children.items() if p.poll() is not None), None)

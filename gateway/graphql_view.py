@@ -38,14 +38,17 @@ from gateway.errors import (
 )
 from gateway.graphiql import graphiql_response
 from gateway.logging import RequestRecord, current_request, log_request
+from resolvers.access import Access
+from resolvers.calls import CallRegistry
 from resolvers.context import RequestContext, build_context
 
 logger = logging.getLogger("tidegate.graphql")
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
-    def __init__(self, schema: BaseSchema, *, graphiql: bool) -> None:
+    def __init__(self, schema: BaseSchema, *, graphiql: bool, calls: CallRegistry) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
+        self.calls = calls
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no subscriptions: the route only matches HTTP anyway
@@ -85,7 +88,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
         # Backends are opened once by the app's lifespan and handed to each request's state.
-        return build_context(request.state.backends, request, response)
+        # The principal comes from the bearer token; an agent's reach, from their current call.
+        principal = request.scope.get("principal")
+        call = self.calls.current(principal.agent_id) if principal is not None else None
+        context = build_context(request.state.backends, request, response, access=Access(principal, call))
+        request.state.graphql_context = context
+        return context
 
     async def get_root_value(self, request: Request | WebSocket) -> None:
         return None
@@ -124,6 +132,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         record = current_request.get() or RequestRecord()
+        context: RequestContext | None = getattr(request.state, "graphql_context", None)
+        if context is not None:  # every unmasked read and refusal, before the answer leaves
+            context.audit.operation = record.operation
+            await request.state.audit_sink.write(context.audit.records())
         response: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
             errors = [public_error(error, record.operation) for error in result.errors]

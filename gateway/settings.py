@@ -7,13 +7,18 @@ never share or leak configuration.
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from backends.config import BackendConfig
 from backends.registry import BACKENDS
+from gateway.auth.clients import RegisteredClient, demo_clients
+from gateway.auth.jwks import SUPPORTED_ALGORITHMS
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -48,6 +53,31 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=2_000, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1)
+    max_root_fields: int = Field(default=5, ge=1, description="top-level fields in one operation")
+    dev_mode: bool = Field(default=False, description="introspection and field suggestions on (the demo)")
+
+    # The CTI signs its call events with one of these (comma-separated: rotation), HMAC-SHA256.
+    cti_secrets: str = Field(default="", repr=False)
+    # The audit trail: JSON lines at `audit_path`, or a Redis stream when `audit_redis_url` is set.
+    audit_path: str = "var/audit.jsonl"
+    audit_redis_url: str | None = None
+    audit_stream: str = "tidegate:audit"
+
+    # Access tokens (README "Auth"). Production: the utility's IdP publishes its keys at
+    # `jwks_url`; `token_issuer` and `token_audience` must match its tokens' `iss` and `aud`.
+    jwks_url: str | None = None
+    jwks_timeout_s: float = Field(default=3.0, gt=0)
+    jwks_max_age_s: float = Field(default=3_600.0, ge=30, description="refetch keys at least this often")
+    token_issuer: str = Field(default="urn:tidegate:local-issuer", min_length=1)
+    token_audience: str = Field(default="urn:tidegate:bff", min_length=1)
+    token_algorithms: Annotated[tuple[str, ...], NoDecode] = ("ES256", "RS256")
+    token_leeway_s: int = Field(default=60, ge=0, le=60, description="clock skew allowed on exp/nbf/iat")
+    # The embedded issuer, for the demo and tests only: signs tokens with its own key file.
+    local_issuer: bool = False
+    local_issuer_key_path: Path = Path(".tidegate/issuer-key.pem")
+    local_issuer_algorithm: Literal["ES256", "RS256"] = "ES256"
+    token_ttl_s: int = Field(default=900, ge=60, le=3_600)
+    clients: dict[str, RegisteredClient] = Field(default_factory=demo_clients)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -60,6 +90,30 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"expected an http(s):// URL, got {value!r}")
         return value.rstrip("/")
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _jwks_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http(s):// URL, got {value!r}")
+        return value or None
+
+    @field_validator("token_algorithms", mode="before")
+    @classmethod
+    def _algorithms(cls, value: object) -> object:
+        """`ES256,RS256`, `ES256 RS256` or a JSON list; only public-key algorithms we support."""
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            value = json.loads(value)
+        elif isinstance(value, str):
+            value = re.split(r"[\s,]+", value.strip())
+        if isinstance(value, list | tuple):
+            unsupported = sorted(set(map(str, value)) - SUPPORTED_ALGORITHMS)
+            if unsupported or not value:
+                raise ValueError(f"supported: {', '.join(sorted(SUPPORTED_ALGORITHMS))}; got {list(value)}")
+        return value
+
+    def cti_secret_list(self) -> list[str]:
+        return [s.strip() for s in self.cti_secrets.split(",") if s.strip()]
 
     def backend_configs(self) -> dict[str, BackendConfig]:
         """One `BackendConfig` per back office, in the shape `Backends.open` takes."""

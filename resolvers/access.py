@@ -1,4 +1,4 @@
-"""Who is asking, and what they may see: the caller's principal and the customers bound to them.
+"""Who is asking, and what they may see: the caller's principal and the call bound to them.
 
 The gateway authenticates the bearer token and the CTI tells us which call each agent is on;
 this module is where both meet the data. Policy lives here once: resolvers ask it before
@@ -7,10 +7,12 @@ loading customer data, and the masking extension asks it before revealing a valu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from resolvers.calls import Call
 
 # Scopes (documented in the README). Roles are bundles of these, issued in the token's `scope`.
-CUSTOMER_READ = "customer:read"  # read the customer on one's own call
+CUSTOMER_READ = "customer:read"  # read the customers matched to one's own current call
 CUSTOMER_READ_ANY = "customer:read:any"  # read any customer (supervisors)
 PII_UNMASK = "pii:unmask"  # see PII unmasked, for customers one may read
 TICKET_READ = "ticket:read"
@@ -36,19 +38,38 @@ class Principal:
 
 @dataclass
 class Access:
-    """Per request: the principal and which customers they may read and unmask."""
+    """Per request: the principal, and the call that scopes what an agent may read."""
 
     principal: Principal | None
-    call_id: str | None = None
-    bound_customers: set[str] = field(default_factory=set)
+    call: Call | None = None
+
+    @property
+    def unrestricted(self) -> bool:
+        """Supervisors read any customer; everyone else only what their call matched."""
+        return self.principal is not None and CUSTOMER_READ_ANY in self.principal.scopes
+
+    @property
+    def call_id(self) -> str | None:
+        return self.call.call_id if self.call else None
 
     def may_read(self, customer_no: str) -> bool:
-        p = self.principal
-        if p is None:
-            return False
-        if CUSTOMER_READ_ANY in p.scopes:
+        if self.unrestricted:
             return True
-        return CUSTOMER_READ in p.scopes and customer_no in self.bound_customers
+        p = self.principal
+        return bool(p and CUSTOMER_READ in p.scopes and self.call and customer_no in self.call.customers)
+
+    def may_read_account(self, account_no: str) -> bool:
+        if self.unrestricted:
+            return True
+        p = self.principal
+        return bool(p and CUSTOMER_READ in p.scopes and self.call and account_no in self.call.accounts)
+
+    def may_search_phone(self, national_number: str) -> bool:
+        """An agent looks up only the number that is calling them right now."""
+        if self.unrestricted:
+            return True
+        p = self.principal
+        return bool(p and CUSTOMER_READ in p.scopes and self.call and self.call.caller == national_number)
 
     def may_unmask(self, customer_no: str | None) -> bool:
         p = self.principal

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from backends.domain.records import Account, Bill, DirectDebit, Meter, Outage, Payment, ServiceConnection
+from resolvers.authorize import require_account
 from resolvers.context import RequestContext
 from resolvers.customers import outages_covering
 from resolvers.errors import ErrorCode, bounded, guarded, public_error
@@ -22,6 +23,7 @@ def normalize_account_no(raw: str) -> str:
 
 @guarded
 async def record(ctx: RequestContext, account_no: str) -> Account:
+    require_account(ctx, account_no)
     found = await ctx.loaders.account_by_no.load(account_no)
     if found is None:
         raise public_error(f"no account {account_no}", ErrorCode.NOT_FOUND)
@@ -30,29 +32,35 @@ async def record(ctx: RequestContext, account_no: str) -> Account:
 
 @guarded
 async def bills(ctx: RequestContext, account_no: str, last: int) -> list[Bill]:
+    require_account(ctx, account_no)
     return await ctx.loaders.bills_by_account.load((account_no, bounded("last", last)))
 
 
 @guarded
 async def payments(ctx: RequestContext, account_no: str, last: int) -> list[Payment]:
+    require_account(ctx, account_no)
     return await ctx.loaders.payments_by_account.load((account_no, bounded("last", last)))
 
 
 @guarded
 async def meter(ctx: RequestContext, account_no: str, reads: int) -> Meter:
+    require_account(ctx, account_no)
     return await ctx.loaders.meter_by_account.load((account_no, bounded("reads", reads)))
 
 
 @guarded
 async def direct_debit(ctx: RequestContext, account_no: str) -> DirectDebit | None:
+    require_account(ctx, account_no)
     return await ctx.loaders.direct_debit_by_account.load(account_no)
 
 
 @guarded
 async def connection(ctx: RequestContext, account_no: str) -> ServiceConnection | None:
+    require_account(ctx, account_no)
     return await ctx.loaders.connection_by_account.load(account_no)
 
 
 @guarded
 async def active_outages(ctx: RequestContext, account_no: str) -> list[Outage]:
+    require_account(ctx, account_no)
     return await outages_covering(ctx, [account_no])

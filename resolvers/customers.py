@@ -10,6 +10,7 @@ from backends.domain.enums import CustomerKind, TicketStatus
 from backends.domain.records import Account, Customer, Interaction, Outage, Ticket
 from backends.errors import BackendUnavailable
 from backends.phones import national
+from resolvers.authorize import require_customer, require_phone_search
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, bounded, guarded, public_error
 
@@ -30,28 +31,31 @@ async def by_phone(ctx: RequestContext, phone: str) -> list[CustomerRef]:
     number = national(phone)
     if number is None:
         raise public_error(f"not a phone number: {phone!r}", ErrorCode.BAD_USER_INPUT)
+    require_phone_search(ctx, number)
     try:
         contacts = await ctx.backends.crm.contacts_by_phone(number)
     except BackendUnavailable as exc:
         logger.warning("crm phone lookup failed; falling back to billing", extra={"error": exc.message})
         contacts = []
-    if contacts:
-        for contact in contacts:
-            ctx.loaders.customer_by_no.prime(contact.customer_no, contact)
-        return [CustomerRef(c.customer_no) for c in contacts]
-    accounts = await ctx.backends.billing.accounts_by_phone(number)
-    return [CustomerRef(no) for no in _from_billing(ctx, accounts)]
+    if not contacts:
+        contacts = _from_billing(ctx, await ctx.backends.billing.accounts_by_phone(number))
+    call = ctx.access.call
+    for contact in contacts:
+        ctx.loaders.customer_by_no.prime(contact.customer_no, contact)
+        if call is not None and call.caller == number:
+            call.bind(contact.customer_no, contact.account_nos)  # the screen pop opens these to the agent
+    return [CustomerRef(c.customer_no) for c in contacts]
 
 
-def _from_billing(ctx: RequestContext, accounts: list[Account]) -> list[str]:
+def _from_billing(ctx: RequestContext, accounts: list[Account]) -> list[Customer]:
     """Customers the CRM could not give us, pieced together from billing's phone search."""
     grouped: dict[str, list[Account]] = {}
     for account in accounts:
         grouped.setdefault(account.customer_no, []).append(account)
+    out: list[Customer] = []
     for customer_no, owned in grouped.items():
         first = owned[0]
-        ctx.loaders.customer_by_no.prime(
-            customer_no,
+        out.append(
             Customer(
                 customer_no=customer_no,
                 crm_id="",
@@ -63,13 +67,14 @@ def _from_billing(ctx: RequestContext, accounts: list[Account]) -> list[str]:
                 vip=False,
                 tags=(),
                 since=None,
-            ),
+            )
         )
-    return list(grouped)
+    return out
 
 
 @guarded
 async def profile(ctx: RequestContext, ref: CustomerRef) -> Customer:
+    require_customer(ctx, ref.customer_no)
     found = await ctx.loaders.customer_by_no.load(ref.customer_no)
     if found is None:
         raise public_error(f"no customer {ref.customer_no}", ErrorCode.NOT_FOUND)
@@ -99,6 +104,7 @@ async def tickets(
     ctx: RequestContext, ref: CustomerRef, first: int, status: list[TicketStatus] | None, open_only: bool
 ) -> list[Ticket]:
     bounded("first", first)
+    require_customer(ctx, ref.customer_no)
     found = await ctx.loaders.tickets_by_customer.load(ref.customer_no) or []
     wanted = [t for t in found if (not status or t.status in status) and (not open_only or t.status.is_open)]
     return wanted[:first]

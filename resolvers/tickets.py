@@ -4,19 +4,39 @@ from __future__ import annotations
 
 from backends.domain.enums import TicketStatus
 from backends.domain.records import Ticket
+from backends.errors import NotFound
+from resolvers.authorize import refused_ticket, require_unrestricted
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, bounded, guarded, public_error
 
 
 @guarded
 async def ticket(ctx: RequestContext, ticket_id: str) -> Ticket:
-    return await ctx.loaders.ticket_by_id.load(ticket_id)
+    if ctx.access.unrestricted:
+        return await ctx.loaders.ticket_by_id.load(ticket_id)
+    call = ctx.access.call
+    try:
+        found = await ctx.loaders.ticket_by_id.load(ticket_id)
+    except NotFound:
+        found = None  # an agent learns nothing about tickets that are not theirs, real or not
+    mine = (
+        found is not None
+        and call is not None
+        and (
+            ticket_id in call.tickets
+            or (found.customer_no is not None and found.customer_no in call.customers)
+        )
+    )
+    if not mine or found is None:
+        raise refused_ticket(ctx, ticket_id)
+    return found
 
 
 @guarded
 async def tickets(ctx: RequestContext, status: list[TicketStatus] | None, first: int) -> list[Ticket]:
     """District-wide, newest first; `status` defaults to the open ones."""
     bounded("first", first)
+    require_unrestricted(ctx, "tickets")
     wanted = frozenset(status) if status else frozenset(s for s in TicketStatus if s.is_open)
     if TicketStatus.UNKNOWN in wanted:
         raise public_error("UNKNOWN is not a status tickets can be searched by", ErrorCode.BAD_USER_INPUT)

@@ -19,6 +19,7 @@ from backends.domain.enums import (
 from backends.domain.money import Money as DomainMoney
 from resolvers import accounts
 from resolvers.customers import CustomerRef
+from schema.directives import CUSTOMER_DATA, NETWORK_DATA, MaskKind, mask
 from schema.info import Info
 from schema.scalars import GeoPoint, Money
 
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 
 @strawberry.type(
     description="A billing account (户). Its fields load lazily and are nullable, so its parts arrive in "
-    "parallel and a failing backend blanks only the fields it owns."
+    "parallel and a failing backend blanks only the fields it owns.",
+    directives=[CUSTOMER_DATA],
 )
 class Account:
     account_no: str = strawberry.field(description="户号: 10 digits with leading zeros.")
@@ -37,17 +39,20 @@ class Account:
     async def _record(self, info: Info) -> records.Account:
         return await accounts.record(info.context, self.account_no)
 
+    async def owner_customer_no(self, info: Info) -> str | None:
+        return (await self._record(info)).customer_no
+
     @strawberry.field
     async def customer(self, info: Info) -> Annotated[Customer, strawberry.lazy("schema.customer")] | None:
         from schema.customer import Customer
 
         return Customer(ref=CustomerRef((await self._record(info)).customer_no))
 
-    @strawberry.field(description="户名.")
+    @strawberry.field(description="户名.", directives=[mask(MaskKind.NAME)])
     async def holder_name(self, info: Info) -> str | None:
         return (await self._record(info)).holder_name
 
-    @strawberry.field
+    @strawberry.field(directives=[mask(MaskKind.ADDRESS)])
     async def address(self, info: Info) -> str | None:
         return (await self._record(info)).address
 
@@ -63,11 +68,11 @@ class Account:
     async def pay_method(self, info: Info) -> PaymentMethod | None:
         return (await self._record(info)).pay_method
 
-    @strawberry.field
+    @strawberry.field(directives=[mask(MaskKind.MOBILE)])
     async def mobile(self, info: Info) -> str | None:
         return (await self._record(info)).mobile
 
-    @strawberry.field
+    @strawberry.field(directives=[mask(MaskKind.LANDLINE)])
     async def landline(self, info: Info) -> str | None:
         return (await self._record(info)).landline
 
@@ -123,7 +128,7 @@ class Account:
     @strawberry.field(description="The bank direct-debit mandate (代扣), if any.")
     async def direct_debit(self, info: Info) -> DirectDebit | None:
         found = await accounts.direct_debit(info.context, self.account_no)
-        return DirectDebit.of(found) if found else None
+        return DirectDebit.of(found, owner=await self.owner_customer_no(info)) if found else None
 
     @strawberry.field(description="Where the service connection taps the main.")
     async def location(self, info: Info) -> GeoPoint | None:
@@ -135,7 +140,7 @@ class Account:
         found = await accounts.connection(info.context, self.account_no)
         return found.grid_code if found else None
 
-    @strawberry.field
+    @strawberry.field(directives=[NETWORK_DATA])
     async def active_outages(
         self, info: Info
     ) -> list[Annotated[Outage, strawberry.lazy("schema.network")]] | None:
@@ -277,18 +282,23 @@ class Meter:
         return cls(meter_no=m.meter_no, size_mm=m.size_mm, installed_on=m.installed_on, reads=reads)
 
 
-@strawberry.type(description="A bank direct-debit mandate (代扣).")
+@strawberry.type(description="A bank direct-debit mandate (代扣).", directives=[CUSTOMER_DATA])
 class DirectDebit:
     bank_code: str
     bank_name: str
-    bank_account: str
-    holder: str
+    bank_account: str = strawberry.field(directives=[mask(MaskKind.BANK_ACCOUNT)])
+    holder: str = strawberry.field(directives=[mask(MaskKind.NAME)])
     status: DirectDebitStatus
     signed_on: date | None
+    owner: strawberry.Private[str | None] = None  # the account holder's customer number
+
+    async def owner_customer_no(self, info: Info) -> str | None:
+        return self.owner
 
     @classmethod
-    def of(cls, d: records.DirectDebit) -> DirectDebit:
+    def of(cls, d: records.DirectDebit, owner: str | None) -> DirectDebit:
         return cls(
+            owner=owner,
             bank_code=d.bank_code,
             bank_name=d.bank_name,
             bank_account=d.bank_account,

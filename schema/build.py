@@ -9,6 +9,7 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
+from schema.policy import attach_policy
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
 
@@ -16,6 +17,7 @@ Extension = type[SchemaExtension] | Any
 
 
 def build_schema(*, extensions: Sequence[Extension] = ()) -> strawberry.Schema:
+    attach_policy(Query)  # @requiresScopes / @mask become enforcement before the types are converted
     return strawberry.Schema(
         query=Query,
         extensions=list(extensions),

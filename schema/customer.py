@@ -17,6 +17,7 @@ from backends.domain.enums import (
 from backends.domain.records import Interaction as InteractionRecord
 from resolvers import customers
 from resolvers.customers import CustomerRef
+from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA, MaskKind, mask
 from schema.info import Info
 
 if TYPE_CHECKING:
@@ -25,15 +26,21 @@ if TYPE_CHECKING:
     from schema.ticket import Ticket
 
 
-@strawberry.type(description="A contact in the CRM, with what the other systems know about them.")
+@strawberry.type(
+    description="A contact in the CRM, with what the other systems know about them.",
+    directives=[CUSTOMER_DATA],
+)
 class Customer:
     ref: strawberry.Private[CustomerRef]
+
+    async def owner_customer_no(self, info: Info) -> str | None:
+        return self.ref.customer_no
 
     @strawberry.field(description="The utility's customer number, e.g. KH00000001.")
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.ref.customer_no)
 
-    @strawberry.field
+    @strawberry.field(directives=[mask(MaskKind.NAME)])
     async def name(self, info: Info) -> str:
         return (await customers.profile(info.context, self.ref)).name
 
@@ -41,22 +48,29 @@ class Customer:
     async def kind(self, info: Info) -> CustomerKind:
         return (await customers.profile(info.context, self.ref)).kind
 
-    @strawberry.field(description="The first mobile number on record.")
+    @strawberry.field(description="The first mobile number on record.", directives=[mask(MaskKind.MOBILE)])
     async def mobile(self, info: Info) -> str | None:
         found = (await customers.profile(info.context, self.ref)).mobiles
         return found[0] if found else None
 
-    @strawberry.field(description="The first landline on record, with its area code.")
+    @strawberry.field(
+        description="The first landline on record, with its area code.", directives=[mask(MaskKind.LANDLINE)]
+    )
     async def landline(self, info: Info) -> str | None:
         found = (await customers.profile(info.context, self.ref)).landlines
         return found[0] if found else None
 
-    @strawberry.field(description="Every phone number on record, national format.")
+    @strawberry.field(
+        description="Every phone number on record, national format.", directives=[mask(MaskKind.PHONE)]
+    )
     async def phones(self, info: Info) -> list[str]:
         customer = await customers.profile(info.context, self.ref)
         return [*customer.mobiles, *customer.landlines]
 
-    @strawberry.field(description="ID card number, as billing holds it on the customer's accounts.")
+    @strawberry.field(
+        description="ID card number, as billing holds it on the customer's accounts.",
+        directives=[mask(MaskKind.ID_CARD)],
+    )
     async def id_card(self, info: Info) -> str | None:
         owned = await customers.accounts(info.context, self.ref)
         return next((a.id_card for a in owned if a.id_card), None)
@@ -87,7 +101,7 @@ class Customer:
     async def interactions(self, info: Info, last: int = 5) -> list[Interaction] | None:
         return [Interaction.of(i) for i in await customers.interactions(info.context, self.ref, last)]
 
-    @strawberry.field(description="Repair tickets, newest first (at most 50).")
+    @strawberry.field(description="Repair tickets, newest first (at most 50).", directives=[TICKET_DATA])
     async def tickets(
         self, info: Info, first: int = 10, status: list[TicketStatus] | None = None, open_only: bool = False
     ) -> list[Annotated[Ticket, strawberry.lazy("schema.ticket")]] | None:
@@ -97,7 +111,8 @@ class Customer:
         return [Ticket(record=t) for t in found]
 
     @strawberry.field(
-        description="Active outages whose area holds one of the customer's service connections."
+        description="Active outages whose area holds one of the customer's service connections.",
+        directives=[NETWORK_DATA],
     )
     async def active_outages(
         self, info: Info

@@ -10,6 +10,7 @@ import strawberry
 from backends.domain import geo, records
 from backends.domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
 from resolvers import network
+from schema.directives import NETWORK_DATA, TICKET_DATA
 from schema.info import Info
 from schema.scalars import GeoPoint
 
@@ -21,7 +22,7 @@ def _point(p: geo.GeoPoint) -> GeoPoint:
     return GeoPoint(lon=p.lon, lat=p.lat)
 
 
-@strawberry.type(description="A water main between two junctions (管段).")
+@strawberry.type(description="A water main between two junctions (管段).", directives=[NETWORK_DATA])
 class PipeSegment:
     record: strawberry.Private[records.PipeSegment]
 
@@ -69,7 +70,9 @@ class PipeSegment:
     async def outages(self, info: Info) -> list[Outage] | None:
         return [Outage(record=o) for o in await network.outages_on(info.context, self.record)]
 
-    @strawberry.field(description="Open tickets located on this main (within 60 m; at most 50).")
+    @strawberry.field(
+        description="Open tickets located on this main (within 60 m; at most 50).", directives=[TICKET_DATA]
+    )
     async def open_tickets(
         self, info: Info
     ) -> list[Annotated[Ticket, strawberry.lazy("schema.ticket")]] | None:
@@ -78,7 +81,9 @@ class PipeSegment:
         return [Ticket(record=t) for t in await network.open_tickets_on(info.context, self.record)]
 
 
-@strawberry.type(description="A water outage (停水): planned works or an emergency repair.")
+@strawberry.type(
+    description="A water outage (停水): planned works or an emergency repair.", directives=[NETWORK_DATA]
+)
 class Outage:
     record: strawberry.Private[records.Outage]
 

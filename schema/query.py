@@ -9,6 +9,7 @@ from resolvers import accounts, customers, network, tickets
 from resolvers.customers import CustomerRef
 from schema.account import Account
 from schema.customer import Customer
+from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA
 from schema.info import Info
 from schema.network import Outage, PipeSegment
 from schema.ticket import Ticket
@@ -18,47 +19,58 @@ from schema.ticket import Ticket
 class Query:
     @strawberry.field(
         description="Customers reachable on this number. "
-        "Accepts +86, 0086, 86, a leading 0, spaces and dashes."
+        "Accepts +86, 0086, 86, a leading 0, spaces and dashes.",
+        directives=[CUSTOMER_DATA],
     )
     async def customer_by_phone(self, info: Info, phone: str) -> list[Customer] | None:
         return [Customer(ref=r) for r in await customers.by_phone(info.context, phone)]
 
-    @strawberry.field(description="A customer by the utility's customer number, e.g. KH00000001.")
+    @strawberry.field(
+        description="A customer by the utility's customer number, e.g. KH00000001.",
+        directives=[CUSTOMER_DATA],
+    )
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         ref = CustomerRef(str(id).strip().upper())
         await customers.profile(info.context, ref)  # NOT_FOUND here, not on every field
         return Customer(ref=ref)
 
-    @strawberry.field(description="A billing account by 户号 (leading zeros optional).")
+    @strawberry.field(
+        description="A billing account by 户号 (leading zeros optional).", directives=[CUSTOMER_DATA]
+    )
     async def account(self, info: Info, account_no: str) -> Account | None:
         number = accounts.normalize_account_no(account_no)
         await accounts.record(info.context, number)
         return Account(account_no=number)
 
-    @strawberry.field(description="A repair ticket by its work-order number.")
+    @strawberry.field(description="A repair ticket by its work-order number.", directives=[TICKET_DATA])
     async def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:
         return Ticket(record=await tickets.ticket(info.context, str(id)))
 
     @strawberry.field(
-        description="Tickets across the district, newest first; open ones unless `status` says."
+        description="Tickets across the district, newest first; open ones unless `status` says.",
+        directives=[TICKET_DATA],
     )
     async def tickets(
         self, info: Info, status: list[TicketStatus] | None = None, first: int = 20
     ) -> list[Ticket] | None:
         return [Ticket(record=t) for t in await tickets.tickets(info.context, status, first)]
 
-    @strawberry.field(description="A water main by asset number, e.g. GS-000205.")
+    @strawberry.field(description="A water main by asset number, e.g. GS-000205.", directives=[NETWORK_DATA])
     async def pipe_segment(self, info: Info, id: strawberry.ID) -> PipeSegment | None:
         return PipeSegment(record=await network.segment(info.context, str(id)))
 
     @strawberry.field(
-        description="Mains within `radiusM` metres (1-2000) of a point, nearest first (at most 50)."
+        description="Mains within `radiusM` metres (1-2000) of a point, nearest first (at most 50).",
+        directives=[NETWORK_DATA],
     )
     async def pipe_segments_near(
         self, info: Info, lat: float, lon: float, radius_m: int = 100
     ) -> list[PipeSegment] | None:
         return [PipeSegment(record=s) for s in await network.segments_near(info.context, lat, lon, radius_m)]
 
-    @strawberry.field(description="Outages; `active: true` for those cutting water now, omit for all.")
+    @strawberry.field(
+        description="Outages; `active: true` for those cutting water now, omit for all.",
+        directives=[NETWORK_DATA],
+    )
     async def outages(self, info: Info, active: bool | None = None) -> list[Outage] | None:
         return [Outage(record=o) for o in await network.outages(info.context, active)]

@@ -11,6 +11,7 @@ from backends.domain import records
 from backends.domain.enums import TicketCategory, TicketPriority, TicketStatus
 from resolvers import network
 from resolvers.customers import CustomerRef
+from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA, MaskKind, mask
 from schema.info import Info
 from schema.scalars import GeoPoint
 
@@ -40,9 +41,12 @@ class TicketEvent:
     remark: str | None
 
 
-@strawberry.type(description="A repair ticket (工单) in the work-order system.")
+@strawberry.type(description="A repair ticket (工单) in the work-order system.", directives=[TICKET_DATA])
 class Ticket:
     record: strawberry.Private[records.Ticket]
+
+    async def owner_customer_no(self, info: Info) -> str | None:
+        return self.record.customer_no
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -64,7 +68,7 @@ class Ticket:
     def description(self) -> str:
         return self.record.description
 
-    @strawberry.field
+    @strawberry.field(directives=[mask(MaskKind.ADDRESS)])
     def address(self) -> str | None:
         return self.record.address
 
@@ -100,19 +104,21 @@ class Ticket:
     def assignee(self) -> FieldWorker | None:
         return FieldWorker.of(self.record.assignee) if self.record.assignee else None
 
-    @strawberry.field
+    @strawberry.field(directives=[CUSTOMER_DATA])
     def customer(self) -> Annotated[Customer, strawberry.lazy("schema.customer")] | None:
         from schema.customer import Customer
 
         return Customer(ref=CustomerRef(self.record.customer_no)) if self.record.customer_no else None
 
-    @strawberry.field
+    @strawberry.field(directives=[CUSTOMER_DATA])
     def account(self) -> Annotated[Account, strawberry.lazy("schema.account")] | None:
         from schema.account import Account
 
         return Account(account_no=self.record.account_no) if self.record.account_no else None
 
-    @strawberry.field(description="The main nearest the ticket's location (within 100 m).")
+    @strawberry.field(
+        description="The main nearest the ticket's location (within 100 m).", directives=[NETWORK_DATA]
+    )
     async def pipe_segment(
         self, info: Info
     ) -> Annotated[PipeSegment, strawberry.lazy("schema.network")] | None:

@@ -25,6 +25,15 @@ class Simulators(dict[str, SimProcess]):
             sim.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _audit_to_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """In-process apps write their audit trail to a scratch file, never into the work tree."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TIDEGATE_AUDIT_PATH", str(tmp_path_factory.mktemp("audit") / "audit.jsonl"))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def sims() -> Iterator[Simulators]:
     """Shared by the whole session: seed 4242, 2,000 customers, as of 2026-11-26, instant latency."""

@@ -29,7 +29,11 @@ def bff(sims: Simulators) -> Iterator[BffProcess]:
 def test_screen_pop_over_http(bff: BffProcess) -> None:
     world = seeded_world()
     customer = next(c for c in world.customers if c.mobile and len(world.accounts_of[c.customer_no]) > 1)
-    r = httpx.post(f"{bff.url}/graphql", json={"query": SCREEN_POP, "variables": {"phone": customer.mobile}})
+    r = httpx.post(
+        f"{bff.url}/graphql",
+        json={"query": SCREEN_POP, "variables": {"phone": customer.mobile}},
+        headers=bff.auth(),
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
     body = r.json()
     assert "errors" not in body, body.get("errors")
@@ -40,13 +44,20 @@ def test_screen_pop_over_http(bff: BffProcess) -> None:
 
 
 def test_every_error_over_http_carries_a_code(bff: BffProcess) -> None:
+    auth = bff.auth()
     cases = [
-        httpx.post(f"{bff.url}/graphql", content=b"{nope", headers={"Content-Type": "application/json"}),
-        httpx.post(f"{bff.url}/graphql", json={"query": "{ customerByPhone(phone: 1) { id } }"}),
         httpx.post(
-            f"{bff.url}/graphql", json={"query": '{ account(accountNo: "0000000001") { holderName } }'}
+            f"{bff.url}/graphql", content=b"{nope", headers={"Content-Type": "application/json", **auth}
         ),
-        httpx.post(f"{bff.url}/graphql", json={"query": "{ customer(id: "}),
+        httpx.post(
+            f"{bff.url}/graphql", json={"query": "{ customerByPhone(phone: 1) { id } }"}, headers=auth
+        ),
+        httpx.post(
+            f"{bff.url}/graphql",
+            json={"query": '{ account(accountNo: "0000000001") { holderName } }'},
+            headers=auth,
+        ),
+        httpx.post(f"{bff.url}/graphql", json={"query": "{ customer(id: "}, headers=auth),
     ]
     for r in cases:
         assert r.status_code < 500

@@ -17,9 +17,27 @@ from strawberry.types import Info
 from backends.errors import BackendTimeout
 from backends.registry import BACKENDS
 from gateway.app import create_app
+from gateway.auth import IssuerKey, LocalIssuer, StaticKeys
+from gateway.auth.roles import load_roles
 from gateway.extensions import schema_extensions
 from gateway.settings import Settings
 from resolvers.context import RequestContext
+
+# The gateway tests' token issuer: a key made once per session; apps get `keys=TEST_KEYS`.
+TEST_ISSUER = LocalIssuer(
+    IssuerKey.generate("ES256"),
+    issuer=Settings().token_issuer,
+    audience=Settings().token_audience,
+    roles=load_roles(),
+    clients={},
+)
+TEST_KEYS = StaticKeys(TEST_ISSUER.jwks())
+
+
+def bearer(role: str = "agent", *, agent_id: str = "A1001", scope: str | None = None) -> dict[str, str]:
+    """An Authorization header with a fresh token from the test issuer."""
+    token = TEST_ISSUER.mint(client_id="workbench", role=role, agent_id=agent_id, scope=scope)
+    return {"Authorization": f"Bearer {token}"}
 
 
 @strawberry.type
@@ -71,8 +89,9 @@ def small_schema(settings: Settings) -> strawberry.Schema:
 
 
 @asynccontextmanager
-async def serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+async def serve(app: Starlette, headers: Mapping[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """The app as uvicorn runs it: lifespan started, its state copied into every request's scope.
+    The client sends `headers`, by default an agent's bearer token from the test issuer.
 
     (httpx's ASGITransport runs no lifespan, and Starlette's TestClient is deprecated with httpx.)
     """
@@ -83,7 +102,10 @@ async def serve(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
             await app(scope, receive, send)
 
         transport = httpx.ASGITransport(app=with_state)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bff.test") as client:
+        headers = bearer() if headers is None else headers
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bff.test", headers=headers
+        ) as client:
             yield client
 
 
@@ -94,7 +116,7 @@ def settings() -> Settings:
 
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(create_app(settings, schema=small_schema(settings))) as c:
+    async with serve(create_app(settings, schema=small_schema(settings), keys=TEST_KEYS)) as c:
         yield c
 
 

@@ -13,7 +13,7 @@ from gateway.app import create_app
 from gateway.extensions import schema_extensions
 from gateway.logging import JsonFormatter
 from gateway.settings import Settings
-from tests.gateway.conftest import Query, serve, small_schema
+from tests.gateway.conftest import TEST_KEYS, Query, serve, small_schema
 
 
 async def test_post_query(client: httpx.AsyncClient) -> None:
@@ -49,7 +49,7 @@ async def test_mutation_over_get_is_refused() -> None:
 
     settings = Settings()
     schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=schema_extensions(settings))
-    async with serve(create_app(settings, schema=schema)) as c:
+    async with serve(create_app(settings, schema=schema, keys=TEST_KEYS)) as c:
         r = await c.get("/graphql", params={"query": "mutation { touch }"})
         assert r.status_code in (400, 405)
         assert r.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
@@ -84,7 +84,7 @@ class ClosingTransport(httpx.MockTransport):
 async def test_lifespan_opens_backends_at_startup_and_closes_them_at_shutdown() -> None:
     settings = Settings()
     transports = {name: ClosingTransport() for name in BACKENDS}
-    app = create_app(settings, schema=small_schema(settings), transports=transports)
+    app = create_app(settings, schema=small_schema(settings), transports=transports, keys=TEST_KEYS)
     async with serve(app) as client:
         r = await client.post("/graphql", json={"query": "{ backends }"})
         assert r.json() == {"data": {"backends": list(BACKENDS)}}
@@ -93,7 +93,7 @@ async def test_lifespan_opens_backends_at_startup_and_closes_them_at_shutdown() 
 
 
 async def test_default_app_serves_the_real_schema_with_gateway_extensions() -> None:
-    async with serve(create_app(Settings())) as client:
+    async with serve(create_app(Settings(), keys=TEST_KEYS)) as client:
         r = await client.post("/graphql", json={"query": "{ __typename }"})
         assert r.json() == {"data": {"__typename": "Query"}}
         r = await client.post("/graphql", json={"query": "{ nope }"})

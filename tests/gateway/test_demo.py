@@ -96,9 +96,12 @@ def test_demo_starts_everything_and_ctrl_c_stops_everything() -> None:
                 assert httpx.get(f"{url}/_sim/health").json()["status"] == "ok"
         bff_url = children["bff"][0]
         assert bff_url.endswith("/graphql")
-        assert httpx.post(bff_url, json={"query": "{ __typename }"}).json() == {
+        (token,) = [m[1] for line in lines if (m := re.match(r"\s+agent token\s+(\S+)", line))]
+        auth = {"Authorization": f"Bearer {token}"}
+        assert httpx.post(bff_url, json={"query": "{ __typename }"}, headers=auth).json() == {
             "data": {"__typename": "Query"}
         }
+        assert httpx.post(bff_url, json={"query": "{ __typename }"}).status_code == 401
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
         deadline = time.monotonic() + 5  # the reader thread drains the pipe after exit

@@ -11,7 +11,7 @@ import pytest
 from gateway.app import create_app
 from gateway.graphiql import ASSETS, assets_installed, graphiql_page
 from gateway.settings import Settings
-from tests.gateway.conftest import serve, small_schema
+from tests.gateway.conftest import TEST_KEYS, serve, small_schema
 
 BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 ABSOLUTE_URL = re.compile(r"(?i)\b(?:https?:)?//[a-z0-9.-]+")
@@ -74,7 +74,7 @@ async def test_non_browsers_get_json_not_html(client: httpx.AsyncClient, accept:
 
 async def test_graphiql_can_be_switched_off() -> None:
     settings = Settings(graphiql=False)
-    async with serve(create_app(settings, schema=small_schema(settings))) as client:
+    async with serve(create_app(settings, schema=small_schema(settings), keys=TEST_KEYS)) as client:
         r = await client.get("/graphql", headers=BROWSER)
     assert r.status_code == 400
     assert r.headers["content-type"] == "application/json"

@@ -8,11 +8,20 @@ from strawberry.types import ExecutionResult
 
 from backends.config import BackendConfig
 from backends.registry import BACKENDS, Backends
-from resolvers.context import build_context
+from resolvers.access import CUSTOMER_READ_ANY, NETWORK_READ, PII_UNMASK, TICKET_READ, Access, Principal
+from resolvers.context import RequestContext, build_context
 from schema import build_schema
 from tests.conftest import Simulators
 
 Run = Callable[..., Awaitable[ExecutionResult]]
+
+# These tests check the data against the world: a supervisor who may read and unmask everything.
+SUPERVISOR = Principal(
+    subject="sup-test",
+    client_id="tests",
+    role="supervisor",
+    scopes=frozenset({CUSTOMER_READ_ANY, PII_UNMASK, TICKET_READ, NETWORK_READ}),
+)
 
 
 @pytest.fixture(scope="session")
@@ -25,15 +34,22 @@ def run(clean_sims: Simulators, schema: Any) -> Run:
     """Execute a document in-process against the simulators, over real HTTP, with fresh loaders."""
 
     async def execute(
-        query: str, variables: Mapping[str, Any] | None = None, timeouts: Mapping[str, float] | None = None
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        timeouts: Mapping[str, float] | None = None,
+        access: Access | None = None,
+        contexts: list[RequestContext] | None = None,
     ) -> ExecutionResult:
         configs = {
             n: BackendConfig(n, clean_sims[n].url, timeout_s=(timeouts or {}).get(n, 5.0)) for n in BACKENDS
         }
         backends = Backends.open(configs)
         try:
+            context = build_context(backends, access=access or Access(SUPERVISOR))
+            if contexts is not None:
+                contexts.append(context)  # so a test can read the request's audit trail
             result: ExecutionResult = await schema.execute(
-                query, variable_values=dict(variables or {}), context_value=build_context(backends)
+                query, variable_values=dict(variables or {}), context_value=context
             )
             return result
         finally:

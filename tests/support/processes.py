@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import orjson
 
 from simulators.launch import die_with_parent, free_port, spawn_simulator, stop, wait_healthy
 
@@ -20,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TEST_SEED = 4242
 TEST_CUSTOMERS = 2_000
 TEST_AS_OF = "2026-11-26"
+CTI_SECRET = "cti-test-secret"
 
 
 @dataclass
@@ -78,6 +81,8 @@ class BffProcess:
     port: int
     proc: subprocess.Popen[bytes]
     log_path: Path
+    issuer_key_path: Path  # the local issuer's key file: the test mints tokens with it too
+    scratch_dir: Path | None = None  # ours to delete on stop
 
     @property
     def url(self) -> str:
@@ -86,14 +91,64 @@ class BffProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def token(self, role: str = "supervisor", agent_id: str | None = None) -> str:
+        """A token the BFF accepts, as `tidegate token` would mint it (default: reads any customer)."""
+        from gateway.auth import local_issuer
+        from gateway.settings import Settings
+
+        issuer = local_issuer(Settings(local_issuer=True, local_issuer_key_path=self.issuer_key_path))
+        if agent_id is None and issuer.roles[role].needs_agent_id:
+            agent_id = "A1001"
+        return issuer.mint(client_id="workbench", role=role, agent_id=agent_id)
+
+    def auth(self, role: str = "supervisor", agent_id: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, agent_id)}"}
+
+    @property
+    def audit_path(self) -> Path:
+        assert self.scratch_dir is not None
+        return self.scratch_dir / "audit.jsonl"
+
+    def cti(
+        self,
+        event: str,
+        agent_id: str,
+        call_id: str,
+        caller: str | None = None,
+        secret: str = CTI_SECRET,
+        timestamp: int | None = None,
+    ) -> httpx.Response:
+        """A call event as the CTI sends it: JSON, signed over `timestamp.body`."""
+        from gateway.cti import sign
+
+        body = orjson.dumps({"event": event, "agentId": agent_id, "callId": call_id, "callerNumber": caller})
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        headers = {
+            "Content-Type": "application/json",
+            "X-CTI-Timestamp": stamp,
+            "X-CTI-Signature": sign(secret, stamp, body),
+        }
+        return httpx.post(f"{self.url}/cti/events", content=body, headers=headers)
+
     def stop(self) -> None:
         stop([self.proc])
+        if self.scratch_dir is not None:
+            shutil.rmtree(self.scratch_dir, ignore_errors=True)
 
 
 def start_bff(sims: Mapping[str, SimProcess], env: Mapping[str, str] | None = None) -> BffProcess:
-    """`tidegate serve` as its own process, pointed at the given simulators through TIDEGATE_*."""
+    """`tidegate serve` as its own process, pointed at the given simulators through TIDEGATE_*,
+    with its local token issuer on and a key file of its own (`env` may override both)."""
     port = free_port()
     urls = {f"TIDEGATE_{name.upper()}_URL": sim.url for name, sim in sims.items()}
+    scratch = Path(tempfile.mkdtemp(prefix="bff-issuer-"))
+    bff_env = {
+        "TIDEGATE_LOCAL_ISSUER": "true",
+        "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(scratch / "issuer-key.pem"),
+        "TIDEGATE_AUDIT_PATH": str(scratch / "audit.jsonl"),
+        "TIDEGATE_CTI_SECRETS": CTI_SECRET,
+    }
+    bff_env |= env or {}
     log_path = Path(tempfile.mkstemp(prefix="bff-", suffix=".log")[1])
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -101,10 +156,10 @@ def start_bff(sims: Mapping[str, SimProcess], env: Mapping[str, str] | None = No
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **urls, **(env or {})},
+            env={**os.environ, **urls, **bff_env},
             preexec_fn=die_with_parent,
         )
-    bff = BffProcess(port, proc, log_path)
+    bff = BffProcess(port, proc, log_path, Path(bff_env["TIDEGATE_LOCAL_ISSUER_KEY_PATH"]), scratch)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         with contextlib.suppress(httpx.HTTPError):

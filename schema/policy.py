@@ -1,0 +1,151 @@
+"""Enforce `@requiresScopes` and `@mask` from the directives themselves, never by hand in resolvers.
+
+At build time `attach_policy` walks every type reachable from the root, reads each field's
+directives (and its own type's `@requiresScopes`), and attaches one `PolicyExtension` to exactly
+the fields that carry policy. So the SDL is the policy: a field annotated there is enforced, and
+nothing unannotated pays for it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+from typing import Any, Protocol
+
+from strawberry.extensions import FieldExtension
+from strawberry.extensions.field_extension import AsyncExtensionResolver, SyncExtensionResolver
+from strawberry.schema.name_converter import NameConverter
+from strawberry.types.base import StrawberryContainer, StrawberryObjectDefinition, get_object_definition
+from strawberry.types.field import StrawberryField
+from strawberry.types.lazy_type import LazyType
+from strawberry.types.private import is_private
+from strawberry.types.union import StrawberryUnion
+from strawberry.utils.await_maybe import await_maybe
+
+from resolvers.context import RequestContext
+from resolvers.errors import public_error
+from schema.directives import Mask, RequiresScopes
+from schema.info import Info
+from schema.masking import MaskKind, mask_value
+
+FORBIDDEN = "FORBIDDEN"
+
+ScopeGroups = tuple[tuple[str, ...], ...]  # one directive's argument: outer OR, inner AND
+
+
+class Owned(Protocol):
+    """A type with masked fields says whose data it is: the customer whose consent and access rules
+    decide whether the caller sees it in clear."""
+
+    async def owner_customer_no(self, info: Info) -> str | None: ...
+
+
+class PolicyExtension(FieldExtension):
+    """Refuse without the scopes (before anything loads); mask the value unless the caller may unmask.
+
+    `requirements` holds one entry per directive that applies (the type's, the field's): all must
+    hold. Scope-only fields stay synchronous; a masked field goes async to ask its owner.
+    """
+
+    def __init__(self, requirements: Sequence[ScopeGroups], mask: MaskKind | None) -> None:
+        self.requirements = [[list(group) for group in any_of] for any_of in requirements]
+        self.mask = mask
+
+    @cached_property
+    def supports_sync(self) -> bool:
+        return self.mask is None
+
+    def _check(self, ctx: RequestContext, info: Info) -> None:
+        principal = ctx.access.principal
+        for any_of in self.requirements:
+            if principal is None or not principal.holds(any_of):
+                needs = " or ".join(" and ".join(group) for group in any_of)
+                path = ".".join(str(key) for key in info.path.as_list())
+                ctx.audit.refused("field", path, f"missing scope {needs}")
+                raise public_error(f"not allowed: needs scope {needs}", FORBIDDEN)
+
+    def resolve(self, next_: SyncExtensionResolver, source: Any, info: Info, **kwargs: Any) -> Any:
+        self._check(info.context, info)
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        ctx = info.context
+        self._check(ctx, info)
+        value = await await_maybe(next_(source, info, **kwargs))
+        if self.mask is None or value is None or value == []:
+            return value  # nothing shown, nothing to mask or to audit
+        owner = await _owner(source, info)
+        if owner is not None and ctx.access.may_unmask(owner):
+            if ctx.on_unmask is not None:
+                ctx.on_unmask(owner, ".".join(str(key) for key in info.path.as_list()))
+            return value
+        return mask_value(self.mask, value)
+
+
+async def _owner(source: Any, info: Info) -> str | None:
+    """Fail closed: an object that cannot say whose data it is never shows it in clear."""
+    ask = getattr(source, "owner_customer_no", None)
+    return await ask(info) if ask is not None else None
+
+
+def _scope_groups(directives: Iterable[object]) -> list[ScopeGroups]:
+    return [tuple(tuple(group) for group in d.scopes) for d in directives if isinstance(d, RequiresScopes)]
+
+
+def _mask_kind(directives: Iterable[object]) -> MaskKind | None:
+    kinds = [d.kind for d in directives if isinstance(d, Mask)]
+    if len(kinds) > 1:
+        raise TypeError(f"more than one @mask on one field: {kinds}")
+    return kinds[0] if kinds else None
+
+
+def _object_types(annotation: object) -> list[StrawberryObjectDefinition]:
+    """The object types a field's type names, through lists, optionals, lazy types and unions."""
+    while True:
+        if isinstance(annotation, StrawberryContainer):
+            annotation = annotation.of_type
+        elif isinstance(annotation, LazyType):
+            annotation = annotation.resolve_type()
+        else:
+            break
+    if isinstance(annotation, StrawberryUnion):
+        return [d for member in annotation.types for d in _object_types(member)]
+    found = get_object_definition(annotation)
+    return [found] if found is not None else []
+
+
+def _apply(definition: StrawberryObjectDefinition, field: StrawberryField) -> None:
+    requirements = _scope_groups(definition.directives or ()) + _scope_groups(field.directives)
+    kind = _mask_kind(field.directives)
+    if kind is not None and not inspect.iscoroutinefunction(
+        getattr(definition.origin, "owner_customer_no", None)
+    ):
+        raise TypeError(f"{definition.name}.{field.python_name} has @mask but no owner_customer_no")
+    # Replace, not append: building the schema twice must not stack the checks.
+    kept = [e for e in field.extensions if not isinstance(e, PolicyExtension)]
+    field.extensions = [*kept, PolicyExtension(requirements, kind)] if requirements or kind else kept
+
+
+def attach_policy(*roots: type) -> list[str]:
+    """Attach `PolicyExtension` to every policed field reachable from `roots`; returns their
+    coordinates (`Type.field`), so a test can see what is enforced."""
+    names = NameConverter()
+    seen: set[str] = set()
+    pending = [get_object_definition(root, strict=True) for root in roots]
+    policed: list[str] = []
+    while pending:
+        definition = pending.pop()
+        if definition.name in seen:
+            continue
+        seen.add(definition.name)
+        for field in definition.fields:
+            if is_private(field.type):
+                continue  # not in the schema: strawberry drops it at conversion
+            pending.extend(_object_types(field.type))
+            _apply(definition, field)
+            if any(isinstance(e, PolicyExtension) for e in field.extensions):
+                policed.append(f"{definition.name}.{names.from_field(field)}")
+    return sorted(policed)

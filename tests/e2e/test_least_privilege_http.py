@@ -1,0 +1,91 @@
+"""Least privilege end to end: real tokens, signed CTI events, the audit file, the BFF as a process."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Simulators
+from tests.support.processes import BffProcess, start_bff
+from tests.support.world import seeded_world
+
+POP = "query($p: String!) { customerByPhone(phone: $p) { id name idCard mobile } }"
+ONE = "query($id: ID!) { customer(id: $id) { id name idCard } }"
+
+
+@pytest.fixture(scope="module")
+def bff(sims: Simulators) -> Iterator[BffProcess]:
+    for name in ("billing", "crm", "gis", "workorders"):
+        _ = sims[name]
+    started = start_bff(sims)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+def _ask(bff: BffProcess, query: str, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+    r = httpx.post(f"{bff.url}/graphql", json={"query": query, "variables": variables}, headers=headers)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _codes(body: dict[str, Any]) -> list[str]:
+    return [e["extensions"]["code"] for e in body.get("errors", [])]
+
+
+def _audit(bff: BffProcess) -> list[dict[str, Any]]:
+    if not bff.audit_path.exists():
+        return []
+    return [json.loads(line) for line in bff.audit_path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_an_agent_sees_the_caller_only_while_the_call_lasts(bff: BffProcess) -> None:
+    world = seeded_world()
+    caller = next(c for c in world.customers if c.mobile and len(world.customers_by_phone[c.mobile]) == 1)
+    other = next(c for c in world.customers if c.customer_no != caller.customer_no)
+    agent = bff.auth("agent", "A2001")
+    assert _codes(_ask(bff, POP, {"p": caller.mobile}, agent)) == ["FORBIDDEN"]  # no call yet
+
+    assert bff.cti("CALL_RINGING", "A2001", "c-100", f"+86{caller.mobile}").status_code == 204
+    pop = _ask(bff, POP, {"p": caller.mobile}, agent)
+    assert "errors" not in pop
+    (seen,) = pop["data"]["customerByPhone"]
+    assert seen["idCard"].startswith("**************") and "****" in seen["mobile"]
+    assert _codes(_ask(bff, ONE, {"id": f"KH{other.customer_no:08d}"}, agent)) == ["FORBIDDEN"]
+    assert "errors" not in _ask(bff, ONE, {"id": seen["id"]}, agent)
+
+    assert bff.cti("CALL_ENDED", "A2001", "c-100").status_code == 204
+    assert _codes(_ask(bff, ONE, {"id": seen["id"]}, agent)) == ["FORBIDDEN"]
+
+    refusals = [r for r in _audit(bff) if r["event"] == "refused" and r.get("agent_id") == "A2001"]
+    assert len(refusals) >= 3 and all(r["role"] == "agent" and r["request_id"] for r in refusals)
+
+
+def test_a_supervisor_reads_anyone_and_the_reveal_is_audited_without_values(bff: BffProcess) -> None:
+    other = seeded_world().customers[5]
+    body = _ask(bff, ONE, {"id": f"KH{other.customer_no:08d}"}, bff.auth("supervisor"))
+    assert body["data"]["customer"]["idCard"] == other.id_card
+    records = [
+        r
+        for r in _audit(bff)
+        if r["event"] == "unmasked_read" and r["customer"] == f"KH{other.customer_no:08d}"
+    ]
+    assert records and set(records[-1]["fields"]) >= {"customer.idCard", "customer.name"}
+    text = bff.audit_path.read_text(encoding="utf-8")
+    assert (other.id_card or "?") not in text and other.name not in text
+    assert (other.id_card or "?") not in bff.log()
+
+
+def test_cti_events_must_be_signed_and_fresh(bff: BffProcess) -> None:
+    assert bff.cti("CALL_RINGING", "A3001", "c-1", "13800000000", secret="wrong-secret").status_code == 401
+    stale = int(time.time()) - 301
+    assert bff.cti("CALL_RINGING", "A3001", "c-2", "13800000000", timestamp=stale).status_code == 401
+    bad = httpx.post(f"{bff.url}/cti/events", content=b"{}", headers={"X-CTI-Timestamp": "1"})
+    assert bad.status_code == 401 and bad.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -1,0 +1,145 @@
+"""In-memory backends holding one customer from the seeded world: enough for the policy tests.
+
+Every call is logged, so a test can show that a refused field never reached a backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any, cast
+
+from backends.domain import enums, records
+from backends.domain.money import Money
+from backends.registry import Backends
+from tests.support.world import seeded_world
+
+WORLD_CUSTOMER = next(
+    c
+    for c in seeded_world().customers
+    if c.kind == "person" and c.landline and c.mobile and c.id_card and len(c.name) == 3
+)
+WORLD_ACCOUNT = seeded_world().accounts_of[WORLD_CUSTOMER.customer_no][0]
+
+CUSTOMER_NO = f"KH{WORLD_CUSTOMER.customer_no:08d}"
+ACCOUNT_NO = WORLD_ACCOUNT.account_no
+TICKET_ID = "GD2026112600001"
+NAME = WORLD_CUSTOMER.name
+ID_CARD = str(WORLD_CUSTOMER.id_card)
+MOBILE = str(WORLD_CUSTOMER.mobile)
+LANDLINE = str(WORLD_CUSTOMER.landline).replace("-", "")  # the BFF's national digits
+ADDRESS = WORLD_ACCOUNT.premises.address
+BANK_ACCOUNT = "6222021234567890123"
+NOW = datetime(2026, 11, 26, 10, 15, tzinfo=UTC)
+
+CUSTOMER = records.Customer(
+    customer_no=CUSTOMER_NO,
+    crm_id="C1",
+    name=NAME,
+    kind=enums.CustomerKind.INDIVIDUAL,
+    mobiles=(MOBILE,),
+    landlines=(LANDLINE,),
+    account_nos=(ACCOUNT_NO,),
+    vip=False,
+    tags=(),
+    since=None,
+)
+ACCOUNT = records.Account(
+    account_no=ACCOUNT_NO,
+    customer_no=CUSTOMER_NO,
+    holder_name=NAME,
+    address=ADDRESS,
+    status=enums.AccountStatus.ACTIVE,
+    use_type=enums.WaterUseType.RESIDENTIAL,
+    pay_method=enums.PaymentMethod.DIRECT_DEBIT,
+    mobile=MOBILE,
+    landline=LANDLINE,
+    id_card=ID_CARD,
+    balance=Money(0),
+    arrears=Money(0),
+    late_fee=Money(0),
+    current_tier=1,
+    year_to_date_m3=10,
+    opened_on=None,
+    meter_no=None,
+    direct_debit=True,
+)
+MANDATE = records.DirectDebit(
+    bank_code="102",
+    bank_name="工商银行",
+    bank_account=BANK_ACCOUNT,
+    holder=NAME,
+    status=enums.DirectDebitStatus.ACTIVE,
+    signed_on=None,
+)
+TICKET = records.Ticket(
+    ticket_id=TICKET_ID,
+    customer_no=CUSTOMER_NO,
+    account_no=ACCOUNT_NO,
+    category=enums.TicketCategory.LEAK,
+    priority=enums.TicketPriority.NORMAL,
+    status=enums.TicketStatus.ACCEPTED,
+    description="表前阀漏水",
+    address=ADDRESS,
+    location=None,
+    grid_code=None,
+    assignee=None,
+    client_ref=None,
+    created_at=NOW,
+    updated_at=NOW,
+    history=(),
+)
+
+
+def _nothing(keys: list[Any]) -> dict[Any, Any]:
+    return {}
+
+
+@dataclass
+class FakeSystem:
+    """Answers only the calls it was given; anything else fails the test loudly."""
+
+    log: list[str]
+    answers: dict[str, Callable[..., Any]]
+    MAX_BATCH: int = 50
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        if name.startswith("_") or name not in self.answers:
+            raise AttributeError(f"unexpected backend call {name}")
+        answer = self.answers[name]
+
+        async def call(*args: Any) -> Any:
+            self.log.append(name)
+            return answer(*args)
+
+        return call
+
+
+@dataclass
+class FakeBackends:
+    log: list[str] = field(default_factory=list)
+
+    def backends(self) -> Backends:
+        def system(**answers: Callable[..., Any]) -> FakeSystem:
+            return FakeSystem(self.log, answers)
+
+        fake = SimpleNamespace(
+            billing=system(
+                accounts=lambda nos: {n: ACCOUNT for n in nos if n == ACCOUNT_NO},
+                direct_debit=lambda no: MANDATE if no == ACCOUNT_NO else None,
+            ),
+            crm=system(contacts_by_customer_no=lambda nos: {n: CUSTOMER for n in nos if n == CUSTOMER_NO}),
+            workorders=system(
+                tickets_by_customers=lambda nos: {n: [TICKET] for n in nos if n == CUSTOMER_NO},
+                ticket=lambda _id: TICKET,
+            ),
+            gis=system(
+                service_connections=_nothing,
+                segments_by_object_id=_nothing,
+                segments=_nothing,
+                outages=lambda active: [],
+            ),
+        )
+        return cast(Backends, fake)

@@ -1,0 +1,255 @@
+"""@requiresScopes and @mask, enforced from the SDL: executed in-process against in-memory backends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import strawberry
+from strawberry.types import ExecutionResult
+from strawberry.types.base import get_object_definition
+
+from resolvers.access import CUSTOMER_READ_ANY, NETWORK_READ, PII_UNMASK, TICKET_READ, Access, Principal
+from resolvers.context import build_context
+from schema import build_schema
+from schema.directives import Mask, MaskKind, RequiresScopes
+from schema.masking import (
+    mask_address,
+    mask_bank_account,
+    mask_id_card,
+    mask_landline,
+    mask_mobile,
+    mask_name,
+)
+from schema.policy import PolicyExtension, attach_policy
+from schema.query import Query
+from schema.sdl import printed_sdl
+from tests.schema import fake_backends as fake
+
+SCHEMA = build_schema()
+
+CUSTOMER_DOC = """
+query ($id: ID!) {
+  customer(id: $id) {
+    id name mobile landline phones idCard
+    accounts { accountNo holderName address mobile landline directDebit { bankAccount holder bankName } }
+  }
+}
+"""
+TICKET_DOC = "query ($id: ID!) { ticket(id: $id) { id address status } }"
+
+
+def principal(*scopes: str) -> Principal:
+    return Principal(subject="u1", client_id="tests", role="test", scopes=frozenset(scopes))
+
+
+SUPERVISOR = principal(CUSTOMER_READ_ANY, PII_UNMASK, TICKET_READ, NETWORK_READ)
+AGENT_NO_UNMASK = principal(CUSTOMER_READ_ANY, TICKET_READ, NETWORK_READ)
+
+
+class MayNotUnmask(Access):
+    """Holds pii:unmask, but the access rules say no for this customer."""
+
+    def may_unmask(self, customer_no: str | None) -> bool:
+        return False
+
+
+async def run(
+    document: str, access: Access, unmasked: list[tuple[str, str]] | None = None, backends: Any = None
+) -> ExecutionResult:
+    ctx = build_context((backends or fake.FakeBackends()).backends(), access=access)
+    if unmasked is not None:
+        ctx.on_unmask = lambda customer_no, path: unmasked.append((customer_no, path))
+    variables = {"id": fake.TICKET_ID if "ticket(" in document else fake.CUSTOMER_NO}
+    result: ExecutionResult = await SCHEMA.execute(document, variable_values=variables, context_value=ctx)
+    return result
+
+
+def codes(result: ExecutionResult) -> set[str]:
+    return {e.extensions["code"] for e in result.errors or [] if e.extensions}
+
+
+def test_sdl_declares_and_uses_both_directives() -> None:
+    sdl = printed_sdl()
+    assert "directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT" in sdl
+    assert "directive @mask(kind: MaskKind!) on FIELD_DEFINITION" in sdl
+    assert (
+        "enum MaskKind {\n  ID_CARD\n  MOBILE\n  LANDLINE\n  PHONE\n  BANK_ACCOUNT\n  NAME\n  ADDRESS\n}"
+        in sdl
+    )
+    for line in (
+        'type Customer @requiresScopes(scopes: [["customer:read"], ["customer:read:any"]])',
+        'type Account @requiresScopes(scopes: [["customer:read"], ["customer:read:any"]])',
+        'type DirectDebit @requiresScopes(scopes: [["customer:read"], ["customer:read:any"]])',
+        'type Ticket @requiresScopes(scopes: [["ticket:read"]])',
+        'type PipeSegment @requiresScopes(scopes: [["network:read"]])',
+        'type Outage @requiresScopes(scopes: [["network:read"]])',
+        "  name: String! @mask(kind: NAME)",
+        "  phones: [String!]! @mask(kind: PHONE)",
+        "  idCard: String @mask(kind: ID_CARD)",
+        "  holderName: String @mask(kind: NAME)",
+        "  address: String @mask(kind: ADDRESS)",
+        "  bankAccount: String! @mask(kind: BANK_ACCOUNT)",
+    ):
+        assert line in sdl
+
+
+def test_exactly_the_annotated_fields_are_policed_and_building_twice_stacks_nothing() -> None:
+    policed = attach_policy(Query)
+    assert {
+        "Customer.name",
+        "Account.bills",
+        "DirectDebit.holder",
+        "Ticket.address",
+        "Query.customer",
+    } <= set(policed)
+    assert not any(p.startswith(("Bill.", "Money.", "Interaction.", "Meter.")) for p in policed)
+    build_schema()
+    field = get_object_definition(Query, strict=True).get_field("customer")
+    assert field is not None
+    assert sum(isinstance(e, PolicyExtension) for e in field.extensions) == 1
+
+
+async def test_unauthenticated_sees_nothing_and_no_backend_is_called() -> None:
+    backends = fake.FakeBackends()
+    result = await run(CUSTOMER_DOC, Access(principal=None), backends=backends)
+    assert result.data == {"customer": None}
+    assert codes(result) == {"FORBIDDEN"}
+    assert backends.log == []
+
+
+async def test_missing_scope_is_forbidden_at_that_path_only() -> None:
+    doc = "query ($id: ID!) { customer(id: $id) { id tickets { id } activeOutages { id } } }"
+    result = await run(doc, Access(principal(CUSTOMER_READ_ANY, NETWORK_READ)))
+    assert result.data == {"customer": {"id": fake.CUSTOMER_NO, "tickets": None, "activeOutages": []}}
+    assert [(e.path, e.extensions) for e in result.errors or []] == [
+        (["customer", "tickets"], {"code": "FORBIDDEN"})
+    ]
+
+
+async def test_type_level_scope_guards_every_field_of_the_type() -> None:
+    result = await run(TICKET_DOC, Access(principal(CUSTOMER_READ_ANY)))  # no ticket:read
+    assert result.data == {"ticket": None} and codes(result) == {"FORBIDDEN"}
+
+
+async def test_masked_without_pii_unmask() -> None:
+    unmasked: list[tuple[str, str]] = []
+    result = await run(CUSTOMER_DOC, Access(AGENT_NO_UNMASK), unmasked)
+    assert result.errors is None
+    assert unmasked == []
+    assert result.data == masked_customer()
+
+
+async def test_masked_when_access_rules_refuse_unmasking() -> None:
+    unmasked: list[tuple[str, str]] = []
+    result = await run(CUSTOMER_DOC, MayNotUnmask(SUPERVISOR), unmasked)
+    assert result.errors is None and unmasked == []
+    assert result.data == masked_customer()
+    ticket = await run(TICKET_DOC, MayNotUnmask(SUPERVISOR))
+    assert ticket.data == {
+        "ticket": {"id": fake.TICKET_ID, "address": mask_address(fake.ADDRESS), "status": "ACCEPTED"}
+    }
+
+
+async def test_supervisor_sees_clear_values_and_each_is_audited_without_the_value() -> None:
+    unmasked: list[tuple[str, str]] = []
+    result = await run(CUSTOMER_DOC, Access(SUPERVISOR), unmasked)
+    assert result.errors is None
+    customer = result.data["customer"] if result.data else {}
+    assert (customer["name"], customer["idCard"], customer["phones"]) == (
+        fake.NAME,
+        fake.ID_CARD,
+        [fake.MOBILE, fake.LANDLINE],
+    )
+    assert customer["accounts"][0]["directDebit"]["bankAccount"] == fake.BANK_ACCOUNT
+    account = "customer.accounts.0"
+    assert sorted(unmasked) == sorted(
+        (fake.CUSTOMER_NO, path)
+        for path in [
+            *(f"customer.{f}" for f in ("name", "mobile", "landline", "phones", "idCard")),
+            *(f"{account}.{f}" for f in ("holderName", "address", "mobile", "landline")),
+            *(f"{account}.directDebit.{f}" for f in ("bankAccount", "holder")),
+        ]
+    )
+    secrets = {fake.NAME, fake.ID_CARD, fake.MOBILE, fake.LANDLINE, fake.ADDRESS, fake.BANK_ACCOUNT}
+    assert not secrets & {part for pair in unmasked for part in pair}
+
+
+def masked_customer() -> dict[str, Any]:
+    return {
+        "customer": {
+            "id": fake.CUSTOMER_NO,
+            "name": mask_name(fake.NAME),
+            "mobile": mask_mobile(fake.MOBILE),
+            "landline": mask_landline(fake.LANDLINE),
+            "phones": [mask_mobile(fake.MOBILE), mask_landline(fake.LANDLINE)],
+            "idCard": mask_id_card(fake.ID_CARD),
+            "accounts": [
+                {
+                    "accountNo": fake.ACCOUNT_NO,
+                    "holderName": mask_name(fake.NAME),
+                    "address": mask_address(fake.ADDRESS),
+                    "mobile": mask_mobile(fake.MOBILE),
+                    "landline": mask_landline(fake.LANDLINE),
+                    "directDebit": {
+                        "bankAccount": mask_bank_account(fake.BANK_ACCOUNT),
+                        "holder": mask_name(fake.NAME),
+                        "bankName": "工商银行",
+                    },
+                }
+            ],
+        }
+    }
+
+
+# --- Apollo's semantics, on a schema of its own ---------------------------------------------
+
+
+@strawberry.type(directives=[RequiresScopes(scopes=[["a", "b"], ["c"]])])
+class Gadget:
+    serial: str = "S-1"
+
+    secret: str | None = strawberry.field(default="s", directives=[RequiresScopes(scopes=[["d"]])])
+
+
+@strawberry.type
+class GadgetQuery:
+    @strawberry.field
+    def gadget(self) -> Gadget | None:
+        return Gadget()
+
+
+@pytest.mark.parametrize(
+    ("scopes", "serial", "secret"),
+    [
+        ({"a", "b"}, True, False),  # inner list: AND
+        ({"c"}, True, False),  # outer list: OR
+        ({"a"}, False, False),
+        ({"c", "d"}, True, True),  # type- and field-level both hold
+        ({"d"}, False, False),
+    ],
+)
+async def test_outer_list_is_or_inner_list_is_and(scopes: set[str], serial: bool, secret: bool) -> None:
+    attach_policy(GadgetQuery)
+    schema = strawberry.Schema(query=GadgetQuery)
+    ctx = build_context(fake.FakeBackends().backends(), access=Access(principal(*scopes)))
+    result = await schema.execute("{ gadget { secret serial } }", context_value=ctx)
+    gadget = (result.data or {}).get("gadget")
+    assert (gadget is not None) == serial
+    assert bool(gadget and gadget["secret"]) == secret
+    assert codes(result) <= {"FORBIDDEN"}
+
+
+@strawberry.type
+class Orphan:
+    name: str = strawberry.field(directives=[Mask(kind=MaskKind.NAME)])
+
+
+@strawberry.type
+class OrphanQuery:
+    orphan: Orphan | None = None
+
+
+def test_a_masked_field_on_a_type_that_cannot_name_its_owner_fails_the_build() -> None:
+    with pytest.raises(TypeError, match="owner_customer_no"):
+        attach_policy(OrphanQuery)
