@@ -11,7 +11,7 @@ GRAPHIQL_PKGS := graphiql@3.8.3 react@18.3.1 react-dom@18.3.1
 GRAPHIQL_FILES := graphiql/graphiql.min.js graphiql/graphiql.min.css \
 	react/umd/react.production.min.js react-dom/umd/react-dom.production.min.js
 
-.PHONY: demo test install graphiql lint typecheck pytest bench clean
+.PHONY: demo test install graphiql lint typecheck pytest bench clean redis-server
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ required"; exit 1; }
@@ -41,7 +41,14 @@ lint: install
 typecheck: install
 	$(PY) -m mypy
 
-pytest: install
+# Integration tests use a real redis-server (the audit stream today; limits and caches next).
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "installing redis-server (apt)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@command -v redis-server >/dev/null 2>&1 || { echo "redis-server is required for make test"; exit 1; }
+
+pytest: install redis-server
 	$(PY) -m pytest
 
 test: lint typecheck pytest

@@ -44,7 +44,9 @@ def create_app(
     `gateway.extensions.schema_extensions(settings)`, httpx transports per backend, and the keys
     that verify access tokens (default: the IdP's JWKS, or the local issuer's own key)."""
     settings = settings or Settings()
-    schema = schema or build_schema(extensions=schema_extensions(settings))
+    schema = schema or build_schema(
+        extensions=schema_extensions(settings), field_suggestions=settings.dev_mode
+    )
     if not has_error_codes(schema.extensions):
         raise ValueError("build the schema with gateway.extensions.schema_extensions(settings)")
     auth = build_auth(settings, keys)  # no way to check tokens: refuse to start, never run open

@@ -52,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     sdl = sub.add_parser("sdl", help="print the GraphQL schema (SDL); --write updates schema/schema.graphql")
     sdl.add_argument("--write", action="store_true")
 
+    cti = sub.add_parser("cti", help="send a signed call event to a BFF, as the CTI would (demo, drills)")
+    cti.add_argument("event", choices=("ringing", "answered", "ended"))
+    cti.add_argument("--agent-id", required=True)
+    cti.add_argument("--call-id", required=True)
+    cti.add_argument("--caller", default=None, help="the calling number, any format")
+    cti.add_argument("--url", default="http://127.0.0.1:8000", help="the BFF")
+    cti.add_argument("--secret", default=None, help="default: TIDEGATE_CTI_SECRETS' first, or the demo's")
+
     sim = sub.add_parser("simulate", help="serve one back-office simulator")
     sim.add_argument("service", choices=SERVICES)
     sim.add_argument("--host", default="127.0.0.1")
@@ -188,6 +196,36 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cti(args: argparse.Namespace) -> int:
+    import time
+
+    import httpx
+    import orjson
+
+    from gateway.cti import sign
+    from gateway.demo import DEMO_CTI_SECRET
+    from gateway.settings import Settings
+
+    secret = args.secret or next(iter(Settings().cti_secret_list()), DEMO_CTI_SECRET)
+    event = {"ringing": "CALL_RINGING", "answered": "CALL_ANSWERED", "ended": "CALL_ENDED"}[args.event]
+    body = orjson.dumps(
+        {"event": event, "agentId": args.agent_id, "callId": args.call_id, "callerNumber": args.caller}
+    )
+    stamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-CTI-Timestamp": stamp,
+        "X-CTI-Signature": sign(secret, stamp, body),
+    }
+    try:
+        response = httpx.post(f"{args.url.rstrip('/')}/cti/events", content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        print(f"tidegate cti: {exc}", file=sys.stderr)
+        return 1
+    print(f"{event} -> HTTP {response.status_code}")
+    return 0 if response.status_code == 204 else 1
+
+
 def _sdl(args: argparse.Namespace) -> int:
     from schema.sdl import SDL_PATH, printed_sdl
 
@@ -214,6 +252,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "cti":
+        return _cti(args)
     if args.command == "sdl":
         return _sdl(args)
     if args.command == "simulate":

@@ -24,6 +24,7 @@ from simulators.launch import die_with_parent, port_free, spawn_simulator, stop,
 
 BFF_PORT = 8000
 DEMO_AGENT = "A1001"
+DEMO_CTI_SECRET = "demo-cti-secret"  # the demo's only; production sets TIDEGATE_CTI_SECRETS
 
 
 def spawn_bff(port: int, sim_ports: dict[str, int]) -> subprocess.Popen[bytes]:
@@ -33,6 +34,8 @@ def spawn_bff(port: int, sim_ports: dict[str, int]) -> subprocess.Popen[bytes]:
         **os.environ,
         **{f"TIDEGATE_{name.upper()}_URL": f"http://127.0.0.1:{p}" for name, p in sim_ports.items()},
         "TIDEGATE_LOCAL_ISSUER": "true",
+        "TIDEGATE_DEV_MODE": "true",  # GraphiQL needs introspection
+        "TIDEGATE_CTI_SECRETS": os.environ.get("TIDEGATE_CTI_SECRETS", DEMO_CTI_SECRET),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
@@ -54,6 +57,8 @@ def print_auth(bff_url: str) -> None:
         f"  agent token  {token}",
         f"  valid {issuer.ttl_s // 60} min; next one: tidegate token --role agent --agent-id {DEMO_AGENT}",
         f"  or POST {bff_url}/oauth/token (client_credentials; demo clients in the README)",
+        f"  an agent reads only the caller on their current call; put {DEMO_AGENT} on one with:",
+        f"  tidegate cti ringing --agent-id {DEMO_AGENT} --call-id demo-1 --caller <phone> --url {bff_url}",
     ]
     print("\n".join(lines), flush=True)
 

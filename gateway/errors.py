@@ -10,7 +10,9 @@ HTTP level (the request never reached GraphQL; a 4xx, never a stack trace)
 GraphQL level (HTTP 200, `errors` beside `data`)
 ├── syntax error                                                          GRAPHQL_PARSE_FAILED
 ├── validation error                                                      GRAPHQL_VALIDATION_FAILED
-├── depth / alias / token limit                                           QUERY_TOO_COMPLEX
+├── depth / alias / token / root-field limit      QUERY_TOO_DEEP, TOO_MANY_ALIASES, TOO_MANY_TOKENS,
+│                                                 TOO_MANY_ROOT_FIELDS
+├── introspection outside dev mode                                        INTROSPECTION_DISABLED
 ├── bad variables, unknown operation                                      BAD_USER_INPUT
 ├── resolver error with a code (GraphQLError extensions, backend `.code`) kept as is
 └── anything else                 masked as "Internal server error", logged INTERNAL_SERVER_ERROR
@@ -42,7 +44,11 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
+    TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
+    TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
+    TOO_MANY_ROOT_FIELDS = "TOO_MANY_ROOT_FIELDS"
+    INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
@@ -108,7 +114,7 @@ def public_error(error: GraphQLError, operation: str | None) -> dict[str, Any]:
     code = error_code(error)
     if code is None and isinstance(error, GraphQLSyntaxError):
         too_many = _TOO_MANY_TOKENS.search(error.message)
-        code = ErrorCode.QUERY_TOO_COMPLEX if too_many else ErrorCode.GRAPHQL_PARSE_FAILED
+        code = ErrorCode.TOO_MANY_TOKENS if too_many else ErrorCode.GRAPHQL_PARSE_FAILED
     if code is None and isinstance(getattr(error.original_error, "code", None), str):
         code = error.original_error.code  # type: ignore[union-attr]  # a backend error a resolver let through
     if code is None:

@@ -7,15 +7,16 @@ in it are deliberate:
   `lambda: QueryDepthLimiter(...)` per request: each such instance builds a new rule class, which
   changes ValidationCache's key (schema, document, rules) on every request, so the cache would
   never hit and every request would pay for full validation again.
-- Their errors carry `QUERY_TOO_COMPLEX`, so a client can tell "ask for less" from a typo.
+- Each limit's errors carry their own code (QUERY_TOO_DEEP, TOO_MANY_ALIASES, TOO_MANY_ROOT_FIELDS,
+  INTROSPECTION_DISABLED), so a client can tell "ask for less" from a typo, and which "less".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from graphql import GraphQLError, ValidationContext
-from graphql.validation import ASTValidationRule
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, ValidationContext
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -33,8 +34,8 @@ from gateway.settings import Settings
 Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
 
 
-def too_complex(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
-    """`rule`, with every error it reports coded QUERY_TOO_COMPLEX.
+def coded(rule: type[ASTValidationRule], code: ErrorCode) -> type[ASTValidationRule]:
+    """`rule`, with every error it reports coded `code`.
 
     Strawberry's limiters report from the rule's constructor straight to the context, so the
     context's error callback is wrapped for the duration of that call.
@@ -44,25 +45,54 @@ def too_complex(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
         def __init__(self, context: ValidationContext) -> None:
             report = context.on_error
 
-            def coded(error: GraphQLError) -> None:
-                error.extensions = {**(error.extensions or {}), "code": ErrorCode.QUERY_TOO_COMPLEX}
+            def with_code(error: GraphQLError) -> None:
+                error.extensions = {**(error.extensions or {}), "code": code}
                 report(error)
 
-            context.on_error = coded  # type: ignore[method-assign]  # as graphql-core does
+            context.on_error = with_code  # type: ignore[method-assign]  # as graphql-core does
+            self._report, self._with_code = report, with_code
             try:
                 super().__init__(context)
             finally:
                 context.on_error = report  # type: ignore[method-assign]
 
-    TooComplex.__name__ = TooComplex.__qualname__ = f"TooComplex{rule.__name__}"
+        def report_error(self, error: GraphQLError) -> None:  # errors found while visiting
+            self._with_code(error)
+
+    TooComplex.__name__ = TooComplex.__qualname__ = f"Coded{rule.__name__}"
     return TooComplex
+
+
+class MaxRootFields(ASTValidationRule):
+    """At most N top-level fields per operation: one request cannot fan out over every entry point."""
+
+    limit = 5
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_args: object) -> None:
+        count = sum(1 for s in node.selection_set.selections if isinstance(s, FieldNode))
+        if count > self.limit:
+            self.report_error(
+                GraphQLError(
+                    f"An operation may select at most {self.limit} root fields; this one selects {count}.",
+                    node,
+                )
+            )
+
+
+def max_root_fields(limit: int) -> type[ASTValidationRule]:
+    return type(f"MaxRootFields{limit}", (MaxRootFields,), {"limit": limit})
 
 
 def limit_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
     """The depth and alias limits as rule classes (built once per app: see the module doc)."""
     depth = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
     aliases = MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules
-    return tuple(too_complex(rule) for rule in (*depth, *aliases))
+    rules = [coded(rule, ErrorCode.QUERY_TOO_DEEP) for rule in depth]
+    rules += [coded(rule, ErrorCode.TOO_MANY_ALIASES) for rule in aliases]
+    rules.append(coded(max_root_fields(settings.max_root_fields), ErrorCode.TOO_MANY_ROOT_FIELDS))
+    if not settings.dev_mode:
+        rules.append(coded(NoSchemaIntrospectionCustomRule, ErrorCode.INTROSPECTION_DISABLED))
+    return tuple(rules)
 
 
 def schema_extensions(settings: Settings) -> Sequence[Extension]:

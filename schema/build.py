@@ -16,10 +16,13 @@ from schema.scalars import SCALAR_MAP
 Extension = type[SchemaExtension] | Any
 
 
-def build_schema(*, extensions: Sequence[Extension] = ()) -> strawberry.Schema:
+def build_schema(
+    *, extensions: Sequence[Extension] = (), field_suggestions: bool = True
+) -> strawberry.Schema:
+    """`field_suggestions=False` outside dev mode: "did you mean ...?" maps the schema for a prober."""
     attach_policy(Query)  # @requiresScopes / @mask become enforcement before the types are converted
     return strawberry.Schema(
         query=Query,
         extensions=list(extensions),
-        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        config=StrawberryConfig(scalar_map=SCALAR_MAP, disable_field_suggestions=not field_suggestions),
     )

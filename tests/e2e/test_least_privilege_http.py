@@ -89,3 +89,34 @@ def test_cti_events_must_be_signed_and_fresh(bff: BffProcess) -> None:
     assert bff.cti("CALL_RINGING", "A3001", "c-2", "13800000000", timestamp=stale).status_code == 401
     bad = httpx.post(f"{bff.url}/cti/events", content=b"{}", headers={"X-CTI-Timestamp": "1"})
     assert bad.status_code == 401 and bad.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_the_cti_command_puts_an_agent_on_a_call(bff: BffProcess) -> None:
+    import subprocess
+    import sys
+
+    from tests.support.processes import CTI_SECRET, ROOT
+
+    caller = next(c for c in seeded_world().customers if c.mobile)
+    args = [
+        sys.executable,
+        "-m",
+        "gateway.cli",
+        "cti",
+        "ringing",
+        "--agent-id",
+        "A4001",
+        "--call-id",
+        "c-9",
+        "--caller",
+        f"0086 {caller.mobile}",
+        "--url",
+        bff.url,
+        "--secret",
+        CTI_SECRET,
+    ]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "HTTP 204" in done.stdout
+    body = _ask(bff, POP, {"p": caller.mobile}, bff.auth("agent", "A4001"))
+    assert "errors" not in body and body["data"]["customerByPhone"]

@@ -94,11 +94,13 @@ async def test_chunked_body_over_the_limit_is_413(client: httpx.AsyncClient) -> 
         pytest.param("query Q($n: Int!) { hello }", "GRAPHQL_VALIDATION_FAILED", id="unused-variable"),
         pytest.param(
             "{ node { child { child { child { child { child { name } } } } } } }",
-            "QUERY_TOO_COMPLEX",
+            "QUERY_TOO_DEEP",
             id="depth",
         ),
-        pytest.param("{ a: hello b: hello c: hello d: hello }", "QUERY_TOO_COMPLEX", id="aliases"),
-        pytest.param("{ " + "hello " * 250 + "}", "QUERY_TOO_COMPLEX", id="tokens"),
+        pytest.param("{ a: hello b: hello c: hello d: hello }", "TOO_MANY_ALIASES", id="aliases"),
+        pytest.param("{ " + "hello " * 250 + "}", "TOO_MANY_TOKENS", id="tokens"),
+        pytest.param("{ " + "hello " * 6 + "}", "TOO_MANY_ROOT_FIELDS", id="root-fields"),
+        pytest.param("{ __schema { types { name } } }", "INTROSPECTION_DISABLED", id="introspection"),
     ],
 )
 async def test_graphql_errors_before_execution_are_coded(
@@ -152,4 +154,4 @@ async def test_resolver_codes_are_kept(client: httpx.AsyncClient) -> None:
 async def test_cached_validation_errors_stay_coded_on_repeat(client: httpx.AsyncClient) -> None:
     for _ in range(3):  # the second and third come out of ValidationCache
         r = await client.post("/graphql", json={"query": "{ nope a: hello b: hello c: hello d: hello }"})
-        assert sorted(c for c, _ in errors_of(r.json())) == ["GRAPHQL_VALIDATION_FAILED", "QUERY_TOO_COMPLEX"]
+        assert sorted(c for c, _ in errors_of(r.json())) == ["GRAPHQL_VALIDATION_FAILED", "TOO_MANY_ALIASES"]
