@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backends.resilience.breaker import BreakerConfig
+
 
 @dataclass(frozen=True, slots=True)
 class BackendConfig:
@@ -11,3 +13,4 @@ class BackendConfig:
     base_url: str
     timeout_s: float = 2.0  # whole call: connect, send, wait, read the body
     max_connections: int = 50
+    breaker: BreakerConfig | None = None  # None: no circuit breaker (narrow tests)

@@ -10,15 +10,18 @@ call, none of which a back-office call uses, and it cost about a fifth of the BF
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from backends.config import BackendConfig
 from backends.errors import BackendServerError, BackendTimeout
+from backends.resilience.breaker import CircuitBreaker
 
 _USER_AGENT = "tidegate-bff"
+T = TypeVar("T")
 
 
 class BackendHttp:
@@ -30,8 +33,24 @@ class BackendHttp:
         )
         self._transport = transport or AiohttpTransport(limits=limits)
         self._base = config.base_url.rstrip("/")
+        # One breaker per backend: once it opens, calls are refused at once (CallNotPermitted,
+        # BACKEND_UNAVAILABLE) instead of each waiting out a timeout against a system that is down.
+        self.breaker = CircuitBreaker(config.name, config.breaker) if config.breaker else None
 
-    async def request(
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The raw answer, whatever its status: for callers that judge it themselves (no breaker)."""
+        return await self._send(method, path, **kwargs)
+
+    async def fetch(self, method: str, path: str, parse: Callable[[httpx.Response], T], **kwargs: Any) -> T:
+        """Send, read and `parse` (which raises the backend's mapped errors) inside the breaker, so a
+        SOAP 9999 or an esriJSON error object counts as a failure just like a timeout does."""
+
+        async def attempt() -> T:
+            return parse(await self._send(method, path, **kwargs))
+
+        return await (self.breaker.call(attempt) if self.breaker else attempt())
+
+    async def _send(
         self,
         method: str,
         path: str,

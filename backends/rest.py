@@ -52,11 +52,12 @@ class RestApi:
             raise ValueError(f"{self.name}: batches take 1..{self.max_batch} keys, got {len(keys)}")
 
     async def get(self, operation: str, path: str, params: dict[str, str | int] | None = None) -> Any:
-        response = await self.http.request("GET", path, params=params)
-        return decode(self.name, response, operation, message_key=self.message_key)
+        return await self.http.fetch("GET", path, lambda r: self._decode(r, operation), params=params)
 
     async def post(self, operation: str, path: str, payload: dict[str, Any]) -> Any:
-        response = await self.http.request("POST", path, json=payload)
+        return await self.http.fetch("POST", path, lambda r: self._decode(r, operation), json=payload)
+
+    def _decode(self, response: httpx.Response, operation: str) -> Any:
         return decode(self.name, response, operation, message_key=self.message_key)
 
     def field(self, body: Any, key: str, kind: type, operation: str) -> Any:

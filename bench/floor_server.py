@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import orjson
@@ -30,6 +31,8 @@ from backends.domain.records import Account, Customer, Interaction, Outage, Tick
 from backends.phones import national
 from backends.registry import Backends
 from gateway.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -64,6 +67,9 @@ class AiohttpSender:
             ) as resp:
                 content = await resp.read()
                 return _Answer(resp.status, content, {k.lower(): v for k, v in resp.headers.items()})
+
+    async def fetch(self, method: str, path: str, parse: Callable[[Any], T], **kw: Any) -> T:
+        return parse(await self.request(method, path, **kw))
 
     async def aclose(self) -> None:
         return None

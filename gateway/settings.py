@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from backends.config import BackendConfig
 from backends.registry import BACKENDS
+from backends.resilience import BreakerConfig, SlidingWindowType
 from gateway.auth.clients import RegisteredClient, demo_clients
 from gateway.auth.jwks import SUPPORTED_ALGORITHMS
 
@@ -53,6 +54,17 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=2_000, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1)
+    # Circuit breakers, one per backend (resilience4j names; README "Surge protection").
+    breakers: bool = True
+    breaker_window_s: int = Field(default=10, ge=1, le=3600)
+    breaker_minimum_calls: int = Field(default=20, ge=1)
+    billing_breaker_failure_rate: float = Field(default=10.0, gt=0, le=100)
+    crm_breaker_failure_rate: float = Field(default=50.0, gt=0, le=100)
+    gis_breaker_failure_rate: float = Field(default=50.0, gt=0, le=100)
+    workorders_breaker_failure_rate: float = Field(default=50.0, gt=0, le=100)
+    breaker_slow_call_rate: float = Field(default=100.0, gt=0, le=100)
+    breaker_wait_s: float = Field(default=30.0, gt=0)
+    breaker_half_open_calls: int = Field(default=5, ge=1)
     max_root_fields: int = Field(default=5, ge=1, description="top-level fields in one operation")
     dev_mode: bool = Field(default=False, description="introspection and field suggestions on (the demo)")
 
@@ -115,6 +127,22 @@ class Settings(BaseSettings):
     def cti_secret_list(self) -> list[str]:
         return [s.strip() for s in self.cti_secrets.split(",") if s.strip()]
 
+    def breaker_config(self, name: str) -> BreakerConfig | None:
+        """resilience4j semantics over a time window; billing opens at 10% of >= 20 calls in 10 s."""
+        if not self.breakers:
+            return None
+        return BreakerConfig(
+            sliding_window_type=SlidingWindowType.TIME_BASED,
+            sliding_window_size=self.breaker_window_s,
+            minimum_number_of_calls=self.breaker_minimum_calls,
+            failure_rate_threshold=getattr(self, f"{name}_breaker_failure_rate"),
+            slow_call_rate_threshold=self.breaker_slow_call_rate,
+            slow_call_duration_threshold_s=getattr(self, f"{name}_timeout_s") * 0.8,
+            wait_duration_in_open_state_s=self.breaker_wait_s,
+            wait_jitter=0.1,
+            permitted_number_of_calls_in_half_open_state=self.breaker_half_open_calls,
+        )
+
     def backend_configs(self) -> dict[str, BackendConfig]:
         """One `BackendConfig` per back office, in the shape `Backends.open` takes."""
         return {
@@ -123,6 +151,7 @@ class Settings(BaseSettings):
                 base_url=getattr(self, f"{name}_url"),
                 timeout_s=getattr(self, f"{name}_timeout_s"),
                 max_connections=getattr(self, f"{name}_max_connections"),
+                breaker=self.breaker_config(name),
             )
             for name in BACKENDS
         }

@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     BACKEND_ERROR = "BACKEND_ERROR"
     BACKEND_TIMEOUT = "BACKEND_TIMEOUT"
+    BACKEND_UNAVAILABLE = "BACKEND_UNAVAILABLE"
     BACKEND_REJECTED = "BACKEND_REJECTED"
 
 
@@ -37,6 +38,9 @@ def from_backend(exc: BackendError) -> GraphQLError:
     message = "not found" if exc.code == "NOT_FOUND" else f"{exc.backend} is unavailable: {exc.message}"
     if exc.code == "BAD_USER_INPUT":
         message = f"{exc.backend} refused the request: {exc.message}"
+    retry_after = getattr(exc, "retry_after_s", None)
+    if retry_after is not None:  # the breaker is open: say when it is worth asking again
+        return public_error(message, exc.code, backend=exc.backend, retryAfter=max(1, round(retry_after)))
     return public_error(message, exc.code, backend=exc.backend)
 
 

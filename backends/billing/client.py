@@ -135,10 +135,13 @@ class BillingClient:
 
     async def _call(self, path: str, op: str, *params: str) -> Row:
         headers = {"Content-Type": wire.CONTENT_TYPE, "SOAPAction": wire.soap_action(op)}
-        response = await self._http.request(
-            "POST", path, content=wire.request_body(op, *params), headers=headers
+        return await self._http.fetch(
+            "POST",
+            path,
+            lambda response: self._answer(op, response),
+            content=wire.request_body(op, *params),
+            headers=headers,
         )
-        return self._answer(op, response)
 
     def _answer(self, op: str, response: httpx.Response) -> Row:
         """The `<{op}Response>` element, or the error the answer amounts to."""

@@ -151,8 +151,10 @@ class GisClient:
         budget = deadline - time.monotonic()
         if budget <= 0:
             raise BackendTimeout(self.name, "paging ran past the deadline")
+
+        def parse(response: httpx.Response) -> wire.FeaturePage:
+            return wire.feature_page(wire.decode(response.status_code, response.content))
+
         if len(urlencode(params)) <= GET_LIMIT:
-            response = await self._http.request("GET", path, params=params, timeout_s=budget)
-        else:
-            response = await self._http.request("POST", path, data=params, timeout_s=budget)
-        return wire.feature_page(wire.decode(response.status_code, response.content))
+            return await self._http.fetch("GET", path, parse, params=params, timeout_s=budget)
+        return await self._http.fetch("POST", path, parse, data=params, timeout_s=budget)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from backends.config import BackendConfig
 from gateway.settings import Settings
 
 
@@ -13,12 +12,21 @@ def test_defaults() -> None:
     s = Settings()
     assert (s.host, s.port, s.graphiql, s.log_level) == ("127.0.0.1", 8000, True, "INFO")
     assert (s.max_query_depth, s.max_aliases, s.max_tokens, s.max_body_bytes) == (12, 30, 2_000, 65_536)
-    assert s.backend_configs() == {
-        "billing": BackendConfig("billing", "http://127.0.0.1:8101", timeout_s=1.5, max_connections=50),
-        "crm": BackendConfig("crm", "http://127.0.0.1:8102", timeout_s=1.0, max_connections=50),
-        "gis": BackendConfig("gis", "http://127.0.0.1:8103", timeout_s=1.0, max_connections=50),
-        "workorders": BackendConfig("workorders", "http://127.0.0.1:8104", timeout_s=1.0, max_connections=50),
+    configs = s.backend_configs()
+    assert {n: (c.base_url, c.timeout_s, c.max_connections) for n, c in configs.items()} == {
+        "billing": ("http://127.0.0.1:8101", 1.5, 50),
+        "crm": ("http://127.0.0.1:8102", 1.0, 50),
+        "gis": ("http://127.0.0.1:8103", 1.0, 50),
+        "workorders": ("http://127.0.0.1:8104", 1.0, 50),
     }
+    billing = configs["billing"].breaker
+    assert billing is not None  # open at 10% of >= 20 calls in the last 10 s
+    assert (billing.sliding_window_size, billing.minimum_number_of_calls, billing.failure_rate_threshold) == (
+        10,
+        20,
+        10.0,
+    )
+    assert Settings(breakers=False).backend_configs()["billing"].breaker is None
 
 
 def test_environment_with_the_tidegate_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,7 +40,8 @@ def test_environment_with_the_tidegate_prefix(monkeypatch: pytest.MonkeyPatch) -
     s = Settings()
     assert (s.port, s.graphiql, s.log_level) == (9000, False, "DEBUG")
     configs = s.backend_configs()
-    assert configs["billing"] == BackendConfig("billing", "http://billing.intranet:8080", 2.5, 50)
+    billing = configs["billing"]
+    assert (billing.base_url, billing.timeout_s) == ("http://billing.intranet:8080", 2.5)
     assert configs["gis"].max_connections == 8
 
 

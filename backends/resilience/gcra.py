@@ -1,0 +1,243 @@
+"""GCRA (generic cell rate algorithm): one timestamp per bucket, several buckets checked all or nothing.
+
+Each bucket stores its theoretical arrival time (TAT). A request of `cost` pushes the TAT forward by
+`interval * cost` and is admitted if the pushed TAT stays within `tolerance = interval * burst` of
+now: from idle, `burst` requests pass at once, then one per interval. A request names several
+buckets (global, per client, per operation class); if any would refuse, none moves, so a refused
+request is charged nowhere and the answer carries the longest wait.
+
+Two implementations of the same arithmetic: `LocalGcra` (a dict, one process) and `RedisGcra`
+(one Lua script on Redis's clock, shared by every replica). Times are integer microseconds on both
+sides: Lua numbers are doubles, exact for integers up to 2**53 µs (285 years), so nothing drifts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
+
+_US = 1_000_000
+NEVER = -1  # retry-after sentinel: the cost exceeds a bucket's burst, waiting will not help
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A sustained rate and how many requests may arrive at once on top of it."""
+
+    rate_per_s: float
+    burst: int
+
+    def __post_init__(self) -> None:
+        if not self.rate_per_s > 0 or math.isinf(self.rate_per_s):
+            raise ValueError(f"rate_per_s must be a positive finite number, not {self.rate_per_s}")
+        if self.burst < 1:
+            raise ValueError(f"burst must be at least 1, not {self.burst}")
+
+    @property
+    def interval_us(self) -> int:
+        """Emission interval: the time one unit of cost occupies."""
+        return max(1, round(_US / self.rate_per_s))
+
+    @property
+    def tolerance_us(self) -> int:
+        """How far past now a TAT may run: exactly `burst` units fit from idle."""
+        return self.interval_us * self.burst
+
+    def share(self, replicas: int) -> Limit:
+        """One replica's part when replicas cannot coordinate: the fleet stays at or under the
+        whole (burst rounds down), and no replica is ever shut (burst at least 1)."""
+        return Limit(self.rate_per_s / replicas, max(1, self.burst // replicas))
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """A limit applied to a key such as `rl:global`, `rl:client:<sub>`, `rl:class:critical`."""
+
+    key: str
+    limit: Limit
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer for one request.
+
+    `retry_after_s` is 0 when allowed, `math.inf` when the cost can never fit a bucket's burst.
+    `remaining` is what each bucket could still take now (after this request, if it was allowed).
+    `shared` says whether Redis decided for the whole fleet or this process decided alone.
+    """
+
+    allowed: bool
+    retry_after_s: float
+    remaining: Mapping[str, int]
+    shared: bool
+
+
+def check(
+    now_us: int, tats: Sequence[int | None], limits: Sequence[Limit], cost: int
+) -> tuple[bool, int, list[int], list[int]]:
+    """The algorithm, pure: (allowed, retry_after_us or NEVER, remaining, new TATs to store).
+
+    `GCRA_LUA` below is this function line for line; keep them in step.
+    """
+    retry_us = 0
+    never = False
+    remaining: list[int] = []
+    new_tats: list[int] = []
+    for stored, limit in zip(tats, limits, strict=True):
+        interval, tolerance = limit.interval_us, limit.tolerance_us
+        tat = now_us if stored is None else max(stored, now_us)
+        remaining.append(max(0, (now_us - tat + tolerance) // interval))
+        new_tat = tat + interval * cost
+        new_tats.append(new_tat)
+        if interval * cost > tolerance:
+            never = True
+        elif new_tat - tolerance > now_us:
+            retry_us = max(retry_us, new_tat - tolerance - now_us)
+    if never:
+        return False, NEVER, remaining, new_tats
+    if retry_us > 0:
+        return False, retry_us, remaining, new_tats
+    return True, 0, [left - cost for left in remaining], new_tats
+
+
+def _validate(buckets: Sequence[Bucket], cost: int) -> None:
+    if cost < 1:
+        raise ValueError(f"cost must be at least 1, not {cost}")
+    keys = [bucket.key for bucket in buckets]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"a bucket key appears twice: {keys}")
+
+
+def _decision(
+    buckets: Sequence[Bucket], allowed: bool, retry_us: int, remaining: Sequence[int], shared: bool
+) -> Decision:
+    retry_after_s = math.inf if retry_us == NEVER else retry_us / _US
+    left = {bucket.key: int(n) for bucket, n in zip(buckets, remaining, strict=True)}
+    return Decision(allowed=allowed, retry_after_s=retry_after_s, remaining=left, shared=shared)
+
+
+class LocalGcra:
+    """The arithmetic in one process: for a BFF without Redis, and for one that has lost it."""
+
+    _SWEEP_EVERY = 4096
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._tats: dict[str, int] = {}
+        self._calls = 0
+
+    def acquire(self, buckets: Sequence[Bucket], cost: int = 1) -> Decision:
+        _validate(buckets, cost)
+        now_us = round(self._clock() * _US)
+        stored = [self._tats.get(bucket.key) for bucket in buckets]
+        limits = [bucket.limit for bucket in buckets]
+        allowed, retry_us, remaining, new_tats = check(now_us, stored, limits, cost)
+        if allowed:
+            for bucket, tat in zip(buckets, new_tats, strict=True):
+                self._tats[bucket.key] = tat
+        self._calls += 1
+        if self._calls % self._SWEEP_EVERY == 0:
+            self._sweep(now_us)
+        return _decision(buckets, allowed, retry_us, remaining, shared=False)
+
+    def _sweep(self, now_us: int) -> None:
+        """Forget buckets whose TAT has passed (they read as idle anyway): PEXPIRE's counterpart,
+        so per-client keys do not pile up for the life of the process."""
+        self._tats = {key: tat for key, tat in self._tats.items() if tat > now_us}
+
+
+# KEYS[i]  bucket key i (in Redis Cluster all keys of one call must share a hash slot)
+# ARGV[1]  cost (integer units)
+# ARGV[2i], ARGV[2i+1]  emission interval and burst tolerance of KEYS[i], integer microseconds
+# Reply    {allowed 1|0, retry_after_us (-1: never fits), remaining_1, ..., remaining_n}
+# Writes   only when allowed: SET KEYS[i] <new TAT µs> PX <ms until that TAT>, for every i
+GCRA_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local cost = tonumber(ARGV[1])
+local retry = 0
+local never = false
+local remaining = {}
+local new_tats = {}
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i])
+  local tolerance = tonumber(ARGV[2 * i + 1])
+  local tat = now
+  local stored = redis.call('GET', KEYS[i])
+  if stored then tat = math.max(tonumber(stored), now) end
+  remaining[i] = math.max(0, math.floor((now - tat + tolerance) / interval))
+  local new_tat = tat + interval * cost
+  new_tats[i] = new_tat
+  if interval * cost > tolerance then
+    never = true
+  elseif new_tat - tolerance > now then
+    retry = math.max(retry, new_tat - tolerance - now)
+  end
+end
+if never then retry = -1 end
+if never or retry > 0 then
+  return {0, retry, unpack(remaining)}
+end
+for i = 1, #KEYS do
+  local ttl_ms = math.max(1, math.ceil((new_tats[i] - now) / 1000))
+  redis.call('SET', KEYS[i], string.format('%.0f', new_tats[i]), 'PX', ttl_ms)
+  remaining[i] = remaining[i] - cost
+end
+return {1, 0, unpack(remaining)}
+"""
+GCRA_SHA = hashlib.sha1(GCRA_LUA.encode()).hexdigest()
+
+
+class RedisGcra:
+    """The arithmetic as one atomic Lua script, so every replica draws on the same buckets and
+    all of them read one clock (Redis's TIME, never ours: replica clocks disagree)."""
+
+    def __init__(self, client: Redis) -> None:
+        self._client = client
+        self._loads = 0
+        self._load_lock = asyncio.Lock()
+
+    async def load(self) -> None:
+        """SCRIPT LOAD at start-up, so the first requests do not wait for it (optional)."""
+        await self._load(self._loads)
+
+    async def acquire(self, buckets: Sequence[Bucket], cost: int = 1) -> Decision:
+        _validate(buckets, cost)
+        if not buckets:
+            return Decision(allowed=True, retry_after_s=0.0, remaining={}, shared=True)
+        keys = [bucket.key for bucket in buckets]
+        args: list[int] = [cost]
+        for bucket in buckets:
+            args += [bucket.limit.interval_us, bucket.limit.tolerance_us]
+        reply = await self._evalsha(keys, args)
+        return _decision(buckets, reply[0] == 1, reply[1], reply[2:], shared=True)
+
+    async def _evalsha(self, keys: list[str], args: list[int]) -> list[int]:
+        seen = self._loads
+        if seen == 0:
+            await self._load(seen)
+            seen = self._loads
+        try:
+            return await self._call(keys, args)
+        except NoScriptError:  # Redis restarted or SCRIPT FLUSH: its cache is gone, our script is not
+            await self._load(seen)
+            return await self._call(keys, args)
+
+    async def _call(self, keys: list[str], args: list[int]) -> list[int]:
+        reply = self._client.evalsha(GCRA_SHA, len(keys), *keys, *args)
+        return await cast("Awaitable[list[int]]", reply)
+
+    async def _load(self, seen: int) -> None:
+        """SCRIPT LOAD once per loss of the script cache, however many requests noticed the loss."""
+        async with self._load_lock:
+            if self._loads == seen:
+                await cast("Awaitable[object]", self._client.script_load(GCRA_LUA))
+                self._loads += 1

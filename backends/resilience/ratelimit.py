@@ -1,0 +1,136 @@
+"""Rate limiting for the BFF: shared GCRA buckets in Redis, a local share of them when Redis is gone.
+
+A lost Redis must mean neither "no limit" nor "no service". While Redis fails, each replica
+enforces `limit ÷ replicas` in process, so the fleet stays at or under the shared limit (plus, at
+worst, one fresh local burst share per replica as the outage starts: local buckets start idle).
+While down, one request per `probe_interval_s` tries Redis and every other request goes local at
+once, so a dead Redis costs a replica one failed call per second, not one timeout per request; the
+first probe that answers puts the replica back on the shared buckets.
+
+Two bounds keep a sick Redis cheap. `redis_client()` fails fast: 100 ms connect and read timeouts
+(a script call takes ~0.2 ms here; 100 rather than 50 because a busy event loop on 2 cores lags
+tens of ms, and a timeout that fires on our own lag flips the replica to its share for a second),
+and no retries (redis-py retries 3 times with backoff by default, which multiplies the wait and
+can charge a bucket twice). And `RateLimiter` gives each shared decision a deadline (250 ms) that
+also covers the wait for a pooled connection, so requests queued behind a hung Redis when it
+hangs give up together instead of timing out in rounds of the pool's size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from backends.resilience.gcra import Bucket, Decision, LocalGcra
+
+logger = logging.getLogger("tidegate.ratelimit")
+
+# What "Redis is not answering" looks like: redis-py errors (ConnectionError, TimeoutError,
+# ResponseError such as LOADING or READONLY), raw socket errors, asyncio timeouts.
+REDIS_FAILURES: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+
+
+class SharedGcra(Protocol):
+    """What the limiter needs from the shared side: `RedisGcra`, or a stand-in in tests."""
+
+    async def acquire(self, buckets: Sequence[Bucket], cost: int = 1) -> Decision: ...
+
+
+def redis_client(url: str, *, timeout_s: float = 0.1, max_connections: int = 32) -> Redis:
+    """A client fit for rate limiting: fails fast (connect and read timeouts), never retries, and
+    queues a burst of requests for a bounded pool (redis-py's default pool raises past 100
+    connections in use, which would read as an outage)."""
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=1.0,  # a backstop: RateLimiter's deadline is the bound that matters
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        retry=Retry(NoBackoff(), 0),
+    )
+    return Redis.from_pool(pool)
+
+
+class RateLimiter:
+    """Admits or refuses a request against several buckets at once, all or nothing.
+
+    `redis=None` (the embedded default) keeps full limits in process: there is one replica.
+    With Redis, `replicas` is how many BFF processes share the limits, used only for fallback.
+    """
+
+    def __init__(
+        self,
+        redis: SharedGcra | None,
+        replicas: int = 1,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        probe_interval_s: float = 1.0,
+        deadline_s: float = 0.25,
+    ) -> None:
+        if replicas < 1:
+            raise ValueError(f"replicas must be at least 1, not {replicas}")
+        self._redis = redis
+        self._replicas = replicas if redis is not None else 1
+        self._clock = clock
+        self._local = LocalGcra(clock)
+        self._probe_interval_s = probe_interval_s
+        self._deadline_s = deadline_s
+        self._down = False
+        self._next_probe = 0.0
+        # Bumped on every switch between shared and local: a call that began before the last
+        # switch (stuck behind a hung Redis, say) is old news and must not flip the state back.
+        self._epoch = 0
+
+    @property
+    def shared(self) -> bool:
+        """True while decisions come from Redis (for health checks and metrics)."""
+        return self._redis is not None and not self._down
+
+    async def acquire(self, buckets: Sequence[Bucket], cost: int = 1) -> Decision:
+        """Never raises for a Redis failure: the local share answers instead."""
+        if self._redis is not None and (not self._down or self._clock() >= self._next_probe):
+            if self._down:  # this request is the probe; the others stay local until it is back
+                self._next_probe = self._clock() + self._probe_interval_s
+            epoch = self._epoch
+            try:
+                async with asyncio.timeout(self._deadline_s):
+                    decision = await self._redis.acquire(buckets, cost)
+            except REDIS_FAILURES as exc:
+                if epoch == self._epoch:
+                    self._mark_down(exc)
+            else:
+                if epoch == self._epoch:
+                    self._mark_up()
+                return decision
+        return self._local.acquire(self._local_share(buckets), cost)
+
+    def _local_share(self, buckets: Sequence[Bucket]) -> Sequence[Bucket]:
+        if self._replicas == 1:
+            return buckets
+        return [Bucket(bucket.key, bucket.limit.share(self._replicas)) for bucket in buckets]
+
+    def _mark_down(self, exc: BaseException) -> None:
+        self._next_probe = self._clock() + self._probe_interval_s
+        if not self._down:
+            self._down = True
+            self._epoch += 1
+            logger.warning(
+                "Redis unreachable (%s: %s): rate limits fall back to a local 1/%d share",
+                type(exc).__name__,
+                exc,
+                self._replicas,
+            )
+
+    def _mark_up(self) -> None:
+        if self._down:
+            self._down = False
+            self._epoch += 1
+            logger.info("Redis answers again: rate limits are shared again")

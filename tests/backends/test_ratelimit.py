@@ -1,0 +1,478 @@
+"""GCRA rate limiting: the arithmetic on an injected clock, one contract for the Lua script and the
+in-process twin, four BFF-like processes sharing a real redis-server, and the fallback while it is
+down. Assertions count admissions; Redis's clock is real, so its rates are slow enough not to matter.
+
+Run as a module (`python -m tests.backends.test_ratelimit PORT ...`), this file is also the worker
+those processes run: see `_worker`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from hypothesis import given
+from hypothesis import strategies as st
+from redis.asyncio import Redis
+
+from backends.resilience.gcra import Bucket, Decision, Limit, LocalGcra, RedisGcra
+from backends.resilience.ratelimit import RateLimiter, redis_client
+from simulators.launch import die_with_parent, stop
+from tests.support.redis_server import RedisProcess, start_redis
+
+ROOT = Path(__file__).resolve().parents[2]
+SLOW = 0.1  # tokens per second: nothing refills while a test runs against Redis's real clock
+Acquire = Callable[[Sequence[Bucket], int], Awaitable[Decision]]
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisProcess]:
+    server = start_redis()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def client(redis_server: RedisProcess) -> AsyncIterator[Redis]:
+    client = Redis(port=redis_server.port)
+    await client.flushall()
+    await client.config_resetstat()
+    yield client
+    await client.aclose()
+
+
+# --- the arithmetic, exact, on an injected clock ---------------------------------------------------
+
+
+def test_a_burst_passes_at_once_then_the_next_waits_exactly_one_interval() -> None:
+    clock = FakeClock()
+    gcra = LocalGcra(clock)
+    bucket = Bucket("rl:global", Limit(rate_per_s=2.0, burst=5))
+    burst = [gcra.acquire([bucket]) for _ in range(5)]
+    assert [d.allowed for d in burst] == [True] * 5
+    assert [d.remaining["rl:global"] for d in burst] == [4, 3, 2, 1, 0]
+    refused = gcra.acquire([bucket])
+    assert (refused.allowed, refused.retry_after_s, refused.remaining) == (False, 0.5, {"rl:global": 0})
+    clock.now += 0.499_999
+    assert gcra.acquire([bucket]).retry_after_s == pytest.approx(0.000_001)
+    clock.now += 0.000_001
+    assert gcra.acquire([bucket]).allowed
+
+
+def test_after_the_burst_the_steady_rate_holds() -> None:
+    clock = FakeClock()
+    gcra = LocalGcra(clock)
+    bucket = Bucket("rl:global", Limit(rate_per_s=2.0, burst=5))
+    assert sum(gcra.acquire([bucket]).allowed for _ in range(10)) == 5
+    admitted = 0
+    for _ in range(100):  # 10 s in 0.1 s steps, three tries per step
+        clock.now += 0.1
+        admitted += sum(gcra.acquire([bucket]).allowed for _ in range(3))
+    assert admitted == 20
+
+
+@given(
+    rate=st.sampled_from([0.5, 2.0, 7.0]),
+    burst=st.integers(1, 8),
+    arrivals=st.lists(st.tuples(st.integers(0, 400_000), st.integers(1, 3)), max_size=60),
+)
+def test_no_window_ever_admits_more_than_burst_plus_rate_times_its_length(
+    rate: float, burst: int, arrivals: list[tuple[int, int]]
+) -> None:
+    clock = FakeClock()
+    gcra = LocalGcra(clock)
+    limit = Limit(rate, burst)
+    admitted: list[tuple[int, int]] = []  # (µs since start, cost)
+    now_us = 0
+    for gap_us, cost in arrivals:
+        now_us += gap_us
+        clock.now = 1_000.0 + now_us / 1_000_000
+        if gcra.acquire([Bucket("rl:global", limit)], cost).allowed:
+            admitted.append((now_us, cost))
+    for i, (start, _) in enumerate(admitted):
+        total = 0
+        for end, cost in admitted[i:]:
+            total += cost
+            assert total <= burst + (end - start) / limit.interval_us
+
+
+def test_a_refusal_by_one_bucket_charges_none_and_carries_the_longest_wait() -> None:
+    clock = FakeClock()
+    gcra = LocalGcra(clock)
+    client = Bucket("rl:client:alice", Limit(rate_per_s=1.0, burst=2))
+    critical = Bucket("rl:class:critical", Limit(rate_per_s=0.25, burst=1))
+    overall = Bucket("rl:global", Limit(rate_per_s=1.0, burst=10))
+    assert sum(gcra.acquire([client, overall]).allowed for _ in range(5)) == 2
+    assert gcra.acquire([overall]).remaining == {"rl:global": 7}  # 10 - 2 - this one
+    assert gcra.acquire([critical]).allowed
+    refused = gcra.acquire([client, critical, overall])
+    assert (refused.allowed, refused.retry_after_s) == (False, 4.0)  # critical's 4 s, not client's 1 s
+    assert refused.remaining == {"rl:client:alice": 0, "rl:class:critical": 0, "rl:global": 7}
+
+
+def test_idle_buckets_are_forgotten() -> None:
+    clock = FakeClock()
+    gcra = LocalGcra(clock)
+    for i in range(LocalGcra._SWEEP_EVERY - 1):
+        gcra.acquire([Bucket(f"rl:client:{i}", Limit(rate_per_s=1.0, burst=1))])
+    clock.now += 1.0
+    gcra.acquire([Bucket("rl:global", Limit(rate_per_s=1.0, burst=1))])
+    assert list(gcra._tats) == ["rl:global"]
+
+
+# --- one contract, two implementations: LocalGcra and the Lua script on a real redis-server -------
+
+
+@pytest.fixture(params=["local", "redis"])
+async def acquire(request: pytest.FixtureRequest, redis_server: RedisProcess) -> AsyncIterator[Acquire]:
+    if request.param == "local":
+        local = LocalGcra(FakeClock())
+
+        async def local_acquire(buckets: Sequence[Bucket], cost: int) -> Decision:
+            return local.acquire(buckets, cost)
+
+        yield local_acquire
+        return
+    client = Redis(port=redis_server.port)
+    await client.flushall()
+    yield RedisGcra(client).acquire
+    await client.aclose()
+
+
+async def test_contract_burst_of_ten_admits_ten_of_thirty(acquire: Acquire) -> None:
+    bucket = Bucket("rl:global", Limit(rate_per_s=1.0, burst=10))
+    decisions = [await acquire([bucket], 1) for _ in range(30)]
+    assert sum(d.allowed for d in decisions) == 10
+    assert [d.allowed for d in decisions[:10]] == [True] * 10
+    assert 0.9 < decisions[10].retry_after_s <= 1.0
+
+
+async def test_contract_all_or_nothing(acquire: Acquire) -> None:
+    narrow = Bucket("rl:client:alice", Limit(rate_per_s=SLOW, burst=3))
+    wide = Bucket("rl:global", Limit(rate_per_s=SLOW, burst=100))
+    assert sum([(await acquire([narrow, wide], 1)).allowed for _ in range(10)]) == 3
+    assert (await acquire([wide], 1)).remaining == {"rl:global": 96}
+
+
+async def test_contract_cost(acquire: Acquire) -> None:
+    bucket = Bucket("rl:global", Limit(rate_per_s=SLOW, burst=5))
+    first = await acquire([bucket], 3)
+    assert (first.allowed, first.remaining) == (True, {"rl:global": 2})
+    second = await acquire([bucket], 3)
+    assert not second.allowed
+    assert 9.9 < second.retry_after_s <= 10.0  # one unit short: one interval
+    never = await acquire([bucket], 6)
+    assert (never.allowed, never.retry_after_s) == (False, math.inf)
+    assert (await acquire([bucket], 2)).allowed  # the refusals charged nothing
+
+
+async def test_contract_caller_mistakes_raise(acquire: Acquire) -> None:
+    bucket = Bucket("rl:global", Limit(rate_per_s=SLOW, burst=5))
+    with pytest.raises(ValueError, match="twice"):
+        await acquire([bucket, bucket], 1)
+    with pytest.raises(ValueError, match="cost"):
+        await acquire([bucket], 0)
+
+
+# --- the Lua script's own duties --------------------------------------------------------------------
+
+
+async def test_keys_expire_when_idle_and_a_refusal_writes_nothing(client: Redis) -> None:
+    gcra = RedisGcra(client)
+    narrow = Bucket("rl:client:alice", Limit(rate_per_s=1.0, burst=10))
+    for _ in range(10):
+        assert (await gcra.acquire([narrow])).allowed
+    assert 9_000 < await client.pttl("rl:client:alice") <= 10_000  # idle again after 10 intervals
+    fresh = Bucket("rl:global", Limit(rate_per_s=1.0, burst=10))
+    assert not (await gcra.acquire([narrow, fresh])).allowed
+    assert await client.exists("rl:global") == 0
+
+
+async def test_the_script_is_loaded_once_and_again_after_script_flush(client: Redis) -> None:
+    gcra = RedisGcra(client)
+    bucket = Bucket("rl:global", Limit(rate_per_s=SLOW, burst=100))
+    await asyncio.gather(*(gcra.acquire([bucket]) for _ in range(50)))
+    await client.script_flush()
+    decisions = await asyncio.gather(*(gcra.acquire([bucket]) for _ in range(50)))
+    assert all(d.allowed and d.shared for d in decisions)
+    stats: dict[str, Any] = await client.info("commandstats")
+    assert stats["cmdstat_script|load"]["calls"] == 2
+    assert stats["cmdstat_evalsha"]["calls"] >= 100
+
+
+# --- RateLimiter: the fallback, on an injected clock --------------------------------------------
+
+
+class FlakyRedis:
+    """Stands in for `RedisGcra`: fails while `down`, counts the calls it gets."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.down = True
+        self.calls = 0
+        self.shared = LocalGcra(clock)
+        self.error: Exception = redis.ConnectionError("Connection refused")
+        self.hold: asyncio.Event | None = None  # the next call hangs until set, then fails
+
+    async def acquire(self, buckets: Sequence[Bucket], cost: int = 1) -> Decision:
+        self.calls += 1
+        if self.hold is not None:
+            hold, self.hold = self.hold, None
+            await hold.wait()
+            raise self.error
+        if self.down:
+            raise self.error
+        local = self.shared.acquire(buckets, cost)
+        return Decision(local.allowed, local.retry_after_s, local.remaining, shared=True)
+
+
+async def test_without_redis_the_full_limit_applies_locally() -> None:
+    limiter = RateLimiter(None, replicas=4)
+    bucket = Bucket("rl:global", Limit(rate_per_s=SLOW, burst=100))
+    decisions = [await limiter.acquire([bucket]) for _ in range(150)]
+    assert sum(d.allowed for d in decisions) == 100
+    assert not any(d.shared for d in decisions)
+
+
+async def test_an_outage_falls_back_to_a_share_probes_once_a_second_and_logs_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="tidegate.ratelimit")
+    clock = FakeClock()
+    flaky = FlakyRedis(clock)
+    limiter = RateLimiter(flaky, replicas=4, clock=clock)
+    bucket = Bucket("rl:global", Limit(rate_per_s=SLOW, burst=100))
+    decisions = await asyncio.gather(*(limiter.acquire([bucket]) for _ in range(100)))
+    assert sum(d.allowed for d in decisions) == 25
+    assert flaky.calls == 1 and not limiter.shared
+    for _ in range(3):  # three probes in three seconds, however many requests
+        clock.now += 0.5
+        await asyncio.gather(*(limiter.acquire([bucket]) for _ in range(10)))
+        clock.now += 0.5
+        await asyncio.gather(*(limiter.acquire([bucket]) for _ in range(10)))
+    assert flaky.calls == 4
+    flaky.down = False
+    clock.now += 1.0
+    back = await asyncio.gather(*(limiter.acquire([bucket]) for _ in range(150)))
+    assert back[0].shared and limiter.shared
+    assert sum(d.allowed for d in back if d.shared) == 100  # the shared bucket, at the full limit
+    messages = [r.getMessage() for r in caplog.records if r.name == "tidegate.ratelimit"]
+    assert len(messages) == 2
+    assert messages[0].startswith("Redis unreachable (ConnectionError: Connection refused)")
+    assert messages[1] == "Redis answers again: rate limits are shared again"
+
+
+async def test_a_call_stuck_since_before_recovery_does_not_flip_the_limiter_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="tidegate.ratelimit")
+    clock = FakeClock()
+    flaky = FlakyRedis(clock)
+    limiter = RateLimiter(flaky, replicas=4, clock=clock)
+    bucket = Bucket("rl:global", Limit(rate_per_s=SLOW, burst=100))
+    release = asyncio.Event()
+    flaky.down, flaky.hold = False, release
+    stuck = asyncio.create_task(limiter.acquire([bucket]))  # hangs from before the outage
+    await asyncio.sleep(0)
+    flaky.down = True
+    assert not (await limiter.acquire([bucket])).shared  # the outage begins
+    flaky.down = False
+    clock.now += 1.0
+    assert (await limiter.acquire([bucket])).shared  # the probe: Redis is back
+    release.set()
+    assert not (await stuck).shared  # the stuck call fails and answers locally...
+    assert limiter.shared  # ...without sending the limiter back to local
+    assert len([r for r in caplog.records if r.name == "tidegate.ratelimit"]) == 2
+
+
+async def test_a_caller_mistake_is_not_an_outage() -> None:
+    flaky = FlakyRedis(FakeClock())
+    flaky.error = ValueError("cost must be at least 1")
+    limiter = RateLimiter(flaky, replicas=4)
+    with pytest.raises(ValueError):
+        await limiter.acquire([Bucket("rl:global", Limit(rate_per_s=SLOW, burst=1))])
+    assert limiter.shared
+
+
+async def test_a_hung_redis_costs_one_short_timeout_then_nothing() -> None:
+    server = start_redis()
+    client = redis_client(server.url, timeout_s=0.05)
+    limiter = RateLimiter(RedisGcra(client), replicas=4)
+    bucket = Bucket("rl:global", Limit(rate_per_s=SLOW, burst=100))
+    try:
+        assert (await limiter.acquire([bucket])).shared
+        server.proc.send_signal(signal.SIGSTOP)  # accepts nothing, answers nothing
+        started = time.monotonic()
+        hung = await asyncio.gather(*(limiter.acquire([bucket]) for _ in range(100)))
+        waited = time.monotonic() - started
+        after = await asyncio.gather(*(limiter.acquire([bucket]) for _ in range(100)))
+    finally:
+        server.proc.send_signal(signal.SIGCONT)
+        await client.aclose()
+        server.stop()
+    assert sum(d.allowed for d in hung + after) == 25 and not any(d.shared for d in hung + after)
+    assert waited < 1.0  # about one 50 ms timeout, not redis-py's default retries with backoff
+
+
+# --- four BFF-like processes on one real redis-server -----------------------------------------------
+
+
+class Fleet:
+    """Worker processes (this module run as `__main__`), each a RateLimiter with its own event loop."""
+
+    def __init__(self, port: int, *, size: int = 4, burst: int = 100, probe_interval_s: float = 1.0) -> None:
+        cmd = [sys.executable, "-m", "tests.backends.test_ratelimit", str(port), str(size)]
+        cmd += [str(SLOW / 10), str(burst), str(probe_interval_s)]
+        self.procs = [
+            subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                preexec_fn=die_with_parent,
+            )
+            for _ in range(size)
+        ]
+        assert [self._read(proc) for proc in self.procs] == [{"ready": True}] * size
+
+    def fire(self, key: str, n: int) -> list[dict[str, int]]:
+        """Every worker fires `n` concurrent acquires on `key` at the same moment."""
+        for proc in self.procs:
+            assert proc.stdin is not None
+            proc.stdin.write(f"{key} {n}\n")
+            proc.stdin.flush()
+        return [self._read(proc) for proc in self.procs]
+
+    def _read(self, proc: subprocess.Popen[str], timeout_s: float = 15.0) -> Any:
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], timeout_s)
+        assert ready, "worker did not answer"
+        return json.loads(proc.stdout.readline())
+
+    def close(self) -> None:
+        for proc in self.procs:
+            assert proc.stdin is not None
+            proc.stdin.close()
+        for proc in self.procs:
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _restart_redis(port: int) -> RedisProcess:
+    """The same port again, as after a Redis restart (empty: no data, no script cache)."""
+    binary = shutil.which("redis-server")
+    assert binary is not None
+    args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    proc = subprocess.Popen(
+        [binary, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent
+    )
+    probe = redis.Redis(port=port, socket_timeout=0.5)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if probe.ping():
+                return RedisProcess(port, proc)
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    stop([proc])
+    raise RuntimeError("redis-server did not restart")
+
+
+def _total(results: list[dict[str, int]], field: str) -> int:
+    return sum(result[field] for result in results)
+
+
+def test_four_processes_share_one_limit() -> None:
+    server = start_redis()
+    fleet = Fleet(server.port)
+    try:
+        results = fleet.fire("rl:global", 200)
+    finally:
+        fleet.close()
+        server.stop()
+    assert _total(results, "errors") == 0
+    assert _total(results, "shared") == 800
+    assert _total(results, "admitted") == 100
+
+
+def test_redis_stopped_mid_test_each_process_keeps_its_share_and_returns_to_the_shared_limit() -> None:
+    server = start_redis()
+    fleet = Fleet(server.port)
+    try:
+        assert _total(fleet.fire("rl:before", 200), "admitted") == 100
+        server.stop()
+        during = fleet.fire("rl:during", 200)
+        assert [(r["admitted"], r["shared"], r["errors"]) for r in during] == [(25, 0, 0)] * 4
+        server = _restart_redis(server.port)
+        time.sleep(1.2)  # past the probe interval
+        assert [r["shared"] for r in fleet.fire("rl:probe", 1)] == [1] * 4
+        after = fleet.fire("rl:after", 200)
+        assert (_total(after, "admitted"), _total(after, "shared"), _total(after, "errors")) == (100, 800, 0)
+        seen = redis.Redis(port=server.port)
+        assert (seen.exists("rl:after"), seen.exists("rl:during")) == (1, 0)
+        seen.close()
+    finally:
+        fleet.close()
+        server.stop()
+
+
+async def _worker(port: int, replicas: int, rate: float, burst: int, probe_interval_s: float) -> None:
+    """One BFF-like process: for each `KEY N` line on stdin, N concurrent acquires; one JSON line out."""
+    client = redis_client(f"redis://127.0.0.1:{port}/0")
+    gcra = RedisGcra(client)
+    limiter = RateLimiter(gcra, replicas, probe_interval_s=probe_interval_s)
+    for _ in range(20):  # a BFF in service has its pool open: connect 32 before the test fires
+        pings = await asyncio.gather(*(client.ping() for _ in range(32)), return_exceptions=True)
+        if all(ping is True for ping in pings):
+            break
+    await gcra.load()
+    print(json.dumps({"ready": True}), flush=True)
+    limit = Limit(rate_per_s=rate, burst=burst)
+    while line := await asyncio.to_thread(sys.stdin.readline):
+        key, n = line.split()
+        results = await asyncio.gather(
+            *(limiter.acquire([Bucket(key, limit)]) for _ in range(int(n))), return_exceptions=True
+        )
+        decisions = [r for r in results if isinstance(r, Decision)]
+        for error in results:
+            if not isinstance(error, Decision):
+                print(repr(error), file=sys.stderr)
+        summary = {
+            "admitted": sum(d.allowed for d in decisions),
+            "shared": sum(d.shared for d in decisions),
+            "errors": len(results) - len(decisions),
+        }
+        print(json.dumps(summary), flush=True)
+    await client.aclose()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    port, replicas, rate, burst, probe = sys.argv[1:6]
+    asyncio.run(_worker(int(port), int(replicas), float(rate), int(burst), float(probe)))
