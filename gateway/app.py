@@ -18,6 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from backends.registry import Backends
+from backends.resilience.gcra import RedisGcra
+from backends.resilience.ratelimit import RateLimiter, redis_client
 from gateway.audit import AuditSink, JsonLinesSink, RedisStreamSink
 from gateway.auth import KeySource, build_auth
 from gateway.body_limit import BodyLimit
@@ -62,15 +64,23 @@ def create_app(
             logger.error("start-up failed: %s", exc)
             raise
         audit = open_audit_sink(settings)
+        redis = redis_client(settings.redis_url) if settings.redis_url else None
+        limiter = RateLimiter(RedisGcra(redis) if redis else None, settings.replicas)
         try:
-            # Reaches each request as request.state.backends / .audit_sink.
-            yield {"backends": backends, "audit_sink": audit}
+            # Reaches each request as request.state.backends / .audit_sink / .limiter.
+            yield {
+                "backends": backends,
+                "audit_sink": audit,
+                "limiter": limiter if settings.rate_limits else None,
+            }
         finally:
             await backends.aclose()
             await audit.aclose()
+            if redis is not None:
+                await redis.aclose()
             await auth.aclose()
 
-    graphql = GraphQLView(schema, graphiql=settings.graphiql, calls=calls)
+    graphql = GraphQLView(schema, graphiql=settings.graphiql, calls=calls, limits=settings.rate_limit_map())
     return Starlette(
         routes=[
             # Only GraphQL needs a bearer token; the principal reaches the view in scope["principal"].

@@ -27,6 +27,9 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
+from backends.resilience.gcra import Limit
+from backends.resilience.ratelimit import RateLimiter
+from gateway.admission import buckets, classify, retry_after_header
 from gateway.errors import (
     INTERNAL_MESSAGE,
     BadRequest,
@@ -46,9 +49,12 @@ logger = logging.getLogger("tidegate.graphql")
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
-    def __init__(self, schema: BaseSchema, *, graphiql: bool, calls: CallRegistry) -> None:
+    def __init__(
+        self, schema: BaseSchema, *, graphiql: bool, calls: CallRegistry, limits: dict[str, Limit]
+    ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self.calls = calls
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no subscriptions: the route only matches HTTP anyway
@@ -70,6 +76,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
     async def _answer(self, request: Request, record: RequestRecord) -> Response:
         """Run the operation; turn every failure outside GraphQL execution into a coded error."""
         try:
+            refused = await self._admit(request, record)
+            if refused is not None:
+                return refused
             return await self.run(request)
         except (BadRequest, HTTPException) as exc:
             status, code = exc.status_code, http_code(exc.status_code)
@@ -83,6 +92,32 @@ class GraphQLView(GraphQL[RequestContext, None]):
             )
             record.codes.append(ErrorCode.INTERNAL_SERVER_ERROR)
             return error_response(500, INTERNAL_MESSAGE)
+
+    async def _admit(self, request: Request, record: RequestRecord) -> Response | None:
+        """Draw from the global, client and class buckets before anything runs; None = go ahead."""
+        limiter: RateLimiter | None = getattr(request.state, "limiter", None)
+        if limiter is None or self.should_render_graphql_ide(request):
+            return None
+        query, operation = await _query_of(request)
+        if query is None:
+            return None  # not a GraphQL operation: the view answers the coded 4xx itself
+        principal = request.scope.get("principal")
+        client = principal.subject if principal is not None else "anonymous"
+        op_class = classify(query, operation)
+        decision = await limiter.acquire(buckets(client, op_class, self.limits))
+        if decision.allowed:
+            return None
+        record.codes.append("RATE_LIMITED")
+        wait = retry_after_header(decision.retry_after_s)
+        body = {
+            "errors": [
+                {
+                    "message": f"rate limited ({op_class} work); retry after {wait} s",
+                    "extensions": {"code": "RATE_LIMITED", "retryAfter": int(wait), "class": str(op_class)},
+                }
+            ]
+        }
+        return Response(orjson.dumps(body), 429, {"Retry-After": wait}, media_type="application/json")
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -144,6 +179,20 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if result.extensions:
             response["extensions"] = result.extensions
         return response
+
+
+async def _query_of(request: Request) -> tuple[str | None, str | None]:
+    """The document and operation name, read cheaply and without judging them (the view does)."""
+    if request.method == "GET":
+        return request.query_params.get("query"), request.query_params.get("operationName")
+    try:
+        data = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        return None, None
+    if not isinstance(data, dict) or not isinstance(data.get("query"), str):
+        return None, None
+    name = data.get("operationName")
+    return data["query"], name if isinstance(name, str) else None
 
 
 def request_data(data: object) -> GraphQLRequestData:

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from backends.config import BackendConfig
 from backends.registry import BACKENDS
 from backends.resilience import BreakerConfig, SlidingWindowType
+from backends.resilience.gcra import Limit
 from gateway.auth.clients import RegisteredClient, demo_clients
 from gateway.auth.jwks import SUPPORTED_ALGORITHMS
 
@@ -54,6 +55,22 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=2_000, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1)
+    # Admission control (GCRA): global, per client (token subject) and per operation class, all at
+    # once. Redis shares the buckets across replicas; without it each process keeps its own.
+    rate_limits: bool = True
+    redis_url: str | None = None
+    replicas: int = Field(default=1, ge=1, description="BFF processes sharing the limits (fallback share)")
+    rate_global_rps: float = Field(default=1_000.0, gt=0)
+    rate_global_burst: int = Field(default=2_000, ge=1)
+    rate_client_rps: float = Field(default=200.0, gt=0)
+    rate_client_burst: int = Field(default=400, ge=1)
+    rate_critical_rps: float = Field(default=800.0, gt=0)
+    rate_critical_burst: int = Field(default=1_600, ge=1)
+    rate_normal_rps: float = Field(default=300.0, gt=0)
+    rate_normal_burst: int = Field(default=600, ge=1)
+    rate_sheddable_rps: float = Field(default=100.0, gt=0)
+    rate_sheddable_burst: int = Field(default=200, ge=1)
+
     # Circuit breakers, one per backend (resilience4j names; README "Surge protection").
     breakers: bool = True
     breaker_window_s: int = Field(default=10, ge=1, le=3600)
@@ -126,6 +143,13 @@ class Settings(BaseSettings):
 
     def cti_secret_list(self) -> list[str]:
         return [s.strip() for s in self.cti_secrets.split(",") if s.strip()]
+
+    def rate_limit_map(self) -> dict[str, Limit]:
+        """The buckets' limits by name: `global`, `client`, and one per operation class."""
+        return {
+            name: Limit(getattr(self, f"rate_{name}_rps"), getattr(self, f"rate_{name}_burst"))
+            for name in ("global", "client", "critical", "normal", "sheddable")
+        }
 
     def breaker_config(self, name: str) -> BreakerConfig | None:
         """resilience4j semantics over a time window; billing opens at 10% of >= 20 calls in 10 s."""

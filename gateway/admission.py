@@ -1,0 +1,111 @@
+"""Admission control: every GraphQL request passes the global, per-client and per-class buckets
+together (all or nothing) before any resolver runs, or is refused with 429 RATE_LIMITED.
+
+Operation classes say what to shed first when a burst main sends the call volume up tenfold:
+`critical` (the screen pop, creating a ticket) keeps the largest budget, `sheddable` (history,
+bills, district-wide reports) the smallest. A known operation (from `gql/`) is classed by name;
+anything else by its root fields, the least critical one deciding.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from functools import lru_cache
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    parse,
+)
+
+from backends.resilience.gcra import Bucket, Limit
+
+
+class OperationClass(StrEnum):
+    CRITICAL = "critical"
+    NORMAL = "normal"
+    SHEDDABLE = "sheddable"
+
+
+# Declared next to the operations they class: the softphone's and workbench's named documents,
+# and every root field (a root field not listed here is `normal`).
+OPERATIONS: dict[str, OperationClass] = {
+    "ScreenPop": OperationClass.CRITICAL,
+    "CreateTicket": OperationClass.CRITICAL,
+}
+ROOT_FIELDS: dict[str, OperationClass] = {
+    "customerByPhone": OperationClass.CRITICAL,
+    "createTicket": OperationClass.CRITICAL,
+    "tickets": OperationClass.SHEDDABLE,
+    "outages": OperationClass.NORMAL,
+}
+# Nested fields that make an operation sheddable wherever they appear: history and bills.
+SHEDDABLE_FIELDS = frozenset({"bills", "payments", "interactions"})
+_RANK = {OperationClass.CRITICAL: 0, OperationClass.NORMAL: 1, OperationClass.SHEDDABLE: 2}
+
+
+@lru_cache(maxsize=512)
+def classify(query: str, operation_name: str | None) -> OperationClass:
+    """The class of one request; an unparsable document is `normal` (GraphQL reports the error)."""
+    if operation_name in OPERATIONS:
+        return OPERATIONS[operation_name]
+    try:
+        document = parse(query, no_location=True)
+    except GraphQLError:
+        return OperationClass.NORMAL
+    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    op = next((o for o in ops if o.name and o.name.value == operation_name), ops[0] if ops else None)
+    if op is None:
+        return OperationClass.NORMAL
+    roots = [s.name.value for s in op.selection_set.selections if isinstance(s, FieldNode)]
+    worst = max(
+        (ROOT_FIELDS.get(name, OperationClass.NORMAL) for name in roots),
+        key=_RANK.__getitem__,
+        default=OperationClass.NORMAL,
+    )
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    if worst is not OperationClass.SHEDDABLE and _field_names(op.selection_set, fragments) & SHEDDABLE_FIELDS:
+        return OperationClass.SHEDDABLE
+    return worst
+
+
+def _field_names(
+    selection_set: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    seen: set[str] | None = None,
+) -> set[str]:
+    """Every field name the selection reaches, through inline fragments and named ones (once each)."""
+    seen = set() if seen is None else seen
+    names: set[str] = set()
+    for sel in selection_set.selections if selection_set else ():
+        if isinstance(sel, FieldNode):
+            names.add(sel.name.value)
+            names |= _field_names(sel.selection_set, fragments, seen)
+        elif isinstance(sel, InlineFragmentNode):
+            names |= _field_names(sel.selection_set, fragments, seen)
+        elif (
+            isinstance(sel, FragmentSpreadNode) and sel.name.value not in seen and sel.name.value in fragments
+        ):
+            seen.add(sel.name.value)
+            names |= _field_names(fragments[sel.name.value].selection_set, fragments, seen)
+    return names
+
+
+def buckets(client: str, op_class: OperationClass, limits: dict[str, Limit]) -> list[Bucket]:
+    """The three buckets one request draws from, keyed as the shared Lua script expects."""
+    return [
+        Bucket("rl:global", limits["global"]),
+        Bucket(f"rl:client:{client}", limits["client"]),
+        Bucket(f"rl:class:{op_class}", limits[str(op_class)]),
+    ]
+
+
+def retry_after_header(seconds: float) -> str:
+    """Whole seconds, at least 1; a cost that can never fit is told to wait a minute, not forever."""
+    return str(60 if math.isinf(seconds) else max(1, math.ceil(seconds)))
