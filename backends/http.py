@@ -17,6 +17,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from backends.config import BackendConfig
+from backends.deadline import time_left
 from backends.errors import BackendServerError, BackendTimeout
 from backends.resilience.breaker import CircuitBreaker
 
@@ -64,6 +65,11 @@ class BackendHttp:
     ) -> httpx.Response:
         """Send and read the whole body within the deadline; transport failures become backend errors."""
         budget = self.config.timeout_s if timeout_s is None else timeout_s
+        left = time_left()
+        if left is not None:
+            if left <= 0:  # the operation's budget is spent: do not load a backend for nothing
+                raise BackendTimeout(self.name, "the operation's time budget ran out before this call")
+            budget = min(budget, left)
         request = httpx.Request(
             method,
             self._base + path,

@@ -113,6 +113,11 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
                 raise RuntimeError(f"{name} simulator did not start")
         env = {f"TIDEGATE_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, (p, _) in sims.items()}
         env |= {f"TIDEGATE_{n.upper()}_TIMEOUT_S": "10" for n in sims} | {"TIDEGATE_LOG_LEVEL": "WARNING"}
+        # Admission control stays on (its cost is Tidegate's), with limits far above this load:
+        # this benchmark measures the BFF's own cost, bench/surge.py measures shedding.
+        env |= {f"TIDEGATE_RATE_{b}_RPS": "1000000" for b in ("GLOBAL", "CLIENT", "CRITICAL")}
+        env |= {f"TIDEGATE_RATE_{b}_BURST": "1000000" for b in ("GLOBAL", "CLIENT", "CRITICAL")}
+        env |= {"TIDEGATE_BUDGET_CRITICAL_MS": "10000"}  # like the floor: no 300 ms cut-off here
         # The BFF checks tokens from its local issuer; we make the key file, so the token is ready.
         key_path = Path(scratch) / "issuer-key.pem"
         env |= {"TIDEGATE_LOCAL_ISSUER": "true", "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key_path)}

@@ -63,6 +63,8 @@ def classify(query: str, operation_name: str | None) -> OperationClass:
     op = next((o for o in ops if o.name and o.name.value == operation_name), ops[0] if ops else None)
     if op is None:
         return OperationClass.NORMAL
+    if op.name and op.name.value in OPERATIONS:  # named in the document, not in `operationName`
+        return OPERATIONS[op.name.value]
     roots = [s.name.value for s in op.selection_set.selections if isinstance(s, FieldNode)]
     worst = max(
         (ROOT_FIELDS.get(name, OperationClass.NORMAL) for name in roots),

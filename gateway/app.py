@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route
 from backends.registry import Backends
 from backends.resilience.gcra import RedisGcra
 from backends.resilience.ratelimit import RateLimiter, redis_client
+from gateway.admission import OperationClass
 from gateway.audit import AuditSink, JsonLinesSink, RedisStreamSink
 from gateway.auth import KeySource, build_auth
 from gateway.body_limit import BodyLimit
@@ -80,7 +81,13 @@ def create_app(
                 await redis.aclose()
             await auth.aclose()
 
-    graphql = GraphQLView(schema, graphiql=settings.graphiql, calls=calls, limits=settings.rate_limit_map())
+    graphql = GraphQLView(
+        schema,
+        graphiql=settings.graphiql,
+        calls=calls,
+        limits=settings.rate_limit_map(),
+        budgets={OperationClass(k): v for k, v in settings.budgets().items()},
+    )
     return Starlette(
         routes=[
             # Only GraphQL needs a bearer token; the principal reaches the view in scope["principal"].

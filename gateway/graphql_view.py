@@ -27,9 +27,10 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
+from backends.deadline import deadline
 from backends.resilience.gcra import Limit
 from backends.resilience.ratelimit import RateLimiter
-from gateway.admission import buckets, classify, retry_after_header
+from gateway.admission import OperationClass, buckets, classify, retry_after_header
 from gateway.errors import (
     INTERNAL_MESSAGE,
     BadRequest,
@@ -50,11 +51,18 @@ logger = logging.getLogger("tidegate.graphql")
 
 class GraphQLView(GraphQL[RequestContext, None]):
     def __init__(
-        self, schema: BaseSchema, *, graphiql: bool, calls: CallRegistry, limits: dict[str, Limit]
+        self,
+        schema: BaseSchema,
+        *,
+        graphiql: bool,
+        calls: CallRegistry,
+        limits: dict[str, Limit],
+        budgets: dict[OperationClass, float] | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self.calls = calls
         self.limits = limits
+        self.budgets = budgets or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no subscriptions: the route only matches HTTP anyway
@@ -76,10 +84,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
     async def _answer(self, request: Request, record: RequestRecord) -> Response:
         """Run the operation; turn every failure outside GraphQL execution into a coded error."""
         try:
-            refused = await self._admit(request, record)
+            op_class, refused = await self._admit(request, record)
             if refused is not None:
                 return refused
-            return await self.run(request)
+            # The operation's time budget: backend calls get what is left, late ones cost their fields.
+            with deadline(self.budgets.get(op_class) if op_class else None):
+                return await self.run(request)
         except (BadRequest, HTTPException) as exc:
             status, code = exc.status_code, http_code(exc.status_code)
             message = exc.message if isinstance(exc, BadRequest) else exc.reason
@@ -93,20 +103,24 @@ class GraphQLView(GraphQL[RequestContext, None]):
             record.codes.append(ErrorCode.INTERNAL_SERVER_ERROR)
             return error_response(500, INTERNAL_MESSAGE)
 
-    async def _admit(self, request: Request, record: RequestRecord) -> Response | None:
-        """Draw from the global, client and class buckets before anything runs; None = go ahead."""
-        limiter: RateLimiter | None = getattr(request.state, "limiter", None)
-        if limiter is None or self.should_render_graphql_ide(request):
-            return None
+    async def _admit(
+        self, request: Request, record: RequestRecord
+    ) -> tuple[OperationClass | None, Response | None]:
+        """The operation's class, and a refusal when its buckets are empty (None: go ahead)."""
+        if self.should_render_graphql_ide(request):
+            return None, None
         query, operation = await _query_of(request)
         if query is None:
-            return None  # not a GraphQL operation: the view answers the coded 4xx itself
+            return None, None  # not a GraphQL operation: the view answers the coded 4xx itself
+        op_class = classify(query, operation)
+        limiter: RateLimiter | None = getattr(request.state, "limiter", None)
+        if limiter is None:
+            return op_class, None
         principal = request.scope.get("principal")
         client = principal.subject if principal is not None else "anonymous"
-        op_class = classify(query, operation)
         decision = await limiter.acquire(buckets(client, op_class, self.limits))
         if decision.allowed:
-            return None
+            return op_class, None
         record.codes.append("RATE_LIMITED")
         wait = retry_after_header(decision.retry_after_s)
         body = {
@@ -117,7 +131,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 }
             ]
         }
-        return Response(orjson.dumps(body), 429, {"Retry-After": wait}, media_type="application/json")
+        return op_class, Response(
+            orjson.dumps(body), 429, {"Retry-After": wait}, media_type="application/json"
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

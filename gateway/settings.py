@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     rate_sheddable_rps: float = Field(default=100.0, gt=0)
     rate_sheddable_burst: int = Field(default=200, ge=1)
 
+    # Each operation's time budget by class: backend calls get what is left (the screen pop: 300 ms).
+    budget_critical_ms: int = Field(default=300, ge=10)
+    budget_normal_ms: int = Field(default=2_000, ge=10)
+    budget_sheddable_ms: int = Field(default=3_000, ge=10)
+
     # Circuit breakers, one per backend (resilience4j names; README "Surge protection").
     breakers: bool = True
     breaker_window_s: int = Field(default=10, ge=1, le=3600)
@@ -143,6 +148,12 @@ class Settings(BaseSettings):
 
     def cti_secret_list(self) -> list[str]:
         return [s.strip() for s in self.cti_secrets.split(",") if s.strip()]
+
+    def budgets(self) -> dict[str, float]:
+        """Seconds per operation class."""
+        return {
+            name: getattr(self, f"budget_{name}_ms") / 1000 for name in ("critical", "normal", "sheddable")
+        }
 
     def rate_limit_map(self) -> dict[str, Limit]:
         """The buckets' limits by name: `global`, `client`, and one per operation class."""

@@ -18,6 +18,7 @@ GQL = Path(__file__).parents[2] / "gql"
     ("query", "name", "expected"),
     [
         ((GQL / "screen_pop.graphql").read_text(encoding="utf-8"), "ScreenPop", OperationClass.CRITICAL),
+        ((GQL / "screen_pop.graphql").read_text(encoding="utf-8"), None, OperationClass.CRITICAL),
         ('{ customerByPhone(phone: "1") { id } }', None, OperationClass.CRITICAL),
         ('{ customerByPhone(phone: "1") { interactions { id } } }', None, OperationClass.SHEDDABLE),
         ('{ account(accountNo: "1") { bills { billNo } } }', None, OperationClass.SHEDDABLE),
