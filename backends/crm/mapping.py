@@ -7,6 +7,8 @@ from typing import Any
 
 from backends.codes import CodeTables, load_code_tables
 from backends.domain.enums import CustomerKind, InteractionChannel, InteractionOutcome, InteractionType
+from backends.domain.keys import customer_digits
+from backends.domain.keys import customer_no as canonical_customer_no
 from backends.domain.records import Customer, Interaction
 from backends.phones import national
 from backends.timestamps import from_epoch_seconds
@@ -51,14 +53,11 @@ def load_tables(path: Path = TABLES_PATH) -> CodeTables:
 
 def to_crm_customer_no(customer_no: str) -> int:
     """The CRM keeps the utility's customer number as a bare integer: KH00000042 -> 42."""
-    digits = customer_no.removeprefix("KH")
-    if not digits.isdigit():
-        raise ValueError(f"not a customer number: {customer_no!r}")
-    return int(digits)
+    return int(customer_digits(customer_no))
 
 
 def from_crm_customer_no(value: int) -> str:
-    return f"KH{value:08d}"
+    return canonical_customer_no(value)
 
 
 def account_no(value: int | str) -> str:

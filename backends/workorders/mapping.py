@@ -8,6 +8,7 @@ from typing import Any
 from backends.codes import CodeTables, load_code_tables
 from backends.domain.enums import TicketCategory, TicketPriority, TicketStatus
 from backends.domain.geo import GeoPoint
+from backends.domain.keys import customer_digits
 from backends.domain.records import FieldWorker, Ticket, TicketEvent
 from backends.timestamps import from_epoch_millis
 
@@ -52,10 +53,7 @@ def load_tables(path: Path = TABLES_PATH) -> CodeTables:
 
 def to_vendor_customer_no(customer_no: str) -> str:
     """The work-order system writes customer numbers with a dash: KH00000042 -> KH-00000042."""
-    digits = customer_no.removeprefix("KH")
-    if not digits.isdigit():
-        raise ValueError(f"not a customer number: {customer_no!r}")
-    return f"KH-{digits}"
+    return f"KH-{customer_digits(customer_no)}"
 
 
 def from_vendor_customer_no(raw: str | None) -> str | None:
