@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backends.resilience.breaker import BreakerConfig
+from backends.resilience.bulkhead import BulkheadConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,3 +15,4 @@ class BackendConfig:
     timeout_s: float = 2.0  # whole call: connect, send, wait, read the body
     max_connections: int = 50
     breaker: BreakerConfig | None = None  # None: no circuit breaker (narrow tests)
+    bulkhead: BulkheadConfig | None = None  # None: no cap on calls in flight

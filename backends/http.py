@@ -20,6 +20,7 @@ from backends.config import BackendConfig
 from backends.deadline import time_left
 from backends.errors import BackendServerError, BackendTimeout
 from backends.resilience.breaker import CircuitBreaker
+from backends.resilience.bulkhead import Bulkhead
 
 _USER_AGENT = "tidegate-bff"
 T = TypeVar("T")
@@ -37,6 +38,9 @@ class BackendHttp:
         # One breaker per backend: once it opens, calls are refused at once (CallNotPermitted,
         # BACKEND_UNAVAILABLE) instead of each waiting out a timeout against a system that is down.
         self.breaker = CircuitBreaker(config.name, config.breaker) if config.breaker else None
+        # A cap on calls in flight with a critical-only reserve: the back office never sees more
+        # than it can carry, and under a surge history and bills are shed before the screen pop.
+        self.bulkhead = Bulkhead(config.name, config.bulkhead) if config.bulkhead else None
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """The raw answer, whatever its status: for callers that judge it themselves (no breaker)."""
@@ -49,7 +53,13 @@ class BackendHttp:
         async def attempt() -> T:
             return parse(await self._send(method, path, **kwargs))
 
-        return await (self.breaker.call(attempt) if self.breaker else attempt())
+        if self.bulkhead is None:
+            return await (self.breaker.call(attempt) if self.breaker else attempt())
+        await self.bulkhead.acquire()  # a shed call never reaches the breaker: it is not the backend's fault
+        try:
+            return await (self.breaker.call(attempt) if self.breaker else attempt())
+        finally:
+            self.bulkhead.release()
 
     async def _send(
         self,

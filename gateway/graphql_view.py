@@ -28,6 +28,7 @@ from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
 from backends.deadline import deadline
+from backends.resilience.bulkhead import operation_class
 from backends.resilience.gcra import Limit
 from backends.resilience.ratelimit import RateLimiter
 from gateway.admission import OperationClass, buckets, classify, retry_after_header
@@ -88,7 +89,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
             if refused is not None:
                 return refused
             # The operation's time budget: backend calls get what is left, late ones cost their fields.
-            with deadline(self.budgets.get(op_class) if op_class else None):
+            budget = self.budgets.get(op_class) if op_class else None
+            with deadline(budget), operation_class(str(op_class) if op_class else None):
                 return await self.run(request)
         except (BadRequest, HTTPException) as exc:
             status, code = exc.status_code, http_code(exc.status_code)

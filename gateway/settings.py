@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from backends.config import BackendConfig
 from backends.registry import BACKENDS
 from backends.resilience import BreakerConfig, SlidingWindowType
+from backends.resilience.bulkhead import BulkheadConfig
 from backends.resilience.gcra import Limit
 from gateway.auth.clients import RegisteredClient, demo_clients
 from gateway.auth.jwks import SUPPORTED_ALGORITHMS
@@ -75,6 +76,11 @@ class Settings(BaseSettings):
     budget_critical_ms: int = Field(default=300, ge=10)
     budget_normal_ms: int = Field(default=2_000, ge=10)
     budget_sheddable_ms: int = Field(default=3_000, ge=10)
+
+    # Billing's bulkhead: calls in flight at most, a share of them only critical work may use.
+    billing_max_concurrent: int = Field(default=16, ge=1)
+    billing_critical_reserve: int = Field(default=4, ge=0)
+    bulkhead_max_wait_ms: int = Field(default=100, ge=0)
 
     # Circuit breakers, one per backend (resilience4j names; README "Surge protection").
     breakers: bool = True
@@ -187,6 +193,15 @@ class Settings(BaseSettings):
                 timeout_s=getattr(self, f"{name}_timeout_s"),
                 max_connections=getattr(self, f"{name}_max_connections"),
                 breaker=self.breaker_config(name),
+                bulkhead=(
+                    BulkheadConfig(
+                        self.billing_max_concurrent,
+                        self.billing_critical_reserve,
+                        self.bulkhead_max_wait_ms / 1000,
+                    )
+                    if name == "billing"
+                    else None
+                ),
             )
             for name in BACKENDS
         }

@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     BACKEND_ERROR = "BACKEND_ERROR"
     BACKEND_TIMEOUT = "BACKEND_TIMEOUT"
     BACKEND_UNAVAILABLE = "BACKEND_UNAVAILABLE"
+    RATE_LIMITED = "RATE_LIMITED"
     BACKEND_REJECTED = "BACKEND_REJECTED"
 
 
@@ -38,6 +39,8 @@ def from_backend(exc: BackendError) -> GraphQLError:
     message = "not found" if exc.code == "NOT_FOUND" else f"{exc.backend} is unavailable: {exc.message}"
     if exc.code == "BAD_USER_INPUT":
         message = f"{exc.backend} refused the request: {exc.message}"
+    if exc.code == "RATE_LIMITED":
+        message = f"{exc.backend} is at capacity: {exc.message}"
     retry_after = getattr(exc, "retry_after_s", None)
     if retry_after is not None:  # the breaker is open: say when it is worth asking again
         return public_error(message, exc.code, backend=exc.backend, retryAfter=max(1, round(retry_after)))
