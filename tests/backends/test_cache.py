@@ -6,7 +6,7 @@ Assertions count fetches, never time them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,15 +78,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 def cache(clock: FakeClock) -> Cache:
     return Cache(MemoryStore(clock=clock), clock)
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisProcess]:
-    server = start_redis()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
