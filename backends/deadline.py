@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import Context, ContextVar, copy_context
 
 _deadline: ContextVar[float | None] = ContextVar("tidegate_deadline", default=None)
 
@@ -30,3 +30,11 @@ def time_left() -> float | None:
     """Seconds until the operation's deadline (may be <= 0), or None when there is none."""
     at = _deadline.get()
     return None if at is None else at - time.monotonic()
+
+
+def detached_context() -> Context:
+    """A copy of the current context without the deadline, for work that should outlive the caller's
+    patience: a cache fill whose answer the next request will want even if this one gave up on it."""
+    context = copy_context()
+    context.run(_deadline.set, None)
+    return context

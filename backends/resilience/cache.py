@@ -11,6 +11,16 @@ For an entry of age `a` under `CachePolicy(ttl_s, stale_while_revalidate_s, stal
     fetch raises BackendRejected     propagates, is never cached, and drops the entry: the system of
                                      record said "no" (NotFound), so nothing older may answer for it
 
+Batches: `get_many` reads every key in one store round trip (MGET) and fetches all the keys that need
+it with one `fetch_many` call; a key already being fetched in this process is awaited, not fetched
+again. Batched fetches coalesce within a process only (no per-key Redis locks: a batch of 50 locks
+would cost more than the duplicate it saves).
+
+Deadlines: a caller waits for a fetch no longer than its operation's time left (`backends.deadline`);
+past that it gets the entry it saw, stale, if that is within stale-if-error, else `BackendTimeout`.
+The fetch itself runs detached from the caller's deadline, with the backend's own timeout, so a late
+answer still fills the cache for the next caller (the back office does the work either way).
+
 Single-flight: concurrent gets for one key in one process share one fetch (one task, awaited behind
 `asyncio.shield` so a cancelled caller does not cancel the others' fetch). Across processes sharing a
 `RedisStore`, the fetcher holds `SET <key>:lock NX PX`; the others poll the store for a fresh value for
@@ -28,20 +38,23 @@ Redis: put a shape version in them (`"tariffs:v2:..."`) when the dumped shape ch
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
-from backends.errors import BackendRejected, BackendUnavailable
+from backends.deadline import detached_context, time_left
+from backends.errors import BackendRejected, BackendTimeout, BackendUnavailable
 from backends.resilience.cache_store import CacheStore, Entry
 
 logger = logging.getLogger("tidegate.cache")
 
 T = TypeVar("T")
 Fetch = Callable[[], Awaitable[T]]
+FetchMany = Callable[[list[str]], Awaitable[Mapping[str, T]]]  # cache key -> value; absent: none such
 Dump = Callable[[T], object]  # to a JSON-able value (anything orjson serializes)
 Load = Callable[[Any], T]  # from that value, as read back
 
@@ -75,6 +88,7 @@ class Cached(Generic[T]):
     value: T
     age_s: float
     stale: bool
+    stored_at: float = 0.0  # epoch seconds when the system of record gave this value ("as of")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,25 +115,78 @@ class Cache:
         self._lock_wait_s = lock_wait_s
         self._poll_interval_s = poll_interval_s
         self._inflight: dict[str, asyncio.Task[Cached[Any]]] = {}
+        self._pending: dict[str, asyncio.Future[Cached[Any] | None]] = {}  # keys in a batch fetch
+        self._batches: set[asyncio.Task[None]] = set()
 
     async def get(
-        self, key: str, policy: CachePolicy, fetch: Fetch[T], dump: Dump[T], load: Load[T]
+        self,
+        key: str,
+        policy: CachePolicy,
+        fetch: Fetch[T],
+        dump: Dump[T],
+        load: Load[T],
+        *,
+        backend: str = "cache",
     ) -> Cached[T]:
         hit = await self._read(key, load)
         if hit is not None:
             age = self._age(hit)
             if age < policy.ttl_s:
-                return Cached(hit.value, age, stale=False)
+                return self._cached(hit, stale=False)
             if age < policy.ttl_s + policy.stale_while_revalidate_s:
                 self._start(key, policy, fetch, dump, load, hit, background=True)
-                return Cached(hit.value, age, stale=True)
+                return self._cached(hit, stale=True)
         task = self._start(key, policy, fetch, dump, load, hit, background=False)
-        return cast("Cached[T]", await asyncio.shield(task))
+        found = await self._wait(task, key, hit, policy, backend)
+        assert found is not None  # a single get's fetch returns a value or raises
+        return found
+
+    async def get_many(
+        self,
+        keys: Sequence[str],
+        policy: CachePolicy,
+        fetch_many: FetchMany[T],
+        dump: Dump[T],
+        load: Load[T],
+        *,
+        backend: str = "cache",
+    ) -> dict[str, Cached[T]]:
+        """Each key's value; a key the backend does not know is absent. A failure that stale data
+        cannot cover raises for the whole batch (the loader fails each key of it)."""
+        wanted = list(dict.fromkeys(keys))
+        hits = await self._read_many(wanted, load)
+        out: dict[str, Cached[T]] = {}
+        refresh: dict[str, _Hit[T] | None] = {}
+        need: dict[str, _Hit[T] | None] = {}
+        for key, hit in zip(wanted, hits, strict=True):
+            if hit is not None:
+                age = self._age(hit)
+                if age < policy.ttl_s:
+                    out[key] = self._cached(hit, stale=False)
+                    continue
+                if age < policy.ttl_s + policy.stale_while_revalidate_s:
+                    out[key] = self._cached(hit, stale=True)
+                    refresh[key] = hit
+                    continue
+            need[key] = hit
+        if refresh:
+            self._start_many(refresh, policy, fetch_many, dump, background=True)
+        if need:
+            futures = self._start_many(need, policy, fetch_many, dump, background=False)
+            results = await asyncio.gather(
+                *(self._wait(futures[k], k, need[k], policy, backend) for k in need), return_exceptions=True
+            )
+            for key, result in zip(need, results, strict=True):
+                if isinstance(result, BaseException):
+                    raise result
+                if result is not None:
+                    out[key] = result
+        return out
 
     async def drain(self) -> None:
         """Wait for every fetch in flight, background refreshes included (tests, graceful shutdown)."""
-        while self._inflight:
-            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        while self._inflight or self._batches:
+            await asyncio.gather(*self._inflight.values(), *self._batches, return_exceptions=True)
 
     def _start(
         self,
@@ -134,7 +201,8 @@ class Cache:
     ) -> asyncio.Task[Cached[Any]]:
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.create_task(self._fill(key, policy, fetch, dump, load, seen))
+            fill = self._fill(key, policy, fetch, dump, load, seen)
+            task = asyncio.create_task(fill, context=detached_context())
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._finished(key, done, background))
         return task
@@ -169,7 +237,7 @@ class Cache:
                 if self._age(hit) < policy.ttl_s:
                     if token is not None:
                         await self._store.release_lock(key, token)
-                    return Cached(hit.value, self._age(hit), stale=False)
+                    return self._cached(hit, stale=False)
             if token is not None:
                 break
             if loop.time() >= deadline:
@@ -193,16 +261,17 @@ class Cache:
         except BackendUnavailable as exc:
             if seen is not None and (age := self._age(seen)) < policy.ttl_s + policy.stale_if_error_s:
                 logger.info("Serving %s %.0f s old: %s", key, age, exc)
-                return Cached(seen.value, age, stale=True)
+                return self._cached(seen, stale=True)
             raise
         except BackendRejected:
             await self._store.delete(key)
             raise
+        now = self._clock()
         try:
-            await self._store.set(key, Entry(self._clock(), dump(value)), policy.keep_s)
+            await self._store.set(key, Entry(now, dump(value)), policy.keep_s)
         except Exception:  # the caller's dump, or a value orjson cannot write: serve it uncached
             logger.exception("Cannot cache %s: served uncached", key)
-        return Cached(value, 0.0, stale=False)
+        return Cached(value, 0.0, stale=False, stored_at=now)
 
     async def _read(self, key: str, load: Load[T]) -> _Hit[T] | None:
         entry = await self._store.get(key)
@@ -214,5 +283,126 @@ class Cache:
             logger.warning("Cannot load cached %s: treated as a miss", key, exc_info=True)
             return None
 
+    async def _read_many(self, keys: list[str], load: Load[T]) -> list[_Hit[T] | None]:
+        out: list[_Hit[T] | None] = []
+        for key, entry in zip(keys, await self._store.get_many(keys), strict=True):
+            try:
+                out.append(None if entry is None else _Hit(entry.stored_at, load(entry.payload)))
+            except Exception:
+                logger.warning("Cannot load cached %s: treated as a miss", key, exc_info=True)
+                out.append(None)
+        return out
+
+    def _start_many(
+        self,
+        keys: dict[str, _Hit[T] | None],
+        policy: CachePolicy,
+        fetch_many: FetchMany[T],
+        dump: Dump[T],
+        *,
+        background: bool,
+    ) -> dict[str, asyncio.Future[Cached[Any] | None]]:
+        """A future per key: one already pending in this process, or one of a new batch fetch."""
+        loop = asyncio.get_running_loop()
+        futures = {k: self._pending[k] for k in keys if k in self._pending}
+        fresh = {k: seen for k, seen in keys.items() if k not in futures}
+        if fresh:
+            mine = {k: loop.create_future() for k in fresh}
+            for key, future in mine.items():
+                self._pending[key] = future
+                future.add_done_callback(functools.partial(self._settled, key))
+            batch = self._fill_many(fresh, mine, policy, fetch_many, dump, background)
+            task = asyncio.create_task(batch, context=detached_context())
+            self._batches.add(task)
+            task.add_done_callback(self._batches.discard)
+            futures.update(mine)
+        return futures
+
+    def _settled(self, key: str, future: asyncio.Future[Cached[Any] | None]) -> None:
+        if self._pending.get(key) is future:
+            del self._pending[key]
+        if not future.cancelled():
+            future.exception()  # retrieved, so a failed refresh nobody awaits does not warn at exit
+
+    async def _fill_many(
+        self,
+        seen: dict[str, _Hit[T] | None],
+        futures: dict[str, asyncio.Future[Cached[Any] | None]],
+        policy: CachePolicy,
+        fetch_many: FetchMany[T],
+        dump: Dump[T],
+        background: bool,
+    ) -> None:
+        keys = list(seen)
+        try:
+            found = await fetch_many(keys)
+        except BackendUnavailable as exc:
+            if background:
+                logger.warning(
+                    "Background refresh of %d keys failed (%s: %s)", len(keys), type(exc).__name__, exc
+                )
+            for key, hit in seen.items():
+                if hit is not None and self._age(hit) < policy.ttl_s + policy.stale_if_error_s:
+                    _resolve(futures[key], self._cached(hit, stale=True))
+                else:
+                    _fail(futures[key], exc)
+            return
+        except BaseException as exc:  # BackendRejected, or a bug: every waiter hears of it
+            if isinstance(exc, BackendRejected):
+                for key in keys:
+                    await self._store.delete(key)
+            for future in futures.values():
+                _fail(future, exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        now = self._clock()
+        rows: list[tuple[str, Entry]] = []
+        for key in keys:
+            if key in found:
+                try:
+                    rows.append((key, Entry(now, dump(found[key]))))
+                except Exception:
+                    logger.exception("Cannot cache %s: served uncached", key)
+                _resolve(futures[key], Cached(found[key], 0.0, stale=False, stored_at=now))
+            else:  # the system of record knows no such key: nothing older may answer for it
+                await self._store.delete(key)
+                _resolve(futures[key], None)
+        await self._store.set_many(rows, policy.keep_s)
+
+    async def _wait(
+        self,
+        waitable: Awaitable[Cached[Any] | None],
+        key: str,
+        seen: _Hit[Any] | None,
+        policy: CachePolicy,
+        backend: str,
+    ) -> Cached[Any] | None:
+        """The fetch's result, waited for no longer than the caller's deadline."""
+        left = time_left()
+        try:
+            async with asyncio.timeout(None if left is None else max(left, 0.0)):
+                return await asyncio.shield(waitable)
+        except TimeoutError:
+            if seen is not None and self._age(seen) < policy.ttl_s + policy.stale_if_error_s:
+                logger.info("Serving %s %.0f s old: no fresh answer within the budget", key, self._age(seen))
+                return self._cached(seen, stale=True)
+            raise BackendTimeout(
+                backend, "no cached value, and no answer within the operation's budget"
+            ) from None
+
+    def _cached(self, hit: _Hit[T], *, stale: bool) -> Cached[T]:
+        return Cached(hit.value, self._age(hit), stale=stale, stored_at=hit.stored_at)
+
     def _age(self, hit: _Hit[Any]) -> float:
         return max(0.0, self._clock() - hit.stored_at)  # clamped: another replica's clock may run ahead
+
+
+def _resolve(future: asyncio.Future[Cached[Any] | None], value: Cached[Any] | None) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _fail(future: asyncio.Future[Cached[Any] | None], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)

@@ -17,7 +17,7 @@ import math
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
@@ -47,6 +47,11 @@ class CacheStore(Protocol):
         """Store `entry`; the store may forget it after `keep_s` seconds."""
 
     async def delete(self, key: str) -> None: ...
+
+    async def get_many(self, keys: Sequence[str]) -> list[Entry | None]:
+        """One round trip for a batch (MGET): an entry or None per key, in order."""
+
+    async def set_many(self, entries: Sequence[tuple[str, Entry]], keep_s: float) -> None: ...
 
     async def acquire_lock(self, key: str, ttl_s: float) -> str | None:
         """A token if the caller now holds the lock (or the store cannot tell), None if another does."""
@@ -101,6 +106,13 @@ class MemoryStore:
     async def delete(self, key: str) -> None:
         self._entries.pop(key, None)
 
+    async def get_many(self, keys: Sequence[str]) -> list[Entry | None]:
+        return [await self.get(key) for key in keys]
+
+    async def set_many(self, entries: Sequence[tuple[str, Entry]], keep_s: float) -> None:
+        for key, entry in entries:
+            await self.set(key, entry, keep_s)
+
     async def acquire_lock(self, key: str, ttl_s: float) -> str | None:
         now = self._clock()
         held = self._locks.get(key)
@@ -150,6 +162,30 @@ class RedisStore:
             await self._redis.delete(self._prefix + key)
         except REDIS_FAILURES as exc:
             self._failed("DEL", key, exc, None)
+
+    async def get_many(self, keys: Sequence[str]) -> list[Entry | None]:
+        if not keys:
+            return []
+        try:
+            raws = await self._redis.mget([self._prefix + key for key in keys])
+        except REDIS_FAILURES as exc:
+            return self._failed("MGET", keys[0], exc, [None] * len(keys))
+        self._ok()
+        return [None if raw is None else _decode(key, raw) for key, raw in zip(keys, raws, strict=True)]
+
+    async def set_many(self, entries: Sequence[tuple[str, Entry]], keep_s: float) -> None:
+        if not entries:
+            return
+        raws = [(self._prefix + key, _encode(entry)) for key, entry in entries]
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key, raw in raws:
+                    pipe.set(key, raw, px=_ms(keep_s))
+                await pipe.execute()
+        except REDIS_FAILURES as exc:
+            self._failed("SET (pipeline)", entries[0][0], exc, None)
+        else:
+            self._ok()
 
     async def acquire_lock(self, key: str, ttl_s: float) -> str | None:
         token = secrets.token_hex(8)
