@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from backends.resilience.breaker import BreakerConfig
 from backends.resilience.bulkhead import BulkheadConfig
+from backends.resilience.rate_budget import RateBudgetConfig
+from backends.resilience.retry import RetryConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +18,5 @@ class BackendConfig:
     max_connections: int = 50
     breaker: BreakerConfig | None = None  # None: no circuit breaker (narrow tests)
     bulkhead: BulkheadConfig | None = None  # None: no cap on calls in flight
+    rate: RateBudgetConfig | None = None  # None: no calls-per-second budget
+    retry: RetryConfig | None = None  # None: every call is tried once

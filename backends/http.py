@@ -10,7 +10,8 @@ call, none of which a back-office call uses, and it cost about a fifth of the BF
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
@@ -21,13 +22,23 @@ from backends.deadline import time_left
 from backends.errors import BackendServerError, BackendTimeout
 from backends.resilience.breaker import CircuitBreaker
 from backends.resilience.bulkhead import Bulkhead
+from backends.resilience.rate_budget import RateBudget, Sleep
+from backends.resilience.retry import RetryPolicy
 
 _USER_AGENT = "tidegate-bff"
 T = TypeVar("T")
 
 
 class BackendHttp:
-    def __init__(self, config: BackendConfig, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        config: BackendConfig,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        """`clock` and `sleep` drive the breaker, the rate budget and the retries (tests inject them)."""
         self.config = config
         self.name = config.name
         limits = httpx.Limits(
@@ -37,27 +48,58 @@ class BackendHttp:
         self._base = config.base_url.rstrip("/")
         # One breaker per backend: once it opens, calls are refused at once (CallNotPermitted,
         # BACKEND_UNAVAILABLE) instead of each waiting out a timeout against a system that is down.
-        self.breaker = CircuitBreaker(config.name, config.breaker) if config.breaker else None
-        # A cap on calls in flight with a critical-only reserve: the back office never sees more
-        # than it can carry, and under a surge history and bills are shed before the screen pop.
+        self.breaker = CircuitBreaker(config.name, config.breaker, clock) if config.breaker else None
+        # A cap on calls started per second and on calls in flight, each with a critical-only
+        # reserve and a lower ceiling for sheddable work: the back office never sees more than it
+        # can carry, and under a surge history and bills are shed before the screen pop.
+        self.rate = RateBudget(config.name, config.rate, clock=clock, sleep=sleep) if config.rate else None
         self.bulkhead = Bulkhead(config.name, config.bulkhead) if config.bulkhead else None
+        # Idempotent reads that failed transiently are tried again, within 10% extra calls.
+        self.retry = (
+            RetryPolicy(config.name, config.retry, clock=clock, sleep=sleep) if config.retry else None
+        )
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """The raw answer, whatever its status: for callers that judge it themselves (no breaker)."""
         return await self._send(method, path, **kwargs)
 
-    async def fetch(self, method: str, path: str, parse: Callable[[httpx.Response], T], **kwargs: Any) -> T:
+    async def fetch(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[httpx.Response], T],
+        *,
+        idempotent: bool | None = None,
+        **kwargs: Any,
+    ) -> T:
         """Send, read and `parse` (which raises the backend's mapped errors) inside the breaker, so a
-        SOAP 9999 or an esriJSON error object counts as a failure just like a timeout does."""
+        SOAP 9999 or an esriJSON error object counts as a failure just like a timeout does.
 
-        async def attempt() -> T:
+        `idempotent` (default: GET is, anything else is not) allows retries; a POST that only reads
+        must say so. Each retry is a call the backend sees, so it passes every guard again.
+        """
+
+        async def send() -> T:
             return parse(await self._send(method, path, **kwargs))
 
+        async def attempt() -> T:
+            return await self._guarded(send)
+
+        if self.retry is None:
+            return await attempt()
+        safe = method == "GET" if idempotent is None else idempotent
+        return await self.retry.call(attempt, idempotent=safe, what=f"{method} {path}")
+
+    async def _guarded(self, send: Callable[[], Awaitable[T]]) -> T:
+        """One attempt through rate budget, bulkhead and breaker, in that order: a call waiting for a
+        token holds no slot, and a shed call never reaches the breaker (not the backend's fault)."""
+        if self.rate is not None:
+            await self.rate.acquire()
         if self.bulkhead is None:
-            return await (self.breaker.call(attempt) if self.breaker else attempt())
-        await self.bulkhead.acquire()  # a shed call never reaches the breaker: it is not the backend's fault
+            return await (self.breaker.call(send) if self.breaker else send())
+        await self.bulkhead.acquire()
         try:
-            return await (self.breaker.call(attempt) if self.breaker else attempt())
+            return await (self.breaker.call(send) if self.breaker else send())
         finally:
             self.bulkhead.release()
 

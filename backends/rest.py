@@ -52,10 +52,19 @@ class RestApi:
             raise ValueError(f"{self.name}: batches take 1..{self.max_batch} keys, got {len(keys)}")
 
     async def get(self, operation: str, path: str, params: dict[str, str | int] | None = None) -> Any:
-        return await self.http.fetch("GET", path, lambda r: self._decode(r, operation), params=params)
+        """A read: retried after a transient failure."""
+        return await self.http.fetch(
+            "GET", path, lambda r: self._decode(r, operation), idempotent=True, params=params
+        )
 
-    async def post(self, operation: str, path: str, payload: dict[str, Any]) -> Any:
-        return await self.http.fetch("POST", path, lambda r: self._decode(r, operation), json=payload)
+    async def post(
+        self, operation: str, path: str, payload: dict[str, Any], *, idempotent: bool = False
+    ) -> Any:
+        """A write unless told otherwise (a POST that only reads passes `idempotent=True`): a retried
+        write could act twice, so it is tried once."""
+        return await self.http.fetch(
+            "POST", path, lambda r: self._decode(r, operation), idempotent=idempotent, json=payload
+        )
 
     def _decode(self, response: httpx.Response, operation: str) -> Any:
         return decode(self.name, response, operation, message_key=self.message_key)

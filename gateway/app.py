@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import strawberry
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -17,9 +18,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from backends.cached_reads import CachedReads
 from backends.registry import Backends
+from backends.resilience.cache import Cache
+from backends.resilience.cache_store import CacheStore, MemoryStore, RedisStore
 from backends.resilience.gcra import RedisGcra
+from backends.resilience.idempotency_store import MemoryIdempotencyStore, RedisIdempotencyStore
 from backends.resilience.ratelimit import RateLimiter, redis_client
+from backends.resilience.sealed import Sealer
 from gateway.admission import OperationClass
 from gateway.audit import AuditSink, JsonLinesSink, RedisStreamSink
 from gateway.auth import KeySource, build_auth
@@ -31,6 +37,7 @@ from gateway.graphiql import graphiql_assets
 from gateway.graphql_view import GraphQLView
 from gateway.settings import Settings
 from resolvers.calls import CallRegistry
+from resolvers.idempotency import Idempotency, IdempotencyPolicy
 from schema import build_schema
 
 logger = logging.getLogger("tidegate.app")
@@ -67,14 +74,22 @@ def create_app(
         audit = open_audit_sink(settings)
         redis = redis_client(settings.redis_url) if settings.redis_url else None
         limiter = RateLimiter(RedisGcra(redis) if redis else None, settings.replicas)
+        cache = open_cache(settings, redis)
+        reads = CachedReads(
+            backends, cache, settings.cache_policies(), Sealer.from_setting(settings.cache_key)
+        )
         try:
             # Reaches each request as request.state.backends / .audit_sink / .limiter.
             yield {
                 "backends": backends,
                 "audit_sink": audit,
-                "limiter": limiter if settings.rate_limits else None,
+                "reads": reads,
+                "idempotency": open_idempotency(settings, redis),
+                "limiter": limiter if settings.limits_on() else None,
             }
         finally:
+            if cache is not None:
+                await cache.drain()  # background refreshes finish before their clients close
             await backends.aclose()
             await audit.aclose()
             if redis is not None:
@@ -87,6 +102,7 @@ def create_app(
         calls=calls,
         limits=settings.rate_limit_map(),
         budgets={OperationClass(k): v for k, v in settings.budgets().items()},
+        budget_reserve_s=settings.budget_reserve_ms / 1000,
     )
     return Starlette(
         routes=[
@@ -106,6 +122,23 @@ def create_app(
         exception_handlers={HTTPException: http_error, Exception: internal_error},
         lifespan=lifespan,
     )
+
+
+def open_cache(settings: Settings, redis: Redis | None) -> Cache | None:
+    """Redis when configured (shared by the replicas, single-flight across them), else in-process."""
+    if not settings.cache_on():
+        return None
+    store: CacheStore = RedisStore(redis) if redis is not None else MemoryStore(settings.cache_max_entries)
+    return Cache(store)
+
+
+def open_idempotency(settings: Settings, redis: Redis | None) -> Idempotency:
+    """Mutation keys in Redis when configured (every replica sees every key), else in this process."""
+    store = RedisIdempotencyStore(redis) if redis is not None else MemoryIdempotencyStore()
+    policy = IdempotencyPolicy(
+        settings.idempotency_ttl_s, settings.idempotency_lease_s, settings.idempotency_settle_s
+    )
+    return Idempotency(store, policy)
 
 
 def open_audit_sink(settings: Settings) -> AuditSink:

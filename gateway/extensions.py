@@ -8,14 +8,24 @@ in it are deliberate:
   changes ValidationCache's key (schema, document, rules) on every request, so the cache would
   never hit and every request would pay for full validation again.
 - Each limit's errors carry their own code (QUERY_TOO_DEEP, TOO_MANY_ALIASES, TOO_MANY_ROOT_FIELDS,
-  INTROSPECTION_DISABLED), so a client can tell "ask for less" from a typo, and which "less".
+  TOO_MANY_MUTATIONS, INTROSPECTION_DISABLED), so a client can tell "ask for less" from a typo, and
+  which "less".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, ValidationContext
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    ValidationContext,
+)
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -30,11 +40,12 @@ from strawberry.extensions import (
 from gateway.error_codes import ErrorCodes
 from gateway.errors import ErrorCode
 from gateway.settings import Settings
+from resolvers.errors import ErrorCode as PublicCode
 
 Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
 
 
-def coded(rule: type[ASTValidationRule], code: ErrorCode) -> type[ASTValidationRule]:
+def coded(rule: type[ASTValidationRule], code: str) -> type[ASTValidationRule]:
     """`rule`, with every error it reports coded `code`.
 
     Strawberry's limiters report from the rule's constructor straight to the context, so the
@@ -83,6 +94,35 @@ def max_root_fields(limit: int) -> type[ASTValidationRule]:
     return type(f"MaxRootFields{limit}", (MaxRootFields,), {"limit": limit})
 
 
+class OneMutation(ASTValidationRule):
+    """At most one mutation field per request: each write has its own idempotency key, answer and
+    error, and a half-done batch of writes has no honest single answer. Fields reached through
+    fragments and aliases count; `__typename` does not."""
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_args: object) -> None:
+        if node.operation is not OperationType.MUTATION:
+            return
+        count = len(self._fields(node.selection_set, set()))
+        if count > 1:
+            self.report_error(
+                GraphQLError(f"A request may run one mutation field; this one runs {count}.", node)
+            )
+
+    def _fields(self, selection_set: SelectionSetNode, seen: set[str]) -> list[FieldNode]:
+        found: list[FieldNode] = []
+        for sel in selection_set.selections:
+            if isinstance(sel, FieldNode) and sel.name.value != "__typename":
+                found.append(sel)
+            elif isinstance(sel, InlineFragmentNode):
+                found += self._fields(sel.selection_set, seen)
+            elif isinstance(sel, FragmentSpreadNode) and sel.name.value not in seen:
+                seen.add(sel.name.value)
+                fragment = self.context.get_fragment(sel.name.value)
+                if fragment is not None:
+                    found += self._fields(fragment.selection_set, seen)
+        return found
+
+
 def limit_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
     """The depth and alias limits as rule classes (built once per app: see the module doc)."""
     depth = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
@@ -90,6 +130,7 @@ def limit_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
     rules = [coded(rule, ErrorCode.QUERY_TOO_DEEP) for rule in depth]
     rules += [coded(rule, ErrorCode.TOO_MANY_ALIASES) for rule in aliases]
     rules.append(coded(max_root_fields(settings.max_root_fields), ErrorCode.TOO_MANY_ROOT_FIELDS))
+    rules.append(coded(OneMutation, PublicCode.TOO_MANY_MUTATIONS))
     if not settings.dev_mode:
         rules.append(coded(NoSchemaIntrospectionCustomRule, ErrorCode.INTROSPECTION_DISABLED))
     return tuple(rules)

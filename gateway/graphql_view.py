@@ -59,11 +59,13 @@ class GraphQLView(GraphQL[RequestContext, None]):
         calls: CallRegistry,
         limits: dict[str, Limit],
         budgets: dict[OperationClass, float] | None = None,
+        budget_reserve_s: float = 0.0,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self.calls = calls
         self.limits = limits
         self.budgets = budgets or {}
+        self.budget_reserve_s = budget_reserve_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no subscriptions: the route only matches HTTP anyway
@@ -73,7 +75,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         record = RequestRecord()
         token = current_request.set(record)
         try:
-            response = await self._answer(Request(scope, receive), record)
+            response = await self._answer(Request(scope, receive), record, started)
         finally:
             current_request.reset(token)
         if response.media_type != "text/html":  # the GraphiQL page is not a GraphQL request
@@ -82,14 +84,17 @@ class GraphQLView(GraphQL[RequestContext, None]):
             )
         await response(scope, receive, send)
 
-    async def _answer(self, request: Request, record: RequestRecord) -> Response:
+    async def _answer(self, request: Request, record: RequestRecord, started: float) -> Response:
         """Run the operation; turn every failure outside GraphQL execution into a coded error."""
         try:
             op_class, refused = await self._admit(request, record)
             if refused is not None:
                 return refused
-            # The operation's time budget: backend calls get what is left, late ones cost their fields.
+            # The operation's time budget, counted from arrival less a reserve for assembling the
+            # answer: backend calls get what is left, late ones cost their fields (or serve stale).
             budget = self.budgets.get(op_class) if op_class else None
+            if budget is not None:
+                budget -= time.perf_counter() - started + self.budget_reserve_s
             with deadline(budget), operation_class(str(op_class) if op_class else None):
                 return await self.run(request)
         except (BadRequest, HTTPException) as exc:
@@ -144,7 +149,13 @@ class GraphQLView(GraphQL[RequestContext, None]):
         # The principal comes from the bearer token; an agent's reach, from their current call.
         principal = request.scope.get("principal")
         call = self.calls.current(principal.agent_id) if principal is not None else None
-        context = build_context(request.state.backends, request, response, access=Access(principal, call))
+        context = build_context(
+            request.state.backends,
+            request,
+            response,
+            access=Access(principal, call),
+            reads=request.state.reads,
+        )
         request.state.graphql_context = context
         return context
 
@@ -194,8 +205,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
             errors = [public_error(error, record.operation) for error in result.errors]
             record.codes.extend(error["extensions"]["code"] for error in errors)
             response["errors"] = list(errors)
-        if result.extensions:
-            response["extensions"] = result.extensions
+        extensions = dict(result.extensions or {})
+        if context is not None and (stale := context.freshness.report()):
+            extensions["stale"] = stale  # the paths served from cache past their freshness, and how old
+        if extensions:
+            response["extensions"] = extensions
         return response
 
 

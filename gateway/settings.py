@@ -15,11 +15,15 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from backends.cached_reads import CachePolicies
 from backends.config import BackendConfig
 from backends.registry import BACKENDS
 from backends.resilience import BreakerConfig, SlidingWindowType
 from backends.resilience.bulkhead import BulkheadConfig
+from backends.resilience.cache import CachePolicy
 from backends.resilience.gcra import Limit
+from backends.resilience.rate_budget import RateBudgetConfig
+from backends.resilience.retry import RetryConfig
 from gateway.auth.clients import RegisteredClient, demo_clients
 from gateway.auth.jwks import SUPPORTED_ALGORITHMS
 
@@ -56,6 +60,9 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=2_000, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1)
+    # The master switch for surge protection. False is plain pass-through — no admission limits, time
+    # budgets, bulkheads, breakers, retries or cache — kept only as the surge benchmark's baseline.
+    protection: bool = True
     # Admission control (GCRA): global, per client (token subject) and per operation class, all at
     # once. Redis shares the buckets across replicas; without it each process keeps its own.
     rate_limits: bool = True
@@ -76,11 +83,27 @@ class Settings(BaseSettings):
     budget_critical_ms: int = Field(default=300, ge=10)
     budget_normal_ms: int = Field(default=2_000, ge=10)
     budget_sheddable_ms: int = Field(default=3_000, ge=10)
+    # Kept back from the backends to assemble and send the answer: the budget counts from arrival.
+    budget_reserve_ms: int = Field(default=20, ge=0)
 
     # Billing's bulkhead: calls in flight at most, a share of them only critical work may use.
     billing_max_concurrent: int = Field(default=16, ge=1)
     billing_critical_reserve: int = Field(default=4, ge=0)
     bulkhead_max_wait_ms: int = Field(default=100, ge=0)
+    # Billing's calls-per-second budget beside its concurrency cap (per process: divided by `replicas`),
+    # with a share only critical work may use; sheddable work has lower ceilings and is shed first.
+    billing_max_rps: float = Field(default=50.0, gt=0)
+    billing_critical_reserve_rps: float = Field(default=15.0, ge=0)
+    billing_sheddable_max_rps: float = Field(default=20.0, gt=0)
+    billing_rps_burst: int = Field(default=10, ge=1)
+    billing_sheddable_max_concurrent: int = Field(default=8, ge=1)
+    # Retries of idempotent reads on every backend: full jitter, within a budget of extra calls.
+    retries: bool = True
+    retry_max_attempts: int = Field(default=2, ge=1, le=3, description="first call included")
+    retry_backoff_ms: int = Field(default=25, ge=0, le=1_000)
+    retry_budget_ratio: float = Field(default=0.1, ge=0, le=1)
+    retry_budget_window_s: int = Field(default=10, ge=1, le=600)
+    retry_min_time_left_ms: int = Field(default=100, ge=0)
 
     # Circuit breakers, one per backend (resilience4j names; README "Surge protection").
     breakers: bool = True
@@ -93,6 +116,29 @@ class Settings(BaseSettings):
     breaker_slow_call_rate: float = Field(default=100.0, gt=0, le=100)
     breaker_wait_s: float = Field(default=30.0, gt=0)
     breaker_half_open_calls: int = Field(default=5, ge=1)
+    # The cache for semi-static reads (README "Surge protection"): Redis at `redis_url` when set,
+    # in-process otherwise. Per kind: fresh for ttl, then served stale while one refresh runs
+    # (stale-while-revalidate), then served stale only when the backend fails (stale-if-error).
+    cache: bool = True
+    cache_max_entries: int = Field(default=100_000, ge=1, description="in-process store only")
+    cache_key: str | None = Field(
+        default=None, repr=False, description="base64 of 32 bytes: seals cached PII; share it across replicas"
+    )
+    cache_accounts_ttl_s: float = Field(default=60.0, gt=0)
+    cache_accounts_swr_s: float = Field(default=600.0, ge=0)
+    cache_accounts_sie_s: float = Field(default=3_600.0, ge=0)
+    cache_outages_ttl_s: float = Field(default=30.0, gt=0)
+    cache_outages_swr_s: float = Field(default=60.0, ge=0)
+    cache_outages_sie_s: float = Field(default=3_600.0, ge=0)
+    cache_network_ttl_s: float = Field(default=3_600.0, gt=0)
+    cache_network_swr_s: float = Field(default=3_600.0, ge=0)
+    cache_network_sie_s: float = Field(default=86_400.0, ge=0)
+    # Idempotent mutations: a key's record (Redis at `redis_url` when set, else in process) is kept and its
+    # answer replayed for `idempotency_ttl_s`; an attempt still running after `idempotency_lease_s` has
+    # died; after a write in doubt (a timeout), the key waits `idempotency_settle_s` before reconciling.
+    idempotency_ttl_s: float = Field(default=86_400.0, ge=60)
+    idempotency_lease_s: float = Field(default=30.0, gt=0)
+    idempotency_settle_s: float = Field(default=5.0, ge=0)
     max_root_fields: int = Field(default=5, ge=1, description="top-level fields in one operation")
     dev_mode: bool = Field(default=False, description="introspection and field suggestions on (the demo)")
 
@@ -156,10 +202,31 @@ class Settings(BaseSettings):
         return [s.strip() for s in self.cti_secrets.split(",") if s.strip()]
 
     def budgets(self) -> dict[str, float]:
-        """Seconds per operation class."""
+        """Seconds per operation class (without protection: each backend's own timeout only)."""
+        if not self.protection:
+            return {name: 3_600.0 for name in ("critical", "normal", "sheddable")}
         return {
             name: getattr(self, f"budget_{name}_ms") / 1000 for name in ("critical", "normal", "sheddable")
         }
+
+    def cache_on(self) -> bool:
+        return self.cache and self.protection
+
+    def cache_policies(self) -> CachePolicies:
+        """`accounts` (arrears status), `outages`, `network` (mains, service connections)."""
+        return CachePolicies(
+            **{
+                kind: CachePolicy(
+                    getattr(self, f"cache_{kind}_ttl_s"),
+                    getattr(self, f"cache_{kind}_swr_s"),
+                    getattr(self, f"cache_{kind}_sie_s"),
+                )
+                for kind in ("accounts", "outages", "network")
+            }
+        )
+
+    def limits_on(self) -> bool:
+        return self.rate_limits and self.protection
 
     def rate_limit_map(self) -> dict[str, Limit]:
         """The buckets' limits by name: `global`, `client`, and one per operation class."""
@@ -170,7 +237,7 @@ class Settings(BaseSettings):
 
     def breaker_config(self, name: str) -> BreakerConfig | None:
         """resilience4j semantics over a time window; billing opens at 10% of >= 20 calls in 10 s."""
-        if not self.breakers:
+        if not (self.breakers and self.protection):
             return None
         return BreakerConfig(
             sliding_window_type=SlidingWindowType.TIME_BASED,
@@ -185,7 +252,42 @@ class Settings(BaseSettings):
         )
 
     def backend_configs(self) -> dict[str, BackendConfig]:
-        """One `BackendConfig` per back office, in the shape `Backends.open` takes."""
+        """One `BackendConfig` per back office, in the shape `Backends.open` takes. Without
+        `protection`: no rate budget, bulkhead or retries (and no breaker, see `breaker_config`)."""
+        on = self.protection
+        wait_s = self.bulkhead_max_wait_ms / 1000
+        bulkhead = (
+            BulkheadConfig(
+                self.billing_max_concurrent,
+                self.billing_critical_reserve,
+                wait_s,
+                sheddable_max_concurrent=self.billing_sheddable_max_concurrent,
+            )
+            if on
+            else None
+        )
+        rate = (
+            RateBudgetConfig(
+                self.billing_max_rps,
+                self.billing_critical_reserve_rps,
+                self.billing_sheddable_max_rps,
+                burst=self.billing_rps_burst,
+                max_wait_s=wait_s,
+            ).share(self.replicas)
+            if on
+            else None
+        )
+        retry = (
+            RetryConfig(
+                max_attempts=self.retry_max_attempts,
+                backoff_s=self.retry_backoff_ms / 1000,
+                budget_ratio=self.retry_budget_ratio,
+                budget_window_s=self.retry_budget_window_s,
+                min_time_left_s=self.retry_min_time_left_ms / 1000,
+            )
+            if on and self.retries
+            else None
+        )
         return {
             name: BackendConfig(
                 name=name,
@@ -193,15 +295,9 @@ class Settings(BaseSettings):
                 timeout_s=getattr(self, f"{name}_timeout_s"),
                 max_connections=getattr(self, f"{name}_max_connections"),
                 breaker=self.breaker_config(name),
-                bulkhead=(
-                    BulkheadConfig(
-                        self.billing_max_concurrent,
-                        self.billing_critical_reserve,
-                        self.bulkhead_max_wait_ms / 1000,
-                    )
-                    if name == "billing"
-                    else None
-                ),
+                bulkhead=bulkhead if name == "billing" else None,
+                rate=rate if name == "billing" else None,
+                retry=retry,
             )
             for name in BACKENDS
         }

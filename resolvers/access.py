@@ -16,6 +16,7 @@ CUSTOMER_READ = "customer:read"  # read the customers matched to one's own curre
 CUSTOMER_READ_ANY = "customer:read:any"  # read any customer (supervisors)
 PII_UNMASK = "pii:unmask"  # see PII unmasked, for customers one may read
 TICKET_READ = "ticket:read"
+TICKET_WRITE = "ticket:write"  # file repair tickets (least privilege still applies: resolvers.mutations)
 NETWORK_READ = "network:read"
 AUDIT_READ = "audit:read"
 

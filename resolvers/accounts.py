@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 from backends.domain.records import Account, Bill, DirectDebit, Meter, Outage, Payment, ServiceConnection
+from backends.resilience.cache import Cached
 from resolvers.authorize import require_account
 from resolvers.context import RequestContext
 from resolvers.customers import outages_covering
 from resolvers.errors import ErrorCode, bounded, guarded, public_error
+from resolvers.freshness import ResponsePath
 
 _ACCOUNT_NO = re.compile(r"\d{1,10}")
 
@@ -22,12 +24,18 @@ def normalize_account_no(raw: str) -> str:
 
 
 @guarded
-async def record(ctx: RequestContext, account_no: str) -> Account:
+async def cached_record(ctx: RequestContext, account_no: str) -> Cached[Account]:
+    """The account with how old it is: arrears status is cached (README "Surge protection")."""
     require_account(ctx, account_no)
     found = await ctx.loaders.account_by_no.load(account_no)
     if found is None:
         raise public_error(f"no account {account_no}", ErrorCode.NOT_FOUND)
     return found
+
+
+async def record(ctx: RequestContext, account_no: str, at: ResponsePath | None = None) -> Account:
+    """The account; served stale, it is noted at `at` (the Account object's path)."""
+    return ctx.freshness.saw(at, await cached_record(ctx, account_no))
 
 
 @guarded
@@ -55,12 +63,17 @@ async def direct_debit(ctx: RequestContext, account_no: str) -> DirectDebit | No
 
 
 @guarded
-async def connection(ctx: RequestContext, account_no: str) -> ServiceConnection | None:
+async def connection(
+    ctx: RequestContext, account_no: str, at: ResponsePath | None = None
+) -> ServiceConnection | None:
     require_account(ctx, account_no)
-    return await ctx.loaders.connection_by_account.load(account_no)
+    found = await ctx.loaders.connection_by_account.load(account_no)
+    return None if found is None else ctx.freshness.saw(at, found)
 
 
 @guarded
-async def active_outages(ctx: RequestContext, account_no: str) -> list[Outage]:
+async def active_outages(
+    ctx: RequestContext, account_no: str, at: ResponsePath | None = None
+) -> list[Outage]:
     require_account(ctx, account_no)
-    return await outages_covering(ctx, [account_no])
+    return await outages_covering(ctx, [account_no], at)

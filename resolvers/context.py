@@ -7,9 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from backends.cached_reads import CachedReads
 from backends.registry import Backends
 from resolvers.access import Access
 from resolvers.audit import AuditTrail
+from resolvers.freshness import Freshness
+from resolvers.idempotency import Idempotency
 from resolvers.loaders import Loaders
 
 
@@ -28,6 +31,10 @@ class RequestContext:
     audit: AuditTrail = field(default_factory=lambda: AuditTrail(_anonymous(), uuid.uuid4().hex))
     # Called with (customer_no, field path) each time a masked field is shown in clear; never the value.
     on_unmask: Callable[[str, str], None] | None = None
+    # The paths this response fills from cache past their freshness (`extensions.stale`).
+    freshness: Freshness = field(default_factory=Freshness)
+    # The process's idempotency records for mutations (None: this context cannot write).
+    idempotency: Idempotency | None = None
 
 
 def build_context(
@@ -36,16 +43,20 @@ def build_context(
     response: Any = None,
     access: Access | None = None,
     request_id: str | None = None,
+    reads: CachedReads | None = None,
+    idempotency: Idempotency | None = None,
 ) -> RequestContext:
     """Called inside the request's running event loop, so the loaders made here bind to it."""
     who = access or _anonymous()
     audit = AuditTrail(who, request_id or uuid.uuid4().hex)
     return RequestContext(
         backends=backends,
-        loaders=Loaders(backends),
+        loaders=Loaders(backends, reads),
         request=request,
         response=response,
         access=who,
         audit=audit,
         on_unmask=audit.unmasked,
+        # The app's lifespan puts the store on request.state, beside the backends.
+        idempotency=idempotency or getattr(getattr(request, "state", None), "idempotency", None),
     )

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 
 from backends.domain.enums import CustomerKind, TicketStatus
 from backends.domain.records import Account, Customer, Interaction, Outage, Ticket
 from backends.errors import BackendUnavailable
 from backends.phones import national
+from backends.resilience.cache import Cached
 from resolvers.authorize import require_customer, require_phone_search
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, bounded, guarded, public_error
+from resolvers.freshness import ResponsePath
 
 logger = logging.getLogger("tidegate.resolvers")
 
@@ -38,7 +41,13 @@ async def by_phone(ctx: RequestContext, phone: str) -> list[CustomerRef]:
         logger.warning("crm phone lookup failed; falling back to billing", extra={"error": exc.message})
         contacts = []
     if not contacts:
-        contacts = _from_billing(ctx, await ctx.backends.billing.accounts_by_phone(number))
+        found = await ctx.backends.billing.accounts_by_phone(number)
+        now = time.time()
+        for account in found:  # read in full just now: the account fields need not ask again
+            ctx.loaders.account_by_no.prime(
+                account.account_no, Cached(account, 0.0, stale=False, stored_at=now)
+            )
+        contacts = _from_billing(ctx, found)
     call = ctx.access.call
     for contact in contacts:
         ctx.loaders.customer_by_no.prime(contact.customer_no, contact)
@@ -85,7 +94,7 @@ async def profile(ctx: RequestContext, ref: CustomerRef) -> Customer:
 async def accounts(ctx: RequestContext, ref: CustomerRef) -> list[Account]:
     customer = await profile(ctx, ref)
     loaded = await ctx.loaders.account_by_no.load_many(list(customer.account_nos))
-    return [a for a in loaded if a is not None]
+    return [a.value for a in loaded if a is not None]  # each Account object marks its own staleness
 
 
 @guarded
@@ -111,15 +120,19 @@ async def tickets(
 
 
 @guarded
-async def active_outages(ctx: RequestContext, ref: CustomerRef) -> list[Outage]:
+async def active_outages(
+    ctx: RequestContext, ref: CustomerRef, at: ResponsePath | None = None
+) -> list[Outage]:
     customer = await profile(ctx, ref)
-    return await outages_covering(ctx, list(customer.account_nos))
+    return await outages_covering(ctx, list(customer.account_nos), at)
 
 
-async def outages_covering(ctx: RequestContext, account_nos: list[str]) -> list[Outage]:
+async def outages_covering(
+    ctx: RequestContext, account_nos: list[str], at: ResponsePath | None = None
+) -> list[Outage]:
     """Active outages whose area holds one of these accounts' service connections."""
     connections, outages = await asyncio.gather(
         ctx.loaders.connection_by_account.load_many(account_nos), ctx.loaders.outages.load(True)
     )
-    points = [c.location for c in connections if c is not None]
-    return [o for o in outages if any(o.covers(p) for p in points)]
+    points = [ctx.freshness.saw(at, c).location for c in connections if c is not None]
+    return [o for o in ctx.freshness.saw(at, outages) if any(o.covers(p) for p in points)]

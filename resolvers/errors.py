@@ -28,6 +28,9 @@ class ErrorCode(StrEnum):
     BACKEND_UNAVAILABLE = "BACKEND_UNAVAILABLE"
     RATE_LIMITED = "RATE_LIMITED"
     BACKEND_REJECTED = "BACKEND_REJECTED"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"  # the key was first used with another input
+    IDEMPOTENCY_IN_PROGRESS = "IDEMPOTENCY_IN_PROGRESS"  # the key's first attempt has not settled yet
+    TOO_MANY_MUTATIONS = "TOO_MANY_MUTATIONS"  # one mutation field per request (a validation rule)
 
 
 def public_error(message: str, code: ErrorCode | str, **extra: object) -> GraphQLError:

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
 
+from backends.cached_reads import CachedReads
 from backends.domain.geo import GeoPoint
 from backends.domain.records import (
     Account,
@@ -27,6 +28,7 @@ from backends.domain.records import (
     Ticket,
 )
 from backends.registry import Backends
+from backends.resilience.cache import Cached
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -59,9 +61,11 @@ class EachLoader(DataLoader[K, V], Generic[K, V]):
 class Loaders:
     """Named `<Thing>By<Key>`, the way the schema asks for them."""
 
-    def __init__(self, backends: Backends) -> None:
+    def __init__(self, backends: Backends, reads: CachedReads | None = None) -> None:
         b = backends
-        self.account_by_no = KeyedLoader[str, Account](b.billing.accounts, b.billing.MAX_BATCH)
+        # Semi-static data comes through the cache, as `Cached[...]`: the resolver marks stale paths.
+        r = reads or CachedReads(backends, cache=None)
+        self.account_by_no = KeyedLoader[str, Cached[Account]](r.accounts, b.billing.MAX_BATCH)
         self.bills_by_account = EachLoader[tuple[str, int], list[Bill]](lambda k: b.billing.bills(*k))
         self.payments_by_account = EachLoader[tuple[str, int], list[Payment]](
             lambda k: b.billing.payments(*k)
@@ -75,17 +79,17 @@ class Loaders:
         )
         self.ticket_by_id = EachLoader[str, Ticket](b.workorders.ticket)
         self.open_tickets = EachLoader[str, list[Ticket]](lambda _: b.workorders.open_tickets())
-        self.connection_by_account = KeyedLoader[str, ServiceConnection](
-            b.gis.service_connections, b.gis.MAX_BATCH
+        self.connection_by_account = KeyedLoader[str, Cached[ServiceConnection]](
+            r.service_connections, b.gis.MAX_BATCH
         )
-        self.segment_by_object_id = KeyedLoader[int, PipeSegment](
-            b.gis.segments_by_object_id, b.gis.MAX_BATCH
+        self.segment_by_object_id = KeyedLoader[int, Cached[PipeSegment]](
+            r.segments_by_object_id, b.gis.MAX_BATCH
         )
-        self.segment_by_id = KeyedLoader[str, PipeSegment](b.gis.segments, b.gis.MAX_BATCH)
+        self.segment_by_id = KeyedLoader[str, Cached[PipeSegment]](r.segments, b.gis.MAX_BATCH)
         self.segments_near = EachLoader[tuple[GeoPoint, int], list[PipeSegment]](
             lambda k: b.gis.segments_near(*k)
         )
-        self.outages = EachLoader[bool | None, list[Outage]](lambda active: b.gis.outages(active))
+        self.outages = EachLoader[bool | None, Cached[list[Outage]]](r.outages)
 
 
 class _InteractionsLoader(DataLoader[tuple[str, int], list[Interaction]]):

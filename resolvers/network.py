@@ -6,22 +6,26 @@ from backends.domain.geo import GeoPoint, metres_to_path
 from backends.domain.records import Outage, PipeSegment, Ticket
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, bounded, guarded, public_error
+from resolvers.freshness import ResponsePath
 
 NEAR_TICKET_M = 60  # a ticket this close to a main is taken to be about it
 NEAREST_MAIN_M = 100
 
 
 @guarded
-async def segment(ctx: RequestContext, segment_id: str) -> PipeSegment:
+async def segment(ctx: RequestContext, segment_id: str, at: ResponsePath | None = None) -> PipeSegment:
     found = await ctx.loaders.segment_by_id.load(segment_id)
     if found is None:
         raise public_error(f"no pipe segment {segment_id}", ErrorCode.NOT_FOUND)
-    return found
+    return ctx.freshness.saw(at, found)
 
 
 @guarded
-async def segments_by_object_id(ctx: RequestContext, object_ids: list[int]) -> list[PipeSegment]:
-    return [s for s in await ctx.loaders.segment_by_object_id.load_many(object_ids) if s is not None]
+async def segments_by_object_id(
+    ctx: RequestContext, object_ids: list[int], at: ResponsePath | None = None
+) -> list[PipeSegment]:
+    found = await ctx.loaders.segment_by_object_id.load_many(object_ids)
+    return [ctx.freshness.saw(at, s) for s in found if s is not None]
 
 
 @guarded
@@ -40,13 +44,16 @@ async def nearest_segment(ctx: RequestContext, point: GeoPoint) -> PipeSegment |
 
 
 @guarded
-async def outages(ctx: RequestContext, active: bool | None) -> list[Outage]:
-    return await ctx.loaders.outages.load(active)
+async def outages(ctx: RequestContext, active: bool | None, at: ResponsePath | None = None) -> list[Outage]:
+    return ctx.freshness.saw(at, await ctx.loaders.outages.load(active))
 
 
 @guarded
-async def outages_on(ctx: RequestContext, segment: PipeSegment) -> list[Outage]:
-    return [o for o in await ctx.loaders.outages.load(None) if segment.object_id in o.main_object_ids]
+async def outages_on(
+    ctx: RequestContext, segment: PipeSegment, at: ResponsePath | None = None
+) -> list[Outage]:
+    found = ctx.freshness.saw(at, await ctx.loaders.outages.load(None))
+    return [o for o in found if segment.object_id in o.main_object_ids]
 
 
 @guarded

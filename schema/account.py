@@ -20,6 +20,7 @@ from backends.domain.money import Money as DomainMoney
 from resolvers import accounts
 from resolvers.customers import CustomerRef
 from schema.directives import CUSTOMER_DATA, NETWORK_DATA, MaskKind, mask
+from schema.freshness import Freshness
 from schema.info import Info
 from schema.scalars import GeoPoint, Money
 
@@ -37,7 +38,7 @@ class Account:
     account_no: str = strawberry.field(description="户号: 10 digits with leading zeros.")
 
     async def _record(self, info: Info) -> records.Account:
-        return await accounts.record(info.context, self.account_no)
+        return await accounts.record(info.context, self.account_no, info.path.prev)
 
     async def owner_customer_no(self, info: Info) -> str | None:
         return (await self._record(info)).customer_no
@@ -47,6 +48,13 @@ class Account:
         from schema.customer import Customer
 
         return Customer(ref=CustomerRef((await self._record(info)).customer_no))
+
+    @strawberry.field(
+        description="How current the account's balance and arrears are: billing's answer is cached for a "
+        "minute, and served older (stale: true) when billing is slow, failing or at capacity."
+    )
+    async def freshness(self, info: Info) -> Freshness | None:
+        return Freshness.of(await accounts.cached_record(info.context, self.account_no))
 
     @strawberry.field(description="户名.", directives=[mask(MaskKind.NAME)])
     async def holder_name(self, info: Info) -> str | None:
@@ -132,12 +140,12 @@ class Account:
 
     @strawberry.field(description="Where the service connection taps the main.")
     async def location(self, info: Info) -> GeoPoint | None:
-        found = await accounts.connection(info.context, self.account_no)
+        found = await accounts.connection(info.context, self.account_no, info.path)
         return GeoPoint(lon=found.location.lon, lat=found.location.lat) if found else None
 
     @strawberry.field(description="The grid (网格) the service connection lies in.")
     async def grid_code(self, info: Info) -> str | None:
-        found = await accounts.connection(info.context, self.account_no)
+        found = await accounts.connection(info.context, self.account_no, info.path)
         return found.grid_code if found else None
 
     @strawberry.field(directives=[NETWORK_DATA])
@@ -146,7 +154,9 @@ class Account:
     ) -> list[Annotated[Outage, strawberry.lazy("schema.network")]] | None:
         from schema.network import Outage
 
-        return [Outage(record=o) for o in await accounts.active_outages(info.context, self.account_no)]
+        return [
+            Outage(record=o) for o in await accounts.active_outages(info.context, self.account_no, info.path)
+        ]
 
 
 @strawberry.type(description="One annual price tier's share of a bill (阶梯水价).")

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
+from schema.mutation import Mutation
 from schema.policy import attach_policy
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
@@ -20,9 +21,11 @@ def build_schema(
     *, extensions: Sequence[Extension] = (), field_suggestions: bool = True
 ) -> strawberry.Schema:
     """`field_suggestions=False` outside dev mode: "did you mean ...?" maps the schema for a prober."""
-    attach_policy(Query)  # @requiresScopes / @mask become enforcement before the types are converted
+    # @requiresScopes / @mask become enforcement before the types are converted.
+    attach_policy(Query, Mutation)
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         extensions=list(extensions),
         config=StrawberryConfig(scalar_map=SCALAR_MAP, disable_field_suggestions=not field_suggestions),
     )

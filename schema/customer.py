@@ -119,7 +119,7 @@ class Customer:
     ) -> list[Annotated[Outage, strawberry.lazy("schema.network")]] | None:
         from schema.network import Outage
 
-        return [Outage(record=o) for o in await customers.active_outages(info.context, self.ref)]
+        return [Outage(record=o) for o in await customers.active_outages(info.context, self.ref, info.path)]
 
 
 @strawberry.type(description="One contact with the utility: a call, a chat, a counter visit, a note.")

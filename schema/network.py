@@ -68,7 +68,7 @@ class PipeSegment:
 
     @strawberry.field(description="Outages (any status) that isolate this main.")
     async def outages(self, info: Info) -> list[Outage] | None:
-        return [Outage(record=o) for o in await network.outages_on(info.context, self.record)]
+        return [Outage(record=o) for o in await network.outages_on(info.context, self.record, info.path)]
 
     @strawberry.field(
         description="Open tickets located on this main (within 60 m; at most 50).", directives=[TICKET_DATA]
@@ -121,5 +121,7 @@ class Outage:
 
     @strawberry.field(description="The mains the outage isolates.")
     async def pipe_segments(self, info: Info) -> list[PipeSegment] | None:
-        found = await network.segments_by_object_id(info.context, list(self.record.main_object_ids))
+        found = await network.segments_by_object_id(
+            info.context, list(self.record.main_object_ids), info.path
+        )
         return [PipeSegment(record=s) for s in found]

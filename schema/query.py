@@ -57,7 +57,7 @@ class Query:
 
     @strawberry.field(description="A water main by asset number, e.g. GS-000205.", directives=[NETWORK_DATA])
     async def pipe_segment(self, info: Info, id: strawberry.ID) -> PipeSegment | None:
-        return PipeSegment(record=await network.segment(info.context, str(id)))
+        return PipeSegment(record=await network.segment(info.context, str(id), info.path))
 
     @strawberry.field(
         description="Mains within `radiusM` metres (1-2000) of a point, nearest first (at most 50).",
@@ -73,4 +73,4 @@ class Query:
         directives=[NETWORK_DATA],
     )
     async def outages(self, info: Info, active: bool | None = None) -> list[Outage] | None:
-        return [Outage(record=o) for o in await network.outages(info.context, active)]
+        return [Outage(record=o) for o in await network.outages(info.context, active, info.path)]

@@ -28,6 +28,7 @@ from backends.http import BackendHttp
 REVENUE = "/ws/RevenueService"  # UTF-8
 METER = "/ws/MeterReadingService"  # answers GBK
 MAX_PERIODS = 120  # the most ZQS (账期数) the system accepts
+WRITES = frozenset({"SubmitFeeAdjustment"})  # never retried: every other operation only reads
 _ACCOUNT_NO = re.compile(r"\d{10}")
 
 A = TypeVar("A")
@@ -139,6 +140,7 @@ class BillingClient:
             "POST",
             path,
             lambda response: self._answer(op, response),
+            idempotent=op not in WRITES,
             content=wire.request_body(op, *params),
             headers=headers,
         )

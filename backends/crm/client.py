@@ -42,7 +42,7 @@ class CrmClient:
         """One bulk query for up to 100 customers; unknown ones are simply absent."""
         self.api.check_batch(customer_nos)
         payload = {"customerNos": [mapping.to_crm_customer_no(n) for n in customer_nos]}
-        body = await self.api.post("searchContactsBulk", f"{API}/contacts:search", payload)
+        body = await self.api.post("searchContactsBulk", f"{API}/contacts:search", payload, idempotent=True)
         return {
             c.customer_no: c for c in self.api.rows(body, "items", mapping.customer, "searchContactsBulk")
         }
@@ -52,7 +52,10 @@ class CrmClient:
         op = "batchQueryInteractions"
         self.api.check_batch(crm_ids)
         body = await self.api.post(
-            op, f"{API}/interactions:batchQuery", {"contactIds": list(crm_ids), "limitPerContact": last}
+            op,
+            f"{API}/interactions:batchQuery",
+            {"contactIds": list(crm_ids), "limitPerContact": last},
+            idempotent=True,  # a query sent as POST: safe to retry
         )
         out: dict[str, list[Interaction]] = {cid: [] for cid in crm_ids}
         for cid, rows in self.api.field(body, "results", dict, op).items():

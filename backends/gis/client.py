@@ -157,4 +157,4 @@ class GisClient:
 
         if len(urlencode(params)) <= GET_LIMIT:
             return await self._http.fetch("GET", path, parse, params=params, timeout_s=budget)
-        return await self._http.fetch("POST", path, parse, data=params, timeout_s=budget)
+        return await self._http.fetch("POST", path, parse, idempotent=True, data=params, timeout_s=budget)

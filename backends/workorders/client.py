@@ -9,8 +9,9 @@ from pathlib import Path
 import httpx
 
 from backends.config import BackendConfig
+from backends.domain.drafts import TicketDraft
 from backends.domain.enums import TicketStatus
-from backends.domain.records import Ticket
+from backends.domain.records import FieldWorker, Ticket
 from backends.errors import NotFound
 from backends.http import BackendHttp
 from backends.rest import RestApi
@@ -64,6 +65,22 @@ class WorkOrderClient:
             raise NotFound(self.name, f"no ticket {ticket_id!r}")
         body = await self.api.get("getOrder", f"{API}/orders/{ticket_id}")
         return self.api.record(mapping.ticket, body, "getOrder")
+
+    async def create_ticket(self, draft: TicketDraft) -> Ticket:
+        """One POST, never retried here: the system makes a second order for a second create. A caller
+        that loses the answer finds the order again with `ticket_by_client_ref`."""
+        body = await self.api.post("createOrder", f"{API}/orders", mapping.order_body(self.api.tables, draft))
+        return self.api.record(mapping.ticket, body, "createOrder")
+
+    async def ticket_by_client_ref(self, client_ref: str) -> Ticket | None:
+        """The order created with this reference, or None; should there be several, the first one made."""
+        found = await self._list({"client_ref": client_ref})
+        return min(found, key=lambda t: (t.created_at, t.ticket_id)) if found else None
+
+    async def grid_workers(self) -> dict[str, FieldWorker]:
+        """Grid code -> the field worker this system dispatches that grid's orders to."""
+        body = await self.api.get("listGrids", f"{API}/grids")
+        return {w.grid_code or "": w for w in self.api.rows(body, "list", mapping.grid_worker, "listGrids")}
 
     async def aclose(self) -> None:
         await self.api.http.aclose()

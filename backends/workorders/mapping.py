@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from backends.codes import CodeTables, load_code_tables
+from backends.domain.drafts import TicketDraft
 from backends.domain.enums import TicketCategory, TicketPriority, TicketStatus
 from backends.domain.geo import GeoPoint
 from backends.domain.keys import customer_digits
@@ -43,6 +45,8 @@ FIELDS = frozenset(
         "event_at",
         "event_operator",
         "event_remark",
+        "create_category",
+        "reporter_phone",
     }
 )
 
@@ -65,6 +69,48 @@ def from_vendor_customer_no(raw: str | None) -> str | None:
 
 def vendor_status_codes(t: CodeTables, statuses: frozenset[TicketStatus]) -> list[str]:
     return sorted(code for code, member in t.tables["status"].items() if member in statuses)
+
+
+def vendor_code(t: CodeTables, table: str, member: Enum) -> str:
+    """The one wire code meaning `member` (the tables map codes to members; writes go the other way)."""
+    codes = sorted(code for code, m in t.tables[table].items() if m is member)
+    if not codes:
+        raise ValueError(f"workorders: no {table} code for {member}")
+    return codes[0]
+
+
+def order_body(t: CodeTables, draft: TicketDraft) -> dict[str, Any]:
+    """The create call's JSON: letter type codes, `KH-` customer numbers, absent keys left out."""
+    f = t.field
+    body: dict[str, Any] = {
+        f("create_category"): vendor_code(t, "create_category", draft.category),
+        f("priority"): vendor_code(t, "priority", draft.priority),
+        f("description"): draft.description,
+        f("client_ref"): draft.client_ref,
+    }
+    optional = {
+        "customer_no": to_vendor_customer_no(draft.customer_no) if draft.customer_no else None,
+        "account_no": draft.account_no,
+        "address": draft.address,
+        "lon": draft.location.lon if draft.location else None,
+        "lat": draft.location.lat if draft.location else None,
+        "grid_code": draft.grid_code,
+        "worker_id": draft.worker_id,
+        "reporter_phone": draft.reporter_phone,
+    }
+    body |= {f(name): value for name, value in optional.items() if value is not None}
+    return body
+
+
+def grid_worker(t: CodeTables, row: dict[str, Any]) -> FieldWorker:
+    """One row of `/grids`: the grid's code and the field worker the system dispatches it to."""
+    f = t.field
+    return FieldWorker(
+        str(row[f("worker_id")]),
+        str(row.get(f("worker_name")) or ""),
+        row.get(f("worker_mobile")) or None,
+        str(row[f("grid_code")]),
+    )
 
 
 def ticket(t: CodeTables, row: dict[str, Any]) -> Ticket:

@@ -23,11 +23,14 @@ from resolvers.access import (
     NETWORK_READ,
     PII_UNMASK,
     TICKET_READ,
+    TICKET_WRITE,
 )
 
 ROLES_PATH = Path(__file__).with_name("roles.yaml")
 # Every scope this API knows; a token holding none of them has no business with /graphql.
-API_SCOPES = frozenset({CUSTOMER_READ, CUSTOMER_READ_ANY, PII_UNMASK, TICKET_READ, NETWORK_READ, AUDIT_READ})
+API_SCOPES = frozenset(
+    {CUSTOMER_READ, CUSTOMER_READ_ANY, PII_UNMASK, TICKET_READ, TICKET_WRITE, NETWORK_READ, AUDIT_READ}
+)
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 
 

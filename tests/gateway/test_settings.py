@@ -71,3 +71,59 @@ def test_bad_values_are_refused_with_the_field_name(
 def test_settings_are_frozen() -> None:
     with pytest.raises(ValidationError):
         Settings().port = 1  # type: ignore[misc]
+
+
+def test_billing_budgets_and_retries_by_default() -> None:
+    configs = Settings().backend_configs()
+    billing = configs["billing"]
+    assert billing.rate is not None and billing.bulkhead is not None
+    assert (billing.rate.max_rps, billing.rate.critical_reserve_rps, billing.rate.sheddable_max_rps) == (
+        50.0,
+        15.0,
+        20.0,
+    )
+    assert (billing.bulkhead.max_concurrent, billing.bulkhead.reserved_for_critical) == (16, 4)
+    assert billing.bulkhead.sheddable_max_concurrent == 8
+    assert all(c.retry is not None and c.retry.budget_ratio == 0.1 for c in configs.values())
+    assert all(c.rate is None and c.bulkhead is None for n, c in configs.items() if n != "billing")
+
+
+def test_the_rps_budget_is_shared_between_replicas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIDEGATE_REPLICAS", "2")
+    monkeypatch.setenv("TIDEGATE_BILLING_MAX_RPS", "60")
+    monkeypatch.setenv("TIDEGATE_RETRY_MAX_ATTEMPTS", "3")
+    configs = Settings().backend_configs()
+    rate, retry = configs["billing"].rate, configs["crm"].retry
+    assert rate is not None and (rate.max_rps, rate.critical_reserve_rps, rate.burst) == (30.0, 7.5, 5)
+    assert retry is not None and retry.max_attempts == 3
+
+
+def test_retries_can_be_switched_off_alone() -> None:
+    configs = Settings(retries=False).backend_configs()
+    assert all(c.retry is None for c in configs.values())
+    assert configs["billing"].rate is not None
+
+
+def test_without_protection_calls_pass_straight_through() -> None:
+    for config in Settings(protection=False).backend_configs().values():
+        assert (config.rate, config.bulkhead, config.retry, config.breaker) == (None, None, None, None)
+
+
+@pytest.mark.parametrize(
+    "knobs",
+    [
+        {"billing_critical_reserve_rps": 50.0},  # nothing left for normal work
+        {"billing_sheddable_max_rps": 40.0},  # above the normal ceiling (50 - 15)
+        {"billing_sheddable_max_concurrent": 13},  # above the normal ceiling (16 - 4)
+    ],
+)
+def test_inconsistent_budgets_fail_when_the_backends_are_built(knobs: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        Settings(**knobs).backend_configs()  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["TIDEGATE_RETRY_MAX_ATTEMPTS", "TIDEGATE_BILLING_MAX_RPS"])
+def test_bad_surge_knobs_are_refused(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv(name, "0")
+    with pytest.raises(ValidationError, match=name.removeprefix("TIDEGATE_").lower()):
+        Settings()

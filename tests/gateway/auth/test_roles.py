@@ -13,12 +13,19 @@ from gateway.auth.roles import load_roles
 def test_the_roles_and_their_scopes() -> None:
     roles = load_roles()
     assert {name: set(role.scopes) for name, role in roles.items()} == {
-        "agent": {"customer:read", "ticket:read", "network:read"},
-        "supervisor": {"customer:read", "customer:read:any", "ticket:read", "network:read", "pii:unmask"},
+        "agent": {"customer:read", "ticket:read", "network:read", "ticket:write"},
+        "supervisor": {
+            "customer:read",
+            "customer:read:any",
+            "ticket:read",
+            "network:read",
+            "pii:unmask",
+            "ticket:write",
+        },
         "auditor": {"audit:read", "network:read"},
         "softphone": {"customer:read", "ticket:read", "network:read"},
     }
-    assert roles["agent"].scope == "customer:read ticket:read network:read"
+    assert roles["agent"].scope == "customer:read ticket:read network:read ticket:write"
     assert {name for name, role in roles.items() if role.needs_agent_id} == {"agent", "softphone"}
 
 
