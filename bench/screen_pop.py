@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -28,7 +27,8 @@ from typing import Any
 import orjson
 
 from bench.loadgen import drive
-from simulators.launch import die_with_parent, free_port, spawn_simulator, stop, wait_healthy
+from bench.stack import backend_env, bearer, server, start_simulators, wait_http
+from simulators.launch import free_port, stop
 from simulators.world import build_world
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,45 +39,6 @@ SEED = 20261126
 def _phones(customers: int, count: int = 500) -> list[str]:
     world = build_world(SEED, customers)
     return [c.mobile for c in world.customers if c.mobile][:count]
-
-
-def _server(module: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", *module, "--port", str(port)],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        preexec_fn=die_with_parent,
-    )
-
-
-def _bearer(key_path: Path) -> dict[str, str]:
-    """A supervisor's token (any customer, no call needed) from the BFF's local issuer key."""
-    from gateway.auth import local_issuer
-    from gateway.settings import Settings
-
-    issuer = local_issuer(Settings(local_issuer=True, local_issuer_key_path=key_path))
-    return {"Authorization": f"Bearer {issuer.mint(client_id='bench', role='supervisor')}"}
-
-
-async def _wait_http(
-    url: str, proc: subprocess.Popen[bytes], body: bytes, auth: dict[str, str] | None = None
-) -> None:
-    import aiohttp
-
-    headers = {"Content-Type": "application/json", **(auth or {})}
-    async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise RuntimeError(f"{url} exited with {proc.returncode}")
-            try:
-                async with session.post(url, data=body, headers=headers) as r:
-                    if r.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{url} never answered")
 
 
 def _graphql_ok(status: int, body: bytes) -> bool:
@@ -104,14 +65,8 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
     ]
     scratch = tempfile.mkdtemp(prefix="bench-issuer-")
     try:
-        for name in ("billing", "crm", "gis", "workorders"):
-            port = free_port()
-            extra = ["--pool-size", "1000"] if name == "billing" else []
-            sims[name] = (port, spawn_simulator(name, port, [*world_args, *extra], output=subprocess.DEVNULL))
-        for name, (port, proc) in sims.items():
-            if not wait_healthy(f"http://127.0.0.1:{port}", proc, 120):
-                raise RuntimeError(f"{name} simulator did not start")
-        env = {f"TIDEGATE_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, (p, _) in sims.items()}
+        sims = start_simulators(world_args, {"billing": ["--pool-size", "1000"]})
+        env = backend_env(sims)
         env |= {f"TIDEGATE_{n.upper()}_TIMEOUT_S": "10" for n in sims} | {"TIDEGATE_LOG_LEVEL": "WARNING"}
         # Admission control stays on (its cost is Tidegate's), with limits far above this load:
         # this benchmark measures the BFF's own cost, bench/surge.py measures shedding.
@@ -121,10 +76,10 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
         # The BFF checks tokens from its local issuer; we make the key file, so the token is ready.
         key_path = Path(scratch) / "issuer-key.pem"
         env |= {"TIDEGATE_LOCAL_ISSUER": "true", "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key_path)}
-        auth = _bearer(key_path)
+        auth = bearer(key_path)
         bff_port, floor_port = free_port(), free_port()
-        bff = _server(["gateway.cli", "serve"], bff_port, env)
-        floor = _server(["bench.floor_server"], floor_port, env)
+        bff = server(["gateway.cli", "serve"], bff_port, env)
+        floor = server(["bench.floor_server"], floor_port, env)
         servers = [bff, floor]
 
         def gql_body(i: int) -> bytes:
@@ -137,8 +92,8 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
             f"http://127.0.0.1:{bff_port}/graphql",
             f"http://127.0.0.1:{floor_port}/screen-pop",
         )
-        await _wait_http(bff_url, bff, gql_body(0), auth)
-        await _wait_http(floor_url, floor, floor_body(0))
+        await wait_http(bff_url, bff, gql_body(0), auth)
+        await wait_http(floor_url, floor, floor_body(0))
         warm = min(1.0, args.seconds)
         await drive(
             bff_url,

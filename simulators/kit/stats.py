@@ -9,6 +9,7 @@ from typing import Any
 
 _KEEP_BATCHES = 1_000
 _KEEP_RECENT = 500
+_KEEP_SECONDS = 3_600  # per-second counts: an hour of history, enough for any benchmark
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -45,21 +46,34 @@ class OpStats:
 
 
 class Stats:
-    """Per-operation counts, batch sizes, concurrency and a tail of recent calls."""
+    """Per-operation counts, batch sizes, concurrency, arrival rates and a tail of recent calls.
+
+    The 500 recent calls cannot say how hard a surge hit, so arrivals are also counted per
+    wall-clock second (`per_second`) and over a sliding one-second window (`peak_rps`).
+    """
 
     def __init__(self, service: str) -> None:
         self.service = service
+        self.in_flight = 0
+        self.in_pool = 0
+        self.ops: dict[str, OpStats] = {}
         self.reset()
 
     def reset(self) -> None:
+        """Clear the counters; calls still in flight stay counted as such, so the gauges never go negative."""
         self.since = time.time()
-        self.ops: dict[str, OpStats] = {}
+        self.ops = {
+            name: OpStats(in_progress=s.in_progress, peak_concurrency=s.in_progress)
+            for name, s in self.ops.items()
+            if s.in_progress
+        }
         self.errors_by_kind: Counter[str] = Counter()
-        self.in_flight = 0
-        self.peak_in_flight = 0
-        self.in_pool = 0
-        self.peak_concurrency = 0
+        self.peak_in_flight = self.in_flight
+        self.peak_concurrency = self.in_pool
         self.recent: deque[dict[str, Any]] = deque(maxlen=_KEEP_RECENT)
+        self.peak_rps = 0
+        self._last_second: deque[float] = deque()
+        self.per_second: dict[int, list[int]] = {}  # wall-clock second -> [calls started, of them failed]
 
     def op(self, name: str) -> OpStats:
         return self.ops.setdefault(name, OpStats())
@@ -73,6 +87,21 @@ class Stats:
         s.peak_concurrency = max(s.peak_concurrency, s.in_progress)
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        self._count_arrival(time.time())
+
+    def _count_arrival(self, now: float) -> None:
+        window = self._last_second
+        window.append(now)
+        while window[0] <= now - 1.0:
+            window.popleft()
+        self.peak_rps = max(self.peak_rps, len(window))
+        second = int(now)
+        bucket = self.per_second.get(second)
+        if bucket is None:
+            bucket = self.per_second[second] = [0, 0]
+            if len(self.per_second) > _KEEP_SECONDS:
+                del self.per_second[next(iter(self.per_second))]
+        bucket[0] += 1
 
     def entered_pool(self) -> None:
         self.in_pool += 1
@@ -89,6 +118,9 @@ class Stats:
         if outcome != "ok":
             s.errors += 1
             self.errors_by_kind[outcome] += 1
+            bucket = self.per_second.get(int(started_wall))
+            if bucket is not None:
+                bucket[1] += 1
         self.recent.append(
             {
                 "op": op,
@@ -109,6 +141,11 @@ class Stats:
             "in_flight": self.in_flight,
             "peak_in_flight": self.peak_in_flight,
             "peak_concurrency": self.peak_concurrency,
+            "peak_rps": self.peak_rps,
+            "per_second": [
+                {"t": second, "calls": calls, "errors": errors}
+                for second, (calls, errors) in sorted(self.per_second.items())
+            ],
             "operations": {name: s.as_json() for name, s in sorted(self.ops.items())},
             "recent": list(self.recent),
         }

@@ -1,0 +1,80 @@
+"""The processes a benchmark stands up: the four simulators, `tidegate serve`, and a token for it.
+
+Shared by `bench/screen_pop.py` and `bench/surge.py` so both start, wait for and stop their
+servers the same way; every child dies with the benchmark (PR_SET_PDEATHSIG).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from simulators.launch import die_with_parent, free_port, spawn_simulator, stop, wait_healthy
+
+SERVICES = ("billing", "crm", "gis", "workorders")
+
+
+def server(module: Sequence[str], port: int, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """`python -m MODULE... --port PORT` with extra environment, its output discarded."""
+    return subprocess.Popen(
+        [sys.executable, "-m", *module, "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent,
+    )
+
+
+def start_simulators(
+    args: Sequence[str], extra: Mapping[str, Sequence[str]] | None = None, timeout_s: float = 120
+) -> dict[str, tuple[int, subprocess.Popen[bytes]]]:
+    """All four simulators on free ports, started together (the world builds in parallel), once healthy."""
+    sims: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
+    for name in SERVICES:
+        port = free_port()
+        cmd = [*args, *(extra or {}).get(name, ())]
+        sims[name] = (port, spawn_simulator(name, port, cmd, output=subprocess.DEVNULL))
+    for name, (port, proc) in sims.items():
+        if not wait_healthy(f"http://127.0.0.1:{port}", proc, timeout_s):
+            stop([p for _, p in sims.values()])
+            raise RuntimeError(f"{name} simulator did not start")
+    return sims
+
+
+def backend_env(sims: Mapping[str, tuple[int, subprocess.Popen[bytes]]]) -> dict[str, str]:
+    """`TIDEGATE_<SYSTEM>_URL` for each simulator."""
+    return {f"TIDEGATE_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, (port, _) in sims.items()}
+
+
+def bearer(key_path: Path, client_id: str = "bench", role: str = "supervisor") -> dict[str, str]:
+    """A token from the BFF's local issuer key (a supervisor by default: any customer, no call needed)."""
+    from gateway.auth import local_issuer
+    from gateway.settings import Settings
+
+    issuer = local_issuer(Settings(local_issuer=True, local_issuer_key_path=key_path))
+    return {"Authorization": f"Bearer {issuer.mint(client_id=client_id, role=role)}"}
+
+
+async def wait_http(
+    url: str, proc: subprocess.Popen[bytes], body: bytes, auth: Mapping[str, str] | None = None
+) -> None:
+    """POST `body` until it answers 200: the server is up and has served one real request."""
+    import aiohttp
+
+    headers = {"Content-Type": "application/json", **(auth or {})}
+    async with aiohttp.ClientSession() as session:
+        for _ in range(300):
+            if proc.poll() is not None:
+                raise RuntimeError(f"{url} exited with {proc.returncode}")
+            try:
+                async with session.post(url, data=body, headers=headers) as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} never answered")

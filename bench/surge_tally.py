@@ -1,0 +1,191 @@
+"""What one surge request came to; a mode's tables (by class, operation and phase; billing's own); the checks.
+
+Success, as the surge benchmark counts it: HTTP 200, `data` with the operation's root field set
+(a non-empty list for `customerByPhone`), and none of its errors `RATE_LIMITED`,
+`INTERNAL_SERVER_ERROR` or a transport failure. A success with field errors (a screen pop whose
+account fields hit the deadline: `BACKEND_TIMEOUT`, `BACKEND_UNAVAILABLE`) is *partial*, which is
+designed behaviour; one with no errors at all is *complete*. So success = partial + complete.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from bench.loadgen import percentile
+from bench.surge_mix import Kind
+
+FATAL = frozenset({"RATE_LIMITED", "INTERNAL_SERVER_ERROR", "INTERNAL", "CLIENT_TIMEOUT", "CONNECTION_ERROR"})
+CLASSES = ("critical", "normal", "sheddable")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    kind: Kind
+    phase: str
+    latency_ms: float  # from the scheduled arrival, so a late send counts against the answer
+    codes: tuple[str, ...]  # each error's code: GraphQL `extensions.code`, or HTTP/transport level
+    success: bool
+    stale: bool
+
+    @property
+    def partial(self) -> bool:
+        return self.success and bool(self.codes)
+
+    @property
+    def complete(self) -> bool:
+        return self.success and not self.codes
+
+
+def failed(kind: Kind, phase: str, latency_ms: float, code: str) -> Outcome:
+    """No HTTP answer: `CLIENT_TIMEOUT` or `CONNECTION_ERROR`."""
+    return Outcome(kind, phase, latency_ms, (code,), False, False)
+
+
+def judge(kind: Kind, phase: str, latency_ms: float, status: int, body: bytes) -> Outcome:
+    """Read one HTTP answer the way an agent's workbench would."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        doc = None
+    if not isinstance(doc, dict):
+        code = "RATE_LIMITED" if status == 429 else f"HTTP_{status}"
+        return Outcome(kind, phase, latency_ms, (code,), False, False)
+    errors = doc.get("errors") or []
+    codes = tuple(
+        str((e.get("extensions") or {}).get("code", "NO_CODE")) for e in errors if isinstance(e, dict)
+    )
+    if not codes and status != 200:
+        codes = ("RATE_LIMITED" if status == 429 else f"HTTP_{status}",)
+    data = doc.get("data")
+    root = data.get(kind.root) if isinstance(data, dict) else None
+    success = status == 200 and root is not None and root != [] and not FATAL.intersection(codes)
+    extensions = doc.get("extensions")
+    stale = (
+        isinstance(extensions, dict)
+        and isinstance(extensions.get("stale"), list)
+        and bool(extensions["stale"])
+    )
+    return Outcome(kind, phase, latency_ms, codes, success, stale)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _group(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    n = len(outcomes)
+    latencies = [o.latency_ms for o in outcomes]
+    return {
+        "requests": n,
+        "success_rate": _share(sum(o.success for o in outcomes), n),
+        "partial_share": _share(sum(o.partial for o in outcomes), n),
+        "complete_share": _share(sum(o.complete for o in outcomes), n),
+        "stale_share": _share(sum(o.stale for o in outcomes), n),
+        "p50_ms": round(percentile(latencies, 0.5), 1) if n else None,
+        "p99_ms": round(percentile(latencies, 0.99), 1) if n else None,
+    }
+
+
+def _keyed(groups: dict[str, dict[str, Any]], metric: str) -> dict[str, Any]:
+    return {key: group[metric] for key, group in groups.items()}
+
+
+def _by(outcomes: Iterable[Outcome], key: str) -> dict[str, dict[str, Any]]:
+    split: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        split[o.kind.op_class if key == "class" else o.kind.operation].append(o)
+    order = CLASSES if key == "class" else sorted(split)
+    return {k: _group(split[k]) for k in order if k in split}
+
+
+def _failures(outcomes: Iterable[Outcome]) -> dict[str, dict[str, int]]:
+    """Why requests failed, per operation: each failed request's codes (`NO_DATA`: none, no root field)."""
+    why: dict[str, Counter[str]] = defaultdict(Counter)
+    for o in outcomes:
+        if not o.success:
+            why[o.kind.operation].update(set(o.codes) or {"NO_DATA"})
+    return {op: dict(why[op].most_common()) for op in sorted(why)}
+
+
+def _codes(outcomes: Iterable[Outcome]) -> tuple[dict[str, int], dict[str, int]]:
+    per_error: Counter[str] = Counter()
+    per_request: Counter[str] = Counter()
+    for o in outcomes:
+        per_error.update(o.codes)
+        per_request.update(set(o.codes))
+    return dict(per_error.most_common()), dict(per_request.most_common())
+
+
+def tables(outcomes: Sequence[Outcome], phases: Sequence[str]) -> dict[str, Any]:
+    """The client side of a mode's block: every figure keyed by class, then by operation, then by phase."""
+    classes, operations = _by(outcomes, "class"), _by(outcomes, "operation")
+    errors_by_code, requests_by_error_code = _codes(outcomes)
+    out: dict[str, Any] = {"requests": _keyed(classes, "requests")}
+    for metric in ("success_rate", "partial_share", "complete_share", "p50_ms", "p99_ms"):
+        out[metric] = _keyed(classes, metric)
+    out["stale_share"] = _share(sum(o.stale for o in outcomes), len(outcomes))
+    out["stale_share_by_class"] = _keyed(classes, "stale_share")
+    out["errors_by_code"] = errors_by_code
+    out["requests_by_error_code"] = requests_by_error_code
+    out["failures_by_operation"] = _failures(outcomes)
+    for metric in ("requests", "success_rate", "partial_share", "p50_ms", "p99_ms"):
+        out[f"{metric}_by_operation"] = _keyed(operations, metric)
+    out["phases"] = {}
+    for phase in phases:
+        in_phase = [o for o in outcomes if o.phase == phase]
+        by_class, by_op = _by(in_phase, "class"), _by(in_phase, "operation")
+        out["phases"][phase] = {
+            "requests": _keyed(by_class, "requests"),
+            "success_rate": _keyed(by_class, "success_rate"),
+            "p50_ms": _keyed(by_class, "p50_ms"),
+            "p99_ms": _keyed(by_class, "p99_ms"),
+            "p99_ms_by_operation": _keyed(by_op, "p99_ms"),
+            "errors_by_code": _codes(in_phase)[0],
+        }
+    return out
+
+
+def billing_tables(
+    stats: dict[str, Any], capacity: int | None, began: float, phases: Sequence[tuple[str, float, float]]
+) -> dict[str, Any]:
+    """Billing's side of a mode, from its own counters; per phase by wall-clock second."""
+    by_phase: dict[str, Any] = {}
+    start = began
+    for phase, seconds, _ in phases:
+        seconds_in = [s for s in stats["per_second"] if start - 0.5 <= s["t"] < start + seconds - 0.5]
+        by_phase[phase] = {
+            "calls": sum(s["calls"] for s in seconds_in),
+            "failed": sum(s["errors"] for s in seconds_in),
+            "peak_calls_in_a_second": max((s["calls"] for s in seconds_in), default=0),
+        }
+        start += seconds
+    return {
+        "billing_capacity": capacity,
+        "billing_peak_concurrency": stats["peak_in_flight"],
+        "billing_peak_in_pool": stats["peak_concurrency"],
+        "billing_peak_rps": stats["peak_rps"],
+        "billing_calls": stats["requests"],
+        "billing_failed_by_kind": stats["errors_by_kind"],
+        "billing_calls_by_operation": {op: s["requests"] for op, s in stats["operations"].items()},
+        "billing_by_phase": by_phase,
+    }
+
+
+def checks(result: dict[str, Any]) -> dict[str, Any]:
+    """The issue's three promises, judged on the protected run (machines are noisy: not asserted)."""
+    out: dict[str, Any] = {}
+    if (p := result.get("protected")) is not None:
+        cap = p["billing_capacity"]
+        out["billing_within_capacity"] = cap is not None and p["billing_peak_concurrency"] <= cap
+        critical = p["success_rate"].get("critical")
+        out["critical_success_ok"] = critical is not None and critical >= 0.999
+        pop = p["p99_ms_by_operation"].get("ScreenPop")
+        out["screen_pop_p99_ok"] = pop is not None and pop <= 300
+    if (u := result.get("unprotected")) is not None and u["billing_capacity"] is not None:
+        out["unprotected_over_capacity"] = u["billing_peak_concurrency"] > u["billing_capacity"]
+    return out

@@ -1,0 +1,66 @@
+"""One-second smoke run of bench/surge.py, as a real subprocess, so the benchmark never rots.
+
+Only the JSON's shape and sane values are asserted, never the thresholds: this machine's timing
+is not a measurement.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MODE_KEYS = {
+    "billing_capacity",
+    "billing_peak_concurrency",
+    "billing_peak_rps",
+    "success_rate",
+    "partial_share",
+    "complete_share",
+    "requests",
+    "p50_ms",
+    "p99_ms",
+    "p99_ms_by_operation",
+    "stale_share",
+    "errors_by_code",
+    "phases",
+}
+
+
+def _rate(value: Any) -> bool:
+    return isinstance(value, float | int) and 0.0 <= value <= 1.0
+
+
+@pytest.mark.slow
+def test_surge_bench_runs_both_modes_and_prints_its_tables() -> None:
+    argv = ["--seconds", "1", "--customers", "300", "--rates", "ticket=1"]  # tickets likely even in 1 s
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.surge", *argv], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert set(result) >= {"config", "protected", "unprotected", "checks"}
+    assert set(result["checks"]) >= {"billing_within_capacity", "critical_success_ok", "screen_pop_p99_ok"}
+    assert all(isinstance(v, bool) for v in result["checks"].values())
+    tickets = result["config"]["tickets"] == "included"
+    for mode in ("protected", "unprotected"):
+        block = result[mode]
+        assert set(block) >= MODE_KEYS, mode
+        assert block["billing_capacity"] == 20  # the simulator's default pool, read from the simulator
+        assert block["billing_peak_concurrency"] >= 1 and block["billing_peak_rps"] >= 1
+        assert block["requests"]["critical"] > 0 and block["requests"]["sheddable"] > 0
+        for metric in ("success_rate", "partial_share", "complete_share"):
+            assert all(_rate(v) for v in block[metric].values()), (mode, metric, block[metric])
+        for cls, p50 in block["p50_ms"].items():
+            assert 0 < p50 <= block["p99_ms"][cls]
+        assert block["p99_ms_by_operation"]["ScreenPop"] > 0
+        assert ("CreateTicket" in block["requests_by_operation"]) is tickets
+        assert _rate(block["stale_share"])
+        assert all(isinstance(n, int) and n > 0 for n in block["errors_by_code"].values())
+        assert set(block["phases"]) == {"normal", "surge", "recovery"}
+        assert block["billing_calls_per_request"]["screen_pop"].get("GetAccounts") == 1
