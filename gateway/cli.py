@@ -146,6 +146,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from gateway.app import create_app
     from gateway.auth import AuthConfigError
+    from gateway.heap import freeze_startup_heap
     from gateway.logging import configure_logging
     from gateway.settings import Settings
 
@@ -161,6 +162,7 @@ def _serve(args: argparse.Namespace) -> int:
     except AuthConfigError as exc:
         print(f"tidegate serve: {exc}", file=sys.stderr)
         return 2
+    freeze_startup_heap()  # the schema and code tables are never garbage: keep GC pauses short
     # One worker; "auto" picks uvloop and httptools when installed (they are, via uvicorn[standard]).
     uvicorn.run(
         app,

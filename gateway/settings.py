@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     budget_normal_ms: int = Field(default=2_000, ge=10)
     budget_sheddable_ms: int = Field(default=3_000, ge=10)
     # Kept back from the backends to assemble and send the answer: the budget counts from arrival.
-    budget_reserve_ms: int = Field(default=20, ge=0)
+    budget_reserve_ms: int = Field(default=40, ge=0)
 
     # Billing's bulkhead: calls in flight at most, a share of them only critical work may use.
     billing_max_concurrent: int = Field(default=16, ge=1)

@@ -91,6 +91,14 @@ class Loaders:
         )
         self.outages = EachLoader[bool | None, Cached[list[Outage]]](r.outages)
 
+    def release(self) -> None:
+        """Drop every loaded value once the answer is written: the loaders sit in reference cycles,
+        and what their caches hold (records, outage areas) would otherwise wait for the cyclic GC,
+        whose pauses stall the event loop under a surge."""
+        for loader in vars(self).values():
+            if isinstance(loader, DataLoader):
+                loader.clear_all()
+
 
 class _InteractionsLoader(DataLoader[tuple[str, int], list[Interaction]]):
     """Keys are (CRM contact id, how many); one CRM call per distinct `how many` in the batch."""
