@@ -72,8 +72,16 @@ def create_app(
             logger.error("start-up failed: %s", exc)
             raise
         audit = open_audit_sink(settings)
-        redis = redis_client(settings.redis_url) if settings.redis_url else None
-        limiter = RateLimiter(RedisGcra(redis) if redis else None, settings.replicas)
+        redis = (
+            redis_client(settings.redis_url, timeout_s=settings.redis_timeout_ms / 1000)
+            if settings.redis_url
+            else None
+        )
+        limiter = RateLimiter(
+            RedisGcra(redis) if redis else None,
+            settings.replicas,
+            deadline_s=settings.rate_redis_deadline_ms / 1000,
+        )
         cache = open_cache(settings, redis)
         reads = CachedReads(
             backends, cache, settings.cache_policies(), Sealer.from_setting(settings.cache_key)

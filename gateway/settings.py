@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     rate_limits: bool = True
     redis_url: str | None = None
     replicas: int = Field(default=1, ge=1, description="BFF processes sharing the limits (fallback share)")
+    # A sick Redis must cost little: socket timeouts, and the deadline of one shared rate decision,
+    # past which the process uses its local share of the buckets for a second.
+    redis_timeout_ms: int = Field(default=100, ge=1)
+    rate_redis_deadline_ms: int = Field(default=250, ge=1)
     rate_global_rps: float = Field(default=1_000.0, gt=0)
     rate_global_burst: int = Field(default=2_000, ge=1)
     rate_client_rps: float = Field(default=200.0, gt=0)

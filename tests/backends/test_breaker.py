@@ -25,6 +25,7 @@ from backends.resilience import (
     State,
 )
 from backends.resilience.window import Outcome, TimeWindow
+from tests.support.clocks import FakeClock
 
 TIMEOUT = BackendTimeout("billing", "no answer within 2000 ms")
 NOT_FOUND = NotFound("billing", "户号不存在", vendor_code="1001")
@@ -32,22 +33,9 @@ WAIT_S = 10.0
 PROBES = 3
 
 
-class FakeClock:
-    """Seconds that move only when a test says so; starts mid-second to catch bucket arithmetic."""
-
-    def __init__(self, now: float = 1000.25) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(1000.25)
 
 
 def make(clock: FakeClock, **overrides: Any) -> CircuitBreaker:

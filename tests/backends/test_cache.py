@@ -17,18 +17,11 @@ from backends.errors import BackendServerError, NotFound
 from backends.resilience.cache import Cache, Cached, CachePolicy
 from backends.resilience.cache_store import CacheStore, Entry, MemoryStore, RedisStore
 from backends.resilience.ratelimit import redis_client
+from tests.support.clocks import FakeClock
 from tests.support.redis_server import RedisProcess, start_redis
 
 KEY = "tariff:v1:DOM-STD"
 POLICY = CachePolicy(ttl_s=60, stale_while_revalidate_s=30, stale_if_error_s=600)
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass(frozen=True)
@@ -72,7 +65,7 @@ async def get(cache: Cache, backend: Backend, policy: CachePolicy = POLICY) -> C
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(1_800_000_000.0)
 
 
 @pytest.fixture

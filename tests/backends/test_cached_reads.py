@@ -19,20 +19,14 @@ from backends.resilience.cache_store import MemoryStore, RedisStore
 from backends.resilience.sealed import Sealer
 from tests.conftest import Simulators
 from tests.support.admin import set_faults, stats
+from tests.support.clocks import FakeClock
 from tests.support.redis_server import RedisProcess
 from tests.support.world import seeded_world
 
+NOW = 1_800_000_000.0  # epoch seconds: entries are stamped with wall-clock time
 POLICIES = CachePolicies(
     accounts=CachePolicy(60, 0, 600), outages=CachePolicy(30, 30, 300), network=CachePolicy(3600, 0, 3600)
 )
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -62,7 +56,7 @@ def _account_nos(count: int) -> list[str]:
 async def test_100_concurrent_misses_make_one_backend_call(
     clean_sims: Simulators, backends: Backends
 ) -> None:
-    reads, _ = _reads(backends, FakeClock())
+    reads, _ = _reads(backends, FakeClock(NOW))
     number = _account_nos(1)[0]
     outages, accounts = await asyncio.gather(
         asyncio.gather(*(reads.outages(True) for _ in range(100))),
@@ -75,7 +69,7 @@ async def test_100_concurrent_misses_make_one_backend_call(
 
 
 async def test_a_batch_fetches_only_what_it_misses(clean_sims: Simulators, backends: Backends) -> None:
-    reads, _ = _reads(backends, FakeClock())
+    reads, _ = _reads(backends, FakeClock(NOW))
     first, more = _account_nos(3)[:2], _account_nos(3)
     await reads.accounts(first)
     found = await reads.accounts(more)
@@ -88,7 +82,7 @@ async def test_a_batch_fetches_only_what_it_misses(clean_sims: Simulators, backe
 async def test_stale_until_the_stale_limit_then_backend_unavailable(
     clean_sims: Simulators, backends: Backends
 ) -> None:
-    clock = FakeClock()
+    clock = FakeClock(NOW)
     reads, _ = _reads(backends, clock)
     fresh = await reads.outages(True)
     assert not fresh.stale
@@ -107,7 +101,7 @@ async def test_stale_until_the_stale_limit_then_backend_unavailable(
 async def test_stale_while_revalidate_answers_at_once_and_refreshes_once(
     clean_sims: Simulators, backends: Backends
 ) -> None:
-    clock = FakeClock()
+    clock = FakeClock(NOW)
     reads, cache = _reads(backends, clock)
     await reads.outages(None)
     clock.now += 45  # past ttl (30), within ttl + swr (60)
@@ -121,7 +115,7 @@ async def test_stale_while_revalidate_answers_at_once_and_refreshes_once(
 async def test_a_late_answer_past_the_deadline_serves_stale_and_still_fills_the_cache(
     clean_sims: Simulators, backends: Backends
 ) -> None:
-    clock = FakeClock()
+    clock = FakeClock(NOW)
     reads, cache = _reads(backends, clock)
     number = _account_nos(1)[0]
     await reads.accounts([number])
@@ -136,7 +130,7 @@ async def test_a_late_answer_past_the_deadline_serves_stale_and_still_fills_the_
 
 
 async def test_a_cold_key_past_the_deadline_is_a_timeout(clean_sims: Simulators, backends: Backends) -> None:
-    reads, cache = _reads(backends, FakeClock())
+    reads, cache = _reads(backends, FakeClock(NOW))
     set_faults(clean_sims["billing"].url, ops={"GetAccounts": {"latency_ms": 400}})
     with deadline(0.05), pytest.raises(BackendTimeout):
         await reads.accounts(_account_nos(1))
@@ -144,7 +138,7 @@ async def test_a_cold_key_past_the_deadline_is_a_timeout(clean_sims: Simulators,
 
 
 async def test_a_failing_batch_without_stale_data_fails(clean_sims: Simulators, backends: Backends) -> None:
-    reads, _ = _reads(backends, FakeClock())
+    reads, _ = _reads(backends, FakeClock(NOW))
     set_faults(clean_sims["billing"].url, error_rate=1.0)
     with pytest.raises(BackendServerError):
         await reads.accounts(_account_nos(2))
@@ -156,7 +150,7 @@ async def test_cached_pii_is_sealed_in_redis(
     redis = Redis.from_url(redis_server.url)
     try:
         await redis.flushdb()
-        reads, _ = _reads(backends, FakeClock(), RedisStore(redis))
+        reads, _ = _reads(backends, FakeClock(NOW), RedisStore(redis))
         numbers = _account_nos(20)
         got = await reads.accounts(numbers)
         secrets = [
@@ -172,7 +166,7 @@ async def test_cached_pii_is_sealed_in_redis(
         assert len(keys) == len(got) and b'"v1:' in raw  # stored, as sealed blobs
         leaked = [s for s in secrets if s.encode() in raw]
         assert leaked == []
-        again, _ = _reads(backends, FakeClock(), RedisStore(redis))  # another key cannot open them: misses
+        again, _ = _reads(backends, FakeClock(NOW), RedisStore(redis))  # another key cannot open them: misses
         assert sorted(await again.accounts(numbers)) == sorted(got)
         assert _requests(clean_sims, "billing", "GetAccounts") == 2
     finally:

@@ -11,22 +11,10 @@ from backends.deadline import deadline
 from backends.http import BackendHttp
 from backends.resilience.bulkhead import BackendShed, operation_class
 from backends.resilience.rate_budget import RateBudget, RateBudgetConfig
+from tests.support.clocks import FakeTime
 
 # 10 calls/s with a burst of 10; normal work at most 6/s (burst 6), sheddable at most 3/s (burst 3).
 CONFIG = RateBudgetConfig(max_rps=10, critical_reserve_rps=4, sheddable_max_rps=3, burst=10, max_wait_s=0)
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def budget(config: RateBudgetConfig = CONFIG) -> tuple[RateBudget, FakeTime]:

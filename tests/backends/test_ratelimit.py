@@ -31,19 +31,12 @@ from redis.asyncio import Redis
 from backends.resilience.gcra import Bucket, Decision, Limit, LocalGcra, RedisGcra
 from backends.resilience.ratelimit import RateLimiter, redis_client
 from simulators.launch import die_with_parent, stop
+from tests.support.clocks import FakeClock
 from tests.support.redis_server import RedisProcess, start_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW = 0.1  # tokens per second: nothing refills while a test runs against Redis's real clock
 Acquire = Callable[[Sequence[Bucket], int], Awaitable[Decision]]
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -21,22 +21,10 @@ from backends.resilience.rate_budget import RateBudgetConfig
 from backends.resilience.retry import RetryBudget, RetryConfig, RetryPolicy
 from tests.conftest import Simulators
 from tests.support.admin import set_faults, stats
+from tests.support.clocks import FakeTime
 
 # Generous budget for the behaviour tests: a single call may be retried. The budget has its own tests.
 LAVISH = RetryConfig(max_attempts=2, backoff_s=0.0, budget_ratio=1.0)
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def backend(

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import Simulators
 from tests.support.admin import stats
@@ -19,17 +17,6 @@ from tests.support.redis_server import start_redis
 from tests.support.world import seeded_world
 
 CREATE = (Path(__file__).parents[2] / "gql" / "create_ticket.graphql").read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def bff(sims: Simulators) -> Iterator[BffProcess]:
-    for name in ("billing", "crm", "gis", "workorders"):
-        _ = sims[name]
-    started = start_bff(sims)
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 def _street_report(grid_index: int, text: str = "路面冒水") -> dict[str, Any]:

@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.conftest import Simulators
-from tests.support.processes import BffProcess, start_bff
+from tests.support.processes import BffProcess
 from tests.support.world import seeded_world
 
 POP = "query($p: String!) { customerByPhone(phone: $p) { id name idCard mobile } }"
 ONE = "query($id: ID!) { customer(id: $id) { id name idCard } }"
-
-
-@pytest.fixture(scope="module")
-def bff(sims: Simulators) -> Iterator[BffProcess]:
-    for name in ("billing", "crm", "gis", "workorders"):
-        _ = sims[name]
-    started = start_bff(sims)
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 def _ask(bff: BffProcess, query: str, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
