@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     sdl = sub.add_parser("sdl", help="print the GraphQL schema (SDL); --write updates schema/schema.graphql")
     sdl.add_argument("--write", action="store_true")
 
+    pq = sub.add_parser(
+        "pq", help="persisted queries: `pq build` writes gql/manifest.json from gql/*.graphql"
+    )
+    pq.add_argument("action", choices=("build",))
+    pq.add_argument("--check", action="store_true", help="exit 1 if the committed manifest is stale")
+
     cti = sub.add_parser("cti", help="send a signed call event to a BFF, as the CTI would (demo, drills)")
     cti.add_argument("event", choices=("ringing", "answered", "ended"))
     cti.add_argument("--agent-id", required=True)
@@ -240,6 +246,25 @@ def _sdl(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pq(args: argparse.Namespace) -> int:
+    from gateway.persisted import MANIFEST_PATH, ManifestError, build_manifest, manifest_text
+
+    try:
+        text = manifest_text(build_manifest())
+    except ManifestError as exc:
+        print(f"tidegate pq build: {exc}", file=sys.stderr)
+        return 2
+    current = MANIFEST_PATH.read_text(encoding="utf-8") if MANIFEST_PATH.exists() else None
+    if args.check:
+        if current != text:
+            print(f"{MANIFEST_PATH} is stale: run `tidegate pq build`", file=sys.stderr)
+            return 1
+        return 0
+    MANIFEST_PATH.write_text(text, encoding="utf-8")
+    print(f"wrote {MANIFEST_PATH}")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
@@ -258,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         return _cti(args)
     if args.command == "sdl":
         return _sdl(args)
+    if args.command == "pq":
+        return _pq(args)
     if args.command == "simulate":
         return _simulate(args)
     if args.command == "serve":
