@@ -10,8 +10,11 @@ GRAPHIQL_NPM  := .cache/graphiql
 GRAPHIQL_PKGS := graphiql@3.8.3 react@18.3.1 react-dom@18.3.1
 GRAPHIQL_FILES := graphiql/graphiql.min.js graphiql/graphiql.min.css \
 	react/umd/react.production.min.js react-dom/umd/react-dom.production.min.js
+# The federation test's real Apollo gateway and Node subgraph (tests/federation): installed once from npm.
+FEDERATION_NPM   := tests/federation
+FEDERATION_STAMP := $(FEDERATION_NPM)/node_modules/.installed-stamp
 
-.PHONY: demo test install graphiql lint typecheck pytest bench clean redis-server
+.PHONY: demo test install graphiql federation-gateway lint typecheck pytest bench clean redis-server
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ required"; exit 1; }
@@ -28,6 +31,13 @@ $(VENDOR_STAMP):
 	touch $@
 
 graphiql: $(VENDOR_STAMP)
+
+$(FEDERATION_STAMP): $(FEDERATION_NPM)/package.json $(FEDERATION_NPM)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed once, for the federation test's gateway"; exit 1; }
+	npm install --no-audit --no-fund --prefix $(FEDERATION_NPM)
+	touch $@
+
+federation-gateway: $(FEDERATION_STAMP)
 
 install: $(STAMP) $(VENDOR_STAMP)
 
@@ -48,7 +58,7 @@ redis-server:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 	@command -v redis-server >/dev/null 2>&1 || { echo "redis-server is required for make test"; exit 1; }
 
-pytest: install redis-server
+pytest: install redis-server $(FEDERATION_STAMP)
 	$(PY) -m pytest
 
 test: lint typecheck pytest
@@ -57,4 +67,4 @@ bench: install
 	$(PY) -m bench.sim_pool
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(GRAPHIQL_NPM) $(VENDOR)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(GRAPHIQL_NPM) $(VENDOR) $(FEDERATION_NPM)/node_modules

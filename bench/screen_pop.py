@@ -10,6 +10,12 @@ drives `gql/screen_pop.graphql` at fixed concurrency against each for `--seconds
 `ratio_rps` = Tidegate's requests per second / the floor's; `ratio_cpu` = the floor's CPU per
 request / Tidegate's, each read from that server process alone (/proc), since the simulators share
 the machine's cores. 1.0 would mean the GraphQL layer is free.
+
+`--ring-to-pop` measures the ring-time screen pop instead (`bench/ring_to_pop.py`): from the CTI's
+CALL_RINGING to the pop on the agent's `screenPop` subscription, and the answered-call query, with
+and without the prefetch, `--concurrency` agents calling at once, billing at its realistic pool:
+
+    python -m bench.screen_pop --ring-to-pop --seconds 20 --concurrency 8 --latency-scale 1
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 
 import orjson
 
+from bench import ring_to_pop
 from bench.loadgen import drive
 from bench.stack import backend_env, bearer, server, start_simulators, wait_http
 from simulators.launch import free_port, stop
@@ -147,6 +154,52 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
     }
 
 
+async def _ring(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
+    """Both legs of `bench/ring_to_pop.py` on the same simulators, each on a fresh Tidegate process."""
+    world_args = ["--seed", str(SEED), "--customers", str(args.customers)]
+    world_args += ["--latency-scale", str(args.latency_scale)]
+    scratch = tempfile.mkdtemp(prefix="bench-issuer-")
+    sims: dict[str, Any] = {}
+    try:
+        sims = start_simulators(world_args)  # billing's own pool: its latency is what is measured
+        key_path = Path(scratch) / "issuer-key.pem"
+        env = backend_env(sims) | {
+            "TIDEGATE_LOG_LEVEL": "WARNING",
+            "TIDEGATE_LOCAL_ISSUER": "true",
+            "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key_path),
+            "TIDEGATE_CTI_SECRETS": ring_to_pop.CTI_SECRET,
+            "TIDEGATE_AUDIT_PATH": str(Path(scratch) / "audit.jsonl"),
+        }
+        bearer(key_path)  # makes the key file the servers will verify with
+
+        def mint(agent: str) -> str:
+            from gateway.auth import local_issuer
+            from gateway.settings import Settings
+
+            issuer = local_issuer(Settings(local_issuer=True, local_issuer_key_path=key_path))
+            return issuer.mint(client_id=f"bench-{agent}", role="agent", agent_id=agent)
+
+        legs = {}
+        for name, prefetch in (("prefetch", True), ("no_prefetch", False)):
+            legs[name] = await ring_to_pop.run_leg(
+                env, mint, phones, prefetch=prefetch, agents=args.concurrency, seconds=args.seconds
+            )
+    finally:
+        stop([proc for _, proc in sims.values()])
+        shutil.rmtree(scratch, ignore_errors=True)
+    with_p99 = legs["prefetch"]["answered_query"]["p99_ms"]
+    without_p99 = legs["no_prefetch"]["answered_query"]["p99_ms"]
+    return {
+        "benchmark": "screen_pop_ring_to_pop",
+        "agents": args.concurrency,
+        "seconds_per_leg": args.seconds,
+        "latency_scale": args.latency_scale,
+        "customers": args.customers,
+        **legs,
+        "ratio_answered_p99": round(without_p99 / with_p99, 2) if with_p99 else None,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -155,8 +208,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latency-scale", type=float, default=1.0, help="simulator latency (0 = instant)")
     parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument(
+        "--ring-to-pop", action="store_true", help="measure the ring-time screen pop (bench/ring_to_pop.py)"
+    )
     args = parser.parse_args(argv)
-    result = asyncio.run(_run(args, _phones(args.customers)))
+    if args.ring_to_pop:
+        result = asyncio.run(_ring(args, _phones(args.customers, count=20_000)))
+    else:
+        result = asyncio.run(_run(args, _phones(args.customers)))
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 

@@ -38,10 +38,14 @@ class OperationClass(StrEnum):
 OPERATIONS: dict[str, OperationClass] = {
     "ScreenPop": OperationClass.CRITICAL,
     "CreateTicket": OperationClass.CRITICAL,
+    "RequestFeeAdjustment": OperationClass.NORMAL,  # a clerk approves it later: it can wait its turn
+    "AddInteractionNote": OperationClass.NORMAL,  # written after the talking, not during the pop
 }
 ROOT_FIELDS: dict[str, OperationClass] = {
     "customerByPhone": OperationClass.CRITICAL,
     "createTicket": OperationClass.CRITICAL,
+    "requestFeeAdjustment": OperationClass.NORMAL,
+    "addInteractionNote": OperationClass.NORMAL,
     "tickets": OperationClass.SHEDDABLE,
     "outages": OperationClass.NORMAL,
 }

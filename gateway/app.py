@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from backends.cached_reads import CachedReads
 from backends.registry import Backends
@@ -35,7 +35,10 @@ from gateway.errors import INTERNAL_MESSAGE, error_response
 from gateway.extensions import has_error_codes, schema_extensions
 from gateway.graphiql import graphiql_assets
 from gateway.graphql_view import GraphQLView
+from gateway.live_services import LiveServices
 from gateway.settings import Settings
+from gateway.webhooks import WorkOrderWebhooks, open_ticket_states
+from gateway.ws_session import SocketGate
 from resolvers.calls import CallRegistry
 from resolvers.idempotency import Idempotency, IdempotencyPolicy
 from schema import build_schema
@@ -61,6 +64,7 @@ def create_app(
         raise ValueError("build the schema with gateway.extensions.schema_extensions(settings)")
     auth = build_auth(settings, keys)  # no way to check tokens: refuse to start, never run open
     calls = CallRegistry()  # which call each agent is on, fed by the CTI
+    webhooks = WorkOrderWebhooks.from_settings(settings)  # a malformed secret: refuse to start
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -86,6 +90,9 @@ def create_app(
         reads = CachedReads(
             backends, cache, settings.cache_policies(), Sealer.from_setting(settings.cache_key)
         )
+        # The bus (Redis pub/sub with Redis, else in process), the call feed and the ring-time pop.
+        live = await LiveServices.start(settings, schema, calls, backends, reads, audit, redis)
+        bus = live.bus
         try:
             # Reaches each request as request.state.backends / .audit_sink / .limiter.
             yield {
@@ -94,12 +101,17 @@ def create_app(
                 "reads": reads,
                 "idempotency": open_idempotency(settings, redis),
                 "limiter": limiter if settings.limits_on() else None,
+                "bus": bus,
+                "ticket_states": open_ticket_states(settings, redis),
+                **live.state(),  # .live (subscriptions), .ring_prefetch (the CTI)
             }
         finally:
+            await live.aclose()
             if cache is not None:
                 await cache.drain()  # background refreshes finish before their clients close
             await backends.aclose()
             await audit.aclose()
+            await bus.aclose()
             if redis is not None:
                 await redis.aclose()
             await auth.aclose()
@@ -111,17 +123,23 @@ def create_app(
         limits=settings.rate_limit_map(),
         budgets={OperationClass(k): v for k, v in settings.budgets().items()},
         budget_reserve_s=settings.budget_reserve_ms / 1000,
+        sockets=SocketGate(auth.verifier, calls, settings.subscription_connections_per_client),
+        subscriptions_per_connection=settings.subscriptions_per_connection,
+        subscription_init_timeout_s=settings.subscription_init_timeout_s,
     )
     return Starlette(
         routes=[
             # Only GraphQL needs a bearer token; the principal reaches the view in scope["principal"].
             Route("/graphql", auth.protect(graphql), name="graphql"),
+            # Subscriptions (graphql-transport-ws): the token comes in connection_init, see the view.
+            WebSocketRoute("/graphql", graphql, name="graphql-ws"),
             Route(
                 "/cti/events",
                 CtiEndpoint(calls, settings.cti_secret_list()).handle,
                 methods=["POST"],
                 name="cti",
             ),
+            Route("/webhooks/workorders", webhooks.handle, methods=["POST"], name="workorder-webhooks"),
             Route("/healthz", healthz, methods=["GET"], name="healthz"),
             Mount("/graphiql", app=graphiql_assets(), name="graphiql"),
             *auth.routes(),  # /.well-known/jwks.json and /oauth/token, local issuer only

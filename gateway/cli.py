@@ -90,6 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="billing: accept writes during the nightly 23:30-00:30 settlement (日结)",
     )
+    sim.add_argument("--webhook-url", default=None, help="workorders: POST status changes here")
+    sim.add_argument(
+        "--webhook-secret",
+        action="append",
+        default=[],
+        help="workorders: a whsec_... signing secret (repeat it to sign with several: rotation)",
+    )
+    sim.add_argument(
+        "--crew-interval-ms", type=int, default=0, help="workorders: the field crew moves an order this often"
+    )
     sim.add_argument("--late-fee-rate", type=float, default=0.003, help="billing: daily late-fee rate")
     sim.add_argument(
         "--late-fee-cap", type=float, default=1.0, help="billing: late fees capped at this x principal"
@@ -141,6 +151,9 @@ def _simulate(args: argparse.Namespace) -> int:
             faults=faults,
             late_fee_daily_rate=args.late_fee_rate,
             late_fee_cap_ratio=args.late_fee_cap,
+            webhook_url=args.webhook_url,
+            webhook_secrets=tuple(args.webhook_secret),
+            crew_interval_ms=args.crew_interval_ms,
         )
     )
     return 0

@@ -4,6 +4,9 @@ The body is signed with HMAC-SHA256 over `timestamp.body` with a shared secret, 
 timestamp must be within five minutes, so a captured event cannot be replayed later to open a
 customer to an agent. Headers: `X-CTI-Timestamp` (Unix seconds) and
 `X-CTI-Signature: v1=<hex>` (several comma-separated values allowed, for secret rotation).
+
+The registry reports each change to the other replicas (`resolvers.call_feed`); a new ringing call
+also starts the caller's screen pop at once (`gateway.ring_prefetch`), before the 204 goes back.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from starlette.responses import Response
 
 from backends.phones import national
 from gateway.errors import error_response
+from gateway.ring_prefetch import RingPrefetch
 from resolvers.calls import CallRegistry
 
 logger = logging.getLogger("tidegate.cti")
@@ -103,7 +107,11 @@ class CtiEndpoint:
         elif event.event == "CALL_ANSWERED":
             self.calls.answered(event.agent_id, event.call_id, event.caller)
         else:
-            self.calls.ringing(event.agent_id, event.call_id, event.caller)
+            before = self.calls.current(event.agent_id)
+            call = self.calls.ringing(event.agent_id, event.call_id, event.caller)
+            prefetch: RingPrefetch | None = getattr(request.state, "ring_prefetch", None)
+            if prefetch is not None and call is not before:  # a repeated event starts nothing
+                prefetch.ringing(call)
         logger.info(
             "cti event", extra={"event": event.event, "agent_id": event.agent_id, "call_id": event.call_id}
         )

@@ -25,6 +25,9 @@ from simulators.launch import die_with_parent, port_free, spawn_simulator, stop,
 BFF_PORT = 8000
 DEMO_AGENT = "A1001"
 DEMO_CTI_SECRET = "demo-cti-secret"  # the demo's only; production sets TIDEGATE_CTI_SECRETS
+# The demo's only; production shares one with the work-order system (TIDEGATE_WORKORDERS_WEBHOOK_SECRETS).
+DEMO_WEBHOOK_SECRET = "whsec_dGlkZWdhdGUtZGVtby13ZWJob29rLXNlY3JldC0zMmI="
+DEMO_CREW_INTERVAL_MS = 5_000  # the simulated field crew moves an open order on every 5 s
 
 
 def spawn_bff(port: int, sim_ports: dict[str, int]) -> subprocess.Popen[bytes]:
@@ -36,12 +39,26 @@ def spawn_bff(port: int, sim_ports: dict[str, int]) -> subprocess.Popen[bytes]:
         "TIDEGATE_LOCAL_ISSUER": "true",
         "TIDEGATE_DEV_MODE": "true",  # GraphiQL needs introspection
         "TIDEGATE_CTI_SECRETS": os.environ.get("TIDEGATE_CTI_SECRETS", DEMO_CTI_SECRET),
+        "TIDEGATE_WORKORDERS_WEBHOOK_SECRETS": webhook_secrets(),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
         env=env,
         preexec_fn=die_with_parent,
     )
+
+
+def webhook_secrets() -> str:
+    return os.environ.get("TIDEGATE_WORKORDERS_WEBHOOK_SECRETS", DEMO_WEBHOOK_SECRET)
+
+
+def subscribe_webhooks(workorders_url: str, bff_url: str) -> None:
+    """Point the work-order system's status-change webhooks at the BFF and set its field crew going."""
+    secrets = [s.strip() for s in webhook_secrets().split(",") if s.strip()]
+    hook = {"url": f"{bff_url}/webhooks/workorders", "secrets": secrets}
+    httpx.patch(f"{workorders_url}/_sim/webhooks", json=hook, timeout=5.0).raise_for_status()
+    crew = {"interval_ms": DEMO_CREW_INTERVAL_MS}
+    httpx.patch(f"{workorders_url}/_sim/crew", json=crew, timeout=5.0).raise_for_status()
 
 
 def print_auth(bff_url: str) -> None:
@@ -107,6 +124,7 @@ def run_demo(
         if not wait_bff(f"http://127.0.0.1:{bff_port}", bff, timeout_s=60):
             print(f"tidegate demo: the BFF did not start (exit {bff.poll()})", file=sys.stderr)
             return 1
+        subscribe_webhooks(urls["workorders"], f"http://127.0.0.1:{bff_port}")
         urls["bff"] = f"http://127.0.0.1:{bff_port}/graphql"
         print("\nTidegate demo is up (Ctrl-C stops everything):", flush=True)
         for name, proc in children.items():

@@ -123,6 +123,15 @@ class OneMutation(ASTValidationRule):
         return found
 
 
+class NoServiceSdl(ASTValidationRule):
+    """`_service { sdl }` is the whole schema, as introspection is: refused unless a router needs it."""
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_args: object) -> None:
+        for sel in node.selection_set.selections:
+            if isinstance(sel, FieldNode) and sel.name.value == "_service":
+                self.report_error(GraphQLError("The subgraph SDL is not served here.", sel))
+
+
 def limit_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
     """The depth and alias limits as rule classes (built once per app: see the module doc)."""
     depth = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
@@ -133,6 +142,8 @@ def limit_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
     rules.append(coded(OneMutation, PublicCode.TOO_MANY_MUTATIONS))
     if not settings.dev_mode:
         rules.append(coded(NoSchemaIntrospectionCustomRule, ErrorCode.INTROSPECTION_DISABLED))
+    if not (settings.dev_mode or settings.federation_sdl):
+        rules.append(coded(NoServiceSdl, ErrorCode.INTROSPECTION_DISABLED))
     return tuple(rules)
 
 

@@ -6,13 +6,18 @@ What it changes from Strawberry's defaults (0.341):
 - GraphiQL only for a browser (`Accept: text/html`), never for `*/*`, and our offline page;
 - every GraphQL error carries `extensions.code` (`gateway.errors.public_error`);
 - the context is `resolvers.context.build_context`, built per request inside its event loop;
-- JSON through orjson, and one log line per request (`gateway.logging`).
+- JSON through orjson, and one log line per request (`gateway.logging`);
+- subscriptions over graphql-transport-ws only, authenticated in `connection_init` (not by
+  `BearerAuth`, which a browser's websocket cannot satisfy) and held to `gateway.ws_session`'s rules;
+  they stay out of HTTP admission control, capped per connection and per client instead.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -23,10 +28,15 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET, UnsetType
 
 from backends.deadline import deadline
 from backends.resilience.bulkhead import operation_class
@@ -44,14 +54,23 @@ from gateway.errors import (
 )
 from gateway.graphiql import graphiql_response
 from gateway.logging import RequestRecord, current_request, log_request
+from gateway.ws_session import SocketGate, TextFrames, TransportWS
 from resolvers.access import Access
 from resolvers.calls import CallRegistry
 from resolvers.context import RequestContext, build_context
+from resolvers.prefetch import prime_answered_pop
 
 logger = logging.getLogger("tidegate.graphql")
 
+# The softphone's screen pop (gql/screen_pop.graphql): served from the ring-time pop once answered.
+_SCREEN_POP = re.compile(r"^\s*query\s+ScreenPop\b", re.MULTILINE)
+_OVER_WEBSOCKET = "subscribe over graphql-transport-ws, a websocket on /graphql"
+
 
 class GraphQLView(GraphQL[RequestContext, None]):
+    graphql_transport_ws_handler_class = TransportWS
+    websocket_adapter_class = TextFrames
+
     def __init__(
         self,
         schema: BaseSchema,
@@ -61,15 +80,28 @@ class GraphQLView(GraphQL[RequestContext, None]):
         limits: dict[str, Limit],
         budgets: dict[OperationClass, float] | None = None,
         budget_reserve_s: float = 0.0,
+        sockets: SocketGate | None = None,
+        subscriptions_per_connection: int = 10,
+        subscription_init_timeout_s: float = 10.0,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if graphiql else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=subscription_init_timeout_s),
+            max_subscriptions_per_connection=subscriptions_per_connection,
+        )
         self.calls = calls
         self.limits = limits
         self.budgets = budgets or {}
         self.budget_reserve_s = budget_reserve_s
+        self.sockets = sockets  # None: no websockets (a test's app without the gate)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # no subscriptions: the route only matches HTTP anyway
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         started = time.perf_counter()
@@ -84,6 +116,19 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 record, status=response.status_code, duration_ms=(time.perf_counter() - started) * 1000
             )
         await response(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.sockets is None:
+            await WebSocket(scope, receive, send).close(code=1008)  # refused at the handshake (HTTP 403)
+            return
+        with self.sockets.session(scope):
+            await super().__call__(scope, receive, send)
+
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
+        assert self.sockets is not None  # `_websocket` lets no socket through without the gate
+        await self.sockets.connect(context)
+        unset: UnsetType = UNSET  # connection_ack without a payload
+        return unset
 
     async def _answer(self, request: Request, record: RequestRecord, started: float) -> Response:
         """Run the operation; turn every failure outside GraphQL execution into a coded error."""
@@ -143,6 +188,36 @@ class GraphQLView(GraphQL[RequestContext, None]):
             orjson.dumps(body), 429, {"Retry-After": wait}, media_type="application/json"
         )
 
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Strawberry's, minus subscriptions: over HTTP one would run as a query of its first event."""
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=OperationType.from_http(request_adapter.method)
+                - {OperationType.SUBSCRIPTION},
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as exc:
+            raise BadRequest(exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            raise BadRequest(
+                f"{exc.as_http_error_reason(request_adapter.method)}: {_OVER_WEBSOCKET}"
+            ) from exc
+        except MissingQueryError as exc:
+            raise BadRequest("No GraphQL query found in the request") from exc
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
@@ -156,7 +231,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
             response,
             access=Access(principal, call),
             reads=request.state.reads,
+            live=getattr(request.state, "live", None),
         )
+        if call is not None and isinstance(request, Request) and await _is_screen_pop(request):
+            await prime_answered_pop(context)  # the ring-time pop of this call, if one was kept
         request.state.graphql_context = context
         return context
 
@@ -227,6 +305,11 @@ def release_frames(errors: list[GraphQLError]) -> None:
         error.__traceback__ = None
         if error.original_error is not None:
             error.original_error.__traceback__ = None
+
+
+async def _is_screen_pop(request: Request) -> bool:
+    query, operation = await _query_of(request)
+    return operation == "ScreenPop" or (operation is None and bool(query and _SCREEN_POP.search(query)))
 
 
 async def _query_of(request: Request) -> tuple[str | None, str | None]:

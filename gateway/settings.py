@@ -143,8 +143,30 @@ class Settings(BaseSettings):
     idempotency_ttl_s: float = Field(default=86_400.0, ge=60)
     idempotency_lease_s: float = Field(default=30.0, gt=0)
     idempotency_settle_s: float = Field(default=5.0, ge=0)
+    # Work-order webhooks (README "Work-order webhooks"): Standard Webhooks secrets, comma-separated
+    # `whsec_...` (two during a rotation); the timestamp window; how long delivery ids are remembered
+    # (longer than the sender retries) and pushed ticket states are kept. A malformed secret stops
+    # start-up (`create_app`, which names the variable but never echoes the value).
+    workorders_webhook_secrets: str = Field(default="", repr=False)
+    workorders_webhook_tolerance_s: int = Field(default=300, ge=1, le=3_600)
+    workorders_webhook_dedupe_ttl_s: float = Field(default=259_200.0, ge=60)
+    workorders_ticket_state_ttl_s: float = Field(default=2_592_000.0, ge=60)
     max_root_fields: int = Field(default=5, ge=1, description="top-level fields in one operation")
+    # Live updates (README "Live updates and the ring-time screen pop"): subscriptions over
+    # graphql-transport-ws on /graphql, and the screen pop Tidegate runs when the CTI says a phone
+    # rings, kept `screen_pop_keep_s` for the answered-call query and pushed to `screenPop`. Across
+    # replicas through Redis at `redis_url` (which then need one `cache_key`: pops hold PII, sealed).
+    screen_pop_prefetch: bool = True
+    screen_pop_prefetch_budget_ms: int = Field(default=1_500, ge=10)  # its own deadline (billing's timeout)
+    screen_pop_prefetch_max_running: int = Field(default=32, ge=1)  # at once; past it, no head start
+    screen_pop_keep_s: float = Field(default=120.0, gt=0)  # a kept pop waits this long for its answer
+    subscriptions_per_connection: int = Field(default=10, ge=1)
+    subscription_connections_per_client: int = Field(default=10, ge=1)  # per token subject, per process
+    subscription_init_timeout_s: float = Field(default=10.0, gt=0)  # connection_init must come within it
     dev_mode: bool = Field(default=False, description="introspection and field suggestions on (the demo)")
+    # `_service { sdl }` reveals the whole schema, like introspection: served outside dev mode only to
+    # let a federation router compose at run time (off: compose the supergraph offline from the SDL).
+    federation_sdl: bool = False
 
     # The CTI signs its call events with one of these (comma-separated: rotation), HMAC-SHA256.
     cti_secrets: str = Field(default="", repr=False)

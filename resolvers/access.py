@@ -17,6 +17,8 @@ CUSTOMER_READ_ANY = "customer:read:any"  # read any customer (supervisors)
 PII_UNMASK = "pii:unmask"  # see PII unmasked, for customers one may read
 TICKET_READ = "ticket:read"
 TICKET_WRITE = "ticket:write"  # file repair tickets (least privilege still applies: resolvers.mutations)
+BILLING_ADJUST = "billing:adjust"  # ask billing to adjust what an account owes (supervisors)
+INTERACTION_WRITE = "interaction:write"  # add notes to a contact's history (an agent: their caller's only)
 NETWORK_READ = "network:read"
 AUDIT_READ = "audit:read"
 

@@ -13,6 +13,7 @@ from resolvers.access import Access
 from resolvers.audit import AuditTrail
 from resolvers.freshness import Freshness
 from resolvers.idempotency import Idempotency
+from resolvers.live import Live
 from resolvers.loaders import Loaders
 
 
@@ -35,6 +36,8 @@ class RequestContext:
     freshness: Freshness = field(default_factory=Freshness)
     # The process's idempotency records for mutations (None: this context cannot write).
     idempotency: Idempotency | None = None
+    # The bus, call registry and ring-time pops subscriptions need (None: no live updates here).
+    live: Live | None = None
 
 
 def build_context(
@@ -45,6 +48,7 @@ def build_context(
     request_id: str | None = None,
     reads: CachedReads | None = None,
     idempotency: Idempotency | None = None,
+    live: Live | None = None,
 ) -> RequestContext:
     """Called inside the request's running event loop, so the loaders made here bind to it."""
     who = access or _anonymous()
@@ -59,4 +63,5 @@ def build_context(
         on_unmask=audit.unmasked,
         # The app's lifespan puts the store on request.state, beside the backends.
         idempotency=idempotency or getattr(getattr(request, "state", None), "idempotency", None),
+        live=live,
     )

@@ -30,6 +30,8 @@ class ErrorCode(StrEnum):
     BACKEND_REJECTED = "BACKEND_REJECTED"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"  # the key was first used with another input
     IDEMPOTENCY_IN_PROGRESS = "IDEMPOTENCY_IN_PROGRESS"  # the key's first attempt has not settled yet
+    # the key's write may have landed and its back office cannot be searched: a person must check
+    IDEMPOTENCY_OUTCOME_UNKNOWN = "IDEMPOTENCY_OUTCOME_UNKNOWN"
     TOO_MANY_MUTATIONS = "TOO_MANY_MUTATIONS"  # one mutation field per request (a validation rule)
 
 

@@ -86,7 +86,7 @@ def ticket_request(
 @guarded
 async def create_ticket(ctx: RequestContext, request: TicketRequest, idempotency_key: str) -> Ticket:
     authorize(ctx, request)
-    principal, idempotency = ctx.access.principal, _idempotency(ctx)
+    principal, idempotency = ctx.access.principal, idempotency_of(ctx)
     assert principal is not None  # @requiresScopes let nobody else in
     key = scoped_key(principal.client_id, MUTATION, idempotency_key)
     # The caller is part of the fingerprint: another user of the same client who reuses a key gets
@@ -182,7 +182,8 @@ async def _nothing() -> None:
     return None
 
 
-def _idempotency(ctx: RequestContext) -> Idempotency:
+def idempotency_of(ctx: RequestContext) -> Idempotency:
+    """The process's records, which every mutation needs (a context built without them cannot write)."""
     if ctx.idempotency is None:
         raise RuntimeError("no idempotency store in the request context: the app's lifespan opens it")
     return ctx.idempotency

@@ -5,9 +5,13 @@ from __future__ import annotations
 from backends.domain.enums import TicketStatus
 from backends.domain.records import Ticket
 from backends.errors import NotFound
+from backends.resilience.ticket_state_store import TicketStateStore, TicketStatusChange
 from resolvers.authorize import refused_ticket, require_unrestricted
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, bounded, guarded, public_error
+from resolvers.loaders import KeyedLoader
+
+LIVE_STATUS_BATCH = 100
 
 
 @guarded
@@ -41,3 +45,19 @@ async def tickets(ctx: RequestContext, status: list[TicketStatus] | None, first:
     if TicketStatus.UNKNOWN in wanted:
         raise public_error("UNKNOWN is not a status tickets can be searched by", ErrorCode.BAD_USER_INPUT)
     return await ctx.backends.workorders.tickets(wanted, first)
+
+
+@guarded
+async def live_status(ctx: RequestContext, ticket_id: str) -> TicketStatusChange | None:
+    """The newest change the work-order system pushed for the ticket (webhooks), from the shared store:
+    one store read per request for every ticket the query shows. None when none is kept."""
+    loader = ctx.extras.get("live_status_by_ticket")
+    if loader is None:
+        store: TicketStateStore | None = getattr(getattr(ctx.request, "state", None), "ticket_states", None)
+        if store is None:  # a context with no app behind it (in-process tests)
+            return None
+        loader = ctx.extras["live_status_by_ticket"] = KeyedLoader[str, TicketStatusChange](
+            store.get_many, LIVE_STATUS_BATCH
+        )
+    found: TicketStatusChange | None = await loader.load(ticket_id)
+    return found

@@ -17,9 +17,9 @@ from backends.domain.enums import (
     WaterUseType,
 )
 from backends.domain.money import Money as DomainMoney
-from resolvers import accounts
+from resolvers import accounts, entities
 from resolvers.customers import CustomerRef
-from schema.directives import CUSTOMER_DATA, NETWORK_DATA, MaskKind, mask
+from schema.directives import CUSTOMER_DATA, NETWORK_DATA, MaskKind, key, mask
 from schema.freshness import Freshness
 from schema.info import Info
 from schema.scalars import GeoPoint, Money
@@ -32,10 +32,16 @@ if TYPE_CHECKING:
 @strawberry.type(
     description="A billing account (户). Its fields load lazily and are nullable, so its parts arrive in "
     "parallel and a failing backend blanks only the fields it owns.",
-    directives=[CUSTOMER_DATA],
+    directives=[CUSTOMER_DATA, key("accountNo")],
 )
 class Account:
     account_no: str = strawberry.field(description="户号: 10 digits with leading zeros.")
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, accountNo: str) -> Account:
+        """A router's `_entities` (the argument is named as the key is): the same access check and
+        loader as `account(accountNo)`."""
+        return cls(account_no=await entities.account(info.context, accountNo))
 
     async def _record(self, info: Info) -> records.Account:
         return await accounts.record(info.context, self.account_no, info.path.prev)

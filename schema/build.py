@@ -9,10 +9,12 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
+from schema.federation import ENTITIES, FEDERATION_VERSION, Subgraph
 from schema.mutation import Mutation
 from schema.policy import attach_policy
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
+from schema.subscription import Subscription
 
 Extension = type[SchemaExtension] | Any
 
@@ -21,11 +23,15 @@ def build_schema(
     *, extensions: Sequence[Extension] = (), field_suggestions: bool = True
 ) -> strawberry.Schema:
     """`field_suggestions=False` outside dev mode: "did you mean ...?" maps the schema for a prober."""
-    # @requiresScopes / @mask become enforcement before the types are converted.
-    attach_policy(Query, Mutation)
-    return strawberry.Schema(
+    # @requiresScopes / @mask become enforcement before the types are converted; the entities too,
+    # as a router's `_entities` reaches them without passing through Query.
+    attach_policy(Query, Mutation, Subscription, *ENTITIES)
+    # Served as a Federation 2 subgraph (schema/federation.py): same types, plus `_service`/`_entities`.
+    return Subgraph(
+        federation_version=FEDERATION_VERSION,
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=list(extensions),
         config=StrawberryConfig(scalar_map=SCALAR_MAP, disable_field_suggestions=not field_suggestions),
     )

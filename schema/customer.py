@@ -15,9 +15,9 @@ from backends.domain.enums import (
     TicketStatus,
 )
 from backends.domain.records import Interaction as InteractionRecord
-from resolvers import customers
+from resolvers import customers, entities
 from resolvers.customers import CustomerRef
-from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA, MaskKind, mask
+from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA, MaskKind, key, mask
 from schema.info import Info
 
 if TYPE_CHECKING:
@@ -28,10 +28,15 @@ if TYPE_CHECKING:
 
 @strawberry.type(
     description="A contact in the CRM, with what the other systems know about them.",
-    directives=[CUSTOMER_DATA],
+    directives=[CUSTOMER_DATA, key("id")],
 )
 class Customer:
     ref: strawberry.Private[CustomerRef]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Customer:
+        """A router's `_entities`: the same access check and loader as `customer(id)`."""
+        return cls(ref=await entities.customer(info.context, str(id)))
 
     async def owner_customer_no(self, info: Info) -> str | None:
         return self.ref.customer_no

@@ -2,20 +2,32 @@
 
 The directives are the single statement of who may see what: `schema.policy` reads them off the
 types at build time and enforces them, so a reviewer (or a client) reads the policy in the SDL.
+
+As a federation subgraph (`schema.federation`) both are `@composeDirective`s of our own core
+feature, `POLICY_SPEC`, so a router's supergraph keeps them: whoever reads the composed schema
+still sees which fields are masked and which scopes they need.
 """
 
 from __future__ import annotations
 
 import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
 from strawberry.schema_directive import Location
 
 from resolvers.access import CUSTOMER_READ, CUSTOMER_READ_ANY, NETWORK_READ, TICKET_READ
 from schema.masking import MaskKind
 
+# Our own core feature (`@link` needs a versioned URL; it is an identifier, never fetched, and the
+# `.example` host says so). Named `access`, not `policy`: Apollo's own `policy` feature would clash.
+POLICY_SPEC = "https://specs.tidegate.example/access/v0.1"
 
-@strawberry.schema_directive(
+
+@strawberry.federation.schema_directive(
     locations=[Location.FIELD_DEFINITION, Location.OBJECT],
     name="requiresScopes",
+    compose=True,
+    import_url=POLICY_SPEC,
     description="Apollo's meaning: the caller needs every scope of at least one inner list. "
     "On a type it applies to each of the type's fields.",
 )
@@ -23,9 +35,11 @@ class RequiresScopes:
     scopes: list[list[str]]
 
 
-@strawberry.schema_directive(
+@strawberry.federation.schema_directive(
     locations=[Location.FIELD_DEFINITION],
     name="mask",
+    compose=True,
+    import_url=POLICY_SPEC,
     description="Shown masked unless the caller holds pii:unmask and may read the owning customer.",
 )
 class Mask:
@@ -42,4 +56,19 @@ def mask(kind: MaskKind) -> Mask:
     return Mask(kind=kind)
 
 
-__all__ = ["CUSTOMER_DATA", "NETWORK_DATA", "TICKET_DATA", "Mask", "MaskKind", "RequiresScopes", "mask"]
+def key(fields: str) -> Key:
+    """An entity key: a router may ask for the type by these fields through `_entities`."""
+    return Key(fields=FieldSet(fields))
+
+
+__all__ = [
+    "CUSTOMER_DATA",
+    "NETWORK_DATA",
+    "POLICY_SPEC",
+    "TICKET_DATA",
+    "Mask",
+    "MaskKind",
+    "RequiresScopes",
+    "key",
+    "mask",
+]

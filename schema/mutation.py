@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import strawberry
 
-from backends.domain.enums import TicketCategory
-from resolvers import mutations
-from resolvers.access import TICKET_WRITE
+from backends.domain.enums import FeeAdjustmentReason, TicketCategory
+from resolvers import adjustments, mutations, notes
+from resolvers.access import INTERACTION_WRITE, TICKET_WRITE
+from schema.adjustment import BILLING_ADJUSTS, FeeAdjustment
+from schema.customer import Interaction
 from schema.directives import RequiresScopes
 from schema.info import Info
 from schema.ticket import Ticket
 
 TICKET_WRITES = RequiresScopes(scopes=[[TICKET_WRITE]])
+INTERACTION_WRITES = RequiresScopes(scopes=[[INTERACTION_WRITE]])
 
 
 @strawberry.input(
@@ -26,6 +29,23 @@ class CreateTicketInput:
     address: str | None = None
     lat: float | None = None
     lon: float | None = None
+
+
+@strawberry.input(description="A fee adjustment for billing's clerks to approve.")
+class FeeAdjustmentInput:
+    account_no: str = strawberry.field(description="户号, leading zeros optional")
+    reason: FeeAdjustmentReason
+    amount_fen: int = strawberry.field(
+        description="Signed fen, never 0: negative lowers what the account owes (-1250 is 12.50 yuan off)."
+    )
+    explanation: str = strawberry.field(description="Why, for the approver (≤ 200).")
+    bill_no: str | None = strawberry.field(default=None, description="The bill it corrects, if one.")
+
+
+@strawberry.input(description="A note on a customer's contact history in the CRM.")
+class AddInteractionNoteInput:
+    customer_id: strawberry.ID = strawberry.field(description="e.g. KH00000001")
+    text: str = strawberry.field(description="What was said or agreed (≤ 1900).")
 
 
 @strawberry.type
@@ -47,3 +67,31 @@ class Mutation:
             input.lon,
         )
         return Ticket(record=await mutations.create_ticket(info.context, request, idempotency_key))
+
+    @strawberry.mutation(
+        description="Ask billing to adjust what an account owes; a billing clerk approves it. Retry with "
+        "the same `idempotencyKey` after a failure. Billing cannot be searched for requests, so if its "
+        "answer was lost the key stays IDEMPOTENCY_OUTCOME_UNKNOWN (check billing's queue for `clientRef`); "
+        "refused during billing's nightly settlement (BACKEND_REJECTED, reason SETTLEMENT_WINDOW).",
+        directives=[BILLING_ADJUSTS],
+    )
+    async def request_fee_adjustment(
+        self, info: Info, input: FeeAdjustmentInput, idempotency_key: str
+    ) -> FeeAdjustment:
+        request = adjustments.adjustment_request(
+            input.account_no, input.reason, input.amount_fen, input.explanation, input.bill_no
+        )
+        return FeeAdjustment(
+            record=await adjustments.request_fee_adjustment(info.context, request, idempotency_key)
+        )
+
+    @strawberry.mutation(
+        description="Add a note to a customer's contact history (an agent: the caller on their current "
+        "call). Retry with the same `idempotencyKey` after any failure: the note is never added twice.",
+        directives=[INTERACTION_WRITES],
+    )
+    async def add_interaction_note(
+        self, info: Info, input: AddInteractionNoteInput, idempotency_key: str
+    ) -> Interaction:
+        request = notes.note_request(str(input.customer_id), input.text)
+        return Interaction.of(await notes.add_interaction_note(info.context, request, idempotency_key))

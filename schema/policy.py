@@ -3,7 +3,8 @@
 At build time `attach_policy` walks every type reachable from the root, reads each field's
 directives (and its own type's `@requiresScopes`), and attaches one `PolicyExtension` to exactly
 the fields that carry policy. So the SDL is the policy: a field annotated there is enforced, and
-nothing unannotated pays for it.
+nothing unannotated pays for it. A router's `_entities` checks a type's own `@requiresScopes` with
+`require_scopes` before resolving a reference (`schema.federation`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import Any, Protocol
 
+from graphql.pyutils import Path
 from strawberry.extensions import FieldExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver, SyncExtensionResolver
 from strawberry.schema.name_converter import NameConverter
@@ -57,13 +59,7 @@ class PolicyExtension(FieldExtension):
         return self.mask is None
 
     def _check(self, ctx: RequestContext, info: Info) -> None:
-        principal = ctx.access.principal
-        for any_of in self.requirements:
-            if principal is None or not principal.holds(any_of):
-                needs = " or ".join(" and ".join(group) for group in any_of)
-                path = ".".join(str(key) for key in info.path.as_list())
-                ctx.audit.refused("field", path, f"missing scope {needs}")
-                raise public_error(f"not allowed: needs scope {needs}", FORBIDDEN)
+        require_scopes(ctx, self.requirements, info.path)
 
     def resolve(self, next_: SyncExtensionResolver, source: Any, info: Info, **kwargs: Any) -> Any:
         self._check(info.context, info)
@@ -83,6 +79,22 @@ class PolicyExtension(FieldExtension):
                 ctx.on_unmask(owner, ".".join(str(key) for key in info.path.as_list()))
             return value
         return mask_value(self.mask, value)
+
+
+def require_scopes(ctx: RequestContext, requirements: Sequence[list[list[str]]], at: Path) -> None:
+    """FORBIDDEN, audited at `at`, unless the caller satisfies every requirement (one per directive)."""
+    principal = ctx.access.principal
+    for any_of in requirements:
+        if principal is None or not principal.holds(any_of):
+            needs = " or ".join(" and ".join(group) for group in any_of)
+            ctx.audit.refused("field", ".".join(str(key) for key in at.as_list()), f"missing scope {needs}")
+            raise public_error(f"not allowed: needs scope {needs}", FORBIDDEN)
+
+
+def type_requirements(cls: type) -> list[list[list[str]]]:
+    """A type's own `@requiresScopes`: what a router's `_entities` must hold to get one at all."""
+    found = _scope_groups(get_object_definition(cls, strict=True).directives or ())
+    return [[list(group) for group in any_of] for any_of in found]
 
 
 async def _owner(source: Any, info: Info) -> str | None:

@@ -9,9 +9,9 @@ import strawberry
 
 from backends.domain import records
 from backends.domain.enums import TicketCategory, TicketPriority, TicketStatus
-from resolvers import network
+from resolvers import entities, network, tickets
 from resolvers.customers import CustomerRef
-from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA, MaskKind, mask
+from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA, MaskKind, key, mask
 from schema.info import Info
 from schema.scalars import GeoPoint
 
@@ -41,9 +41,25 @@ class TicketEvent:
     remark: str | None
 
 
-@strawberry.type(description="A repair ticket (工单) in the work-order system.", directives=[TICKET_DATA])
+@strawberry.type(
+    description="The newest status the work-order system pushed for a ticket (webhook), as Tidegate keeps it."
+)
+class TicketLiveStatus:
+    status: TicketStatus
+    changed_at: datetime = strawberry.field(description="When the work-order system made the change.")
+    sequence: int = strawberry.field(description="The change's number in the ticket's history, from 1.")
+
+
+@strawberry.type(
+    description="A repair ticket (工单) in the work-order system.", directives=[TICKET_DATA, key("id")]
+)
 class Ticket:
     record: strawberry.Private[records.Ticket]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Ticket:
+        """A router's `_entities`: an agent gets only their caller's tickets, as with `ticket(id)`."""
+        return cls(record=await entities.ticket(info.context, str(id)))
 
     async def owner_customer_no(self, info: Info) -> str | None:
         return self.record.customer_no
@@ -99,6 +115,16 @@ class Ticket:
             TicketEvent(status=e.status, at=e.at, operator=e.operator, remark=e.remark)
             for e in self.record.history
         ]
+
+    @strawberry.field(
+        description="The newest status change the work-order system pushed (null: none kept), from "
+        "Tidegate's own store: no call to the work-order system; it trails `status` by the delivery delay."
+    )
+    async def live_status(self, info: Info) -> TicketLiveStatus | None:
+        found = await tickets.live_status(info.context, self.record.ticket_id)
+        if found is None:
+            return None
+        return TicketLiveStatus(status=found.status, changed_at=found.changed_at, sequence=found.sequence)
 
     @strawberry.field
     def assignee(self) -> FieldWorker | None:

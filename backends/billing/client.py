@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
@@ -17,13 +18,15 @@ from typing import TypeVar
 import httpx
 
 from backends.billing import mapping, wire
-from backends.billing.faults import error_for
+from backends.billing.faults import SettlementInProgress, error_for
 from backends.billing.row import Row
 from backends.billing.tables import load_tables
 from backends.config import BackendConfig
+from backends.domain.drafts import FeeAdjustmentDraft, FeeAdjustmentRequest
 from backends.domain.records import Account, Bill, DirectDebit, Meter, Payment
 from backends.errors import BackendProtocolError, BackendServerError, InvalidRequest
 from backends.http import BackendHttp
+from backends.timestamps import SHANGHAI
 
 REVENUE = "/ws/RevenueService"  # UTF-8
 METER = "/ws/MeterReadingService"  # answers GBK
@@ -123,6 +126,19 @@ class BillingClient:
         """The 代扣 agreement (signed or cancelled), or None when the account never had one."""
         answer = await self._call(REVENUE, "GetDirectDebit", *self._account_args(account_no))
         return mapping.first_direct_debit(answer, self.tables)
+
+    async def submit_fee_adjustment(self, draft: FeeAdjustmentDraft) -> FeeAdjustmentRequest:
+        """Queue an adjustment for approval: one call, never retried (a second call queues a second
+        request). Billing cannot be asked for requests afterwards, so a lost answer stays unknown.
+        During 日结 the refusal carries `retry_after_s`, when billing takes writes again."""
+        self._account_args(draft.account_no)  # a malformed 户号 never reaches billing
+        params = [wire.leaf(column, value) for column, value in mapping.adjustment_params(draft, self.tables)]
+        try:
+            answer = await self._call(REVENUE, "SubmitFeeAdjustment", *params)
+        except SettlementInProgress as exc:
+            exc.retry_after_s = mapping.settlement_retry_after_s(datetime.now(SHANGHAI))
+            raise
+        return mapping.fee_adjustment(answer, draft, self.tables)
 
     def _account_args(self, account_no: str, periods: int | None = None) -> list[str]:
         """HH (and ZQS), checked here: the system would only fault 1002 on a malformed 户号."""

@@ -23,6 +23,8 @@ class SettlementInProgress(BackendRejected):
     Only writes are refused, so only write operations can meet it.
     """
 
+    retry_after_s: float | None = None  # set by the write that met it: when billing takes writes again
+
 
 def error_for(op: str, fault: Fault) -> BackendError:
     detail = fault.info or fault.message or "no detail"

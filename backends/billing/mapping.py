@@ -7,23 +7,29 @@ values the system left blank become None; anything unreadable is a BackendProtoc
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from enum import Enum
 
 from backends.billing.row import Row
 from backends.codes import CodeTables
+from backends.domain.drafts import FeeAdjustmentDraft, FeeAdjustmentRequest
 from backends.domain.enums import (
     AccountStatus,
     BillStatus,
     DirectDebitStatus,
+    FeeAdjustmentStatus,
     MeterReadStatus,
     PaymentMethod,
     WaterUseType,
 )
 from backends.domain.records import Account, Bill, DirectDebit, Meter, MeterRead, Payment, TierLine
 from backends.phones import national
-from backends.timestamps import from_compact_local
+from backends.timestamps import SHANGHAI, from_compact_local
 
 _PERIOD = re.compile(r"(\d{4})(0[1-9]|1[0-2])")
+# 日结, the nightly settlement: billing refuses every write from 23:30 to 00:30 Shanghai time.
+SETTLEMENT_STARTS, SETTLEMENT_ENDS = time(23, 30), time(0, 30)
+UNANNOUNCED_FREEZE_RETRY_S = 60  # a write freeze outside that window: billing names no end
 
 
 def _instant(at: datetime | None) -> float:
@@ -184,3 +190,58 @@ def meter(meter_answer: Row, reads_answer: Row | None, t: CodeTables) -> Meter:
         installed_on=row.day(f("meter.installed_on")),
         reads=tuple(sorted(reads, key=lambda r: _instant(r.read_at), reverse=True)),
     )
+
+
+def vendor_code(t: CodeTables, table: str, member: Enum) -> str:
+    """The one wire code meaning `member` (the tables map codes to members; writes go the other way)."""
+    codes = sorted(code for code, m in t.tables[table].items() if m is member)
+    if not codes:
+        raise ValueError(f"billing: no {table} code for {member}")
+    return codes[0]
+
+
+def reason_text(explanation: str, client_ref: str) -> str:
+    """TZYY as the approver reads it: the supervisor's words, then our reference to reconcile by hand."""
+    return f"{explanation} [{client_ref}]"
+
+
+def adjustment_params(draft: FeeAdjustmentDraft, t: CodeTables) -> list[tuple[str, str]]:
+    """SubmitFeeAdjustment's parameters as (column, value), in the manual's order; no ZDBH without a bill."""
+    f = t.field
+    params = [
+        (f("request.account_no"), draft.account_no),
+        (f("adjustment.type"), vendor_code(t, "adjustment_type", draft.reason)),
+        (f("adjustment.amount"), str(draft.amount.fen)),
+        (f("adjustment.reason"), reason_text(draft.explanation, draft.client_ref)),
+        (f("adjustment.operator"), draft.operator),
+    ]
+    if draft.bill_no is not None:
+        params.append((f("adjustment.bill_no"), draft.bill_no))
+    return params
+
+
+def fee_adjustment(answer: Row, draft: FeeAdjustmentDraft, t: CodeTables) -> FeeAdjustmentRequest:
+    """Billing's receipt (number, account, status, time) with what was asked for beside it."""
+    f = t.field
+    return FeeAdjustmentRequest(
+        request_no=answer.required(f("adjustment.request_no")),
+        account_no=account_no(answer, f("adjustment.account_no")),
+        status=t.lookup("adjustment_status", answer.text(f("adjustment.status")), FeeAdjustmentStatus),
+        submitted_at=answer.timestamp(f("adjustment.submitted_at")),
+        reason=draft.reason,
+        amount=draft.amount,
+        explanation=draft.explanation,
+        bill_no=draft.bill_no,
+        client_ref=draft.client_ref,
+    )
+
+
+def settlement_retry_after_s(now: datetime) -> float:
+    """Seconds until billing takes writes again: the end of 日结 inside its window; a minute otherwise."""
+    local = now.astimezone(SHANGHAI)
+    if SETTLEMENT_ENDS <= local.time() < SETTLEMENT_STARTS:
+        return float(UNANNOUNCED_FREEZE_RETRY_S)
+    end = local.replace(hour=SETTLEMENT_ENDS.hour, minute=SETTLEMENT_ENDS.minute, second=0, microsecond=0)
+    if end <= local:
+        end += timedelta(days=1)
+    return (end - local).total_seconds()

@@ -10,6 +10,8 @@ from backends.domain.enums import (
     AccountStatus,
     BillStatus,
     DirectDebitStatus,
+    FeeAdjustmentReason,
+    FeeAdjustmentStatus,
     MeterReadStatus,
     PaymentMethod,
     WaterUseType,
@@ -24,6 +26,8 @@ ENUMS: dict[str, type[Enum]] = {
     "read_status": MeterReadStatus,
     "bill_status": BillStatus,
     "direct_debit_status": DirectDebitStatus,
+    "adjustment_type": FeeAdjustmentReason,
+    "adjustment_status": FeeAdjustmentStatus,
 }
 
 
@@ -53,6 +57,11 @@ FIELDS = frozenset(
         ),
         *_named("meter", "row", "meter_no", "size_mm", "installed_on"),
         *_named("read", "row", "read_on", "previous_reading", "reading", "usage_m3", "status", "reader"),
+        *_named(
+            "adjustment",
+            *("type", "amount", "reason", "operator", "bill_no"),
+            *("request_no", "account_no", "status", "submitted_at"),
+        ),
     }
 )
 

@@ -1,7 +1,8 @@
-"""The CRM's REST API: contacts by phone or customer number, interaction histories in bulk."""
+"""The CRM's REST API: contacts by phone or customer number, interaction histories in bulk, notes."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -9,12 +10,16 @@ import httpx
 
 from backends.config import BackendConfig
 from backends.crm import mapping
+from backends.domain.drafts import NoteDraft
 from backends.domain.records import Customer, Interaction
-from backends.errors import BackendProtocolError
+from backends.errors import BackendProtocolError, NotFound
 from backends.http import BackendHttp
 from backends.rest import RestApi
 
 API = "/crm/api/v2"
+HISTORY_PAGE = 100  # the most listInteractions returns at once
+HISTORY_PAGES = 5  # how far back a lost note is looked for: notes sort newest first
+_CONTACT_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
 
 
 class CrmClient:
@@ -63,6 +68,40 @@ class CrmClient:
                 raise BackendProtocolError(self.name, f"{op}: results[{cid!r}] is not a list")
             out[cid] = [self.api.record(mapping.interaction, row, op) for row in rows]
         return out
+
+    async def add_note(self, draft: NoteDraft) -> Interaction:
+        """One POST, never retried: the CRM makes a second note for a second call. A caller that
+        loses the answer finds the note again with `note_by_reference`."""
+        op = "addNote"
+        body = await self.api.post(
+            op, self._contact(draft.contact_id, "notes"), mapping.note_body(self.api.tables, draft)
+        )
+        return self.api.record(
+            mapping.interaction, self.api.field(body, self.api.tables.field("note_created"), dict, op), op
+        )
+
+    async def note_by_reference(self, contact_id: str, client_ref: str) -> Interaction | None:
+        """The note added with `client_ref` among the contact's latest interactions, or None."""
+        op, before = "listInteractions", None
+        for _ in range(HISTORY_PAGES):
+            params: dict[str, str | int] = {"limit": HISTORY_PAGE}
+            if before is not None:
+                params["before"] = before
+            body = await self.api.get(op, self._contact(contact_id, "interactions"), params)
+            rows = self.api.field(body, self.api.tables.field("interaction_list"), list, op)
+            for row in rows:
+                if isinstance(row, dict) and mapping.note_reference(self.api.tables, row) == client_ref:
+                    return self.api.record(mapping.interaction, row, op)
+            if len(rows) < HISTORY_PAGE:
+                return None
+            oldest = min(self.api.record(mapping.interaction, row, op).at for row in rows)
+            before = int(oldest.timestamp())
+        return None
+
+    def _contact(self, contact_id: str, what: str) -> str:
+        if not _CONTACT_ID.fullmatch(contact_id):
+            raise NotFound(self.name, f"no contact {contact_id!r}")
+        return f"{API}/contacts/{contact_id}/{what}"
 
     async def aclose(self) -> None:
         await self.api.http.aclose()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from backends.codes import CodeTables, load_code_tables
+from backends.domain.drafts import NoteDraft
 from backends.domain.enums import CustomerKind, InteractionChannel, InteractionOutcome, InteractionType
 from backends.domain.keys import customer_digits
 from backends.domain.keys import customer_no as canonical_customer_no
@@ -43,8 +45,14 @@ FIELDS = frozenset(
         "at",
         "duration_s",
         "account_no",
+        "note_text",
+        "note_agent",
+        "note_created",
+        "interaction_list",
     }
 )
+# Our reference at the end of a note's text (see `note_body`): the CRM keeps no client reference.
+_REFERENCE = re.compile(r" \[(TG[0-9A-F]{30})\]$")
 
 
 def load_tables(path: Path = TABLES_PATH) -> CodeTables:
@@ -99,7 +107,19 @@ def interaction(t: CodeTables, row: dict[str, Any]) -> Interaction:
         kind=t.lookup("interaction_type", row.get(f("interaction_type")), InteractionType),
         outcome=t.lookup("outcome", row.get(f("outcome")), InteractionOutcome),
         agent_id=row.get(f("agent_id")) or None,
-        summary=str(row.get(f("summary")) or ""),
+        summary=_REFERENCE.sub("", str(row.get(f("summary")) or "")),
         duration_s=int(row.get(f("duration_s")) or 0),
         account_no=account_no(acct) if acct is not None else None,
     )
+
+
+def note_body(t: CodeTables, draft: NoteDraft) -> dict[str, Any]:
+    """The add-note call's JSON: the agent's text with our reference after it, to find it by again."""
+    f = t.field
+    return {f("note_text"): f"{draft.text} [{draft.client_ref}]", f("note_agent"): draft.agent_id}
+
+
+def note_reference(t: CodeTables, row: dict[str, Any]) -> str | None:
+    """The reference a note was added with (from its raw text), or None for anyone else's."""
+    found = _REFERENCE.search(str(row.get(t.field("summary")) or ""))
+    return found.group(1) if found else None

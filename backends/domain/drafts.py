@@ -1,11 +1,14 @@
-"""What we ask a back office to create, in our vocabulary: the write-side twins of `records`."""
+"""What we ask a back office to create, in our vocabulary: the write-side twins of `records`, and the
+receipts a back office gives for requests it only queues."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from backends.domain.enums import TicketCategory, TicketPriority
+from backends.domain.enums import FeeAdjustmentReason, FeeAdjustmentStatus, TicketCategory, TicketPriority
 from backends.domain.geo import GeoPoint
+from backends.domain.money import Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,3 +27,45 @@ class TicketDraft:
     grid_code: str | None = None
     worker_id: str | None = None
     reporter_phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeeAdjustmentDraft:
+    """An adjustment for billing's clerks to approve. `amount` is signed: negative lowers what the
+    account owes. Billing takes no client reference and cannot be searched for requests, so
+    `client_ref` travels in the free-text reason, where the approver (and a person reconciling) sees it."""
+
+    account_no: str
+    reason: FeeAdjustmentReason
+    amount: Money
+    explanation: str
+    operator: str
+    client_ref: str
+    bill_no: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeeAdjustmentRequest:
+    """Billing's receipt (申请单) for a queued adjustment, with what we asked for beside it: billing
+    echoes only the number, account, status and time."""
+
+    request_no: str
+    account_no: str
+    status: FeeAdjustmentStatus
+    submitted_at: datetime | None
+    reason: FeeAdjustmentReason
+    amount: Money
+    explanation: str
+    bill_no: str | None
+    client_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoteDraft:
+    """A note for a CRM contact's history. The CRM has no client reference either: `client_ref` is
+    appended to the note's text so a lost answer can be found again in the contact's history."""
+
+    contact_id: str
+    text: str
+    agent_id: str
+    client_ref: str

@@ -167,3 +167,20 @@ class OutageStatus(Enum):
     RESTORED = "RESTORED"
     CANCELLED = "CANCELLED"
     UNKNOWN = "UNKNOWN"
+
+
+class FeeAdjustmentReason(Enum):
+    """调整类型: why billing is asked to change what an account owes."""
+
+    LATE_FEE_WAIVER = "LATE_FEE_WAIVER"
+    VOLUME_CORRECTION = "VOLUME_CORRECTION"
+    CHARGE_REFUND = "CHARGE_REFUND"
+    OTHER = "OTHER"
+    UNKNOWN = "UNKNOWN"
+
+
+class FeeAdjustmentStatus(Enum):
+    """申请状态 of an adjustment request: billing queues every one for a clerk's approval."""
+
+    PENDING_APPROVAL = "PENDING_APPROVAL"
+    UNKNOWN = "UNKNOWN"

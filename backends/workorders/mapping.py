@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from backends.domain.enums import TicketCategory, TicketPriority, TicketStatus
 from backends.domain.geo import GeoPoint
 from backends.domain.keys import customer_digits
 from backends.domain.records import FieldWorker, Ticket, TicketEvent
+from backends.resilience.ticket_state_store import TicketStatusChange
 from backends.timestamps import from_epoch_millis
 
 TABLES_PATH = Path(__file__).with_name("codes.yaml")
@@ -47,8 +49,13 @@ FIELDS = frozenset(
         "event_remark",
         "create_category",
         "reporter_phone",
+        "change_type",
+        "change_sequence",
+        "change_at",
     }
 )
+STATUS_CHANGED = "order.status_changed"  # the one webhook event type we consume
+_TICKET_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
 
 
 def load_tables(path: Path = TABLES_PATH) -> CodeTables:
@@ -153,4 +160,34 @@ def _event(t: CodeTables, row: dict[str, Any]) -> TicketEvent:
         at=from_epoch_millis(row[f("event_at")]),
         operator=row.get(f("event_operator")) or None,
         remark=row.get(f("event_remark")) or None,
+    )
+
+
+def status_change(t: CodeTables, event: dict[str, Any], event_id: str) -> TicketStatusChange | None:
+    """A webhook's event as a status change; None for event types we do not consume (acknowledged
+    and dropped, so the sender stops retrying). ValueError when a status change lacks what we need."""
+    f = t.field
+    if event.get(f("change_type")) != STATUS_CHANGED:
+        return None
+    ticket_id = event.get(f("ticket_id"))
+    sequence = event.get(f("change_sequence"))
+    at = event.get(f("change_at"))
+    if not isinstance(ticket_id, str) or not _TICKET_ID.fullmatch(ticket_id):
+        raise ValueError(f"{f('ticket_id')} must be an order number")
+    if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
+        raise ValueError(f"{f('change_sequence')} must be a positive integer")
+    if not isinstance(at, int | float) or isinstance(at, bool):
+        raise ValueError(f"{f('change_at')} must be epoch milliseconds")
+    try:
+        changed_at = from_epoch_millis(at)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise ValueError(f"{f('change_at')} is out of range: {at}") from exc
+    customer, status = event.get(f("customer_no")), event.get(f("status"))
+    return TicketStatusChange(
+        ticket_id=ticket_id,
+        customer_no=from_vendor_customer_no(customer) if isinstance(customer, str) else None,
+        status=t.lookup("status", status if isinstance(status, str) else None, TicketStatus),
+        sequence=sequence,
+        changed_at=changed_at,
+        event_id=event_id,
     )

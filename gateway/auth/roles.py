@@ -18,8 +18,10 @@ import yaml
 from gateway.auth.errors import AuthConfigError
 from resolvers.access import (
     AUDIT_READ,
+    BILLING_ADJUST,
     CUSTOMER_READ,
     CUSTOMER_READ_ANY,
+    INTERACTION_WRITE,
     NETWORK_READ,
     PII_UNMASK,
     TICKET_READ,
@@ -29,7 +31,10 @@ from resolvers.access import (
 ROLES_PATH = Path(__file__).with_name("roles.yaml")
 # Every scope this API knows; a token holding none of them has no business with /graphql.
 API_SCOPES = frozenset(
-    {CUSTOMER_READ, CUSTOMER_READ_ANY, PII_UNMASK, TICKET_READ, TICKET_WRITE, NETWORK_READ, AUDIT_READ}
+    {
+        *(CUSTOMER_READ, CUSTOMER_READ_ANY, PII_UNMASK, TICKET_READ, TICKET_WRITE, NETWORK_READ, AUDIT_READ),
+        *(BILLING_ADJUST, INTERACTION_WRITE),
+    }
 )
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 

@@ -24,3 +24,9 @@ class SimOptions:
     # Billing: late fees accrue daily from the due date on the unpaid amount, capped per bill.
     late_fee_daily_rate: float = 0.003
     late_fee_cap_ratio: float = 1.0
+    # Work orders: where status changes are POSTed (Standard Webhooks, signed with these `whsec_`
+    # secrets), and how often the field crew moves an open order on (0 = never). `/_sim/webhooks` and
+    # `/_sim/crew` change them at run time.
+    webhook_url: str | None = None
+    webhook_secrets: tuple[str, ...] = ()
+    crew_interval_ms: int = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 _KEEP_BATCHES = 1_000
 _KEEP_RECENT = 500
@@ -45,6 +45,14 @@ class OpStats:
         }
 
 
+class StatsSection(Protocol):
+    """Counters a product adds to its `/_sim/stats` under its own name (e.g. webhook deliveries)."""
+
+    def as_json(self) -> dict[str, Any]: ...
+
+    def reset(self) -> None: ...
+
+
 class Stats:
     """Per-operation counts, batch sizes, concurrency, arrival rates and a tail of recent calls.
 
@@ -57,6 +65,7 @@ class Stats:
         self.in_flight = 0
         self.in_pool = 0
         self.ops: dict[str, OpStats] = {}
+        self.sections: dict[str, StatsSection] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -74,6 +83,8 @@ class Stats:
         self.peak_rps = 0
         self._last_second: deque[float] = deque()
         self.per_second: dict[int, list[int]] = {}  # wall-clock second -> [calls started, of them failed]
+        for section in self.sections.values():
+            section.reset()
 
     def op(self, name: str) -> OpStats:
         return self.ops.setdefault(name, OpStats())
@@ -148,4 +159,5 @@ class Stats:
             ],
             "operations": {name: s.as_json() for name, s in sorted(self.ops.items())},
             "recent": list(self.recent),
+            **{name: section.as_json() for name, section in self.sections.items()},
         }

@@ -2,6 +2,8 @@
 
 Errors are `{"errcode": <int>, "errmsg": "..."}` with a 4xx/5xx status, the vendor's style.
 List filters take comma-separated values; `cust_code` takes at most 50 at once.
+Every status change also goes to the webhook subscriber, if any (`outbox.py`, `delivery.py`), and
+a field crew moves open orders on by itself when `/_sim/crew` says so (`crew.py`).
 """
 
 from __future__ import annotations
@@ -15,11 +17,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulators.kit.app import build_app
+from simulators.kit.background import StartBackground
 from simulators.kit.faults import Latency
 from simulators.kit.options import SimOptions
 from simulators.kit.rest import BadRequest, failure_status, json_body, json_response
 from simulators.kit.runtime import SimFailure, SimRuntime
+from simulators.workorders.admin import Webhooks, admin_routes
+from simulators.workorders.crew import CrewConfig, FieldCrew
+from simulators.workorders.delivery import DeliveryWorker
+from simulators.workorders.outbox import Outbox
 from simulators.workorders.store import OrderError, OrderStore, order_json
+from simulators.workorders.webhook_config import WebhookConfig
 from simulators.world import World
 from simulators.world.workorders import STATUS
 
@@ -134,8 +142,16 @@ def create_app(world: World, options: SimOptions, rng: random.Random) -> Starlet
         default_latency=Latency(30, 0.4),
         rng=rng,
     )
-    svc = WorkOrderService(OrderStore(world), runtime)
+    store = OrderStore(world)
+    svc = WorkOrderService(store, runtime)
+    webhooks = Webhooks(WebhookConfig(url=options.webhook_url, secrets=list(options.webhook_secrets)))
+    outbox = Outbox(webhooks.current, random.Random(rng.random()))
+    webhooks.listeners.append(outbox.wake.set)  # a new subscriber or secret: the sender looks again
+    store.listeners.append(outbox.on_change)
+    crew = FieldCrew(store, random.Random(rng.random()), CrewConfig(interval_ms=options.crew_interval_ms))
+    runtime.stats.sections |= {"webhooks": outbox.stats, "crew": crew.stats}
     routes = [
+        *admin_routes(webhooks, crew),
         Route(f"{PREFIX}/orders", _guard("createOrder", svc.create), methods=["POST"]),
         Route(f"{PREFIX}/orders", _guard("listOrders", svc.list), methods=["GET"]),
         Route(f"{PREFIX}/orders/{{order_no}}", _guard("getOrder", svc.get), methods=["GET"]),
@@ -147,4 +163,6 @@ def create_app(world: World, options: SimOptions, rng: random.Random) -> Starlet
         Route(f"{PREFIX}/grids", _guard("listGrids", svc.grids), methods=["GET"]),
     ]
     info = {"customers": len(world.customers), "seed": world.seed, "as_of": world.as_of.isoformat()}
-    return build_app(runtime, routes, info, _crash)
+    app = build_app(runtime, routes, info, _crash)
+    app.add_middleware(StartBackground, starters=[DeliveryWorker(outbox, webhooks.current).run, crew.run])
+    return app

@@ -7,6 +7,7 @@ Create is deliberately not idempotent: a retried create makes a second order, wh
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,10 @@ class Order:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
+# Told of every status an order takes from now on: the order, and the index of its new history entry.
+ChangeListener = Callable[["Order", int], None]
+
+
 def cust_code(customer_no: int) -> str:
     return f"KH-{customer_no:08d}"
 
@@ -88,6 +93,8 @@ class OrderStore:
         for order in self.orders.values():
             self.by_cust.setdefault(order.cust_code, []).append(order.order_no)
         self._serial = len(self.orders)
+        self.listeners: list[ChangeListener] = []
+        self.created_here: list[str] = []  # orders made through the API since start-up, oldest first
 
     def get(self, number: str) -> Order:
         order = self.orders.get(number)
@@ -146,6 +153,9 @@ class OrderStore:
         )
         self.orders[order.order_no] = order
         self.by_cust.setdefault(order.cust_code, []).append(order.order_no)
+        self.created_here.append(order.order_no)
+        for index in range(len(order.history)):
+            self._changed(order, index)
         return order
 
     def _dispatch_grid(self, body: dict[str, Any]) -> Grid | None:
@@ -183,7 +193,12 @@ class OrderStore:
                 "remark": str(body.get("remark", "")),
             }
         )
+        self._changed(order, len(order.history) - 1)
         return order
+
+    def _changed(self, order: Order, index: int) -> None:
+        for listener in self.listeners:
+            listener(order, index)
 
     def query(
         self, custs: set[str], accts: set[str], statuses: set[str], client_ref: str | None

@@ -39,6 +39,8 @@ def test_every_code_the_simulated_system_documents_is_mapped() -> None:
         "read_status": 8,
         "bill_status": 4,
         "direct_debit_status": 2,
+        "adjustment_type": 4,
+        "adjustment_status": 1,
     }
 
 

@@ -16,7 +16,7 @@ from gateway.settings import Settings
 from resolvers.access import Principal
 from tests.gateway.conftest import serve, small_schema
 
-AGENT_SCOPE = "customer:read ticket:read network:read ticket:write"
+AGENT_SCOPE = "customer:read ticket:read network:read ticket:write interaction:write"
 FORM = {"grant_type": "client_credentials"}
 
 

@@ -76,7 +76,13 @@ def test_tidegate_token_output_verifies(bff: BffProcess) -> None:
     verifier = TokenVerifier(StaticKeys(jwks), issuer=settings.token_issuer, audience=settings.token_audience)
     principal = asyncio.run(verifier.verify(token))
     assert (principal.role, principal.agent_id, principal.client_id) == ("agent", "A1001", "workbench")
-    assert principal.scopes == {"customer:read", "ticket:read", "network:read", "ticket:write"}
+    assert principal.scopes == {
+        "customer:read",
+        "ticket:read",
+        "network:read",
+        "ticket:write",
+        "interaction:write",
+    }
 
 
 @pytest.mark.parametrize(

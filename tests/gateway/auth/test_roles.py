@@ -13,7 +13,7 @@ from gateway.auth.roles import load_roles
 def test_the_roles_and_their_scopes() -> None:
     roles = load_roles()
     assert {name: set(role.scopes) for name, role in roles.items()} == {
-        "agent": {"customer:read", "ticket:read", "network:read", "ticket:write"},
+        "agent": {"customer:read", "ticket:read", "network:read", "ticket:write", "interaction:write"},
         "supervisor": {
             "customer:read",
             "customer:read:any",
@@ -21,11 +21,13 @@ def test_the_roles_and_their_scopes() -> None:
             "network:read",
             "pii:unmask",
             "ticket:write",
+            "interaction:write",
+            "billing:adjust",
         },
         "auditor": {"audit:read", "network:read"},
         "softphone": {"customer:read", "ticket:read", "network:read"},
     }
-    assert roles["agent"].scope == "customer:read ticket:read network:read ticket:write"
+    assert roles["agent"].scope == "customer:read ticket:read network:read ticket:write interaction:write"
     assert {name for name, role in roles.items() if role.needs_agent_id} == {"agent", "softphone"}
 
 
