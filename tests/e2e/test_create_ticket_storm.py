@@ -107,7 +107,12 @@ async def _submit(
                 await _drop(bffs[process].url, body, headers[process], rng.uniform(0.0, 0.03))
                 r = None
             else:
-                r = await client.post(f"{bffs[process].url}/graphql", content=body, headers=headers[process])
+                try:
+                    r = await client.post(
+                        f"{bffs[process].url}/graphql", content=body, headers=headers[process]
+                    )
+                except httpx.TransportError:  # a reset kept-alive socket: to the client, a drop like any
+                    r = None
         if r is None:
             tally.dropped += 1
             tally.history[key].append(f"dropped@{process}")
