@@ -32,6 +32,12 @@ class RequestRecord:
 
     operation: str | None = None
     codes: list[str] = field(default_factory=list)
+    operation_type: str | None = None  # query | mutation | subscription
+    operation_class: str | None = None  # critical | normal | sheddable (gateway.admission)
+    client_name: str | None = None  # `apollographql-client-name`, as sent (sanitised, bounded length)
+    client_version: str | None = None  # `apollographql-client-version`
+    call_id: str | None = None  # the agent's current call (CTI), which ties the request to a phone call
+    trace_id: str | None = None  # W3C trace id (32 hex) of the operation's span, when tracing is on
 
     @property
     def outcome(self) -> str:
@@ -48,6 +54,12 @@ def log_request(record: RequestRecord, *, status: int, duration_ms: float) -> No
         "graphql request",
         extra={
             "operation": record.operation,
+            "operation_type": record.operation_type,
+            "operation_class": record.operation_class,
+            "client_name": record.client_name,
+            "client_version": record.client_version,
+            "call_id": record.call_id,
+            "trace_id": record.trace_id,
             "duration_ms": round(duration_ms, 2),
             "outcome": record.outcome,
             "status": status,
