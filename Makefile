@@ -14,7 +14,7 @@ GRAPHIQL_FILES := graphiql/graphiql.min.js graphiql/graphiql.min.css \
 FEDERATION_NPM   := tests/federation
 FEDERATION_STAMP := $(FEDERATION_NPM)/node_modules/.installed-stamp
 
-.PHONY: demo test install graphiql federation-gateway lint typecheck pytest bench clean redis-server
+.PHONY: demo test install graphiql federation-gateway lint typecheck pytest bench clean redis-server promtool alert-rules
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ required"; exit 1; }
@@ -61,7 +61,19 @@ redis-server:
 pytest: install redis-server $(FEDERATION_STAMP)
 	$(PY) -m pytest
 
-test: lint typecheck pytest
+# The Prometheus alert rules (deploy/prometheus) are checked and unit-tested with promtool, which
+# Debian ships in its `prometheus` package (installed without the server's recommends when missing).
+promtool:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  echo "installing promtool (apt: prometheus)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	@command -v promtool >/dev/null 2>&1 || { echo "promtool is required for make test"; exit 1; }
+
+alert-rules: promtool
+	promtool check rules deploy/prometheus/alerts.yml
+	cd deploy/prometheus && promtool test rules alerts_test.yml
+
+test: lint typecheck alert-rules pytest
 
 bench: install
 	$(PY) -m bench.sim_pool
