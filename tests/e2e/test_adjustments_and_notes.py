@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 
 from tests.conftest import Simulators
+from tests.e2e.calls import answer_and_look_up
 from tests.support.admin import set_faults, stats
 from tests.support.processes import BffProcess
-from tests.support.world import seeded_world
+from tests.support.world import seeded_world, sole_callers
 
 GQL = Path(__file__).parents[2] / "gql"
 ADJUST = (GQL / "request_fee_adjustment.graphql").read_text(encoding="utf-8")
@@ -62,19 +63,9 @@ def test_an_adjustment_is_for_supervisors_and_replays_byte_for_byte(
 
 def test_a_note_replays_and_an_agent_notes_their_caller_only(bff: BffProcess, clean_sims: Simulators) -> None:
     world = seeded_world()
-    caller = next(c for c in world.customers if c.mobile and len(world.customers_by_phone[c.mobile]) == 1)
+    caller = sole_callers(world)[0]
     other = next(c for c in world.customers if c.customer_no != caller.customer_no)
-    agent = bff.auth("agent", "A3002")
-    assert bff.cti("CALL_ANSWERED", "A3002", "c-302", caller.mobile).status_code == 204
-    pop = httpx.post(
-        f"{bff.url}/graphql",
-        json={
-            "query": "query($p: String!) { customerByPhone(phone: $p) { id } }",
-            "variables": {"p": caller.mobile},
-        },
-        headers=agent,
-    )
-    assert "errors" not in pop.json(), pop.text
+    agent = answer_and_look_up(bff, "A3002", "c-302", caller)
 
     mine = {
         "input": {"customerId": f"KH{caller.customer_no:08d}", "text": "客户同意明日上门"},

@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 
 from tests.conftest import Simulators
+from tests.e2e.calls import answer_and_look_up
 from tests.support.admin import stats
 from tests.support.processes import BffProcess, start_bff
 from tests.support.redis_server import start_redis
-from tests.support.world import seeded_world
+from tests.support.world import seeded_world, sole_callers
 
 CREATE = (Path(__file__).parents[2] / "gql" / "create_ticket.graphql").read_text(encoding="utf-8")
 
@@ -85,19 +86,9 @@ def test_one_mutation_field_per_request(bff: BffProcess, clean_sims: Simulators)
 
 def test_an_agent_files_for_the_caller_only(bff: BffProcess, clean_sims: Simulators) -> None:
     world = seeded_world()
-    caller = next(c for c in world.customers if c.mobile and len(world.customers_by_phone[c.mobile]) == 1)
+    caller = sole_callers(world)[0]
     other = next(c for c in world.customers if c.customer_no != caller.customer_no)
-    agent = bff.auth("agent", "A3001")
-    assert bff.cti("CALL_ANSWERED", "A3001", "c-300", caller.mobile).status_code == 204
-    pop = httpx.post(
-        f"{bff.url}/graphql",
-        json={
-            "query": "query($p: String!) { customerByPhone(phone: $p) { id } }",
-            "variables": {"p": caller.mobile},
-        },
-        headers=agent,
-    )
-    assert "errors" not in pop.json(), pop.text
+    agent = answer_and_look_up(bff, "A3001", "c-300", caller)
     account = world.accounts_of[caller.customer_no][0].account_no
 
     mine = {"category": "METER_FAULT", "description": "水表不走", "accountNo": account}

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from tests.support.processes import BffProcess
-from tests.support.world import seeded_world
+from tests.support.world import seeded_world, sole_callers
 
 POP = "query($p: String!) { customerByPhone(phone: $p) { id name idCard mobile } }"
 ONE = "query($id: ID!) { customer(id: $id) { id name idCard } }"
@@ -34,7 +34,7 @@ def _audit(bff: BffProcess) -> list[dict[str, Any]]:
 
 def test_an_agent_sees_the_caller_only_while_the_call_lasts(bff: BffProcess) -> None:
     world = seeded_world()
-    caller = next(c for c in world.customers if c.mobile and len(world.customers_by_phone[c.mobile]) == 1)
+    caller = sole_callers(world)[0]
     other = next(c for c in world.customers if c.customer_no != caller.customer_no)
     agent = bff.auth("agent", "A2001")
     assert _codes(_ask(bff, POP, {"p": caller.mobile}, agent)) == ["FORBIDDEN"]  # no call yet

@@ -25,7 +25,7 @@ from tests.conftest import Simulators
 from tests.support.admin import stats
 from tests.support.processes import BffProcess, SimProcess, start_bff, start_simulator
 from tests.support.redis_server import RedisProcess, start_redis
-from tests.support.world import seeded_world
+from tests.support.world import seeded_world, sole_callers
 
 SCREEN_POP = (Path(__file__).parents[2] / "gql" / "screen_pop.graphql").read_text(encoding="utf-8")
 POPS = "subscription($a: ID!) { screenPop(agentId: $a) { callId prefetched customers { id name } } }"
@@ -97,11 +97,7 @@ def reset(fleet: Fleet) -> Iterator[None]:
 
 def _caller(index: int) -> Any:
     world = seeded_world()
-    found = [
-        c
-        for c in world.customers
-        if c.mobile and len(world.customers_by_phone[c.mobile]) == 1 and world.accounts_of[c.customer_no]
-    ]
+    found = [c for c in sole_callers(world) if world.accounts_of[c.customer_no]]
     return found[-1 - index]  # the far end of the list: other modules pick from the front
 
 

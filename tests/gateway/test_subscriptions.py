@@ -32,7 +32,7 @@ from tests.gateway.conftest import TEST_ISSUER, TEST_KEYS
 from tests.support.admin import stats
 from tests.support.processes import CTI_SECRET, SimProcess, start_simulator
 from tests.support.redis_server import RedisProcess, start_redis
-from tests.support.world import seeded_world
+from tests.support.world import seeded_world, sole_callers
 
 SCREEN_POP = (Path(__file__).parents[2] / "gql" / "screen_pop.graphql").read_text(encoding="utf-8")
 POPS = """subscription($agent: ID!) {
@@ -148,11 +148,7 @@ async def app(systems: Systems, redis_server: RedisProcess) -> AsyncIterator[Liv
 def _caller(index: int = 0) -> Customer:
     """A customer who alone holds their mobile and has an account (the pop finds exactly them)."""
     world = seeded_world()
-    found = [
-        c
-        for c in world.customers
-        if c.mobile and len(world.customers_by_phone[c.mobile]) == 1 and world.accounts_of[c.customer_no]
-    ]
+    found = [c for c in sole_callers(world) if world.accounts_of[c.customer_no]]
     return found[-10 - index]  # from the far end: other modules pick callers from the front
 
 

@@ -10,7 +10,7 @@ from resolvers.access import CUSTOMER_READ, NETWORK_READ, PII_UNMASK, TICKET_REA
 from resolvers.calls import CallRegistry
 from resolvers.context import RequestContext
 from tests.resolvers.conftest import SUPERVISOR, Run
-from tests.support.world import seeded_world
+from tests.support.world import seeded_world, sole_callers
 
 AGENT = Principal(
     "agent-a1001",
@@ -29,7 +29,7 @@ def _codes(result: Any) -> list[str]:
 
 def _two_strangers() -> tuple[Any, Any]:
     world = seeded_world()
-    caller = next(c for c in world.customers if c.mobile and len(world.customers_by_phone[c.mobile]) == 1)
+    caller = sole_callers(world)[0]
     other = next(c for c in world.customers if c.customer_no != caller.customer_no and c.mobile)
     return caller, other
 
