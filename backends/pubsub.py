@@ -41,52 +41,82 @@ class EventBus(Protocol):
 Subscription = AbstractAsyncContextManager[AsyncIterator[Message]]
 
 
+class FanOut:
+    """This process's subscribers: one bounded queue each, registered under every channel it follows.
+    Both buses deliver through it; a slow subscriber loses the oldest message, never blocks the sender."""
+
+    def __init__(self, max_queued: int = 1_000) -> None:
+        self._max_queued = max_queued
+        self._queues: dict[str, set[asyncio.Queue[Message]]] = {}
+
+    def add(self, channels: tuple[str, ...]) -> asyncio.Queue[Message]:
+        queue: asyncio.Queue[Message] = asyncio.Queue(self._max_queued)
+        for channel in channels:
+            self._queues.setdefault(channel, set()).add(queue)
+        return queue
+
+    def remove(self, queue: asyncio.Queue[Message], channels: tuple[str, ...]) -> list[str]:
+        """Forget `queue`; the channels nobody in this process follows any more."""
+        gone = []
+        for channel in channels:
+            queues = self._queues.get(channel)
+            if queues is not None:
+                queues.discard(queue)
+                if not queues:
+                    del self._queues[channel]
+                    gone.append(channel)
+        return gone
+
+    def deliver(self, channel: str, message: Message) -> None:
+        for queue in list(self._queues.get(channel, ())):
+            if queue.full():
+                queue.get_nowait()  # drop the oldest rather than block the publisher
+            queue.put_nowait(message)
+
+    def followed(self, channel: str) -> bool:
+        return channel in self._queues
+
+    def channels(self) -> list[str]:
+        return list(self._queues)
+
+    def count(self, channel: str) -> int:
+        return len(self._queues.get(channel, ()))
+
+    def clear(self) -> None:
+        self._queues.clear()
+
+
 class MemoryBus:
     """In-process fan-out: one bounded queue per subscriber; a slow subscriber loses the oldest."""
 
     def __init__(self, max_queued: int = 1_000) -> None:
-        self._max_queued = max_queued
-        self._subscribers: dict[str, set[asyncio.Queue[Message]]] = {}
+        self._local = FanOut(max_queued)
 
     async def publish(self, channel: str, message: Message) -> None:
-        _fan_out(self._subscribers.get(channel, ()), message)
+        self._local.deliver(channel, message)
 
     def subscribe(self, *channels: str) -> Subscription:
         return self._subscription(channels)
 
     def subscribers(self, channel: str) -> int:
         """Subscriptions to `channel` in this process (tests wait on it; the view reports it)."""
-        return len(self._subscribers.get(channel, ()))
+        return self._local.count(channel)
 
     @asynccontextmanager
     async def _subscription(self, channels: tuple[str, ...]) -> AsyncIterator[AsyncIterator[Message]]:
-        queue: asyncio.Queue[Message] = asyncio.Queue(self._max_queued)
-        for channel in channels:
-            self._subscribers.setdefault(channel, set()).add(queue)
+        queue = self._local.add(channels)
         try:
             yield _drain(queue)
         finally:
-            for channel in channels:
-                subscribers = self._subscribers.get(channel)
-                if subscribers is not None:
-                    subscribers.discard(queue)
-                    if not subscribers:
-                        del self._subscribers[channel]
+            self._local.remove(queue, channels)
 
     async def aclose(self) -> None:
-        self._subscribers.clear()
+        self._local.clear()
 
 
 async def _drain(queue: asyncio.Queue[Message]) -> AsyncIterator[Message]:
     while True:
         yield await queue.get()
-
-
-def _fan_out(queues: set[asyncio.Queue[Message]] | tuple[()], message: Message) -> None:
-    for queue in list(queues):
-        if queue.full():
-            queue.get_nowait()  # drop the oldest rather than block the publisher
-        queue.put_nowait(message)
 
 
 class RedisBus:
@@ -109,13 +139,12 @@ class RedisBus:
         retry_max_s: float = 2.0,
     ) -> None:
         self._redis = redis
-        self._max_queued = max_queued
+        self._local = FanOut(max_queued)
         self._heartbeat_s = heartbeat_s
         self._confirm_s = confirm_s
         self._retry_max_s = retry_max_s
         # Always subscribed, so the connection is never idle-unsubscribed and pings have a reason to flow.
         self._own = f"tidegate:bus:{uuid.uuid4().hex}"
-        self._subscribers: dict[str, set[asyncio.Queue[Message]]] = {}
         self._confirmed: dict[str, asyncio.Event] = {}
         self._pubsub: PubSub | None = None
         self._listener: asyncio.Task[None] | None = None
@@ -132,27 +161,19 @@ class RedisBus:
         return self._subscription(channels)
 
     def subscribers(self, channel: str) -> int:
-        return len(self._subscribers.get(channel, ()))
+        return self._local.count(channel)
 
     @asynccontextmanager
     async def _subscription(self, channels: tuple[str, ...]) -> AsyncIterator[AsyncIterator[Message]]:
-        queue: asyncio.Queue[Message] = asyncio.Queue(self._max_queued)
-        new = [c for c in dict.fromkeys(channels) if c not in self._subscribers]
-        for channel in channels:
-            self._subscribers.setdefault(channel, set()).add(queue)
+        new = [c for c in dict.fromkeys(channels) if not self._local.followed(c)]
+        queue = self._local.add(channels)
         try:
             await self._ensure_subscribed(new, channels)
             yield _drain(queue)
         finally:
-            gone = []
-            for channel in channels:
-                subscribers = self._subscribers.get(channel)
-                if subscribers is not None:
-                    subscribers.discard(queue)
-                    if not subscribers:
-                        del self._subscribers[channel]
-                        self._confirmed.pop(channel, None)
-                        gone.append(channel)
+            gone = self._local.remove(queue, channels)
+            for channel in gone:
+                self._confirmed.pop(channel, None)
             if gone and self._pubsub is not None:
                 with suppress(*REDIS_FAILURES):
                     await self._pubsub.unsubscribe(*gone)
@@ -177,10 +198,10 @@ class RedisBus:
         while True:
             pubsub = self._redis.pubsub()
             try:
-                wanted = {self._own, *self._subscribers}
+                wanted = {self._own, *self._local.channels()}
                 await pubsub.subscribe(*wanted)
                 self._pubsub = pubsub
-                if late := [c for c in self._subscribers if c not in wanted]:  # added while we waited
+                if late := [c for c in self._local.channels() if c not in wanted]:  # added while we waited
                     await pubsub.subscribe(*late)
                 backoff = 0.05
                 await self._read(pubsub)
@@ -227,14 +248,14 @@ class RedisBus:
         if not isinstance(decoded, dict):
             logger.warning("dropped a message on %s that is not a JSON object", channel)
             return
-        _fan_out(self._subscribers.get(channel, ()), decoded)
+        self._local.deliver(channel, decoded)
 
     async def aclose(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
             with suppress(asyncio.CancelledError):
                 await self._listener
-        self._subscribers.clear()
+        self._local.clear()
         self._confirmed.clear()
 
 
