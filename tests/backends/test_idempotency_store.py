@@ -17,6 +17,7 @@ from backends.resilience.idempotency_store import (
     RedisIdempotencyStore,
 )
 from backends.resilience.ratelimit import redis_client
+from tests.support.clocks import FakeClock
 from tests.support.redis_server import RedisProcess
 
 LEASE, TTL = 0.2, 60.0
@@ -29,18 +30,10 @@ class Subject:
     advance: Callable[[float], object]  # let this much time pass for the store
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture(params=["memory", "redis"])
 async def subject(request: pytest.FixtureRequest) -> AsyncIterator[Subject]:
     if request.param == "memory":
-        clock = Clock()
+        clock = FakeClock()
         store = MemoryIdempotencyStore(clock=clock)
 
         def move(seconds: float) -> None:

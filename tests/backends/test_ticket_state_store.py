@@ -23,6 +23,7 @@ from backends.resilience.ticket_state_store import (
     TicketStatusChange,
 )
 from backends.timestamps import from_epoch_millis
+from tests.support.clocks import FakeClock
 from tests.support.redis_server import RedisProcess
 
 DEDUPE_S, STATE_S = 60.0, 600.0
@@ -45,18 +46,10 @@ class Subject:
     advance: Callable[[float], object]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture(params=["memory", "redis"])
 async def subject(request: pytest.FixtureRequest) -> AsyncIterator[Subject]:
     if request.param == "memory":
-        clock = Clock()
+        clock = FakeClock()
         store = MemoryTicketStateStore(dedupe_ttl_s=DEDUPE_S, state_ttl_s=STATE_S, clock=clock)
 
         def move(seconds: float) -> None:
@@ -146,7 +139,7 @@ async def test_tickets_are_independent(subject: Subject) -> None:
 
 
 async def test_memory_forgets_ids_after_the_dedupe_ttl_and_states_after_theirs() -> None:
-    clock = Clock()
+    clock = FakeClock()
     store = MemoryTicketStateStore(dedupe_ttl_s=DEDUPE_S, state_ttl_s=STATE_S, clock=clock)
     t = ticket()
     first = change(t, 2, "msg_a")

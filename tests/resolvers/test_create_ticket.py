@@ -23,6 +23,7 @@ from simulators.world.model import Grid
 from tests.conftest import Simulators
 from tests.resolvers.conftest import SUPERVISOR
 from tests.support.admin import set_faults, stats
+from tests.support.clocks import FakeClock
 from tests.support.world import seeded_world
 
 WRITER = Principal(
@@ -52,23 +53,13 @@ mutation CreateTicket($input: CreateTicketInput!, $key: String!) {
 Send = Callable[..., Awaitable[ExecutionResult]]
 
 
-class Clock:
-    """The memory store's clock, moved by hand: a settle period passes without waiting for it."""
-
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(1_000_000.0)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def idempotency(clock: Clock) -> Idempotency:
+def idempotency(clock: FakeClock) -> Idempotency:
     return Idempotency(MemoryIdempotencyStore(clock=clock), IdempotencyPolicy(settle_s=30.0))
 
 
@@ -203,7 +194,7 @@ async def test_concurrent_same_key_makes_one_order(send: Send, clean_sims: Simul
 
 
 async def test_a_timed_out_create_is_reconciled_not_repeated(
-    send: Send, clean_sims: Simulators, clock: Clock
+    send: Send, clean_sims: Simulators, clock: FakeClock
 ) -> None:
     """The system takes 1.5 s to create, the BFF waits 0.5 s: the order lands after we gave up."""
     wo = clean_sims["workorders"].url

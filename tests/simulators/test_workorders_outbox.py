@@ -10,16 +10,9 @@ import pytest
 from simulators.workorders.outbox import Outbox
 from simulators.workorders.store import Order
 from simulators.workorders.webhook_config import WebhookConfig
+from tests.support.clocks import FakeClock
 
 SECRET = "whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="  # 32 x "A"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def order(status_path: tuple[str, ...] = ("01", "02", "03")) -> Order:
@@ -45,13 +38,13 @@ def order(status_path: tuple[str, ...] = ("01", "02", "03")) -> Order:
     )
 
 
-def outbox(clock: Clock, **knobs: object) -> tuple[Outbox, list[WebhookConfig]]:
+def outbox(clock: FakeClock, **knobs: object) -> tuple[Outbox, list[WebhookConfig]]:
     holder = [WebhookConfig(url="http://127.0.0.1:1/hook", secrets=[SECRET], **knobs)]
     return Outbox(lambda: holder[0], random.Random(1), clock=clock), holder
 
 
 def test_an_event_carries_the_vendor_shape_and_the_orders_own_sequence() -> None:
-    box, _ = outbox(Clock(), reorder_rate=0.0)
+    box, _ = outbox(FakeClock(100.0), reorder_rate=0.0)
     box.on_change(order(), 2)
     delivery = box.take_due()
     assert delivery is not None and delivery.seq == 3 and delivery.message_id.startswith("msg_")
@@ -72,14 +65,14 @@ def test_an_event_carries_the_vendor_shape_and_the_orders_own_sequence() -> None
 
 
 def test_nothing_is_queued_without_a_subscriber() -> None:
-    box, holder = outbox(Clock())
+    box, holder = outbox(FakeClock(100.0))
     holder[0] = WebhookConfig()
     box.on_change(order(), 0)
     assert len(box) == 0 and box.stats.as_json()["no_endpoint"] == 1
 
 
 def test_failures_come_back_after_a_growing_capped_backoff() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     box, _ = outbox(clock, reorder_rate=0.0, backoff_base_ms=100, backoff_cap_ms=800)
     box.on_change(order(), 0)
     waits = []
@@ -99,7 +92,7 @@ def test_failures_come_back_after_a_growing_capped_backoff() -> None:
 
 
 def test_held_back_events_let_later_ones_overtake_them() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     box, holder = outbox(clock, reorder_rate=1.0, hold_back_ms=1_000)
     box.on_change(order(), 1)  # held back
     holder[0] = holder[0].model_copy(update={"reorder_rate": 0.0})
@@ -115,7 +108,7 @@ def test_held_back_events_let_later_ones_overtake_them() -> None:
 
 
 def test_acknowledged_events_are_sometimes_sent_again_with_the_same_id() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     box, _ = outbox(clock, reorder_rate=0.0, duplicate_rate=1.0, hold_back_ms=0)
     box.on_change(order(), 0)
     first = box.take_due()
@@ -130,7 +123,7 @@ def test_acknowledged_events_are_sometimes_sent_again_with_the_same_id() -> None
 
 
 def test_a_full_outbox_drops_the_oldest_and_counts_it() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     box, _ = outbox(clock, reorder_rate=0.0)
     box.max_pending = 2
     for index in range(3):

@@ -104,19 +104,6 @@ async def bff(
         yield client
 
 
-class FakeClock:
-    """A monotonic clock the test moves: the JWKS refetch interval passes without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @dataclass
 class JwksServer:
     port: int

@@ -12,12 +12,12 @@ from simulators.launch import free_port
 from tests.gateway.auth.conftest import (
     EC_KEY,
     OTHER_KEY,
-    FakeClock,
     JwksServer,
     bearer_of,
     bff,
     craft,
 )
+from tests.support.clocks import FakeClock
 
 HELLO = {"query": "{ hello }"}
 

@@ -18,10 +18,10 @@ from tests.gateway.auth.conftest import (
     OTHER_KEY,
     RSA_KEY,
     TRUSTED,
-    FakeClock,
     claims,
     craft,
 )
+from tests.support.clocks import FakeClock
 
 
 def verifier(**kwargs: object) -> TokenVerifier:
