@@ -12,6 +12,7 @@ from resolvers.access import CUSTOMER_READ_ANY, NETWORK_READ, PII_UNMASK, TICKET
 from resolvers.context import RequestContext, build_context
 from schema import build_schema
 from tests.conftest import Simulators
+from tests.support.clocks import FakeClock
 
 Run = Callable[..., Awaitable[ExecutionResult]]
 
@@ -56,3 +57,9 @@ def run(clean_sims: Simulators, schema: Any) -> Run:
             await backends.aclose()
 
     return execute
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The idempotency store's clock, moved by hand: a settle period passes without waiting for it."""
+    return FakeClock(1_000_000.0)

@@ -46,11 +46,6 @@ Send = Callable[..., Awaitable[ExecutionResult]]
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(1_000_000.0)
-
-
-@pytest.fixture
 def send(clean_sims: Simulators, schema: Any, clock: FakeClock) -> Send:
     idempotency = Idempotency(MemoryIdempotencyStore(clock=clock), IdempotencyPolicy(settle_s=30.0))
 

@@ -54,11 +54,6 @@ Send = Callable[..., Awaitable[ExecutionResult]]
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(1_000_000.0)
-
-
-@pytest.fixture
 def idempotency(clock: FakeClock) -> Idempotency:
     return Idempotency(MemoryIdempotencyStore(clock=clock), IdempotencyPolicy(settle_s=30.0))
 

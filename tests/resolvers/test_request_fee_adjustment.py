@@ -41,11 +41,6 @@ Send = Callable[..., Awaitable[ExecutionResult]]
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(1_000_000.0)
-
-
-@pytest.fixture
 def send(clean_sims: Simulators, schema: Any, clock: FakeClock) -> Send:
     idempotency = Idempotency(MemoryIdempotencyStore(clock=clock), IdempotencyPolicy(settle_s=30.0))
     # Billing refuses writes 23:30-00:30 Shanghai by the real clock: off, unless a test freezes writes.
