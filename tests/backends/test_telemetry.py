@@ -13,7 +13,7 @@ from backends.config import BackendConfig
 from backends.errors import BackendError, BackendServerError, NotFound
 from backends.http import BackendHttp
 from backends.resilience.breaker import BreakerConfig, CallNotPermitted
-from backends.resilience.bulkhead import BackendShed, BulkheadConfig, operation_class
+from backends.resilience.bulkhead import BackendShed, Bulkhead, BulkheadConfig, operation_class
 from backends.resilience.cache import Cache, CachePolicy
 from backends.resilience.cache_store import MemoryStore
 from backends.resilience.rate_budget import RateBudgetConfig
@@ -199,3 +199,16 @@ def test_fanout_tells_every_sink() -> None:
     one, two = Recorder(), Recorder()
     Fanout(one, two).cache_result("outages", "hit")
     assert one.events == two.events == [("cache", "outages", "hit")]
+
+
+async def test_a_full_bulkhead_reports_its_rejection() -> None:
+    decisions: list[tuple[str, str]] = []
+    bulkhead = Bulkhead(
+        "billing", BulkheadConfig(max_concurrent=1, max_wait_s=0), on_decision=lambda *d: decisions.append(d)
+    )
+    with operation_class("sheddable"):
+        await bulkhead.acquire()
+        with pytest.raises(BackendShed):
+            await bulkhead.acquire()
+    bulkhead.release()
+    assert decisions == [("sheddable", "admitted"), ("sheddable", "rejected")]
