@@ -15,6 +15,7 @@ and is reported fresh as of now.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from backends.domain.records import Account, Outage, PipeSegment, ServiceConnect
 from backends.registry import Backends
 from backends.resilience.cache import Cache, Cached, CachePolicy
 from backends.resilience.sealed import Sealer
+from backends.telemetry import NO_TELEMETRY, BackendTelemetry
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -46,13 +48,14 @@ class _Kind:
     prefix: str
     record: Any  # the type codec.decode rebuilds, e.g. Account or list[Outage]
     sealed: bool
+    family: str  # the metrics' `cache` label: accounts | service_connections | segments | outages
 
 
-ACCOUNT = _Kind("billing:account:v1:", Account, sealed=True)
-CONNECTION = _Kind("gis:connection:v1:", ServiceConnection, sealed=True)
-SEGMENT_BY_ID = _Kind("gis:segment:v1:id:", PipeSegment, sealed=False)
-SEGMENT_BY_OBJECT = _Kind("gis:segment:v1:oid:", PipeSegment, sealed=False)
-OUTAGES = _Kind("gis:outages:v1:", list[Outage], sealed=False)
+ACCOUNT = _Kind("billing:account:v1:", Account, sealed=True, family="accounts")
+CONNECTION = _Kind("gis:connection:v1:", ServiceConnection, sealed=True, family="service_connections")
+SEGMENT_BY_ID = _Kind("gis:segment:v1:id:", PipeSegment, sealed=False, family="segments")
+SEGMENT_BY_OBJECT = _Kind("gis:segment:v1:oid:", PipeSegment, sealed=False, family="segments")
+OUTAGES = _Kind("gis:outages:v1:", list[Outage], sealed=False, family="outages")
 
 
 class CachedReads:
@@ -63,8 +66,12 @@ class CachedReads:
         policies: CachePolicies | None = None,
         sealer: Sealer | None = None,
         clock: Callable[[], float] = time.time,
+        *,
+        telemetry: BackendTelemetry = NO_TELEMETRY,
     ) -> None:
+        """`telemetry` hears every key's `hit`, `miss` or `stale`, by kind of data."""
         self._b = backends
+        self._telemetry = telemetry
         self._cache = cache
         self._policies = policies or CachePolicies()
         self._sealer = sealer if sealer is not None or cache is None else Sealer()
@@ -107,6 +114,7 @@ class CachedReads:
             lambda value: self._dump(OUTAGES, value),
             lambda payload: self._load(OUTAGES, payload),
             backend="gis",
+            on_result=functools.partial(self._telemetry.cache_result, OUTAGES.family),
         )
 
     async def _many(
@@ -132,6 +140,7 @@ class CachedReads:
             lambda value: self._dump(kind, value),
             lambda payload: self._load(kind, payload),
             backend=backend,
+            on_result=functools.partial(self._telemetry.cache_result, kind.family),
         )
         return {by_cache_key[c]: cached for c, cached in got.items()}
 

@@ -10,6 +10,7 @@ call, none of which a back-office call uses, and it cost about a fifth of the BF
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -20,10 +21,12 @@ from httpx_aiohttp import AiohttpTransport
 from backends.config import BackendConfig
 from backends.deadline import time_left
 from backends.errors import BackendServerError, BackendTimeout
-from backends.resilience.breaker import CircuitBreaker
+from backends.metered_transport import MeteredTransport
+from backends.resilience.breaker import CircuitBreaker, State, StateListener
 from backends.resilience.bulkhead import Bulkhead
 from backends.resilience.rate_budget import RateBudget, Sleep
 from backends.resilience.retry import RetryPolicy
+from backends.telemetry import NO_TELEMETRY, BackendTelemetry, counted
 
 _USER_AGENT = "tidegate-bff"
 T = TypeVar("T")
@@ -37,23 +40,42 @@ class BackendHttp:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        telemetry: BackendTelemetry = NO_TELEMETRY,
     ) -> None:
-        """`clock` and `sleep` drive the breaker, the rate budget and the retries (tests inject them)."""
+        """`clock` and `sleep` drive the breaker, the rate budget and the retries (tests inject them);
+        `telemetry` hears of every attempt, request, breaker transition and budget decision."""
         self.config = config
         self.name = config.name
+        self._telemetry = telemetry
         limits = httpx.Limits(
             max_connections=config.max_connections, max_keepalive_connections=config.max_connections
         )
         self._transport = transport or AiohttpTransport(limits=limits)
+        if telemetry is not NO_TELEMETRY:
+            self._transport = MeteredTransport(self._transport, config.name, telemetry)
         self._base = config.base_url.rstrip("/")
         # One breaker per backend: once it opens, calls are refused at once (CallNotPermitted,
         # BACKEND_UNAVAILABLE) instead of each waiting out a timeout against a system that is down.
-        self.breaker = CircuitBreaker(config.name, config.breaker, clock) if config.breaker else None
+        self.breaker = (
+            CircuitBreaker(config.name, config.breaker, clock, on_state_change=_reporter(telemetry))
+            if config.breaker
+            else None
+        )
+        if self.breaker is not None:
+            telemetry.breaker_state(config.name, None, self.breaker.state.value)
         # A cap on calls started per second and on calls in flight, each with a critical-only
         # reserve and a lower ceiling for sheddable work: the back office never sees more than it
         # can carry, and under a surge history and bills are shed before the screen pop.
-        self.rate = RateBudget(config.name, config.rate, clock=clock, sleep=sleep) if config.rate else None
-        self.bulkhead = Bulkhead(config.name, config.bulkhead) if config.bulkhead else None
+        decided = functools.partial(telemetry.rate_decision, "backend_rate", config.name)
+        self.rate = (
+            RateBudget(config.name, config.rate, clock=clock, sleep=sleep, on_decision=decided)
+            if config.rate
+            else None
+        )
+        decided = functools.partial(telemetry.rate_decision, "bulkhead", config.name)
+        self.bulkhead = (
+            Bulkhead(config.name, config.bulkhead, on_decision=decided) if config.bulkhead else None
+        )
         # Idempotent reads that failed transiently are tried again, within 10% extra calls.
         self.retry = (
             RetryPolicy(config.name, config.retry, clock=clock, sleep=sleep) if config.retry else None
@@ -83,7 +105,7 @@ class BackendHttp:
             return parse(await self._send(method, path, **kwargs))
 
         async def attempt() -> T:
-            return await self._guarded(send)
+            return await counted(self._telemetry, self.name, self._guarded(send))
 
         if self.retry is None:
             return await attempt()
@@ -148,3 +170,12 @@ class BackendHttp:
 
     async def aclose(self) -> None:
         await self._transport.aclose()
+
+
+def _reporter(telemetry: BackendTelemetry) -> StateListener:
+    """The breaker's state-change listener, in the telemetry's plain strings."""
+
+    def changed(name: str, old: State, new: State) -> None:
+        telemetry.breaker_state(name, old.value, new.value)
+
+    return changed

@@ -12,6 +12,7 @@ from backends.billing.client import BillingClient
 from backends.config import BackendConfig
 from backends.crm.client import CrmClient
 from backends.gis.client import GisClient
+from backends.telemetry import NO_TELEMETRY, BackendTelemetry
 from backends.workorders.client import WorkOrderClient
 
 BACKENDS = ("billing", "crm", "gis", "workorders")
@@ -31,16 +32,19 @@ class Backends:
         cls,
         configs: Mapping[str, BackendConfig],
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+        telemetry: BackendTelemetry = NO_TELEMETRY,
     ) -> Backends:
         missing = sorted(set(BACKENDS) - set(configs))
         if missing:
             raise ValueError(f"backend configuration missing for {missing}")
         t = transports or {}
         return cls(
-            billing=BillingClient(configs["billing"], transport=t.get("billing")),
-            crm=CrmClient(configs["crm"], transport=t.get("crm")),
-            gis=GisClient(configs["gis"], transport=t.get("gis")),
-            workorders=WorkOrderClient(configs["workorders"], transport=t.get("workorders")),
+            billing=BillingClient(configs["billing"], transport=t.get("billing"), telemetry=telemetry),
+            crm=CrmClient(configs["crm"], transport=t.get("crm"), telemetry=telemetry),
+            gis=GisClient(configs["gis"], transport=t.get("gis"), telemetry=telemetry),
+            workorders=WorkOrderClient(
+                configs["workorders"], transport=t.get("workorders"), telemetry=telemetry
+            ),
         )
 
     async def aclose(self) -> None:

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from backends.cached_reads import CachedReads
@@ -36,6 +36,7 @@ from gateway.extensions import has_error_codes, schema_extensions
 from gateway.graphiql import graphiql_assets
 from gateway.graphql_view import GraphQLView
 from gateway.live_services import LiveServices
+from gateway.observability import Observability
 from gateway.settings import Settings
 from gateway.webhooks import WorkOrderWebhooks, open_ticket_states
 from gateway.ws_session import SocketGate
@@ -65,13 +66,14 @@ def create_app(
     auth = build_auth(settings, keys)  # no way to check tokens: refuse to start, never run open
     calls = CallRegistry()  # which call each agent is on, fed by the CTI
     webhooks = WorkOrderWebhooks.from_settings(settings)  # a malformed secret: refuse to start
+    observability = Observability.from_settings(settings)  # metrics, /healthz, /readyz
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         # Opened inside the server's event loop (clients bind to it); a broken code table
         # raises here, and the server refuses to start with the table's message.
         try:
-            backends = Backends.open(settings.backend_configs(), transports)
+            backends = Backends.open(settings.backend_configs(), transports, observability.telemetry)
         except Exception as exc:
             logger.error("start-up failed: %s", exc)
             raise
@@ -88,11 +90,16 @@ def create_app(
         )
         cache = open_cache(settings, redis)
         reads = CachedReads(
-            backends, cache, settings.cache_policies(), Sealer.from_setting(settings.cache_key)
+            backends,
+            cache,
+            settings.cache_policies(),
+            Sealer.from_setting(settings.cache_key),
+            telemetry=observability.telemetry,
         )
         # The bus (Redis pub/sub with Redis, else in process), the call feed and the ring-time pop.
         live = await LiveServices.start(settings, schema, calls, backends, reads, audit, redis)
         bus = live.bus
+        observability.serving()
         try:
             # Reaches each request as request.state.backends / .audit_sink / .limiter.
             yield {
@@ -103,9 +110,12 @@ def create_app(
                 "limiter": limiter if settings.limits_on() else None,
                 "bus": bus,
                 "ticket_states": open_ticket_states(settings, redis),
+                "redis": redis,  # /readyz pings it
+                **observability.state(),  # .metrics
                 **live.state(),  # .live (subscriptions), .ring_prefetch (the CTI)
             }
         finally:
+            observability.stopping()
             await live.aclose()
             if cache is not None:
                 await cache.drain()  # background refreshes finish before their clients close
@@ -140,11 +150,14 @@ def create_app(
                 name="cti",
             ),
             Route("/webhooks/workorders", webhooks.handle, methods=["POST"], name="workorder-webhooks"),
-            Route("/healthz", healthz, methods=["GET"], name="healthz"),
+            *observability.routes(),  # /healthz, /readyz, /metrics
             Mount("/graphiql", app=graphiql_assets(), name="graphiql"),
             *auth.routes(),  # /.well-known/jwks.json and /oauth/token, local issuer only
         ],
-        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            *observability.middleware(),  # HTTP server metrics, outermost
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
         exception_handlers={HTTPException: http_error, Exception: internal_error},
         lifespan=lifespan,
     )
@@ -172,11 +185,6 @@ def open_audit_sink(settings: Settings) -> AuditSink:
     if settings.audit_redis_url:
         return RedisStreamSink(settings.audit_redis_url, settings.audit_stream, fallback=file_sink)
     return file_sink
-
-
-async def healthz(_request: Request) -> Response:
-    """Liveness of the process only: a back office being down must not restart the BFF."""
-    return JSONResponse({"status": "ok"})
 
 
 async def http_error(_request: Request, exc: Exception) -> Response:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from gateway.errors import ErrorCode, with_code
 from gateway.logging import current_request
@@ -39,6 +40,7 @@ class ErrorCodes(SchemaExtension):
             record = current_request.get()
             if record is not None:
                 record.operation = self.execution_context.operation_name
+                record.operation_type = _operation_type(self.execution_context)
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         if errors:
@@ -53,3 +55,11 @@ class ErrorCodes(SchemaExtension):
             # unknown operation name. The caller's input is wrong, not us.
             return with_code(error, ErrorCode.BAD_USER_INPUT)
         return error
+
+
+def _operation_type(context: ExecutionContext) -> str | None:
+    """query | mutation | subscription, or None when the document never said (it did not parse)."""
+    try:
+        return context.operation_type.value
+    except Exception:  # Strawberry raises when there is no (single) operation to run
+        return None

@@ -53,7 +53,8 @@ from gateway.errors import (
     public_error,
 )
 from gateway.graphiql import graphiql_response
-from gateway.logging import RequestRecord, current_request, log_request
+from gateway.logging import RequestRecord, current_request
+from gateway.request_end import finish_request, metrics_of
 from gateway.ws_session import SocketGate, TextFrames, TransportWS
 from resolvers.access import Access
 from resolvers.calls import CallRegistry
@@ -112,9 +113,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         finally:
             current_request.reset(token)
         if response.media_type != "text/html":  # the GraphiQL page is not a GraphQL request
-            log_request(
-                record, status=response.status_code, duration_ms=(time.perf_counter() - started) * 1000
-            )
+            elapsed = time.perf_counter() - started
+            finish_request(scope, record, status=response.status_code, duration_s=elapsed)
         await response(scope, receive, send)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -166,12 +166,15 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if query is None:
             return None, None  # not a GraphQL operation: the view answers the coded 4xx itself
         op_class = classify(query, operation)
+        record.operation, record.operation_class = operation, str(op_class)  # refusals are named too
         limiter: RateLimiter | None = getattr(request.state, "limiter", None)
         if limiter is None:
             return op_class, None
         principal = request.scope.get("principal")
         client = principal.subject if principal is not None else "anonymous"
         decision = await limiter.acquire(buckets(client, op_class, self.limits))
+        if (metrics := metrics_of(request.scope)) is not None:
+            metrics.admission(str(op_class), admitted=decision.allowed)
         if decision.allowed:
             return op_class, None
         record.codes.append("RATE_LIMITED")
@@ -225,6 +228,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         # The principal comes from the bearer token; an agent's reach, from their current call.
         principal = request.scope.get("principal")
         call = self.calls.current(principal.agent_id) if principal is not None else None
+        if call is not None and (record := current_request.get()) is not None:
+            record.call_id = call.call_id  # ties the request's log line to the phone call
         context = build_context(
             request.state.backends,
             request,

@@ -1,8 +1,9 @@
 """Structured JSON logs: one line per GraphQL request, and nothing a caller typed.
 
-The request line carries the operation name, duration, outcome (`ok` or the error codes) and
-HTTP status. Variables, queries and results never reach a log: they hold names, phone numbers
-and ID numbers (PII).
+The request line carries the operation name, type and class, the client (token and header), the
+call it serves, its trace id, duration, outcome (`ok` or the error codes) and HTTP status.
+Variables, queries and results never reach a log: they hold names, phone numbers and ID numbers
+(PII).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class RequestRecord:
     operation_class: str | None = None  # critical | normal | sheddable (gateway.admission)
     client_name: str | None = None  # `apollographql-client-name`, as sent (sanitised, bounded length)
     client_version: str | None = None  # `apollographql-client-version`
+    client_id: str | None = None  # the verified token's `client_id` (a client, never a person)
     call_id: str | None = None  # the agent's current call (CTI), which ties the request to a phone call
     trace_id: str | None = None  # W3C trace id (32 hex) of the operation's span, when tracing is on
 
@@ -58,6 +60,7 @@ def log_request(record: RequestRecord, *, status: int, duration_ms: float) -> No
             "operation_class": record.operation_class,
             "client_name": record.client_name,
             "client_version": record.client_version,
+            "client_id": record.client_id,
             "call_id": record.call_id,
             "trace_id": record.trace_id,
             "duration_ms": round(duration_ms, 2),

@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     workorders_timeout_s: float = Field(default=1.0, gt=0)
     workorders_max_connections: int = Field(default=50, ge=1)
 
+    # Observability (README "Operations"): Prometheus metrics on GET /metrics, on the API's own port
+    # (keep it off the public ingress, or set `metrics_token` and scrape with that bearer token);
+    # operation names beyond the manifest's and the first `metrics_max_operation_names` are `other`.
+    # /readyz pings Redis within `readyz_redis_timeout_ms` (a slow Redis reads as down: degraded).
+    metrics: bool = True
+    metrics_max_operation_names: int = Field(default=50, ge=0, le=1_000)
+    metrics_token: str | None = Field(default=None, repr=False)
+    readyz_redis_timeout_ms: int = Field(default=250, ge=1)
+
     # What one request may cost us before any resolver runs.
     max_query_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=0)

@@ -26,6 +26,7 @@ from backends.domain.drafts import FeeAdjustmentDraft, FeeAdjustmentRequest
 from backends.domain.records import Account, Bill, DirectDebit, Meter, Payment
 from backends.errors import BackendProtocolError, BackendServerError, InvalidRequest
 from backends.http import BackendHttp
+from backends.telemetry import NO_TELEMETRY, BackendTelemetry
 from backends.timestamps import SHANGHAI
 
 REVENUE = "/ws/RevenueService"  # UTF-8
@@ -48,9 +49,10 @@ class BillingClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         tables_path: Path | None = None,
+        telemetry: BackendTelemetry = NO_TELEMETRY,
     ) -> None:
         self.tables = load_tables(tables_path)  # first: a broken codes.yaml stops start-up
-        self._http = BackendHttp(config, transport)
+        self._http = BackendHttp(config, transport, telemetry=telemetry)
 
     async def __aenter__(self) -> BillingClient:
         return self

@@ -15,6 +15,7 @@ from backends.domain.records import Customer, Interaction
 from backends.errors import BackendProtocolError, NotFound
 from backends.http import BackendHttp
 from backends.rest import RestApi
+from backends.telemetry import NO_TELEMETRY, BackendTelemetry
 
 API = "/crm/api/v2"
 HISTORY_PAGE = 100  # the most listInteractions returns at once
@@ -32,10 +33,14 @@ class CrmClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         tables_path: Path | None = None,
+        telemetry: BackendTelemetry = NO_TELEMETRY,
     ) -> None:
         tables = mapping.load_tables(tables_path or mapping.TABLES_PATH)
         self.api = RestApi(
-            BackendHttp(config, transport), tables, message_key="message", max_batch=self.MAX_BATCH
+            BackendHttp(config, transport, telemetry=telemetry),
+            tables,
+            message_key="message",
+            max_batch=self.MAX_BATCH,
         )
 
     async def contacts_by_phone(self, phone: str) -> list[Customer]:

@@ -22,6 +22,7 @@ from backends.gis import mapping, where, wire
 from backends.gis.tables import GisTables, Kind, load_tables
 from backends.gis.wire import Feature
 from backends.http import BackendHttp
+from backends.telemetry import NO_TELEMETRY, BackendTelemetry
 
 SERVICE_PATH = "/arcgis/rest/services/Water/FeatureServer"
 WKID = "4490"  # CGCS2000: what the layers are drawn in and what GeoPoint means
@@ -50,10 +51,11 @@ class GisClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         tables_path: Path | None = None,
+        telemetry: BackendTelemetry = NO_TELEMETRY,
     ) -> None:
         self.tables: GisTables = load_tables(tables_path)  # fail fast, before any connection
         self.config = config
-        self._http = BackendHttp(config, transport)
+        self._http = BackendHttp(config, transport, telemetry=telemetry)
         self._service = service_path(config.base_url)
 
     async def service_connections(self, account_nos: Sequence[str]) -> dict[str, ServiceConnection]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -89,10 +89,17 @@ class BulkheadConfig:
         return self.max_concurrent - self.reserved_for_critical
 
 
+DecisionListener = Callable[[str, str], None]
+"""Told (class label, "admitted" | "rejected") of each decision, for metrics."""
+
+
 class Bulkhead:
-    def __init__(self, name: str, config: BulkheadConfig) -> None:
+    def __init__(
+        self, name: str, config: BulkheadConfig, *, on_decision: DecisionListener | None = None
+    ) -> None:
         self.name = name
         self.config = config
+        self.on_decision = on_decision
         self.in_flight = 0
         self.peak = 0
         self.admitted: Counter[str] = Counter()  # by class label, for tests and metrics
@@ -110,6 +117,8 @@ class Bulkhead:
             remaining = time_left() if level == CRITICAL else give_up - loop.time()
             if remaining is not None and remaining <= 0:
                 self.shed[label] += 1
+                if self.on_decision is not None:
+                    self.on_decision(label, "rejected")
                 raise BackendShed(self.name, f"{limit} calls in flight; shed {label} work")
             try:
                 await asyncio.wait_for(self._freed.wait(), remaining)
@@ -118,6 +127,8 @@ class Bulkhead:
         self.in_flight += 1
         self.admitted[label] += 1
         self.peak = max(self.peak, self.in_flight)
+        if self.on_decision is not None:
+            self.on_decision(label, "admitted")
 
     def release(self) -> None:
         self.in_flight -= 1

@@ -49,6 +49,7 @@ from typing import Any, Generic, TypeVar
 from backends.deadline import detached_context, time_left
 from backends.errors import BackendRejected, BackendTimeout, BackendUnavailable
 from backends.resilience.cache_store import CacheStore, Entry
+from backends.telemetry import HIT, MISS, STALE
 
 logger = logging.getLogger("tidegate.cache")
 
@@ -57,6 +58,7 @@ Fetch = Callable[[], Awaitable[T]]
 FetchMany = Callable[[list[str]], Awaitable[Mapping[str, T]]]  # cache key -> value; absent: none such
 Dump = Callable[[T], object]  # to a JSON-able value (anything orjson serializes)
 Load = Callable[[Any], T]  # from that value, as read back
+OnResult = Callable[[str], None]  # told `hit`, `miss` or `stale` per key read (metrics)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,18 +129,28 @@ class Cache:
         load: Load[T],
         *,
         backend: str = "cache",
+        on_result: OnResult | None = None,
     ) -> Cached[T]:
+        """`on_result` hears `hit`, `miss` (fetched, or failed) or `stale` (served past freshness)."""
+        report = on_result or _ignore
         hit = await self._read(key, load)
         if hit is not None:
             age = self._age(hit)
             if age < policy.ttl_s:
+                report(HIT)
                 return self._cached(hit, stale=False)
             if age < policy.ttl_s + policy.stale_while_revalidate_s:
                 self._start(key, policy, fetch, dump, load, hit, background=True)
+                report(STALE)
                 return self._cached(hit, stale=True)
         task = self._start(key, policy, fetch, dump, load, hit, background=False)
-        found = await self._wait(task, key, hit, policy, backend)
+        try:
+            found = await self._wait(task, key, hit, policy, backend)
+        except Exception:
+            report(MISS)
+            raise
         assert found is not None  # a single get's fetch returns a value or raises
+        report(STALE if found.stale else MISS)
         return found
 
     async def get_many(
@@ -150,9 +162,12 @@ class Cache:
         load: Load[T],
         *,
         backend: str = "cache",
+        on_result: OnResult | None = None,
     ) -> dict[str, Cached[T]]:
         """Each key's value; a key the backend does not know is absent. A failure that stale data
-        cannot cover raises for the whole batch (the loader fails each key of it)."""
+        cannot cover raises for the whole batch (the loader fails each key of it). `on_result` hears
+        of each distinct key as `get` reports it."""
+        report = on_result or _ignore
         wanted = list(dict.fromkeys(keys))
         hits = await self._read_many(wanted, load)
         out: dict[str, Cached[T]] = {}
@@ -163,10 +178,12 @@ class Cache:
                 age = self._age(hit)
                 if age < policy.ttl_s:
                     out[key] = self._cached(hit, stale=False)
+                    report(HIT)
                     continue
                 if age < policy.ttl_s + policy.stale_while_revalidate_s:
                     out[key] = self._cached(hit, stale=True)
                     refresh[key] = hit
+                    report(STALE)
                     continue
             need[key] = hit
         if refresh:
@@ -176,6 +193,8 @@ class Cache:
             results = await asyncio.gather(
                 *(self._wait(futures[k], k, need[k], policy, backend) for k in need), return_exceptions=True
             )
+            for result in results:
+                report(STALE if isinstance(result, Cached) and result.stale else MISS)
             for key, result in zip(need, results, strict=True):
                 if isinstance(result, BaseException):
                     raise result
@@ -406,3 +425,7 @@ def _resolve(future: asyncio.Future[Cached[Any] | None], value: Cached[Any] | No
 def _fail(future: asyncio.Future[Cached[Any] | None], exc: BaseException) -> None:
     if not future.done():
         future.set_exception(exc)
+
+
+def _ignore(_result: str) -> None:
+    pass

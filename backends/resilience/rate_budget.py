@@ -26,7 +26,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from backends.deadline import time_left
-from backends.resilience.bulkhead import CRITICAL, NORMAL, SHEDDABLE, BackendShed, class_label, tier
+from backends.resilience.bulkhead import (
+    CRITICAL,
+    NORMAL,
+    SHEDDABLE,
+    BackendShed,
+    DecisionListener,
+    class_label,
+    tier,
+)
 from backends.resilience.gcra import Bucket, Limit, LocalGcra
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -93,9 +101,11 @@ class RateBudget:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        on_decision: DecisionListener | None = None,
     ) -> None:
         self.name = name
         self.config = config
+        self.on_decision = on_decision
         self.admitted: Counter[str] = Counter()  # by class label, for tests and metrics
         self.shed: Counter[str] = Counter()
         self._clock = clock
@@ -119,6 +129,8 @@ class RateBudget:
             decision = self._gcra.acquire(buckets)
             if decision.allowed:
                 self.admitted[label] += 1
+                if self.on_decision is not None:
+                    self.on_decision(label, "admitted")
                 return
             wait = decision.retry_after_s
             if level == CRITICAL:  # waits for its token unless the deadline would pass first
@@ -128,6 +140,8 @@ class RateBudget:
                 too_late = self._clock() + wait > give_up
             if too_late:
                 self.shed[label] += 1
+                if self.on_decision is not None:
+                    self.on_decision(label, "rejected")
                 raise BackendShed(
                     self.name,
                     f"calls/s budget (at most {self.config.max_rps:g}) has no token in time for {label} work",

@@ -15,6 +15,7 @@ from backends.domain.records import FieldWorker, Ticket
 from backends.errors import NotFound
 from backends.http import BackendHttp
 from backends.rest import RestApi
+from backends.telemetry import NO_TELEMETRY, BackendTelemetry
 from backends.workorders import mapping
 
 API = "/wo/api"
@@ -34,10 +35,14 @@ class WorkOrderClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         tables_path: Path | None = None,
+        telemetry: BackendTelemetry = NO_TELEMETRY,
     ) -> None:
         tables = mapping.load_tables(tables_path or mapping.TABLES_PATH)
         self.api = RestApi(
-            BackendHttp(config, transport), tables, message_key="errmsg", max_batch=self.MAX_BATCH
+            BackendHttp(config, transport, telemetry=telemetry),
+            tables,
+            message_key="errmsg",
+            max_batch=self.MAX_BATCH,
         )
 
     async def tickets_by_customers(self, customer_nos: Sequence[str]) -> dict[str, list[Ticket]]:

@@ -20,7 +20,8 @@ from gateway.auth.errors import FORBIDDEN, UNAUTHENTICATED, InvalidToken, KeySet
 from gateway.auth.roles import API_SCOPES
 from gateway.auth.tokens import TokenVerifier
 from gateway.errors import error_response
-from gateway.logging import RequestRecord, log_request
+from gateway.logging import RequestRecord
+from gateway.request_end import finish_request
 from resolvers.access import Principal
 
 logger = logging.getLogger("tidegate.auth")
@@ -65,8 +66,8 @@ class BearerAuth:
             return
         status, message, code, headers = outcome
         # Refused requests never reach the view, which writes the per-request line: write it here.
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        log_request(RequestRecord(codes=[code]), status=status, duration_ms=elapsed_ms)
+        elapsed = time.perf_counter() - started
+        finish_request(scope, RequestRecord(codes=[code]), status=status, duration_s=elapsed)
         await error_response(status, message, code, headers)(scope, receive, send)
 
     async def _authenticate(self, scope: Scope) -> Principal | _Refusal:
