@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import httpx
+from opentelemetry.trace import Tracer
 
 from backends.billing.client import BillingClient
 from backends.config import BackendConfig
 from backends.crm.client import CrmClient
 from backends.gis.client import GisClient
+from backends.tracing import BackendTracing
 from backends.workorders.client import WorkOrderClient
 
 BACKENDS = ("billing", "crm", "gis", "workorders")
@@ -25,22 +27,28 @@ class Backends:
     crm: CrmClient
     gis: GisClient
     workorders: WorkOrderClient
+    tracing: BackendTracing = field(default_factory=BackendTracing)  # the loaders' batch spans
 
     @classmethod
     def open(
         cls,
         configs: Mapping[str, BackendConfig],
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+        tracer: Tracer | None = None,
     ) -> Backends:
+        """`tracer`: the app's, when tracing is on; each call then gets a span and sends `traceparent`."""
         missing = sorted(set(BACKENDS) - set(configs))
         if missing:
             raise ValueError(f"backend configuration missing for {missing}")
         t = transports or {}
+        if tracer is not None:
+            configs = {name: replace(config, tracer=tracer) for name, config in configs.items()}
         return cls(
             billing=BillingClient(configs["billing"], transport=t.get("billing")),
             crm=CrmClient(configs["crm"], transport=t.get("crm")),
             gis=GisClient(configs["gis"], transport=t.get("gis")),
             workorders=WorkOrderClient(configs["workorders"], transport=t.get("workorders")),
+            tracing=BackendTracing(tracer),
         )
 
     async def aclose(self) -> None:

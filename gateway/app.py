@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import strawberry
+from opentelemetry.sdk.trace.export import SpanExporter
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -37,6 +38,7 @@ from gateway.graphiql import graphiql_assets
 from gateway.graphql_view import GraphQLView
 from gateway.live_services import LiveServices
 from gateway.settings import Settings
+from gateway.tracing import TRACER_STATE, open_tracing
 from gateway.webhooks import WorkOrderWebhooks, open_ticket_states
 from gateway.ws_session import SocketGate
 from resolvers.calls import CallRegistry
@@ -52,10 +54,12 @@ def create_app(
     schema: strawberry.Schema | None = None,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     keys: KeySource | None = None,
+    span_exporter: SpanExporter | None = None,
 ) -> Starlette:
-    """The BFF. `schema`, `transports` and `keys` are the test seams: a small schema built with
-    `gateway.extensions.schema_extensions(settings)`, httpx transports per backend, and the keys
-    that verify access tokens (default: the IdP's JWKS, or the local issuer's own key)."""
+    """The BFF. `schema`, `transports`, `keys` and `span_exporter` are the test seams: a small schema
+    built with `gateway.extensions.schema_extensions(settings)`, httpx transports per backend, the keys
+    that verify access tokens (default: the IdP's JWKS, or the local issuer's own key), and an
+    exporter that turns tracing on whatever the settings say (e.g. an `InMemorySpanExporter`)."""
     settings = settings or Settings()
     schema = schema or build_schema(
         extensions=schema_extensions(settings), field_suggestions=settings.dev_mode
@@ -70,10 +74,12 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         # Opened inside the server's event loop (clients bind to it); a broken code table
         # raises here, and the server refuses to start with the table's message.
+        tracing = open_tracing(settings, span_exporter)  # owned by this app, never the global provider
         try:
-            backends = Backends.open(settings.backend_configs(), transports)
+            backends = Backends.open(settings.backend_configs(), transports, tracing.tracer)
         except Exception as exc:
             logger.error("start-up failed: %s", exc)
+            tracing.shutdown()
             raise
         audit = open_audit_sink(settings)
         redis = (
@@ -104,6 +110,7 @@ def create_app(
                 "bus": bus,
                 "ticket_states": open_ticket_states(settings, redis),
                 **live.state(),  # .live (subscriptions), .ring_prefetch (the CTI)
+                TRACER_STATE: tracing.tracer,  # the view's operation spans (None: tracing off)
             }
         finally:
             await live.aclose()
@@ -115,6 +122,7 @@ def create_app(
             if redis is not None:
                 await redis.aclose()
             await auth.aclose()
+            tracing.shutdown()  # the spans still queued are exported
 
     graphql = GraphQLView(
         schema,

@@ -54,6 +54,7 @@ from gateway.errors import (
 )
 from gateway.graphiql import graphiql_response
 from gateway.logging import RequestRecord, current_request, log_request
+from gateway.tracing import operation_span
 from gateway.ws_session import SocketGate, TextFrames, TransportWS
 from resolvers.access import Access
 from resolvers.calls import CallRegistry
@@ -108,7 +109,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
         record = RequestRecord()
         token = current_request.set(record)
         try:
-            response = await self._answer(Request(scope, receive), record, started)
+            async with operation_span(scope, record) as span:  # a SERVER span when tracing is on
+                response = await self._answer(Request(scope, receive), record, started)
+                span.answered(response)
         finally:
             current_request.reset(token)
         if response.media_type != "text/html":  # the GraphiQL page is not a GraphQL request
