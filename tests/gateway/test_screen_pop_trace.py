@@ -171,3 +171,21 @@ async def test_the_ring_time_pop_is_a_trace_of_its_own(clean_sims: Simulators) -
     assert (roots[0].attributes or {})["tidegate.ring_time"] is True
     assert not [s for s in spans if s.kind is SpanKind.SERVER]  # no GraphQL request was made
     assert {s.context.trace_id for s in spans} == {roots[0].context.trace_id}
+
+
+async def test_with_tracing_off_no_backend_receives_a_traceparent(clean_sims: Simulators) -> None:
+    """Off means off: not even a caller's `traceparent` is passed on (the BFF is then no hop at all)."""
+    caller = _caller()
+    incoming = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    app = create_app(_settings(clean_sims), keys=TEST_KEYS)
+    async with serve(app, headers=bearer("agent", agent_id=AGENT)) as client:
+        await _ring(client, "call-trace-4", caller)
+        r = await client.post(
+            "/graphql",
+            json={"query": SCREEN_POP, "variables": {"phone": caller}},
+            headers={"traceparent": incoming},
+        )
+    assert r.status_code == 200 and "errors" not in r.json() and "traceresponse" not in r.headers
+    for system in SYSTEMS:
+        counted = stats(clean_sims[system].url)
+        assert counted["requests"] > 0 and counted["traces"] == {"received": 0, "recent": []}, system
