@@ -137,7 +137,8 @@ def redacted_url(url: httpx.URL) -> str:
     base = f"{url.scheme}://{url.host}{f':{url.port}' if url.port else ''}{url.path}"
     if not url.query:
         return base
-    names = dict.fromkeys(key for key, _ in url.params.multi_items())
+    # The raw query split by hand: cheaper than `url.params`, and names need no decoding to be kept.
+    names = dict.fromkeys(part.partition("=")[0] for part in url.query.decode("ascii").split("&") if part)
     return base + "?" + "&".join(f"{name}={REDACTED}" for name in names)
 
 
