@@ -61,15 +61,12 @@ TRACER_STATE: Final = "tracer"  # the lifespan state key the view reads its trac
 UNKNOWN_OPERATION: Final = "GraphQL Operation"  # the semantic conventions' name before parsing
 
 
-@dataclass
+@dataclass(frozen=True)
 class Tracing:
     """The app's provider (None: tracing off) and the tracer its spans come from."""
 
     provider: TracerProvider | None = None
-
-    @property
-    def tracer(self) -> Tracer | None:
-        return None if self.provider is None else self.provider.get_tracer("tidegate")
+    tracer: Tracer | None = None
 
     def shutdown(self) -> None:
         """Flush what is queued and stop the exporter's thread (the app's lifespan, at shutdown)."""
@@ -89,7 +86,7 @@ def open_tracing(settings: Settings, exporter: SpanExporter | None = None) -> Tr
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     else:
         provider.add_span_processor(BatchSpanProcessor(_exporter(settings)))
-    return Tracing(provider)
+    return Tracing(provider, provider.get_tracer(SERVICE_NAME))
 
 
 def _exporter(settings: Settings) -> SpanExporter:
