@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from opentelemetry.trace import Tracer
 
 from backends.resilience.breaker import BreakerConfig
 from backends.resilience.bulkhead import BulkheadConfig
@@ -20,3 +22,4 @@ class BackendConfig:
     bulkhead: BulkheadConfig | None = None  # None: no cap on calls in flight
     rate: RateBudgetConfig | None = None  # None: no calls-per-second budget
     retry: RetryConfig | None = None  # None: every call is tried once
+    tracer: Tracer | None = field(default=None, compare=False)  # None: no spans, no traceparent sent

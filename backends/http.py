@@ -27,6 +27,7 @@ from backends.resilience.bulkhead import Bulkhead
 from backends.resilience.rate_budget import RateBudget, Sleep
 from backends.resilience.retry import RetryPolicy
 from backends.telemetry import NO_TELEMETRY, BackendTelemetry, counted
+from backends.tracing import BackendTracing
 
 _USER_AGENT = "tidegate-bff"
 T = TypeVar("T")
@@ -54,6 +55,7 @@ class BackendHttp:
         if telemetry is not NO_TELEMETRY:
             self._transport = MeteredTransport(self._transport, config.name, telemetry)
         self._base = config.base_url.rstrip("/")
+        self.tracing = BackendTracing(config.tracer)  # a CLIENT span per call, `traceparent` sent along
         # One breaker per backend: once it opens, calls are refused at once (CallNotPermitted,
         # BACKEND_UNAVAILABLE) instead of each waiting out a timeout against a system that is down.
         self.breaker = (
@@ -155,9 +157,10 @@ class BackendHttp:
             extensions={"timeout": {"connect": budget, "read": budget, "write": budget, "pool": budget}},
         )
         try:
-            async with asyncio.timeout(budget):
+            async with self.tracing.call(self.name, request) as call, asyncio.timeout(budget):
                 response = await self._transport.handle_async_request(request)
                 await response.aread()
+                call.answered(response)
                 return response
         except TimeoutError as exc:
             raise BackendTimeout(self.name, f"no answer within {budget * 1000:.0f} ms") from exc

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import strawberry
+from opentelemetry.sdk.trace.export import SpanExporter
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -38,6 +39,7 @@ from gateway.graphql_view import GraphQLView
 from gateway.live_services import LiveServices
 from gateway.observability import Observability
 from gateway.settings import Settings
+from gateway.tracing import TRACER_STATE, open_tracing
 from gateway.webhooks import WorkOrderWebhooks, open_ticket_states
 from gateway.ws_session import SocketGate
 from resolvers.calls import CallRegistry
@@ -53,10 +55,12 @@ def create_app(
     schema: strawberry.Schema | None = None,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     keys: KeySource | None = None,
+    span_exporter: SpanExporter | None = None,
 ) -> Starlette:
-    """The BFF. `schema`, `transports` and `keys` are the test seams: a small schema built with
-    `gateway.extensions.schema_extensions(settings)`, httpx transports per backend, and the keys
-    that verify access tokens (default: the IdP's JWKS, or the local issuer's own key)."""
+    """The BFF. `schema`, `transports`, `keys` and `span_exporter` are the test seams: a small schema
+    built with `gateway.extensions.schema_extensions(settings)`, httpx transports per backend, the keys
+    that verify access tokens (default: the IdP's JWKS, or the local issuer's own key), and an
+    exporter that turns tracing on whatever the settings say (e.g. an `InMemorySpanExporter`)."""
     settings = settings or Settings()
     schema = schema or build_schema(
         extensions=schema_extensions(settings), field_suggestions=settings.dev_mode
@@ -72,10 +76,14 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         # Opened inside the server's event loop (clients bind to it); a broken code table
         # raises here, and the server refuses to start with the table's message.
+        tracing = open_tracing(settings, span_exporter)  # owned by this app, never the global provider
         try:
-            backends = Backends.open(settings.backend_configs(), transports, observability.telemetry)
+            backends = Backends.open(
+                settings.backend_configs(), transports, observability.telemetry, tracing.tracer
+            )
         except Exception as exc:
             logger.error("start-up failed: %s", exc)
+            tracing.shutdown()
             raise
         audit = open_audit_sink(settings)
         redis = (
@@ -113,6 +121,7 @@ def create_app(
                 "redis": redis,  # /readyz pings it
                 **observability.state(),  # .metrics
                 **live.state(),  # .live (subscriptions), .ring_prefetch (the CTI)
+                TRACER_STATE: tracing.tracer,  # the view's operation spans (None: tracing off)
             }
         finally:
             observability.stopping()
@@ -125,6 +134,7 @@ def create_app(
             if redis is not None:
                 await redis.aclose()
             await auth.aclose()
+            tracing.shutdown()  # the spans still queued are exported
 
     graphql = GraphQLView(
         schema,

@@ -39,6 +39,7 @@ from strawberry.extensions import (
 
 from gateway.error_codes import ErrorCodes
 from gateway.errors import ErrorCode
+from gateway.operation_attributes import OperationAttributes
 from gateway.settings import Settings
 from resolvers.errors import ErrorCode as PublicCode
 
@@ -157,6 +158,7 @@ def schema_extensions(settings: Settings) -> Sequence[Extension]:
         lambda: AddValidationRules(rules),
         ValidationCache,
         ErrorCodes,
+        OperationAttributes,  # names the operation's span (tracing on)
     )
 
 

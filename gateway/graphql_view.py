@@ -55,6 +55,7 @@ from gateway.errors import (
 from gateway.graphiql import graphiql_response
 from gateway.logging import RequestRecord, current_request
 from gateway.request_end import finish_request, metrics_of
+from gateway.tracing import operation_span
 from gateway.ws_session import SocketGate, TextFrames, TransportWS
 from resolvers.access import Access
 from resolvers.calls import CallRegistry
@@ -109,7 +110,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
         record = RequestRecord()
         token = current_request.set(record)
         try:
-            response = await self._answer(Request(scope, receive), record, started)
+            async with operation_span(scope, record) as span:  # a SERVER span when tracing is on
+                response = await self._answer(Request(scope, receive), record, started)
+                span.answered(response)
         finally:
             current_request.reset(token)
         if response.media_type != "text/html":  # the GraphiQL page is not a GraphQL request

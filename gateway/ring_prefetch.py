@@ -23,6 +23,7 @@ from backends.deadline import deadline
 from backends.registry import Backends
 from backends.resilience.bulkhead import operation_class
 from gateway.audit import AuditSink
+from gateway.tracing import ring_time_span
 from resolvers.access import CUSTOMER_READ, NETWORK_READ, TICKET_READ, Access, Principal
 from resolvers.calls import Call
 from resolvers.context import RequestContext, build_context
@@ -94,7 +95,11 @@ class RingPrefetch:
         )
         ctx = build_context(self._backends, access=Access(agent, call), reads=self._reads, live=self._live)
         try:
-            with deadline(self.budget_s), operation_class("critical"):
+            with (
+                ring_time_span(self._backends.tracing.tracer, "ScreenPop"),
+                deadline(self.budget_s),
+                operation_class("critical"),
+            ):
                 result = await self._schema.execute(
                     SCREEN_POP, {"phone": call.caller}, context_value=ctx, operation_name="ScreenPop"
                 )

@@ -200,6 +200,13 @@ class Settings(BaseSettings):
     token_ttl_s: int = Field(default=900, ge=60, le=3_600)
     clients: dict[str, RegisteredClient] = Field(default_factory=demo_clients)
 
+    # Tracing (README "Tracing"): OpenTelemetry spans per operation, resolver source batch and backend
+    # call, `traceparent` sent to the back offices. Off by default (and in the demo): `none` builds no
+    # provider at all. `console` prints one JSON span per line on stdout; `otlp` posts to a collector.
+    tracing_exporter: Literal["none", "console", "otlp"] = "none"
+    otlp_endpoint: str = "http://127.0.0.1:4318/v1/traces"  # OTLP/HTTP (protobuf)
+    tracing_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)  # of new traces; callers' kept as sent
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 from simulators.kit.access_log import AccessLogMiddleware, configure_json_logging
 from simulators.kit.admin import admin_routes
 from simulators.kit.runtime import SimRuntime
+from simulators.kit.traces import TraceLog
 
 ErrorRenderer = Callable[[Request, Exception], Awaitable[Response]]
 
@@ -26,9 +27,11 @@ def build_app(
 ) -> Starlette:
     """`on_crash` answers an unexpected exception the way the product would: never a stack trace."""
     configure_json_logging(runtime.service)
+    traces = TraceLog()  # the `traceparent`s received, under `traces` in /_sim/stats
+    runtime.stats.sections["traces"] = traces
     app = Starlette(
         routes=[*admin_routes(runtime, info), *routes],
-        middleware=[Middleware(AccessLogMiddleware, service=runtime.service)],
+        middleware=[Middleware(AccessLogMiddleware, service=runtime.service, traces=traces)],
         exception_handlers={Exception: on_crash},
     )
     app.state.runtime = runtime

@@ -14,6 +14,7 @@ from typing import Any, cast
 from backends.domain import enums, records
 from backends.domain.money import Money
 from backends.registry import Backends
+from backends.tracing import BackendTracing
 from tests.support.world import seeded_world
 
 WORLD_CUSTOMER = next(
@@ -141,5 +142,6 @@ class FakeBackends:
                 segments=_nothing,
                 outages=lambda active: [],
             ),
+            tracing=BackendTracing(),  # off
         )
         return cast(Backends, fake)
