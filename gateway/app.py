@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,8 @@ from gateway.extensions import has_error_codes, schema_extensions
 from gateway.graphiql import graphiql_assets
 from gateway.graphql_view import GraphQLView
 from gateway.live_services import LiveServices
+from gateway.persisted import ManifestError, PersistedOperation, load_manifest
+from gateway.persisted_queries import open_apq_store, open_persisted_queries
 from gateway.settings import Settings
 from gateway.webhooks import WorkOrderWebhooks, open_ticket_states
 from gateway.ws_session import SocketGate
@@ -52,11 +54,16 @@ def create_app(
     schema: strawberry.Schema | None = None,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     keys: KeySource | None = None,
+    manifest: Sequence[PersistedOperation] | None = None,
 ) -> Starlette:
-    """The BFF. `schema`, `transports` and `keys` are the test seams: a small schema built with
-    `gateway.extensions.schema_extensions(settings)`, httpx transports per backend, and the keys
-    that verify access tokens (default: the IdP's JWKS, or the local issuer's own key)."""
+    """The BFF. `schema`, `transports`, `keys` and `manifest` are the test seams: a small schema built
+    with `gateway.extensions.schema_extensions(settings)`, httpx transports per backend, the keys
+    that verify access tokens (default: the IdP's JWKS, or the local issuer's own key), and the
+    persisted operations (default: `settings.persisted_manifest_path`, or none with a test's schema,
+    which the manifest's operations would not validate against)."""
     settings = settings or Settings()
+    if manifest is None and schema is None:
+        manifest = load_manifest(settings.persisted_manifest_path)
     schema = schema or build_schema(
         extensions=schema_extensions(settings), field_suggestions=settings.dev_mode
     )
@@ -65,6 +72,11 @@ def create_app(
     auth = build_auth(settings, keys)  # no way to check tokens: refuse to start, never run open
     calls = CallRegistry()  # which call each agent is on, fed by the CTI
     webhooks = WorkOrderWebhooks.from_settings(settings)  # a malformed secret: refuse to start
+    try:  # each manifest operation parsed and validated once, here; an invalid one: refuse to start
+        persisted = open_persisted_queries(settings, schema._schema, manifest or ())
+    except ManifestError as exc:
+        logger.error("start-up failed: %s", exc)
+        raise
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -103,6 +115,7 @@ def create_app(
                 "limiter": limiter if settings.limits_on() else None,
                 "bus": bus,
                 "ticket_states": open_ticket_states(settings, redis),
+                "apq_store": open_apq_store(settings, redis),  # None: the view's in-process LRU
                 **live.state(),  # .live (subscriptions), .ring_prefetch (the CTI)
             }
         finally:
@@ -118,7 +131,7 @@ def create_app(
 
     graphql = GraphQLView(
         schema,
-        graphiql=settings.graphiql,
+        graphiql=settings.graphiql and settings.dev_mode,
         calls=calls,
         limits=settings.rate_limit_map(),
         budgets={OperationClass(k): v for k, v in settings.budgets().items()},
@@ -126,6 +139,7 @@ def create_app(
         sockets=SocketGate(auth.verifier, calls, settings.subscription_connections_per_client),
         subscriptions_per_connection=settings.subscriptions_per_connection,
         subscription_init_timeout_s=settings.subscription_init_timeout_s,
+        persisted=persisted,
     )
     return Starlette(
         routes=[
