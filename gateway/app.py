@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,8 @@ from gateway.graphiql import graphiql_assets
 from gateway.graphql_view import GraphQLView
 from gateway.live_services import LiveServices
 from gateway.observability import Observability
+from gateway.persisted import ManifestError, PersistedOperation, load_manifest
+from gateway.persisted_queries import open_apq_store, open_persisted_queries
 from gateway.settings import Settings
 from gateway.tracing import TRACER_STATE, open_tracing
 from gateway.webhooks import WorkOrderWebhooks, open_ticket_states
@@ -56,12 +58,17 @@ def create_app(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     keys: KeySource | None = None,
     span_exporter: SpanExporter | None = None,
+    manifest: Sequence[PersistedOperation] | None = None,
 ) -> Starlette:
-    """The BFF. `schema`, `transports`, `keys` and `span_exporter` are the test seams: a small schema
-    built with `gateway.extensions.schema_extensions(settings)`, httpx transports per backend, the keys
-    that verify access tokens (default: the IdP's JWKS, or the local issuer's own key), and an
-    exporter that turns tracing on whatever the settings say (e.g. an `InMemorySpanExporter`)."""
+    """The BFF. `schema`, `transports`, `keys`, `span_exporter` and `manifest` are the test seams: a
+    small schema built with `gateway.extensions.schema_extensions(settings)`, httpx transports per
+    backend, the keys that verify access tokens (default: the IdP's JWKS, or the local issuer's own
+    key), an exporter that turns tracing on whatever the settings say (e.g. an `InMemorySpanExporter`),
+    and the persisted operations (default: `settings.persisted_manifest_path`, or none with a test's
+    schema, which the manifest's operations would not validate against)."""
     settings = settings or Settings()
+    if manifest is None and schema is None:
+        manifest = load_manifest(settings.persisted_manifest_path)
     schema = schema or build_schema(
         extensions=schema_extensions(settings), field_suggestions=settings.dev_mode
     )
@@ -71,6 +78,11 @@ def create_app(
     calls = CallRegistry()  # which call each agent is on, fed by the CTI
     webhooks = WorkOrderWebhooks.from_settings(settings)  # a malformed secret: refuse to start
     observability = Observability.from_settings(settings)  # metrics, /healthz, /readyz
+    try:  # each manifest operation parsed and validated once, here; an invalid one: refuse to start
+        persisted = open_persisted_queries(settings, schema._schema, manifest or ())
+    except ManifestError as exc:
+        logger.error("start-up failed: %s", exc)
+        raise
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -120,6 +132,7 @@ def create_app(
                 "ticket_states": open_ticket_states(settings, redis),
                 "redis": redis,  # /readyz pings it
                 **observability.state(),  # .metrics
+                "apq_store": open_apq_store(settings, redis),  # None: the view's in-process LRU
                 **live.state(),  # .live (subscriptions), .ring_prefetch (the CTI)
                 TRACER_STATE: tracing.tracer,  # the view's operation spans (None: tracing off)
             }
@@ -138,7 +151,7 @@ def create_app(
 
     graphql = GraphQLView(
         schema,
-        graphiql=settings.graphiql,
+        graphiql=settings.graphiql and settings.dev_mode,
         calls=calls,
         limits=settings.rate_limit_map(),
         budgets={OperationClass(k): v for k, v in settings.budgets().items()},
@@ -146,6 +159,7 @@ def create_app(
         sockets=SocketGate(auth.verifier, calls, settings.subscription_connections_per_client),
         subscriptions_per_connection=settings.subscriptions_per_connection,
         subscription_init_timeout_s=settings.subscription_init_timeout_s,
+        persisted=persisted,
     )
     return Starlette(
         routes=[

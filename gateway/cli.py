@@ -167,6 +167,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.auth import AuthConfigError
     from gateway.heap import freeze_startup_heap
     from gateway.logging import configure_logging
+    from gateway.persisted import ManifestError
     from gateway.settings import Settings
 
     overrides = {name: value for name in ("host", "port") if (value := getattr(args, name)) is not None}
@@ -178,7 +179,7 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     try:
         app = create_app(settings)
-    except AuthConfigError as exc:
+    except (AuthConfigError, ManifestError) as exc:  # no way to check tokens; a broken safelist
         print(f"tidegate serve: {exc}", file=sys.stderr)
         return 2
     freeze_startup_heap()  # the schema and code tables are never garbage: keep GC pauses short

@@ -38,6 +38,7 @@ def spawn_bff(port: int, sim_ports: dict[str, int]) -> subprocess.Popen[bytes]:
         **{f"TIDEGATE_{name.upper()}_URL": f"http://127.0.0.1:{p}" for name, p in sim_ports.items()},
         "TIDEGATE_LOCAL_ISSUER": "true",
         "TIDEGATE_DEV_MODE": "true",  # GraphiQL needs introspection
+        "TIDEGATE_GRAPHIQL": "true",  # served only in dev mode, and off by default
         "TIDEGATE_CTI_SECRETS": os.environ.get("TIDEGATE_CTI_SECRETS", DEMO_CTI_SECRET),
         "TIDEGATE_WORKORDERS_WEBHOOK_SECRETS": webhook_secrets(),
     }

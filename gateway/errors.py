@@ -5,7 +5,10 @@ Every error leaves the BFF as `{"message": ..., "extensions": {"code": ...}}`:
 HTTP level (the request never reached GraphQL; a 4xx, never a stack trace)
 ├── BadRequest              unusable body, wrong shape, wrong method      BAD_REQUEST   400/405
 │   ├── PayloadTooLarge         body over `max_body_bytes`                BAD_REQUEST   413
-│   └── UnsupportedMediaType    POST that is not application/json         BAD_REQUEST   415
+│   ├── UnsupportedMediaType    POST that is not application/json         BAD_REQUEST   415
+│   ├── a GET with no preflight header (gateway.csrf)          CSRF_PREFLIGHT_REQUIRED   400
+│   ├── a mutation over GET                          BAD_REQUEST 405, `Allow: POST`
+│   └── PersistedQueryError (gateway.persisted_queries)   PERSISTED_QUERY_*   200/400/403/404
 └── (unknown path)                                                        NOT_FOUND     404
 GraphQL level (HTTP 200, `errors` beside `data`)
 ├── syntax error                                                          GRAPHQL_PARSE_FAILED
@@ -51,18 +54,36 @@ class ErrorCode(StrEnum):
     INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # Apollo's persisted-query codes (README "Persisted queries"), and our CSRF refusal.
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+    PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
+    PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
+    PERSISTED_QUERY_ID_REQUIRED = "PERSISTED_QUERY_ID_REQUIRED"
+    CANNOT_SEND_PQ_ID_AND_BODY = "CANNOT_SEND_PQ_ID_AND_BODY"
+    CSRF_PREFLIGHT_REQUIRED = "CSRF_PREFLIGHT_REQUIRED"
 
 
 class BadRequest(Exception):
-    """The HTTP request cannot be turned into a GraphQL operation."""
+    """The HTTP request cannot be turned into a GraphQL operation. `code` defaults to the status's
+    (`http_code`); `headers` go on the response (`Allow`, `Cache-Control`)."""
 
     status_code = 400
 
-    def __init__(self, message: str, status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        status_code: int | None = None,
+        *,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if status_code is not None:
             self.status_code = status_code
+        self.code = code or http_code(self.status_code)
+        self.headers = dict(headers or {})
 
 
 class PayloadTooLarge(BadRequest):

@@ -31,15 +31,15 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 
+from gateway.document_caches import DocumentParserCache, DocumentValidationCache
 from gateway.error_codes import ErrorCodes
 from gateway.errors import ErrorCode
 from gateway.operation_attributes import OperationAttributes
+from gateway.prepared_document import PreparedDocument
 from gateway.settings import Settings
 from resolvers.errors import ErrorCode as PublicCode
 
@@ -149,14 +149,17 @@ def limit_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
 
 
 def schema_extensions(settings: Settings) -> Sequence[Extension]:
-    """Classes and factories (never instances): Strawberry builds fresh ones per operation."""
+    """Classes and factories (never instances): Strawberry builds fresh ones per operation.
+    `PreparedDocument` comes first: a persisted operation's document, parsed and validated at
+    start-up, is in place before the caches' parse and validation steps, which then skip."""
     rules = list(limit_rules(settings))
     max_tokens = settings.max_tokens
     return (
+        PreparedDocument,
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        ParserCache,
+        DocumentParserCache,
         lambda: AddValidationRules(rules),
-        ValidationCache,
+        DocumentValidationCache,
         ErrorCodes,
         OperationAttributes,  # names the operation's span (tracing on)
     )

@@ -3,7 +3,13 @@
 What it changes from Strawberry's defaults (0.341):
 - bad HTTP input gets a coded JSON error (Strawberry answers plain text, and a JSON body that is
   a string or a number crashes it with a 500); a non-JSON POST is 415, not 400;
-- GraphiQL only for a browser (`Accept: text/html`), never for `*/*`, and our offline page;
+- GraphiQL only for a browser (`Accept: text/html`), never for `*/*`, and our offline page, only when
+  enabled (dev mode and the demo); otherwise that browser gets a coded 404;
+- persisted queries (`gateway.persisted_queries`): each request's document is resolved (manifest id,
+  APQ hash, `documentId`, the caller's safelist) before admission, so classification and the
+  screen-pop check see the resolved text, and a manifest operation runs pre-parsed and pre-validated;
+- HTTP conventions: a GET needs a preflight header or a non-simple content type (`gateway.csrf`), runs
+  queries only (a mutation is 405 `Allow: POST`); `apollographql-client-name`/`-version` reach the log;
 - every GraphQL error carries `extensions.code` (`gateway.errors.public_error`);
 - the context is `resolvers.context.build_context`, built per request inside its event loop;
 - JSON through orjson, and one log line per request (`gateway.logging`);
@@ -43,6 +49,8 @@ from backends.resilience.bulkhead import operation_class
 from backends.resilience.gcra import Limit
 from backends.resilience.ratelimit import RateLimiter
 from gateway.admission import OperationClass, buckets, classify, retry_after_header
+from gateway.client_identity import client_identity
+from gateway.csrf import require_preflight
 from gateway.errors import (
     INTERNAL_MESSAGE,
     BadRequest,
@@ -52,8 +60,10 @@ from gateway.errors import (
     http_code,
     public_error,
 )
-from gateway.graphiql import graphiql_response
+from gateway.graphiql import graphiql_disabled, graphiql_response, is_page_request
 from gateway.logging import RequestRecord, current_request
+from gateway.persisted_queries import PersistedQueries, current_resolution
+from gateway.prepared_document import handing_over
 from gateway.request_end import finish_request, metrics_of
 from gateway.tracing import operation_span
 from gateway.ws_session import SocketGate, TextFrames, TransportWS
@@ -85,10 +95,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
         sockets: SocketGate | None = None,
         subscriptions_per_connection: int = 10,
         subscription_init_timeout_s: float = 10.0,
+        persisted: PersistedQueries | None = None,
     ) -> None:
         super().__init__(
             schema,
-            graphql_ide="graphiql" if graphiql else None,
+            graphql_ide="graphiql",  # a browser's page request reaches `render_graphql_ide`: page or 404
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=subscription_init_timeout_s),
             max_subscriptions_per_connection=subscriptions_per_connection,
@@ -98,6 +109,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.budgets = budgets or {}
         self.budget_reserve_s = budget_reserve_s
         self.sockets = sockets  # None: no websockets (a test's app without the gate)
+        self.graphiql = graphiql
+        self.persisted = persisted  # None: no persisted queries (every document free-form)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -108,12 +121,13 @@ class GraphQLView(GraphQL[RequestContext, None]):
             return
         started = time.perf_counter()
         record = RequestRecord()
-        token = current_request.set(record)
+        token, resolved = current_request.set(record), current_resolution.set(None)
         try:
             async with operation_span(scope, record) as span:  # a SERVER span when tracing is on
                 response = await self._answer(Request(scope, receive), record, started)
                 span.answered(response)
         finally:
+            current_resolution.reset(resolved)
             current_request.reset(token)
         if response.media_type != "text/html":  # the GraphiQL page is not a GraphQL request
             elapsed = time.perf_counter() - started
@@ -136,6 +150,13 @@ class GraphQLView(GraphQL[RequestContext, None]):
     async def _answer(self, request: Request, record: RequestRecord, started: float) -> Response:
         """Run the operation; turn every failure outside GraphQL execution into a coded error."""
         try:
+            record.client_name, record.client_version = client_identity(request.headers)
+            if not self.should_render_graphql_ide(request):
+                if request.method == "GET":
+                    require_preflight(request.method, request.headers)
+                if self.persisted is not None:  # before admission: it classifies the resolved text
+                    store = getattr(request.state, "apq_store", None)
+                    current_resolution.set(await self.persisted.resolve(request, store))
             op_class, refused = await self._admit(request, record)
             if refused is not None:
                 return refused
@@ -146,12 +167,15 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 budget -= time.perf_counter() - started + self.budget_reserve_s
             with deadline(budget), operation_class(str(op_class) if op_class else None):
                 return await self.run(request)
-        except (BadRequest, HTTPException) as exc:
+        except BadRequest as exc:
+            record.codes.append(exc.code)
+            headers = exc.headers or ({"Allow": "GET, POST"} if exc.status_code == 405 else None)
+            return error_response(exc.status_code, exc.message, exc.code, headers)
+        except HTTPException as exc:
             status, code = exc.status_code, http_code(exc.status_code)
-            message = exc.message if isinstance(exc, BadRequest) else exc.reason
             record.codes.append(code)
             headers = {"Allow": "GET, POST"} if status == 405 else None
-            return error_response(status, message, code, headers)
+            return error_response(status, exc.reason, code, headers)
         except Exception:
             logger.exception(
                 "request failed outside GraphQL execution", extra={"operation": record.operation}
@@ -203,21 +227,27 @@ class GraphQLView(GraphQL[RequestContext, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Strawberry's, minus subscriptions: over HTTP one would run as a query of its first event."""
+        """Strawberry's, minus subscriptions: over HTTP one would run as a query of its first event.
+        A persisted operation's document is handed over parsed and validated (`gateway.prepared_document`)."""
+        resolution = current_resolution.get()
         try:
-            return await self.schema.execute(
-                request_data.query,
-                root_value=root_value,
-                variable_values=request_data.variables,
-                context_value=context,
-                operation_name=request_data.operation_name,
-                allowed_operation_types=OperationType.from_http(request_adapter.method)
-                - {OperationType.SUBSCRIPTION},
-                operation_extensions=request_data.extensions,
-            )
+            with handing_over(resolution.document if resolution is not None else None):
+                return await self.schema.execute(
+                    request_data.query,
+                    root_value=root_value,
+                    variable_values=request_data.variables,
+                    context_value=context,
+                    operation_name=request_data.operation_name,
+                    allowed_operation_types=OperationType.from_http(request_adapter.method)
+                    - {OperationType.SUBSCRIPTION},
+                    operation_extensions=request_data.extensions,
+                )
         except CannotGetOperationTypeError as exc:
             raise BadRequest(exc.as_http_error_reason()) from exc
         except InvalidOperationTypeError as exc:
+            if request_adapter.method == "GET" and exc.operation_type is OperationType.MUTATION:
+                message = f"{exc.as_http_error_reason('GET')}: POST it"
+                raise BadRequest(message, 405, headers={"Allow": "POST"}) from exc
             raise BadRequest(
                 f"{exc.as_http_error_reason(request_adapter.method)}: {_OVER_WEBSOCKET}"
             ) from exc
@@ -256,16 +286,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return orjson.loads(data)  # orjson.JSONDecodeError is a json.JSONDecodeError
 
     def should_render_graphql_ide(self, request: Any) -> bool:
-        # Strawberry also renders it for `Accept: */*` (curl, scripts): those want JSON.
-        return (
-            self.graphql_ide is not None
-            and request.method == "GET"
-            and not request.query_params.get("query")
-            and "text/html" in request.headers.get("accept", "")
-        )
+        # Strawberry also renders it for `Accept: */*` (curl, scripts): those want JSON. The same
+        # test lets the page through `BearerAuth`, so it must never match a runnable request.
+        return is_page_request(request.method, request.query_params, request.headers)
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        return graphiql_response()
+        return graphiql_response() if self.graphiql else graphiql_disabled()
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
         if request.method == "GET":
@@ -276,6 +302,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 raise UnsupportedMediaType("POST a JSON body with Content-Type: application/json")
             data = self.parse_json(await request.get_body())
         parsed = request_data(data)
+        resolution = current_resolution.get()
+        if resolution is not None:  # the persisted document's text (a hash-only request sent none)
+            parsed.query, parsed.operation_name = resolution.query, resolution.operation_name
         record = current_request.get()
         if record is not None:
             record.operation = parsed.operation_name
@@ -321,7 +350,11 @@ async def _is_screen_pop(request: Request) -> bool:
 
 
 async def _query_of(request: Request) -> tuple[str | None, str | None]:
-    """The document and operation name, read cheaply and without judging them (the view does)."""
+    """The document and operation name, read cheaply and without judging them (the view does);
+    for a persisted request, the resolved document's text."""
+    resolution = current_resolution.get()
+    if resolution is not None:
+        return resolution.query, resolution.operation_name
     if request.method == "GET":
         return request.query_params.get("query"), request.query_params.get("operationName")
     try:

@@ -26,6 +26,7 @@ from backends.resilience.rate_budget import RateBudgetConfig
 from backends.resilience.retry import RetryConfig
 from gateway.auth.clients import RegisteredClient, demo_clients
 from gateway.auth.jwks import SUPPORTED_ALGORITHMS
+from gateway.persisted import MANIFEST_PATH
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -38,7 +39,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65_535)
     log_level: LogLevel = "INFO"
-    graphiql: bool = Field(default=True, description="serve the offline GraphiQL page on GET /graphql")
+    graphiql: bool = Field(
+        default=False, description="serve the offline GraphiQL page on GET /graphql (with dev_mode only)"
+    )
 
     # One URL, timeout and pool size per back office. Billing gets the longest timeout: its
     # SOAP service has a lognormal latency with a long tail (median ~200 ms).
@@ -176,6 +179,20 @@ class Settings(BaseSettings):
     # `_service { sdl }` reveals the whole schema, like introspection: served outside dev mode only to
     # let a federation router compose at run time (off: compose the supergraph offline from the SDL).
     federation_sdl: bool = False
+    # Persisted queries (README "Persisted queries", gateway/persisted_queries.py): the manifest's
+    # operations are parsed and validated at start-up (an invalid one stops it). List-only clients
+    # (by token role or client id, comma-separated) run manifest operations only. `persisted_only`
+    # (production): every request names a manifest operation by id, except from the client ids in
+    # `persisted_free_form_clients` (a federation router's query plans). APQ registrations are kept
+    # in process (LRU, `apq_max_entries`) or, with `redis_url`, in Redis for every replica (`apq_ttl_s`).
+    persisted_manifest_path: Path = MANIFEST_PATH
+    persisted_list_only_roles: str = "softphone"
+    persisted_list_only_clients: str = "softphone"
+    persisted_only: bool = False
+    persisted_free_form_clients: str = ""
+    apq: bool = True
+    apq_max_entries: int = Field(default=1_000, ge=1)
+    apq_ttl_s: int = Field(default=86_400, ge=60)
 
     # The CTI signs its call events with one of these (comma-separated: rotation), HMAC-SHA256.
     cti_secrets: str = Field(default="", repr=False)

@@ -2,9 +2,9 @@
 
 It wraps the GraphQL route alone; health checks, the issuer's routes and static files stay open.
 The one GET it lets through untouched is a browser asking for the GraphiQL page (`Accept:
-text/html`, no `query`): the page is static and runs nothing; the operations GraphiQL then sends
-carry the token pasted in its Headers tab. On success the `Principal` is in `scope["principal"]`
-(and `request.state.principal`), which the GraphQL context reads.
+text/html`, no `query`, no persisted query id): the page is static and runs nothing; the operations
+GraphiQL then sends carry the token pasted in its dev-token field. On success the `Principal` is in
+`scope["principal"]` (and `request.state.principal`), which the GraphQL context reads.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from gateway.auth.errors import FORBIDDEN, UNAUTHENTICATED, InvalidToken, KeySet
 from gateway.auth.roles import API_SCOPES
 from gateway.auth.tokens import TokenVerifier
 from gateway.errors import error_response
+from gateway.graphiql import is_page_request
 from gateway.logging import RequestRecord
 from gateway.request_end import finish_request
 from resolvers.access import Principal
@@ -31,12 +32,9 @@ _Refusal = tuple[int, str, str, dict[str, str]]
 
 
 def is_graphiql_page(scope: Scope) -> bool:
-    """The same test the view uses to serve GraphiQL instead of running an operation."""
-    return (
-        scope["method"] == "GET"
-        and not QueryParams(scope.get("query_string", b"")).get("query")
-        and "text/html" in Headers(scope=scope).get("accept", "")
-    )
+    """The same test the view uses to serve GraphiQL (or its 404) instead of running an operation."""
+    params = QueryParams(scope.get("query_string", b""))
+    return is_page_request(scope["method"], params, Headers(scope=scope))
 
 
 class BearerAuth:

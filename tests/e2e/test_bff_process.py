@@ -71,8 +71,8 @@ def test_every_error_over_http_carries_a_code(bff: BffProcess) -> None:
     ]
 
 
-def test_graphiql_is_served_offline(bff: BffProcess) -> None:
+def test_graphiql_is_not_served_outside_dev_mode(bff: BffProcess) -> None:
+    # The demo serves it (tests/gateway/test_demo.py); a BFF with its defaults says where it lives.
     page = httpx.get(f"{bff.url}/graphql", headers={"Accept": "text/html"})
-    assert page.status_code == 200 and "graphiql" in page.text.lower()
-    assert "http://" not in page.text and "https://" not in page.text
-    assert httpx.get(f"{bff.url}/graphiql/graphiql.min.js").status_code == 200
+    assert page.status_code == 404 and page.headers["content-type"] == "application/json"
+    assert page.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"

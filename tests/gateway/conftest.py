@@ -32,6 +32,8 @@ TEST_ISSUER = LocalIssuer(
     clients={},
 )
 TEST_KEYS = StaticKeys(TEST_ISSUER.jwks())
+# A GET runs an operation only with a preflight header (gateway.csrf): what Apollo's clients send.
+PREFLIGHT = {"apollo-require-preflight": "true"}
 
 
 def bearer(role: str = "agent", *, agent_id: str = "A1001", scope: str | None = None) -> dict[str, str]:

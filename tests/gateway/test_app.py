@@ -13,7 +13,7 @@ from gateway.app import create_app
 from gateway.extensions import schema_extensions
 from gateway.logging import JsonFormatter
 from gateway.settings import Settings
-from tests.gateway.conftest import TEST_KEYS, Query, serve, small_schema
+from tests.gateway.conftest import PREFLIGHT, TEST_KEYS, Query, serve, small_schema
 
 
 async def test_post_query(client: httpx.AsyncClient) -> None:
@@ -29,14 +29,16 @@ async def test_get_query_with_variables(client: httpx.AsyncClient) -> None:
     r = await client.get(
         "/graphql",
         params={"query": "query Hi($n: String!) { hello(name: $n) }", "variables": '{"n": "b"}'},
-        headers={"accept": "application/json"},
+        headers={"accept": "application/json", **PREFLIGHT},
     )
     assert r.status_code == 200
     assert r.json() == {"data": {"hello": "hello b"}}
 
 
 async def test_get_runs_the_query_even_when_a_browser_asks(client: httpx.AsyncClient) -> None:
-    r = await client.get("/graphql", params={"query": "{ hello }"}, headers={"accept": "text/html,*/*"})
+    r = await client.get(
+        "/graphql", params={"query": "{ hello }"}, headers={"accept": "text/html,*/*", **PREFLIGHT}
+    )
     assert r.json() == {"data": {"hello": "hello world"}}
 
 
@@ -50,8 +52,9 @@ async def test_mutation_over_get_is_refused() -> None:
     settings = Settings()
     schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=schema_extensions(settings))
     async with serve(create_app(settings, schema=schema, keys=TEST_KEYS)) as c:
-        r = await c.get("/graphql", params={"query": "mutation { touch }"})
-        assert r.status_code in (400, 405)
+        r = await c.get("/graphql", params={"query": "mutation { touch }"}, headers=PREFLIGHT)
+        assert r.status_code == 405
+        assert r.headers["allow"] == "POST"
         assert r.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
         assert (await c.post("/graphql", json={"query": "mutation { touch }"})).json() == {
             "data": {"touch": True}

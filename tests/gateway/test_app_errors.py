@@ -54,7 +54,7 @@ async def test_bad_post_is_a_coded_4xx(
     ],
 )
 async def test_bad_get_is_a_coded_400(client: httpx.AsyncClient, params: dict[str, str]) -> None:
-    r = await client.get("/graphql", params=params)
+    r = await client.get("/graphql", params=params, headers={"apollo-require-preflight": "true"})
     assert r.status_code == 400
     assert errors_of(r.json())[0][0] == "BAD_REQUEST"
 

@@ -102,6 +102,11 @@ def test_demo_starts_everything_and_ctrl_c_stops_everything() -> None:
             "data": {"__typename": "Query"}
         }
         assert httpx.post(bff_url, json={"query": "{ __typename }"}).status_code == 401
+        page = httpx.get(bff_url, headers={"Accept": "text/html"})  # GraphiQL, offline: demo only
+        assert page.status_code == 200 and "graphiql" in page.text.lower()
+        assert "http://" not in page.text and "https://" not in page.text
+        assert "query ScreenPop" in page.text  # the example operations from gql/
+        assert httpx.get(bff_url.replace("/graphql", "/graphiql/graphiql.min.js")).status_code == 200
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
         deadline = time.monotonic() + 5  # the reader thread drains the pipe after exit

@@ -1,23 +1,36 @@
-"""GraphiQL works on an intranet: the page and its assets come from the BFF, no absolute URL."""
+"""GraphiQL works on an intranet: the page and its assets come from the BFF, no absolute URL. It is
+served only in dev mode (the demo), opens with the operations in gql/ and takes a dev token."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from gateway.app import create_app
-from gateway.graphiql import ASSETS, assets_installed, graphiql_page
+from gateway.graphiql import ASSETS, assets_installed, example_tabs, graphiql_page
+from gateway.persisted import GQL_DIR
 from gateway.settings import Settings
-from tests.gateway.conftest import TEST_KEYS, serve, small_schema
+from tests.gateway.conftest import PREFLIGHT, TEST_KEYS, serve, small_schema
 
 BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 ABSOLUTE_URL = re.compile(r"(?i)\b(?:https?:)?//[a-z0-9.-]+")
+TABS = re.compile(r'<script type="application/json" id="tidegate-example-operations">(.*?)</script>', re.S)
 needs_assets = pytest.mark.skipif(
     not assets_installed(), reason="GraphiQL assets not installed: make install"
 )
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    """A dev-mode BFF with GraphiQL on, as the demo runs it."""
+    settings = Settings(graphiql=True, dev_mode=True)
+    async with serve(create_app(settings, schema=small_schema(settings), keys=TEST_KEYS)) as c:
+        yield c
 
 
 async def test_a_browser_gets_the_graphiql_page(client: httpx.AsyncClient) -> None:
@@ -46,6 +59,36 @@ async def test_the_page_loads_every_asset_from_the_bff(client: httpx.AsyncClient
 
 
 @needs_assets
+async def test_the_page_opens_with_every_gql_operation_as_a_tab(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/graphql", headers=BROWSER)).text
+    (data,) = TABS.findall(page)
+    assert "<" not in data  # JSON-escaped: no operation text can close the script element
+    tabs = orjson.loads(data)
+    files = sorted(GQL_DIR.glob("*.graphql"))
+    assert [t["query"] for t in tabs] == [f.read_text(encoding="utf-8") for f in files]
+    screen_pop = next(t for t in tabs if "query ScreenPop" in t["query"])
+    assert orjson.loads(screen_pop["variables"]) == {"phone": None}
+    assert "defaultTabs" in page
+
+
+@needs_assets
+async def test_the_page_has_a_dev_token_field_that_becomes_the_authorization_header(
+    client: httpx.AsyncClient,
+) -> None:
+    page = (await client.get("/graphql", headers=BROWSER)).text
+    assert 'id="tidegate-token"' in page
+    assert 'headers.Authorization = "Bearer " + token' in page
+
+
+def test_example_tabs_skip_what_does_not_parse(tmp_path: Path) -> None:
+    (tmp_path / "a.graphql").write_text("query A($x: Int, $y: String) { a }", encoding="utf-8")
+    (tmp_path / "b.graphql").write_text("query {", encoding="utf-8")
+    assert example_tabs(tmp_path) == [
+        {"query": "query A($x: Int, $y: String) { a }", "variables": '{\n  "x": null,\n  "y": null\n}'}
+    ]
+
+
+@needs_assets
 async def test_static_asset_is_served(client: httpx.AsyncClient) -> None:
     r = await client.get("/graphiql/graphiql.min.js")
     assert r.status_code == 200
@@ -67,14 +110,24 @@ def test_without_assets_the_page_says_to_run_make_install(tmp_path: Path) -> Non
 @pytest.mark.parametrize("accept", ["*/*", "application/json", ""])
 async def test_non_browsers_get_json_not_html(client: httpx.AsyncClient, accept: str) -> None:
     # Strawberry would answer `*/*` (curl's default) with the IDE page.
-    r = await client.get("/graphql", headers={"accept": accept})
+    r = await client.get("/graphql", headers={"accept": accept, **PREFLIGHT})
     assert r.status_code == 400
     assert r.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
-async def test_graphiql_can_be_switched_off() -> None:
-    settings = Settings(graphiql=False)
-    async with serve(create_app(settings, schema=small_schema(settings), keys=TEST_KEYS)) as client:
-        r = await client.get("/graphql", headers=BROWSER)
-    assert r.status_code == 400
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param(Settings(), id="default"),
+        pytest.param(Settings(graphiql=True), id="graphiql-without-dev-mode"),
+        pytest.param(Settings(graphiql=False, dev_mode=True), id="dev-mode-without-graphiql"),
+    ],
+)
+async def test_outside_dev_mode_a_browser_gets_a_coded_404(settings: Settings) -> None:
+    async with serve(create_app(settings, schema=small_schema(settings), keys=TEST_KEYS), headers={}) as c:
+        r = await c.get("/graphql", headers=BROWSER)  # no token needed to learn that
+    assert r.status_code == 404
     assert r.headers["content-type"] == "application/json"
+    ((error,),) = [r.json()["errors"]]
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert "dev mode" in error["message"]

@@ -10,7 +10,7 @@ from gateway.settings import Settings
 
 def test_defaults() -> None:
     s = Settings()
-    assert (s.host, s.port, s.graphiql, s.log_level) == ("127.0.0.1", 8000, True, "INFO")
+    assert (s.host, s.port, s.graphiql, s.log_level) == ("127.0.0.1", 8000, False, "INFO")
     assert (s.max_query_depth, s.max_aliases, s.max_tokens, s.max_body_bytes) == (12, 30, 2_000, 65_536)
     configs = s.backend_configs()
     assert {n: (c.base_url, c.timeout_s, c.max_connections) for n, c in configs.items()} == {

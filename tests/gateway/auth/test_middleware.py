@@ -158,13 +158,19 @@ async def test_a_token_with_no_scope_of_this_api_gets_403(scope: str | None) -> 
 
 
 async def test_what_stays_open_without_a_token() -> None:
-    async with bff() as client:
+    async with bff(settings=Settings(graphiql=True, dev_mode=True)) as client:
         assert (await client.get("/healthz")).status_code == 200
         page = await client.get("/graphql", headers=BROWSER)
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-        # ...but a browser GET that carries an operation runs it, so it needs a token.
+        # ...but a browser GET that carries an operation runs it, so it needs a token,
         query = await client.get("/graphql", params={"query": "{ hello }"}, headers=BROWSER)
         assert query.status_code == 401
+        # ...and so does one that names a persisted query instead of sending its text.
+        apq = '{"persistedQuery": {"version": 1, "sha256Hash": "%s"}}' % ("0" * 64)
+        by_hash = await client.get("/graphql", params={"extensions": apq}, headers=BROWSER)
+        assert by_hash.status_code == 401
+        by_id = await client.get("/graphql", params={"documentId": "sha256:" + "0" * 64}, headers=BROWSER)
+        assert by_id.status_code == 401
         assert (await client.get("/oauth/token")).status_code == 404  # issuer off: not mounted
         assert (await client.get("/.well-known/jwks.json")).status_code == 404
 
