@@ -12,10 +12,9 @@ from opentelemetry import trace
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
+from gateway.client_identity import client_identity
 from gateway.logging import RequestRecord, log_request
 from gateway.metrics import Metrics
-
-CLIENT_NAME_HEADER = "apollographql-client-name"
 
 
 def finish_request(scope: Scope, record: RequestRecord, *, status: int, duration_s: float) -> None:
@@ -24,11 +23,12 @@ def finish_request(scope: Scope, record: RequestRecord, *, status: int, duration
     principal = scope.get("principal")
     if record.client_id is None and principal is not None:
         record.client_id = principal.client_id
+    if record.client_name is None and record.client_version is None:  # refused before the view read them
+        record.client_name, record.client_version = client_identity(Headers(scope=scope))
     log_request(record, status=status, duration_ms=duration_s * 1000)
     metrics = metrics_of(scope)
     if metrics is not None:
-        header = Headers(scope=scope).get(CLIENT_NAME_HEADER)
-        metrics.observe_graphql(record, client_header=header, duration_s=duration_s)
+        metrics.observe_graphql(record, client_header=record.client_name, duration_s=duration_s)
 
 
 def metrics_of(scope: Scope) -> Metrics | None:
