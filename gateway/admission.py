@@ -13,6 +13,7 @@ import math
 from enum import StrEnum
 from functools import lru_cache
 
+import orjson
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -23,6 +24,7 @@ from graphql import (
     SelectionSetNode,
     parse,
 )
+from starlette.responses import Response
 
 from backends.resilience.gcra import Bucket, Limit
 
@@ -115,3 +117,17 @@ def buckets(client: str, op_class: OperationClass, limits: dict[str, Limit]) -> 
 def retry_after_header(seconds: float) -> str:
     """Whole seconds, at least 1; a cost that can never fit is told to wait a minute, not forever."""
     return str(60 if math.isinf(seconds) else max(1, math.ceil(seconds)))
+
+
+def rate_limited(op_class: OperationClass, retry_after_s: float) -> Response:
+    """The 429 for a request its buckets refuse: coded, with when to come back (header and body)."""
+    wait = retry_after_header(retry_after_s)
+    body = {
+        "errors": [
+            {
+                "message": f"rate limited ({op_class} work); retry after {wait} s",
+                "extensions": {"code": "RATE_LIMITED", "retryAfter": int(wait), "class": str(op_class)},
+            }
+        ]
+    }
+    return Response(orjson.dumps(body), 429, {"Retry-After": wait}, media_type="application/json")

@@ -21,14 +21,12 @@ What it changes from Strawberry's defaults (0.341):
 from __future__ import annotations
 
 import logging
-import re
 import time
 from datetime import timedelta
 from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -48,7 +46,7 @@ from backends.deadline import deadline
 from backends.resilience.bulkhead import operation_class
 from backends.resilience.gcra import Limit
 from backends.resilience.ratelimit import RateLimiter
-from gateway.admission import OperationClass, buckets, classify, retry_after_header
+from gateway.admission import OperationClass, buckets, classify, rate_limited
 from gateway.client_identity import client_identity
 from gateway.csrf import require_preflight
 from gateway.errors import (
@@ -61,6 +59,8 @@ from gateway.errors import (
     public_error,
 )
 from gateway.graphiql import graphiql_disabled, graphiql_response, is_page_request
+from gateway.graphql_request import is_screen_pop, query_of, request_data
+from gateway.heap import release_frames
 from gateway.logging import RequestRecord, current_request
 from gateway.persisted_queries import PersistedQueries, current_resolution
 from gateway.prepared_document import handing_over
@@ -74,8 +74,6 @@ from resolvers.prefetch import prime_answered_pop
 
 logger = logging.getLogger("tidegate.graphql")
 
-# The softphone's screen pop (gql/screen_pop.graphql): served from the ring-time pop once answered.
-_SCREEN_POP = re.compile(r"^\s*query\s+ScreenPop\b", re.MULTILINE)
 _OVER_WEBSOCKET = "subscribe over graphql-transport-ws, a websocket on /graphql"
 
 
@@ -189,7 +187,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         """The operation's class, and a refusal when its buckets are empty (None: go ahead)."""
         if self.should_render_graphql_ide(request):
             return None, None
-        query, operation = await _query_of(request)
+        query, operation = await query_of(request)
         if query is None:
             return None, None  # not a GraphQL operation: the view answers the coded 4xx itself
         op_class = classify(query, operation)
@@ -205,18 +203,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if decision.allowed:
             return op_class, None
         record.codes.append("RATE_LIMITED")
-        wait = retry_after_header(decision.retry_after_s)
-        body = {
-            "errors": [
-                {
-                    "message": f"rate limited ({op_class} work); retry after {wait} s",
-                    "extensions": {"code": "RATE_LIMITED", "retryAfter": int(wait), "class": str(op_class)},
-                }
-            ]
-        }
-        return op_class, Response(
-            orjson.dumps(body), 429, {"Retry-After": wait}, media_type="application/json"
-        )
+        return op_class, rate_limited(op_class, decision.retry_after_s)
 
     async def execute_single(
         self,
@@ -271,7 +258,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             reads=request.state.reads,
             live=getattr(request.state, "live", None),
         )
-        if call is not None and isinstance(request, Request) and await _is_screen_pop(request):
+        if call is not None and isinstance(request, Request) and await is_screen_pop(request):
             await prime_answered_pop(context)  # the ring-time pop of this call, if one was kept
         request.state.graphql_context = context
         return context
@@ -331,56 +318,3 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if extensions:
             response["extensions"] = extensions
         return response
-
-
-def release_frames(errors: list[GraphQLError]) -> None:
-    """Drop the errors' tracebacks once they are written out. Each holds graphql-core's frames, whose
-    execution context holds the errors: a reference cycle per error that only the cyclic GC frees.
-    A surge of partial answers (a dozen timed-out fields each) made gen-2 collections of ~1,000 frames
-    per request that stalled the event loop 100-180 ms; freed here by reference counting instead."""
-    for error in errors:
-        error.__traceback__ = None
-        if error.original_error is not None:
-            error.original_error.__traceback__ = None
-
-
-async def _is_screen_pop(request: Request) -> bool:
-    query, operation = await _query_of(request)
-    return operation == "ScreenPop" or (operation is None and bool(query and _SCREEN_POP.search(query)))
-
-
-async def _query_of(request: Request) -> tuple[str | None, str | None]:
-    """The document and operation name, read cheaply and without judging them (the view does);
-    for a persisted request, the resolved document's text."""
-    resolution = current_resolution.get()
-    if resolution is not None:
-        return resolution.query, resolution.operation_name
-    if request.method == "GET":
-        return request.query_params.get("query"), request.query_params.get("operationName")
-    try:
-        data = orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        return None, None
-    if not isinstance(data, dict) or not isinstance(data.get("query"), str):
-        return None, None
-    name = data.get("operationName")
-    return data["query"], name if isinstance(name, str) else None
-
-
-def request_data(data: object) -> GraphQLRequestData:
-    """Check the shape of a GraphQL-over-HTTP request; Strawberry assumes an object."""
-    if not isinstance(data, dict):
-        raise BadRequest("The request must be a JSON object with a `query` (batching is not supported)")
-    query, variables = data.get("query"), data.get("variables")
-    operation_name, extensions = data.get("operationName"), data.get("extensions")
-    if not isinstance(query, str | None):
-        raise BadRequest("`query` must be a string")
-    if not isinstance(variables, dict | None):
-        raise BadRequest("`variables` must be an object")
-    if not isinstance(operation_name, str | None):
-        raise BadRequest("`operationName` must be a string")
-    if not isinstance(extensions, dict | None):
-        raise BadRequest("`extensions` must be an object")
-    return GraphQLRequestData(
-        query=query, variables=variables, operation_name=operation_name, extensions=extensions
-    )
