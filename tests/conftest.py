@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.support.processes import SimProcess, start_simulator
+from tests.support.redis_server import RedisProcess, start_redis
 
 SERVICES = ("billing", "crm", "gis", "workorders")
 
@@ -57,3 +58,13 @@ def clean_sims(sims: Simulators) -> Iterator[Simulators]:
     reset()
     yield sims
     reset()
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisProcess]:
+    """A real redis-server per test module that asks for one (a module may stop and restart it)."""
+    server = start_redis()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -3,7 +3,7 @@ and its failures read as misses, and two replicas on one Redis sharing a registr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -14,16 +14,7 @@ from gateway.apq_store import KEY_PREFIX, ApqStore, MemoryApqStore, RedisApqStor
 from gateway.persisted import document_id
 from gateway.settings import Settings
 from tests.gateway.conftest import TEST_KEYS, serve, small_schema
-from tests.support.redis_server import RedisProcess, start_redis
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisProcess]:
-    server = start_redis()
-    try:
-        yield server
-    finally:
-        server.stop()
+from tests.support.redis_server import RedisProcess
 
 
 @pytest.fixture

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import orjson
-import pytest
 from starlette.requests import Request
 
 from backends.resilience.ratelimit import redis_client
@@ -17,16 +15,7 @@ from gateway.health import BackendStatus, Health, Phase
 from gateway.settings import Settings
 from simulators.launch import free_port
 from tests.gateway.conftest import TEST_KEYS, serve, small_schema
-from tests.support.redis_server import RedisProcess, start_redis
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisProcess]:
-    server = start_redis()
-    try:
-        yield server
-    finally:
-        server.stop()
+from tests.support.redis_server import RedisProcess
 
 
 def request(**state: Any) -> Request:

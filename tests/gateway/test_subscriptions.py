@@ -31,7 +31,7 @@ from tests.conftest import Simulators
 from tests.gateway.conftest import TEST_ISSUER, TEST_KEYS
 from tests.support.admin import stats
 from tests.support.processes import CTI_SECRET, SimProcess, start_simulator
-from tests.support.redis_server import RedisProcess, start_redis
+from tests.support.redis_server import RedisProcess
 from tests.support.world import seeded_world, sole_callers
 
 SCREEN_POP = (Path(__file__).parents[2] / "gql" / "screen_pop.graphql").read_text(encoding="utf-8")
@@ -83,15 +83,6 @@ class LiveApp:
                 return
             await asyncio.sleep(0.01)
         raise AssertionError(f"nobody subscribed to {channel}")
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisProcess]:
-    server = start_redis()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def settings_for(sims: Systems, redis: RedisProcess, **extra: Any) -> Settings:
