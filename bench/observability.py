@@ -205,6 +205,10 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         # Admission stays on (its cost is the BFF's), with limits far above this load.
         env |= {f"TIDEGATE_RATE_{b}_RPS": "1000000" for b in ("GLOBAL", "CLIENT", "CRITICAL")}
         env |= {f"TIDEGATE_RATE_{b}_BURST": "1000000" for b in ("GLOBAL", "CLIENT", "CRITICAL")}
+        # Billing's calls/s budget (50/s by default) would pace the pops, one billing call each, to
+        # 20 ms apart and hide every cost in the wait: raised like its bulkhead, out of the way.
+        env |= {"TIDEGATE_BILLING_MAX_RPS": "1000000", "TIDEGATE_BILLING_RPS_BURST": "1000000"}
+        env |= {"TIDEGATE_BILLING_MAX_CONCURRENT": "1000"}
         auth = bearer(key_path)  # a supervisor: any caller, and hash-only or free-form alike
         headers = {"Content-Type": "application/json", **auth}
         ports = {leg: free_port() for leg in LEGS}
