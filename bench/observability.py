@@ -9,7 +9,7 @@ driven by `gql/screen_pop.graphql` as a supervisor sends it (any customer, no ca
     traced     metrics on, every span recorded to an exporter that drops it, free-form
     persisted  metrics on, tracing off, ScreenPop sent hash-only (APQ extensions or documentId)
 
-    python -m bench.observability --rounds 10 --requests 200 --concurrency 1
+    python -m bench.observability --rounds 12 --requests 200 --concurrency 1
 
 Why processes and not `create_app` in this process: the CPU that counts is the server's alone, read
 from its own /proc entry (`bench.loadgen.cpu_seconds`), with uvicorn and httptools parsing real HTTP
@@ -19,11 +19,13 @@ server. The one thing only `create_app` offers, the `span_exporter` seam, is why
 `bench/observed_server.py` rather than `tidegate serve`: all four legs, so they differ only in
 their settings and exporter.
 
-The legs run interleaved, `--rounds` times bare, metrics, traced, persisted, each round sending the
-same `--requests` callers (a new stretch of the seeded world's phones per round) at `--concurrency`,
-so drift on a shared machine and cache warmth hit every leg alike (many short rounds pair better
-than a few long ones). One pop in flight by default: a pop's work does not depend on concurrency
-(its dataloaders are its own), and its latency is then its own, not a queue behind the benchmark's
+The legs run interleaved, `--rounds` rounds of all four, each round sending the same `--requests`
+callers (a new stretch of the seeded world's phones per round) at `--concurrency`, so drift on a
+shared machine and cache warmth hit every leg alike (many short rounds pair better than a few long
+ones). Each round starts one leg later (ABCD BCDA CDAB DABC ...): the leg that first asks the
+shared simulators for a round's callers waits on colder simulators, and that must not always be the
+baseline. One pop in flight by default: a pop's work does not depend on concurrency (its
+dataloaders are its own), and its latency is then its own, not a queue behind the benchmark's
 other pops on two cores shared with the simulators. Per leg: `cpu_ms_per_request`, the
 median over rounds (each round's CPU / its answered pops), and `p50_ms`, `p99_ms` over all rounds.
 `vs_bare`: each leg's CPU ratio (the median over rounds of that round's ratio to bare's, with the
@@ -79,6 +81,13 @@ def screen_pop_id() -> str:
     if document_id(SCREEN_POP) in ids:
         raise RuntimeError("gql/screen_pop.graphql is a manifest body: free-form legs would skip parsing too")
     return document_id(canonical)
+
+
+def rotated(legs: Sequence[str], round_no: int) -> list[str]:
+    """This round's order: each round starts one leg later (ABCD, BCDA, ...), so no leg is always the
+    first to ask the shared simulators for a round's new callers."""
+    shift = round_no % len(legs)
+    return [*legs[shift:], *legs[:shift]]
 
 
 def pop_bodies(phones: Sequence[str], leg: str, persisted_form: str, pop_id: str) -> list[bytes]:
@@ -226,7 +235,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             for round_no in range(args.rounds):
                 start = round_no * args.requests
                 stretch = [phones[(start + i) % len(phones)] for i in range(args.requests)]
-                for leg in LEGS:
+                for leg in rotated(LEGS, round_no):
                     bodies = pop_bodies(stretch, leg, args.persisted_form, pop_id)
                     await _measure(
                         session, urls[leg], servers[leg].pid, bodies, args.concurrency, headers, tallies[leg]
@@ -273,7 +282,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rounds", type=int, default=10, help="times each leg runs, interleaved")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=12,
+        help="rounds of all four legs (a multiple of 4: each leg leads equally)",
+    )
     parser.add_argument("--requests", type=int, default=200, help="screen pops per leg per round")
     parser.add_argument("--concurrency", type=int, default=1, help="pops in flight per leg")
     parser.add_argument("--customers", type=int, default=20_000, help="the seeded world's size")

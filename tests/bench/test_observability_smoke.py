@@ -51,3 +51,11 @@ def test_persisted_leg_names_the_manifest_screen_pop_and_the_others_send_text_it
     }
     assert json.loads(doc_id) == {"documentId": f"sha256:{pop_id}", "variables": {"phone": "13800138000"}}
     assert json.loads(free_form) == {"query": observability.SCREEN_POP, "variables": {"phone": "13800138000"}}
+
+
+def test_each_round_starts_one_leg_later() -> None:
+    orders = [observability.rotated(observability.LEGS, r) for r in range(5)]
+    assert orders[0] == ["bare", "metrics", "traced", "persisted"]
+    assert orders[1] == ["metrics", "traced", "persisted", "bare"]
+    assert orders[4] == orders[0]
+    assert {order[0] for order in orders[:4]} == set(observability.LEGS)
