@@ -1,10 +1,10 @@
 """`tidegate serve` for `bench/observability.py`, with the one seam the CLI lacks: spans to a drain.
 
-The same steps as `gateway.cli serve` (settings from `TIDEGATE_*`, logging, `create_app`, the frozen
-start-up heap, one uvicorn worker with the same options), so every leg of the benchmark runs the
-production serving path. `--drop-spans` passes `create_app` a `SpanExporter` that drops every span:
-tracing is then on with every span recorded (`SimpleSpanProcessor`, sampled at 1.0), and what the
-leg costs is making the spans, not shipping them (an OTLP collector's cost is its own).
+The same steps as `gateway.cli serve` (settings from `TIDEGATE_*`, logging, `create_app`, then
+`gateway.serving.run`), so every leg of the benchmark runs the production serving path.
+`--drop-spans` passes `create_app` a `SpanExporter` that drops every span: tracing is then on with
+every span recorded (`SimpleSpanProcessor`, sampled at 1.0), and what the leg costs is making the
+spans, not shipping them (an OTLP collector's cost is its own).
 
     python -m bench.observed_server --port 8200 [--drop-spans]
 """
@@ -15,13 +15,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-import uvicorn
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from gateway.app import create_app
-from gateway.heap import freeze_startup_heap
 from gateway.logging import configure_logging
+from gateway.serving import run
 from gateway.settings import Settings
 
 
@@ -42,19 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(port=args.port)
     configure_logging(settings.log_level)
     app = create_app(settings, span_exporter=DroppingExporter() if args.drop_spans else None)
-    freeze_startup_heap()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        loop="auto",
-        http="auto",
-        workers=1,
-        lifespan="on",
-        log_config=None,
-        access_log=False,
-        server_header=False,
-    )
+    run(app, settings)
     return 0
 
 

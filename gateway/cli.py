@@ -160,14 +160,13 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
     from pydantic import ValidationError
 
     from gateway.app import create_app
     from gateway.auth import AuthConfigError
-    from gateway.heap import freeze_startup_heap
     from gateway.logging import configure_logging
     from gateway.persisted import ManifestError
+    from gateway.serving import run
     from gateway.settings import Settings
 
     overrides = {name: value for name in ("host", "port") if (value := getattr(args, name)) is not None}
@@ -182,20 +181,7 @@ def _serve(args: argparse.Namespace) -> int:
     except (AuthConfigError, ManifestError) as exc:  # no way to check tokens; a broken safelist
         print(f"tidegate serve: {exc}", file=sys.stderr)
         return 2
-    freeze_startup_heap()  # the schema and code tables are never garbage: keep GC pauses short
-    # One worker; "auto" picks uvloop and httptools when installed (they are, via uvicorn[standard]).
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        loop="auto",
-        http="auto",
-        workers=1,
-        lifespan="on",
-        log_config=None,
-        access_log=False,  # the app logs one line per GraphQL request itself
-        server_header=False,
-    )
+    run(app, settings)
     return 0
 
 
