@@ -56,7 +56,7 @@ import orjson
 from graphql import parse, print_ast
 
 from bench.loadgen import cpu_seconds, percentile
-from bench.stack import backend_env, bearer, server, start_simulators, wait_http
+from bench.stack import backend_env, bearer, cost_only_env, server, start_simulators, wait_http
 from gateway.persisted import document_id, load_manifest
 from simulators.launch import free_port, stop
 from simulators.world import build_world
@@ -208,16 +208,8 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             "TIDEGATE_LOG_LEVEL": "WARNING",
             "TIDEGATE_LOCAL_ISSUER": "true",
             "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key_path),
-            "TIDEGATE_BUDGET_CRITICAL_MS": "10000",  # no 300 ms cut-off: every pop answered in full
         }
-        env |= {f"TIDEGATE_{n.upper()}_TIMEOUT_S": "10" for n in sims}
-        # Admission stays on (its cost is the BFF's), with limits far above this load.
-        env |= {f"TIDEGATE_RATE_{b}_RPS": "1000000" for b in ("GLOBAL", "CLIENT", "CRITICAL")}
-        env |= {f"TIDEGATE_RATE_{b}_BURST": "1000000" for b in ("GLOBAL", "CLIENT", "CRITICAL")}
-        # Billing's calls/s budget (50/s by default) would pace the pops, one billing call each, to
-        # 20 ms apart and hide every cost in the wait: raised like its bulkhead, out of the way.
-        env |= {"TIDEGATE_BILLING_MAX_RPS": "1000000", "TIDEGATE_BILLING_RPS_BURST": "1000000"}
-        env |= {"TIDEGATE_BILLING_MAX_CONCURRENT": "1000"}
+        env |= cost_only_env(sims)
         auth = bearer(key_path)  # a supervisor: any caller, and hash-only or free-form alike
         headers = {"Content-Type": "application/json", **auth}
         ports = {leg: free_port() for leg in LEGS}

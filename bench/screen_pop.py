@@ -34,7 +34,7 @@ import orjson
 
 from bench import ring_to_pop
 from bench.loadgen import drive
-from bench.stack import backend_env, bearer, server, start_simulators, wait_http
+from bench.stack import backend_env, bearer, cost_only_env, server, start_simulators, wait_http
 from simulators.launch import free_port, stop
 from simulators.world import build_world
 
@@ -74,12 +74,7 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
     try:
         sims = start_simulators(world_args, {"billing": ["--pool-size", "1000"]})
         env = backend_env(sims)
-        env |= {f"TIDEGATE_{n.upper()}_TIMEOUT_S": "10" for n in sims} | {"TIDEGATE_LOG_LEVEL": "WARNING"}
-        # Admission control stays on (its cost is Tidegate's), with limits far above this load:
-        # this benchmark measures the BFF's own cost, bench/surge.py measures shedding.
-        env |= {f"TIDEGATE_RATE_{b}_RPS": "1000000" for b in ("GLOBAL", "CLIENT", "CRITICAL")}
-        env |= {f"TIDEGATE_RATE_{b}_BURST": "1000000" for b in ("GLOBAL", "CLIENT", "CRITICAL")}
-        env |= {"TIDEGATE_BUDGET_CRITICAL_MS": "10000"}  # like the floor: no 300 ms cut-off here
+        env |= cost_only_env(sims) | {"TIDEGATE_LOG_LEVEL": "WARNING"}  # like the floor: no limits
         # The BFF checks tokens from its local issuer; we make the key file, so the token is ready.
         key_path = Path(scratch) / "issuer-key.pem"
         env |= {"TIDEGATE_LOCAL_ISSUER": "true", "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key_path)}

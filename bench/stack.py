@@ -78,3 +78,18 @@ async def wait_http(
                 pass
             await asyncio.sleep(0.2)
     raise RuntimeError(f"{url} never answered")
+
+
+def cost_only_env(sims: Mapping[str, tuple[int, subprocess.Popen[bytes]]]) -> dict[str, str]:
+    """Settings for benchmarks of the BFF's own cost (not of its shedding, which bench/surge.py
+    measures): admission stays on (its cost is the BFF's) with limits far above any load; no 300 ms
+    cut-off, so every pop is answered in full; long backend timeouts; billing's calls/s budget and
+    bulkhead out of the way (50 calls/s by default would pace pops, one billing call each, 20 ms
+    apart and hide every cost in the wait)."""
+    env = {f"TIDEGATE_{name.upper()}_TIMEOUT_S": "10" for name in sims}
+    env |= {f"TIDEGATE_RATE_{b}_RPS": "1000000" for b in ("GLOBAL", "CLIENT", "CRITICAL")}
+    env |= {f"TIDEGATE_RATE_{b}_BURST": "1000000" for b in ("GLOBAL", "CLIENT", "CRITICAL")}
+    env |= {"TIDEGATE_BUDGET_CRITICAL_MS": "10000"}
+    env |= {"TIDEGATE_BILLING_MAX_RPS": "1000000", "TIDEGATE_BILLING_RPS_BURST": "1000000"}
+    env |= {"TIDEGATE_BILLING_MAX_CONCURRENT": "1000"}
+    return env
