@@ -22,6 +22,7 @@ from backends.resilience.retry import RetryBudget, RetryConfig, RetryPolicy
 from tests.conftest import Simulators
 from tests.support.admin import set_faults, stats
 from tests.support.clocks import FakeTime
+from tests.support.parse import billing_status as status
 
 # Generous budget for the behaviour tests: a single call may be retried. The budget has its own tests.
 LAVISH = RetryConfig(max_attempts=2, backoff_s=0.0, budget_ratio=1.0)
@@ -41,15 +42,6 @@ def backend(
     backend_config = BackendConfig("billing", "http://billing.test", retry=retry, **config)  # type: ignore[arg-type]
     http = BackendHttp(backend_config, httpx.MockTransport(handler), clock=time.clock, sleep=time.sleep)
     return http, sent, time
-
-
-def status(response: httpx.Response) -> int:
-    """A parse step mapping statuses onto the error tree, as every client's does."""
-    if response.status_code == 404:
-        raise NotFound("billing", "no such account")
-    if response.status_code >= 500:
-        raise BackendServerError("billing", f"HTTP {response.status_code}")
-    return response.status_code
 
 
 async def test_a_read_that_fails_once_is_retried_and_succeeds() -> None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from backends.config import BackendConfig
-from backends.errors import BackendError, BackendServerError, NotFound
+from backends.errors import BackendError, BackendServerError
 from backends.http import BackendHttp
 from backends.resilience.breaker import BreakerConfig, CallNotPermitted
 from backends.resilience.bulkhead import BackendShed, Bulkhead, BulkheadConfig, operation_class
@@ -19,6 +19,7 @@ from backends.resilience.cache_store import MemoryStore
 from backends.resilience.rate_budget import RateBudgetConfig
 from backends.telemetry import Fanout
 from tests.support.clocks import FakeClock, FakeTime
+from tests.support.parse import billing_status as status
 
 
 class Recorder:
@@ -47,14 +48,6 @@ class Recorder:
 
     def of(self, kind: str) -> list[tuple[Any, ...]]:
         return [e[1:] for e in self.events if e[0] == kind]
-
-
-def status(response: httpx.Response) -> int:
-    if response.status_code == 404:
-        raise NotFound("billing", "no such account")
-    if response.status_code >= 500:
-        raise BackendServerError("billing", f"HTTP {response.status_code}")
-    return response.status_code
 
 
 def backend(

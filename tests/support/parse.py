@@ -1,0 +1,17 @@
+"""A backend parse step for tests of the HTTP seam (`backends.http.BackendHttp.fetch`)."""
+
+from __future__ import annotations
+
+import httpx
+
+from backends.errors import BackendServerError, NotFound
+
+
+def billing_status(response: httpx.Response) -> int:
+    """A parse step mapping statuses onto the error tree, as every client's does: 404 is `NotFound`,
+    5xx a server error, anything else the status itself."""
+    if response.status_code == 404:
+        raise NotFound("billing", "no such account")
+    if response.status_code >= 500:
+        raise BackendServerError("billing", f"HTTP {response.status_code}")
+    return response.status_code
