@@ -23,6 +23,7 @@ import redis
 from bench.graphql_ws import GraphQLWs
 from tests.conftest import Simulators
 from tests.support.admin import stats
+from tests.support.field_crew import file_order, move_order
 from tests.support.processes import BffProcess, SimProcess, start_bff, start_simulator
 from tests.support.redis_server import RedisProcess, start_redis
 from tests.support.world import seeded_world, sole_callers
@@ -136,20 +137,11 @@ async def _until(condition: Any, what: str) -> None:
 
 
 def _order(fleet: Fleet, customer_no: int) -> str:
-    body = {
-        "type": "LS",
-        "description": "小区门口漏水",
-        "cust_code": f"KH-{customer_no:08d}",
-        "grid_code": "WG-03",
-    }
-    r = httpx.post(f"{fleet.workorders.url}/wo/api/orders", json=body)
-    r.raise_for_status()
-    return str(r.json()["order_no"])
+    return file_order(fleet.workorders.url, customer_no, "小区门口漏水", "WG-03")
 
 
 def _move(fleet: Fleet, order_no: str, to: str) -> None:
-    r = httpx.post(f"{fleet.workorders.url}/wo/api/orders/{order_no}/transition", json={"to": to})
-    r.raise_for_status()
+    move_order(fleet.workorders.url, order_no, to)
 
 
 def _status(fleet: Fleet, order_no: str, token: str) -> str:

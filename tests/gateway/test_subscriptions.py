@@ -30,6 +30,7 @@ from simulators.world.model import Customer
 from tests.conftest import Simulators
 from tests.gateway.conftest import TEST_ISSUER, TEST_KEYS
 from tests.support.admin import stats
+from tests.support.field_crew import file_order, move_order
 from tests.support.processes import CTI_SECRET, SimProcess, start_simulator
 from tests.support.redis_server import RedisProcess
 from tests.support.world import seeded_world, sole_callers
@@ -348,20 +349,11 @@ async def test_without_the_prefetch_the_pop_is_looked_up_for_the_push(
 
 
 def _new_order(sims: Systems, customer_no: int) -> str:
-    body = {
-        "type": "LS",
-        "description": "水表井漏水",
-        "cust_code": f"KH-{customer_no:08d}",
-        "grid_code": "WG-01",
-    }
-    r = httpx.post(f"{sims['workorders'].url}/wo/api/orders", json=body)
-    r.raise_for_status()
-    return str(r.json()["order_no"])
+    return file_order(sims["workorders"].url, customer_no, "水表井漏水", "WG-01")
 
 
 def _move(sims: Systems, order_no: str, to: str) -> None:
-    r = httpx.post(f"{sims['workorders'].url}/wo/api/orders/{order_no}/transition", json={"to": to})
-    r.raise_for_status()
+    move_order(sims["workorders"].url, order_no, to)
 
 
 async def _announce(live: LiveApp, redis: RedisProcess, order_no: str, customer_no: int, status: str) -> None:
