@@ -1,19 +1,15 @@
-"""`/_sim/webhooks` and `/_sim/crew`: the work-order system's own knobs, in the style of `/_sim/faults`.
-
-GET shows the settings (secrets masked); PUT replaces them all (unset ones back to defaults), PATCH
-and POST change the ones given; invalid settings get 422 and change nothing.
-"""
+"""`/_sim/webhooks` and `/_sim/crew`: the work-order system's own knobs, served like `/_sim/faults`
+(`simulators.kit.knobs`; the webhook secrets shown masked)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.routing import Route
 
+from simulators.kit.knobs import knob_routes
 from simulators.workorders.crew import CrewConfig, FieldCrew
 from simulators.workorders.webhook_config import WebhookConfig
 
@@ -36,42 +32,22 @@ class Webhooks:
             listener()
 
 
-def _knob_routes(
-    path: str,
-    model: type[M],
-    current: Callable[[], M],
-    apply: Callable[[M], None],
-    show: Callable[[M], dict[str, Any]],
-) -> list[Route]:
-    async def get(_: Request) -> JSONResponse:
-        return JSONResponse(show(current()))
-
-    async def put(request: Request) -> JSONResponse:
-        try:
-            body = await request.json()
-        except ValueError:
-            return JSONResponse({"error": "body must be JSON"}, status_code=400)
-        if not isinstance(body, dict):
-            return JSONResponse({"error": "body must be a JSON object"}, status_code=400)
-        merged = body if request.method == "PUT" else {**current().model_dump(), **body}
-        try:
-            config = model.model_validate(merged)
-        except ValidationError as exc:
-            errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-            return JSONResponse({"error": f"invalid {path} settings", "details": errors}, status_code=422)
-        apply(config)
-        return JSONResponse(show(config))
-
-    return [
-        Route(path, get, methods=["GET"]),
-        Route(path, put, methods=["PUT", "PATCH", "POST"]),
-    ]
-
-
 def admin_routes(webhooks: Webhooks, crew: FieldCrew) -> list[Route]:
     return [
-        *_knob_routes(
-            "/_sim/webhooks", WebhookConfig, webhooks.current, webhooks.replace, WebhookConfig.public
+        *knob_routes(
+            "/_sim/webhooks",
+            WebhookConfig,
+            webhooks.current,
+            webhooks.replace,
+            WebhookConfig.public,
+            what="/_sim/webhooks",
         ),
-        *_knob_routes("/_sim/crew", CrewConfig, lambda: crew.config, crew.reconfigure, CrewConfig.model_dump),
+        *knob_routes(
+            "/_sim/crew",
+            CrewConfig,
+            lambda: crew.config,
+            crew.reconfigure,
+            CrewConfig.model_dump,
+            what="/_sim/crew",
+        ),
     ]
