@@ -97,10 +97,20 @@ async def serve(app: Starlette, headers: Mapping[str, str] | None = None) -> Asy
 
     (httpx's ASGITransport runs no lifespan, and Starlette's TestClient is deprecated with httpx.)
     """
-    async with app.router.lifespan_context(app) as state:
+    async with serve_with_state(app, headers) as (client, _state):
+        yield client
+
+
+@asynccontextmanager
+async def serve_with_state(
+    app: Starlette, headers: Mapping[str, str] | None = None
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, Any]]]:
+    """`serve`, with the lifespan's state at hand too (the bus, the stores) for tests that look inside."""
+    async with app.router.lifespan_context(app) as lifespan_state:
+        state = dict(lifespan_state or {})
 
         async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
-            scope["state"] = dict(state or {})
+            scope["state"] = dict(state)
             await app(scope, receive, send)
 
         transport = httpx.ASGITransport(app=with_state)
@@ -108,7 +118,7 @@ async def serve(app: Starlette, headers: Mapping[str, str] | None = None) -> Asy
         async with httpx.AsyncClient(
             transport=transport, base_url="http://bff.test", headers=headers
         ) as client:
-            yield client
+            yield client, state
 
 
 @pytest.fixture

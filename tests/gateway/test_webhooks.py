@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from starlette.types import Receive, Scope, Send
 
 from backends.domain.enums import TicketStatus
 from backends.pubsub import EventBus, Message
@@ -25,7 +24,7 @@ from gateway.app import create_app
 from gateway.auth import AuthConfigError
 from gateway.settings import Settings
 from gateway.webhook_signature import sign
-from tests.gateway.conftest import TEST_KEYS, small_schema
+from tests.gateway.conftest import TEST_KEYS, serve_with_state, small_schema
 
 OLD_KEY, NEW_KEY, STRANGER_KEY = b"o" * 32, b"n" * 32, b"s" * 32
 OLD, NEW = ("whsec_" + base64.b64encode(k).decode() for k in (OLD_KEY, NEW_KEY))
@@ -56,17 +55,8 @@ async def bff() -> AsyncIterator[Bff]:
     """The app with two secrets configured (a rotation in progress), its lifespan state at hand."""
     settings = Settings(workorders_webhook_secrets=f"{OLD},{NEW}")
     app = create_app(settings, schema=small_schema(settings), keys=TEST_KEYS)
-    async with app.router.lifespan_context(app) as lifespan_state:
-        state = dict(lifespan_state or {})
-
-        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
-            scope["state"] = state
-            await app(scope, receive, send)
-
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=with_state), base_url="http://bff.test"
-        ) as client:
-            yield Bff(client, state)
+    async with serve_with_state(app, headers={}) as (client, state):
+        yield Bff(client, state)
 
 
 def event(order_no: str = "GD2026112600001", status: str = "05", seq: Any = 4, **extra: Any) -> bytes:
@@ -107,18 +97,9 @@ async def deliver(bff: Bff, body: bytes, message_id: str, **kw: Any) -> httpx.Re
 async def test_applied_change_is_stored_then_published_on_ticket_and_customer() -> None:
     settings = Settings(workorders_webhook_secrets=OLD)
     app = create_app(settings, schema=small_schema(settings), keys=TEST_KEYS)
-    async with app.router.lifespan_context(app) as lifespan_state:
-        state = dict(lifespan_state or {})
-
-        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
-            scope["state"] = state
-            await app(scope, receive, send)
-
+    async with serve_with_state(app, headers={}) as (client, state):
         bus: EventBus = state["bus"]
-        async with (
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=with_state), base_url="http://t") as client,
-            bus.subscribe("ticket:GD2026112600001", "customer:KH00000042") as messages,
-        ):
+        async with bus.subscribe("ticket:GD2026112600001", "customer:KH00000042") as messages:
             body = event()
             r = await client.post(PATH, content=body, headers=signed(body, "msg_a1"))
             assert r.status_code == 200 and r.json() == {"outcome": "applied"}
