@@ -77,7 +77,8 @@ def create_app(
     auth = build_auth(settings, keys)  # no way to check tokens: refuse to start, never run open
     calls = CallRegistry()  # which call each agent is on, fed by the CTI
     webhooks = WorkOrderWebhooks.from_settings(settings)  # a malformed secret: refuse to start
-    observability = Observability.from_settings(settings)  # metrics, /healthz, /readyz
+    # Metrics, /healthz, /readyz; the manifest's operation names are always labels of their own.
+    observability = Observability.from_settings(settings, [op.name for op in manifest or ()])
     try:  # each manifest operation parsed and validated once, here; an invalid one: refuse to start
         persisted = open_persisted_queries(settings, schema._schema, manifest or ())
     except ManifestError as exc:

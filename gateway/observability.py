@@ -8,6 +8,7 @@ telemetry it hands the backend clients and the cache, and the state each request
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,6 @@ from gateway.http_metrics import HttpServerMetrics
 from gateway.metric_labels import ClientNames, OperationNames
 from gateway.metrics import Metrics
 from gateway.metrics_endpoint import MetricsEndpoint
-from gateway.persisted import load_manifest
 from gateway.settings import Settings
 
 
@@ -33,12 +33,13 @@ class Observability:
     metrics_token: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Observability:
+    def from_settings(cls, settings: Settings, persisted_names: Iterable[str] = ()) -> Observability:
+        """`persisted_names`: the manifest's operation names, always kept as metric labels."""
         status = BackendStatus()
         health = Health(status, redis_timeout_s=settings.readyz_redis_timeout_ms / 1000)
         if not settings.metrics:
             return cls(None, health, status)
-        known = {op.name for op in load_manifest()} | set(OPERATIONS)
+        known = set(persisted_names) | set(OPERATIONS)
         metrics = Metrics(
             OperationNames(known, settings.metrics_max_operation_names), ClientNames(settings.clients)
         )
