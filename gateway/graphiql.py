@@ -14,6 +14,7 @@ token, which every request it sends then carries as `Authorization: Bearer ...`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 
 import orjson
@@ -65,8 +66,10 @@ def is_page_request(method: str, params: Mapping[str, str], headers: Mapping[str
     )
 
 
-def example_tabs(directory: Path = GQL_DIR) -> list[dict[str, str]]:
-    """GraphiQL's `defaultTabs`: one per `gql/*.graphql` file, its variables stubbed as nulls."""
+@lru_cache(maxsize=4)
+def example_tabs(directory: Path = GQL_DIR) -> tuple[dict[str, str], ...]:
+    """GraphiQL's `defaultTabs`: one per `gql/*.graphql` file, its variables stubbed as nulls. Read
+    and parsed once per process (the operations ship with the code), not on every page load."""
     tabs = []
     for path in sorted(directory.glob("*.graphql")):
         text = path.read_text(encoding="utf-8")
@@ -82,10 +85,10 @@ def example_tabs(directory: Path = GQL_DIR) -> list[dict[str, str]]:
         ]
         variables = orjson.dumps(dict.fromkeys(names), option=orjson.OPT_INDENT_2).decode()
         tabs.append({"query": text, "variables": variables})
-    return tabs
+    return tuple(tabs)
 
 
-def _with_tabs(page: str, tabs: list[dict[str, str]]) -> str:
+def _with_tabs(page: str, tabs: tuple[dict[str, str], ...]) -> str:
     """The tabs as a JSON data block the page's script reads. `<`, `>` and `&` are JSON escapes
     there (a script element's text is raw: no `</script>` in an operation can end it early)."""
     data = orjson.dumps(tabs).decode()

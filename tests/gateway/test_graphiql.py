@@ -83,9 +83,9 @@ async def test_the_page_has_a_dev_token_field_that_becomes_the_authorization_hea
 def test_example_tabs_skip_what_does_not_parse(tmp_path: Path) -> None:
     (tmp_path / "a.graphql").write_text("query A($x: Int, $y: String) { a }", encoding="utf-8")
     (tmp_path / "b.graphql").write_text("query {", encoding="utf-8")
-    assert example_tabs(tmp_path) == [
-        {"query": "query A($x: Int, $y: String) { a }", "variables": '{\n  "x": null,\n  "y": null\n}'}
-    ]
+    assert example_tabs(tmp_path) == (
+        {"query": "query A($x: Int, $y: String) { a }", "variables": '{\n  "x": null,\n  "y": null\n}'},
+    )
 
 
 @needs_assets
