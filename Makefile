@@ -1,41 +1,67 @@
-# Two commands: `make demo` and `make test`. Both set up everything they need first.
+# Two commands: `make demo` and `make test`. Both set up everything they need first, from the
+# committed locks only (requirements.lock for Python, package-lock.json files for npm): nothing is
+# resolved anew. `make lock` refreshes the Python lock on purpose.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-# GraphiQL is served by the BFF itself (the contact centre has no internet): fetched once from npm.
+STAGE  := scripts/stage
+# uv installs the locked set; it is itself installed from requirements-bootstrap.lock (pinned, hashed).
+UV_VERSION := 0.13.9
+UV_HOME    := .cache/uv-$(UV_VERSION)
+UV         := $(UV_HOME)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_PROGRESS      := 1
+# The one lock for runtime, dev, bench and simulators: universal, hashed, Python 3.11+.
+LOCK_ARGS := pyproject.toml --all-extras --generate-hashes --universal --python-version 3.11 --quiet \
+	--custom-compile-command 'make lock'
+# GraphiQL is served by the BFF itself (the contact centre has no internet): installed from its lock.
 VENDOR        := gateway/static/vendor
 VENDOR_STAMP  := $(VENDOR)/.installed-stamp
-GRAPHIQL_NPM  := .cache/graphiql
-GRAPHIQL_PKGS := graphiql@3.8.3 react@18.3.1 react-dom@18.3.1
+GRAPHIQL_NPM  := web/graphiql
 GRAPHIQL_FILES := graphiql/graphiql.min.js graphiql/graphiql.min.css \
 	react/umd/react.production.min.js react-dom/umd/react-dom.production.min.js
-# The federation test's real Apollo gateway and Node subgraph (tests/federation): installed once from npm.
+# The federation test's real Apollo gateway and Node subgraph (tests/federation).
 FEDERATION_NPM   := tests/federation
 FEDERATION_STAMP := $(FEDERATION_NPM)/node_modules/.installed-stamp
 
-.PHONY: demo test install graphiql federation-gateway lint typecheck pytest bench clean redis-server promtool alert-rules
+.PHONY: demo test install lock lock-check graphiql federation-gateway lint typecheck pytest bench clean \
+	redis-server promtool alert-rules
 
-$(STAMP): pyproject.toml
+$(UV): requirements-bootstrap.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ required"; exit 1; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@$(STAGE) "uv $(UV_VERSION)" sh -c '$(PYTHON) -m venv $(UV_HOME) && \
+	  $(UV_HOME)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements-bootstrap.lock'
+	@touch $@
 
-$(VENDOR_STAMP):
-	@command -v npm >/dev/null || { echo "npm is needed once, to fetch the GraphiQL assets"; exit 1; }
-	npm install --no-audit --no-fund --prefix $(GRAPHIQL_NPM) $(GRAPHIQL_PKGS)
-	mkdir -p $(VENDOR)
-	cd $(GRAPHIQL_NPM)/node_modules && cp $(GRAPHIQL_FILES) $(CURDIR)/$(VENDOR)/
-	touch $@
+$(STAMP): requirements.lock pyproject.toml $(UV)
+	@$(STAGE) "lock sync" sh -c 'set -e; test -x $(PY) || $(UV) venv --quiet --python $(PYTHON) $(VENV); \
+	  $(UV) pip sync --quiet --python $(PY) --require-hashes requirements.lock; \
+	  $(UV) pip install --quiet --python $(PY) --no-deps --no-build-isolation -e .'
+	@touch $(STAMP)
+
+# Refresh the lock on purpose (a security fix, a wanted feature): run the suite, commit both files.
+lock: $(UV)
+	$(UV) pip compile $(LOCK_ARGS) --upgrade -o requirements.lock
+
+# The lock still satisfies pyproject.toml: re-resolving with the lock as preference changes nothing.
+lock-check: $(UV)
+	@$(STAGE) "lock check" sh -c 'set -e; tmp=$$(mktemp -d); cp requirements.lock $$tmp/; \
+	  $(UV) pip compile $(LOCK_ARGS) -o $$tmp/requirements.lock; \
+	  diff -u requirements.lock $$tmp/requirements.lock || { echo "requirements.lock is stale: run make lock"; exit 1; }'
+
+$(VENDOR_STAMP): $(GRAPHIQL_NPM)/package.json $(GRAPHIQL_NPM)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed once, to install the GraphiQL assets"; exit 1; }
+	@$(STAGE) "graphiql assets" sh -c 'set -e; npm ci --no-audit --no-fund --prefix $(GRAPHIQL_NPM); \
+	  mkdir -p $(VENDOR); cd $(GRAPHIQL_NPM)/node_modules && cp $(GRAPHIQL_FILES) $(CURDIR)/$(VENDOR)/'
+	@touch $@
 
 graphiql: $(VENDOR_STAMP)
 
 $(FEDERATION_STAMP): $(FEDERATION_NPM)/package.json $(FEDERATION_NPM)/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed once, for the federation test's gateway"; exit 1; }
-	npm install --no-audit --no-fund --prefix $(FEDERATION_NPM)
-	touch $@
+	@$(STAGE) "federation gateway" npm ci --no-audit --no-fund --prefix $(FEDERATION_NPM)
+	@touch $@
 
 federation-gateway: $(FEDERATION_STAMP)
 
@@ -45,38 +71,35 @@ demo: install
 	$(VENV)/bin/tidegate demo
 
 lint: install
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+	@$(STAGE) "lint (ruff)" sh -c '$(PY) -m ruff check . && $(PY) -m ruff format --check .'
 
 typecheck: install
-	$(PY) -m mypy
+	@$(STAGE) "types (mypy)" $(PY) -m mypy
 
-# Integration tests use a real redis-server (the audit stream today; limits and caches next).
+# Integration tests use a real redis-server; the alert rules are checked with promtool (Debian's
+# `prometheus` package, without the server's recommends). Both installed with apt when missing.
 redis-server:
-	@command -v redis-server >/dev/null 2>&1 || { \
-	  echo "installing redis-server (apt)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@command -v redis-server >/dev/null 2>&1 || $(STAGE) "apt: redis-server" sh -c \
+	  'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server'
 	@command -v redis-server >/dev/null 2>&1 || { echo "redis-server is required for make test"; exit 1; }
 
-pytest: install redis-server $(FEDERATION_STAMP)
-	$(PY) -m pytest
-
-# The Prometheus alert rules (deploy/prometheus) are checked and unit-tested with promtool, which
-# Debian ships in its `prometheus` package (installed without the server's recommends when missing).
 promtool:
-	@command -v promtool >/dev/null 2>&1 || { \
-	  echo "installing promtool (apt: prometheus)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	@command -v promtool >/dev/null 2>&1 || $(STAGE) "apt: promtool" sh -c \
+	  'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus'
 	@command -v promtool >/dev/null 2>&1 || { echo "promtool is required for make test"; exit 1; }
 
 alert-rules: promtool
-	promtool check rules deploy/prometheus/alerts.yml
-	cd deploy/prometheus && promtool test rules alerts_test.yml
+	@$(STAGE) "alert rules (promtool)" sh -c 'promtool check rules deploy/prometheus/alerts.yml && \
+	  cd deploy/prometheus && promtool test rules alerts_test.yml'
 
-test: lint typecheck alert-rules pytest
+pytest: install redis-server $(FEDERATION_STAMP)
+	@$(STAGE) --live "pytest" $(PY) -m pytest -q
+
+test: lock-check lint typecheck alert-rules pytest
 
 bench: install
 	$(PY) -m bench.sim_pool
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(GRAPHIQL_NPM) $(VENDOR) $(FEDERATION_NPM)/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache $(VENDOR) $(FEDERATION_NPM)/node_modules \
+	  $(GRAPHIQL_NPM)/node_modules

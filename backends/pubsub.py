@@ -214,7 +214,7 @@ class RedisBus:
                 for event in self._confirmed.values():
                     event.clear()
                 with suppress(*REDIS_FAILURES):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+                    await pubsub.aclose()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self._retry_max_s)
 
