@@ -34,10 +34,13 @@ $(UV): requirements-bootstrap.lock
 	  $(UV_HOME)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements-bootstrap.lock'
 	@touch $@
 
+# The project is installed editable in "compat" mode (the checkout on sys.path), because the
+# simulators, bench and tests live in the checkout but not in the wheel.
 $(STAMP): requirements.lock pyproject.toml $(UV)
 	@$(STAGE) "lock sync" sh -c 'set -e; test -x $(PY) || $(UV) venv --quiet --python $(PYTHON) $(VENV); \
 	  $(UV) pip sync --quiet --python $(PY) --require-hashes requirements.lock; \
-	  $(UV) pip install --quiet --python $(PY) --no-deps --no-build-isolation -e .'
+	  $(UV) pip install --quiet --python $(PY) --no-deps --no-build-isolation -e . \
+	    --config-settings editable_mode=compat'
 	@touch $(STAMP)
 
 # Refresh the lock on purpose (a security fix, a wanted feature): run the suite, commit both files.

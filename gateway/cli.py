@@ -1,4 +1,9 @@
-"""`tidegate`: run the BFF, the simulators and the demo from one command."""
+"""`tidegate`: run the BFF, the simulators and the demo from one command.
+
+The simulators (and Faker, which builds their world) ship in a checkout, not in the wheel: an
+installed BFF offers `serve`, `token`, `cti`, `sdl` and `pq`, and `simulate` and `demo` appear only
+where the simulators can be imported. This module imports them lazily for that reason alone.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,7 @@ import argparse
 import sys
 from datetime import date
 
-from simulators.kit.faults import FaultConfig
-from simulators.kit.options import DEFAULT_PORTS, SERVICES, SimOptions
-from simulators.world import DEFAULT_CUSTOMERS, DEFAULT_SEED
+from gateway.demo_secrets import DEMO_CTI_SECRET
 
 
 def _positive_int(text: str) -> int:
@@ -32,11 +35,9 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from exc
 
 
-def _add_world_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="world seed (same seed, same data)")
-    p.add_argument(
-        "--customers", type=_positive_int, default=DEFAULT_CUSTOMERS, help="customers in the district"
-    )
+def _add_world_args(p: argparse.ArgumentParser, *, seed: int, customers: int) -> None:
+    p.add_argument("--seed", type=int, default=seed, help="world seed (same seed, same data)")
+    p.add_argument("--customers", type=_positive_int, default=customers, help="customers in the district")
     p.add_argument(
         "--as-of", type=_day, default=None, help="the world's 'today' (default: today in Asia/Shanghai)"
     )
@@ -45,26 +46,14 @@ def _add_world_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tidegate", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    sdl = sub.add_parser("sdl", help="print the GraphQL schema (SDL); --write updates schema/schema.graphql")
-    sdl.add_argument("--write", action="store_true")
-
-    pq = sub.add_parser(
-        "pq", help="persisted queries: `pq build` writes gql/manifest.json from gql/*.graphql"
-    )
-    pq.add_argument("action", choices=("build",))
-    pq.add_argument("--check", action="store_true", help="exit 1 if the committed manifest is stale")
-
-    cti = sub.add_parser("cti", help="send a signed call event to a BFF, as the CTI would (demo, drills)")
-    cti.add_argument("event", choices=("ringing", "answered", "ended"))
-    cti.add_argument("--agent-id", required=True)
-    cti.add_argument("--call-id", required=True)
-    cti.add_argument("--caller", default=None, help="the calling number, any format")
-    cti.add_argument("--url", default="http://127.0.0.1:8000", help="the BFF")
-    cti.add_argument("--secret", default=None, help="default: TIDEGATE_CTI_SECRETS' first, or the demo's")
+def _add_checkout_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`simulate` and `demo`, offered only where the simulators are importable (a checkout with the
+    `simulators` extra), so that an installed BFF never needs Faker."""
+    try:
+        from simulators.kit.options import SERVICES
+        from simulators.world import DEFAULT_CUSTOMERS, DEFAULT_SEED
+    except ImportError:
+        return
 
     sim = sub.add_parser("simulate", help="serve one back-office simulator")
     sim.add_argument("service", choices=SERVICES)
@@ -72,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--port", type=int, default=None, help="default: billing 8101, crm 8102, gis 8103, workorders 8104"
     )
-    _add_world_args(sim)
+    _add_world_args(sim, seed=DEFAULT_SEED, customers=DEFAULT_CUSTOMERS)
     sim.add_argument("--error-rate", type=_rate, default=0.0)
     sim.add_argument("--timeout-rate", type=_rate, default=0.0)
     sim.add_argument("--hang-ms", type=int, default=30_000, help="how long an injected timeout hangs")
@@ -105,6 +94,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--late-fee-cap", type=float, default=1.0, help="billing: late fees capped at this x principal"
     )
 
+    demo = sub.add_parser("demo", help="start the four simulators and the BFF and print their URLs")
+    _add_world_args(demo, seed=DEFAULT_SEED, customers=DEFAULT_CUSTOMERS)
+    demo.add_argument("--port-offset", type=int, default=0, help="add this to every default port")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tidegate", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sdl = sub.add_parser("sdl", help="print the GraphQL schema (SDL); --write updates schema/schema.graphql")
+    sdl.add_argument("--write", action="store_true")
+
+    pq = sub.add_parser(
+        "pq", help="persisted queries: `pq build` writes gql/manifest.json from gql/*.graphql"
+    )
+    pq.add_argument("action", choices=("build",))
+    pq.add_argument("--check", action="store_true", help="exit 1 if the committed manifest is stale")
+
+    cti = sub.add_parser("cti", help="send a signed call event to a BFF, as the CTI would (demo, drills)")
+    cti.add_argument("event", choices=("ringing", "answered", "ended"))
+    cti.add_argument("--agent-id", required=True)
+    cti.add_argument("--call-id", required=True)
+    cti.add_argument("--caller", default=None, help="the calling number, any format")
+    cti.add_argument("--url", default="http://127.0.0.1:8000", help="the BFF")
+    cti.add_argument("--secret", default=None, help="default: TIDEGATE_CTI_SECRETS' first, or the demo's")
+
     serve = sub.add_parser("serve", help="serve the GraphQL BFF (settings from TIDEGATE_* variables)")
     serve.add_argument("--host", default=None, help="default: TIDEGATE_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, default=None, help="default: TIDEGATE_PORT or 8000")
@@ -121,13 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl-s", type=_positive_int, default=None, help="default: TIDEGATE_TOKEN_TTL_S")
     token.add_argument("--scope", default=None, help="space-separated scopes (default: the role's)")
 
-    demo = sub.add_parser("demo", help="start the four simulators and the BFF and print their URLs")
-    _add_world_args(demo)
-    demo.add_argument("--port-offset", type=int, default=0, help="add this to every default port")
+    _add_checkout_commands(sub)
     return parser
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from simulators.kit.faults import FaultConfig
+    from simulators.kit.options import DEFAULT_PORTS, SimOptions
     from simulators.serve import run
 
     pool = args.pool_size if args.pool_size is not None else (20 if args.service == "billing" else None)
@@ -211,7 +226,6 @@ def _cti(args: argparse.Namespace) -> int:
     import orjson
 
     from gateway.cti import sign
-    from gateway.demo import DEMO_CTI_SECRET
     from gateway.settings import Settings
 
     secret = args.secret or next(iter(Settings().cti_secret_list()), DEMO_CTI_SECRET)

@@ -19,14 +19,11 @@ from types import FrameType
 
 import httpx
 
+from gateway.demo_secrets import DEMO_AGENT, DEMO_CTI_SECRET, DEMO_WEBHOOK_SECRET
 from simulators.kit.options import DEFAULT_PORTS, SERVICES
 from simulators.launch import die_with_parent, port_free, spawn_simulator, stop, wait_healthy
 
 BFF_PORT = 8000
-DEMO_AGENT = "A1001"
-DEMO_CTI_SECRET = "demo-cti-secret"  # the demo's only; production sets TIDEGATE_CTI_SECRETS
-# The demo's only; production shares one with the work-order system (TIDEGATE_WORKORDERS_WEBHOOK_SECRETS).
-DEMO_WEBHOOK_SECRET = "whsec_dGlkZWdhdGUtZGVtby13ZWJob29rLXNlY3JldC0zMmI="
 DEMO_CREW_INTERVAL_MS = 5_000  # the simulated field crew moves an open order on every 5 s
 
 
