@@ -25,7 +25,7 @@ GRAPHIQL_FILES := graphiql/graphiql.min.js graphiql/graphiql.min.css \
 FEDERATION_NPM   := tests/federation
 FEDERATION_STAMP := $(FEDERATION_NPM)/node_modules/.installed-stamp
 
-.PHONY: demo test install lock lock-check graphiql federation-gateway lint typecheck pytest bench clean \
+.PHONY: demo test install lock upgrade lock-check graphiql federation-gateway lint typecheck pytest bench clean \
 	redis-server promtool alert-rules
 
 $(UV): requirements-bootstrap.lock
@@ -43,8 +43,13 @@ $(STAMP): requirements.lock pyproject.toml $(UV)
 	    --config-settings editable_mode=compat'
 	@touch $(STAMP)
 
-# Refresh the lock on purpose (a security fix, a wanted feature): run the suite, commit both files.
+# After editing pyproject.toml's dependencies: re-resolve, keeping every pin that still fits.
 lock: $(UV)
+	$(UV) pip compile $(LOCK_ARGS) -o requirements.lock
+
+# Move every package to its newest allowed release on purpose (a security fix, a wanted feature):
+# then run `make test` and commit pyproject.toml and requirements.lock together.
+upgrade: $(UV)
 	$(UV) pip compile $(LOCK_ARGS) --upgrade -o requirements.lock
 
 # The lock still satisfies pyproject.toml: re-resolving with the lock as preference changes nothing.
