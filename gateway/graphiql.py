@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from gateway.errors import ErrorCode, error_response
-from gateway.persisted import GQL_DIR
+from gql import GQL_DIR
 
 STATIC = Path(__file__).parent / "static"
 VENDOR = STATIC / "vendor"

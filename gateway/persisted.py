@@ -17,7 +17,8 @@ from typing import Any
 import orjson
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, print_ast
 
-GQL_DIR = Path(__file__).resolve().parents[1] / "gql"
+from gql import GQL_DIR
+
 MANIFEST_PATH = GQL_DIR / "manifest.json"
 FORMAT = "apollo-persisted-query-manifest"
 

@@ -14,7 +14,6 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from pathlib import Path
 
 import strawberry
 
@@ -24,6 +23,7 @@ from backends.registry import Backends
 from backends.resilience.bulkhead import operation_class
 from gateway.audit import AuditSink
 from gateway.tracing import ring_time_span
+from gql import GQL_DIR
 from resolvers.access import CUSTOMER_READ, NETWORK_READ, TICKET_READ, Access, Principal
 from resolvers.calls import Call
 from resolvers.context import RequestContext, build_context
@@ -32,7 +32,7 @@ from resolvers.prefetch import keep_and_push
 
 logger = logging.getLogger("tidegate.prefetch")
 
-SCREEN_POP = (Path(__file__).resolve().parents[1] / "gql" / "screen_pop.graphql").read_text(encoding="utf-8")
+SCREEN_POP = (GQL_DIR / "screen_pop.graphql").read_text(encoding="utf-8")
 PREFETCH_CLIENT = "tidegate-ring-prefetch"
 # What the screen pop reads, and nothing else: no unmasking, no writes.
 PREFETCH_SCOPES = frozenset({CUSTOMER_READ, TICKET_READ, NETWORK_READ})

@@ -13,8 +13,8 @@ import pytest
 
 from gateway.app import create_app
 from gateway.graphiql import ASSETS, assets_installed, example_tabs, graphiql_page
-from gateway.persisted import GQL_DIR
 from gateway.settings import Settings
+from gql import GQL_DIR
 from tests.gateway.conftest import PREFLIGHT, TEST_KEYS, serve, small_schema
 
 BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
