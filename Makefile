@@ -12,9 +12,19 @@ UV_HOME    := .cache/uv-$(UV_VERSION)
 UV         := $(UV_HOME)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS      := 1
-# The one lock for runtime, dev, bench and simulators: universal, hashed, Python 3.11+.
+# The one lock for runtime, dev, bench and simulators: universal, hashed, Python 3.11+. Double quotes
+# inside: lock-check wraps these in sh -c '...', where single quotes ended its script early (it
+# compiled to stdout and never ran its diff).
 LOCK_ARGS := pyproject.toml --all-extras --generate-hashes --universal --python-version 3.11 --quiet \
-	--custom-compile-command 'make lock'
+	--custom-compile-command "make lock"
+# The container images' locks (Dockerfile): subsets of requirements.lock, never resolved on their own.
+# Its pins are the constraints, so each holds the very versions and hashes the tests ran with: the
+# BFF image gets the runtime dependencies only, the simulators image those and the simulators extra.
+IMAGE_LOCK_ARGS := pyproject.toml --constraints requirements.lock --generate-hashes --universal \
+	--python-version 3.11 --quiet --custom-compile-command "make lock"
+# $(call image-locks,DIR): write both image locks into DIR.
+image-locks = $(UV) pip compile $(IMAGE_LOCK_ARGS) -o $(1)/requirements-runtime.lock && \
+	$(UV) pip compile $(IMAGE_LOCK_ARGS) --extra simulators -o $(1)/requirements-simulators.lock
 # GraphiQL is served by the BFF itself (the contact centre has no internet): installed from its lock.
 VENDOR        := gateway/static/vendor
 VENDOR_STAMP  := $(VENDOR)/.installed-stamp
@@ -46,17 +56,23 @@ $(STAMP): requirements.lock pyproject.toml $(UV)
 # After editing pyproject.toml's dependencies: re-resolve, keeping every pin that still fits.
 lock: $(UV)
 	$(UV) pip compile $(LOCK_ARGS) -o requirements.lock
+	$(call image-locks,.)
 
 # Move every package to its newest allowed release on purpose (a security fix, a wanted feature):
-# then run `make test` and commit pyproject.toml and requirements.lock together.
+# then run `make test` and commit pyproject.toml and the requirements*.lock files together.
 upgrade: $(UV)
 	$(UV) pip compile $(LOCK_ARGS) --upgrade -o requirements.lock
+	$(call image-locks,.)
 
-# The lock still satisfies pyproject.toml: re-resolving with the lock as preference changes nothing.
+# The lock still satisfies pyproject.toml: re-resolving with the lock as preference changes nothing;
+# and the image locks are still exactly what it derives.
 lock-check: $(UV)
 	@$(STAGE) "lock check" sh -c 'set -e; tmp=$$(mktemp -d); cp requirements.lock $$tmp/; \
 	  $(UV) pip compile $(LOCK_ARGS) -o $$tmp/requirements.lock; \
-	  diff -u requirements.lock $$tmp/requirements.lock || { echo "requirements.lock is stale: run make lock"; exit 1; }'
+	  diff -u requirements.lock $$tmp/requirements.lock || { echo "requirements.lock is stale: run make lock"; exit 1; }; \
+	  $(call image-locks,$$tmp); \
+	  for f in requirements-runtime.lock requirements-simulators.lock; do \
+	    diff -u $$f $$tmp/$$f || { echo "$$f is stale: run make lock"; exit 1; }; done'
 
 $(VENDOR_STAMP): $(GRAPHIQL_NPM)/package.json $(GRAPHIQL_NPM)/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed once, to install the GraphiQL assets"; exit 1; }
