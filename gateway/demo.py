@@ -71,7 +71,7 @@ def print_auth(bff_url: str) -> None:
         f"\nAuth: local issuer, key {settings.local_issuer_key_path}; send Authorization: Bearer <token>",
         f"  agent token  {token}",
         f"  valid {issuer.ttl_s // 60} min; next one: tidegate token --role agent --agent-id {DEMO_AGENT}",
-        f"  or POST {bff_url}/oauth/token (client_credentials; demo clients in the README)",
+        f"  or POST {bff_url}/oauth/token (client_credentials; demo clients in docs/security.md)",
         f"  an agent reads only the caller on their current call; put {DEMO_AGENT} on one with:",
         f"  tidegate cti ringing --agent-id {DEMO_AGENT} --call-id demo-1 --caller <phone> --url {bff_url}",
     ]

@@ -54,7 +54,7 @@ class ErrorCode(StrEnum):
     INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
-    # Apollo's persisted-query codes (README "Persisted queries"), and our CSRF refusal.
+    # Apollo's persisted-query codes (docs/federation.md), and our CSRF refusal.
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
     PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
     PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"

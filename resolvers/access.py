@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from resolvers.calls import Call
 
-# Scopes (documented in the README). Roles are bundles of these, issued in the token's `scope`.
+# Scopes (documented in docs/security.md). Roles are bundles of these, issued in the token's `scope`.
 CUSTOMER_READ = "customer:read"  # read the customers matched to one's own current call
 CUSTOMER_READ_ANY = "customer:read:any"  # read any customer (supervisors)
 PII_UNMASK = "pii:unmask"  # see PII unmasked, for customers one may read

@@ -25,7 +25,7 @@ def normalize_account_no(raw: str) -> str:
 
 @guarded
 async def cached_record(ctx: RequestContext, account_no: str) -> Cached[Account]:
-    """The account with how old it is: arrears status is cached (README "Surge protection")."""
+    """The account with how old it is: arrears status is cached (docs/resilience.md)."""
     require_account(ctx, account_no)
     found = await ctx.loaders.account_by_no.load(account_no)
     if found is None:

@@ -11,8 +11,8 @@ entry point has:
 - the fields of what comes back carry `PolicyExtension` (`attach_policy` walks `ENTITIES` too);
 - the list is bounded, like every list argument, and the query limits apply to the whole document.
 
-`FEDERATION_VERSION` is the lowest that has everything we use (`@composeDirective` is 2.1; see the
-README, "Federation"): a higher one would shut out routers that compose with an older library and
+`FEDERATION_VERSION` is the lowest that has everything we use (`@composeDirective` is 2.1; see
+docs/federation.md): a higher one would shut out routers that compose with an older library and
 buy us nothing.
 """
 

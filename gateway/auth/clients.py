@@ -26,7 +26,7 @@ class RegisteredClient(BaseModel):
 
 
 def demo_clients() -> dict[str, RegisteredClient]:
-    """One client per kind of caller, with secrets printed in the README (demo only)."""
+    """One client per kind of caller, with secrets printed in docs/security.md (demo only)."""
     return {
         "softphone": RegisteredClient(
             secret=SecretStr("softphone-demo-secret"), role="softphone", agent_id="A1001"

@@ -36,7 +36,7 @@ READ = {
     **{"04": "ZERO_USAGE", "05": "REVERSED", "06": "METER_STOPPED", "07": "METER_REPLACED"},
 }
 SETTLE = {"0": "UNPAID", "1": "PAID", "2": "PARTIALLY_PAID", "3": "REVERSED"}
-LATE_FEE_RATE, LATE_FEE_CAP = 0.003, 1.0  # the simulator's defaults (README)
+LATE_FEE_RATE, LATE_FEE_CAP = 0.003, 1.0  # the simulator's defaults (docs/simulators.md)
 UNKNOWN_NO = "0000000001"
 CST = timezone(timedelta(hours=8))  # the world's dates are all after 1991: no DST
 

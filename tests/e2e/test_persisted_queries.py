@@ -1,5 +1,5 @@
 """The softphone's persisted screen pop through a real `tidegate serve` process: the operation's hash
-only, over GET (URL-encoded `extensions` and `variables`, as the README's curl sends it) and POST
+only, over GET (URL-encoded `extensions` and `variables`, as docs/federation.md's curl sends it) and POST
 (APQ and `documentId`), served from the ring-time pop, and nothing else let through for the softphone."""
 
 from __future__ import annotations

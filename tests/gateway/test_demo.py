@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import os
-import random
 import re
 import signal
 import subprocess
-import sys
-import threading
 import time
-from typing import IO
 
 import httpx
 import pytest
 
-from gateway.demo import BFF_PORT
 from simulators.kit.options import DEFAULT_PORTS
-from tests.support.processes import ROOT
-
-
-def _free_offset() -> int:
-    import socket
-
-    for _ in range(50):
-        offset = random.randrange(2_000, 40_000)
-        try:
-            for port in (*DEFAULT_PORTS.values(), BFF_PORT):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port + offset))
-        except OSError:
-            continue
-        return offset
-    raise RuntimeError("no free port range")
+from tests.support.demo_stack import start_demo
 
 
 def _alive(pid: int) -> bool:
@@ -44,46 +24,8 @@ def _alive(pid: int) -> bool:
 
 
 def _start_demo() -> tuple[subprocess.Popen[str], dict[str, tuple[str, int]], list[str]]:
-    offset = _free_offset()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gateway.cli",
-            "demo",
-            "--customers",
-            "300",
-            "--latency-scale",
-            "0",
-            "--port-offset",
-            str(offset),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
-    assert proc.stdout is not None
-    lines: list[str] = []
-    ready = threading.Event()
-
-    def read(stream: IO[str]) -> None:
-        # A reader thread, not select(): a text stream buffers lines select() cannot see.
-        for line in stream:
-            lines.append(line)
-            if line.strip() == "demo ready":
-                ready.set()
-
-    threading.Thread(target=read, args=(proc.stdout,), daemon=True).start()
-    if not ready.wait(120):
-        proc.kill()
-    children = {
-        m[1]: (m[2], int(m[3]))
-        for line in lines
-        if (m := re.match(r"\s+(\w+)\s+(http://\S+)\s+pid (\d+)", line))
-    }
-    return proc, children, lines
+    run = start_demo()
+    return run.proc, run.children, run.lines
 
 
 @pytest.mark.slow

@@ -1,0 +1,28 @@
+"""Facts the docs state that the code also states: the two must not drift apart.
+
+The roles table in docs/security.md is the scopes each role holds in gateway/auth/roles.yaml; every
+public error code the gateway and the resolvers can answer is named in docs/api.md.
+"""
+
+from __future__ import annotations
+
+import re
+
+from gateway.auth.roles import load_roles
+from gateway.errors import ErrorCode as GatewayErrorCode
+from resolvers.errors import ErrorCode as ResolverErrorCode
+from tests.support.processes import ROOT
+
+
+def test_the_roles_table_lists_each_roles_scopes() -> None:
+    text = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    documented = {
+        m[1]: set(m[2].split()) for m in re.finditer(r"^\| `(\w+)` \| `([a-z: ]+)` \|", text, flags=re.M)
+    }
+    assert documented == {role.name: set(role.scopes) for role in load_roles().values()}
+
+
+def test_every_error_code_is_documented() -> None:
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    codes = {code.value for code in (*GatewayErrorCode, *ResolverErrorCode)}
+    assert sorted(code for code in codes if f"`{code}`" not in text) == []
