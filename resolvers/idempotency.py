@@ -12,6 +12,17 @@ canonical input and the caller. Then:
   before writing. A second order is never made on a guess.
 
 An attempt that changed nothing (refused input, a lookup failing before the write) frees the key.
+
+Without the store (Redis away), a mutation whose back office keeps one write per reference
+(`unique_reference=True`: createTicket, whose work-order system refuses a second order under a
+`client_ref` and names the first) still runs: look the reference up; found -> that is the answer;
+not found -> write under it; a write racing another (two replicas, a retry) is refused by the back
+office and answered with the order it names. What is weaker meanwhile: the answer is the order as the
+back office has it now (a replay from the store is the first answer, byte for byte); no
+IDEMPOTENCY_IN_PROGRESS (concurrent attempts each do the lookups; all but one create are refused); a key
+reused for another input is caught only by the fingerprint the caller stored at the back office
+(`mutations.py`). A mutation without such a back office (requestFeeAdjustment: billing has no
+lookup) is refused while the store is away, as before: BACKEND_UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -123,10 +134,22 @@ class Idempotency:
         *,
         find: Callable[[], Awaitable[T | None]],
         perform: Callable[[], Awaitable[T]],
+        unique_reference: bool = False,
     ) -> T:
-        """`perform` the write once per key; `find` it after a doubt; `kind` rebuilds a stored answer."""
+        """`perform` the write once per key; `find` it after a doubt; `kind` rebuilds a stored answer.
+        `unique_reference`: the back office itself refuses a second write under `key.reference` (and
+        answers with the first), so without the store the write goes ahead on `find`'s word."""
         p = self.policy
-        claim = await self.store.claim(key.record, fingerprint, lease_s=p.lease_s, ttl_s=p.ttl_s)
+        try:
+            claim = await self.store.claim(key.record, fingerprint, lease_s=p.lease_s, ttl_s=p.ttl_s)
+        except IdempotencyStoreUnavailable as exc:
+            if not unique_reference:
+                raise
+            logger.warning(
+                "idempotency store unavailable: the back office's reference stands in for it",
+                extra={"key": key.record, "error": str(exc)},
+            )
+            return await self._unrecorded(find, perform)
         token = _started(claim)
         if token is None:
             return await self._replay(kind, claim.response, find)
@@ -138,13 +161,7 @@ class Idempotency:
             looked, value = await self._look_again(find)  # the same request, before answering
             if value is None:
                 await self._unresolved(key, token, doubt, looked=looked)
-                raise public_error(
-                    f"{doubt.cause.backend} did not confirm the write ({doubt.cause.message}); "
-                    "retry with the same idempotencyKey",
-                    doubt.cause.code,
-                    backend=doubt.cause.backend,
-                    retryAfter=max(1, math.ceil(0 if doubt.settled else p.settle_s)),
-                ) from doubt.cause
+                raise _unconfirmed(doubt, 0 if doubt.settled else p.settle_s) from doubt.cause
         except asyncio.CancelledError:
             await asyncio.shield(
                 self._quietly(self.store.doubt(key.record, token, settle_s=p.settle_s, ttl_s=p.ttl_s))
@@ -166,6 +183,21 @@ class Idempotency:
                 "idempotency record not completed: a retry will reconcile", extra={"key": key.record}
             )
         return value
+
+    async def _unrecorded(
+        self, find: Callable[[], Awaitable[T | None]], perform: Callable[[], Awaitable[T]]
+    ) -> T:
+        """No record to consult: the back office's one write per reference stands in for the claim."""
+        found = await find()
+        if found is not None:
+            return found
+        try:
+            return await perform()
+        except InDoubt as doubt:
+            _, value = await self._look_again(find)
+            if value is None:  # retrying is safe now: a create that did land refuses the second
+                raise _unconfirmed(doubt, 0) from doubt.cause
+            return value
 
     async def _replay(self, kind: type[T], stored: Any, find: Callable[[], Awaitable[T | None]]) -> T:
         """The stored answer; one stored by an older deploy in another shape is found again instead."""
@@ -204,6 +236,16 @@ class Idempotency:
         except IdempotencyStoreUnavailable as exc:
             logger.warning("idempotency store failed after the claim", extra={"error": str(exc)})
             return False
+
+
+def _unconfirmed(doubt: InDoubt, retry_after_s: float) -> Exception:
+    return public_error(
+        f"{doubt.cause.backend} did not confirm the write ({doubt.cause.message}); "
+        "retry with the same idempotencyKey",
+        doubt.cause.code,
+        backend=doubt.cause.backend,
+        retryAfter=max(1, math.ceil(retry_after_s)),
+    )
 
 
 def _started(claim: Claim) -> str | None:

@@ -8,6 +8,10 @@ main in the street), which reveals no customer's data. Supervisors file for anyo
 Where the fault is: the given lat/lon; else the account's service connection (GIS); else, for a
 customer with a single account, that account's. An address alone is not geocoded (the GIS has no
 address layer): the order is filed undispatched (受理) for the work-order system's dispatchers.
+
+Safe without our idempotency records too (Redis away): the key's reference goes with the order, the
+work-order system keeps one order per reference, and the fingerprint stored beside it catches a key
+reused for another input (`resolvers.idempotency`, `unique_reference`).
 """
 
 from __future__ import annotations
@@ -99,8 +103,9 @@ async def create_ticket(ctx: RequestContext, request: TicketRequest, idempotency
             key,
             print_,
             Ticket,
-            find=lambda: ctx.backends.workorders.ticket_by_client_ref(key.reference),
-            perform=lambda: _file(ctx, request, key.reference),
+            find=lambda: _found(ctx, key.reference, print_),
+            perform=lambda: _file(ctx, request, key.reference, print_),
+            unique_reference=True,  # the work-order system keeps one order per client_ref
         )
     if ctx.access.call is not None:
         ctx.access.call.tickets.add(ticket.ticket_id)  # the agent may read it for the rest of the call
@@ -115,8 +120,26 @@ def authorize(ctx: RequestContext, request: TicketRequest) -> None:
         require_account(ctx, request.account_no)
 
 
-async def _file(ctx: RequestContext, request: TicketRequest, reference: str) -> Ticket:
-    """Locate, pick the grid's field worker, then the one write."""
+async def _found(ctx: RequestContext, reference: str, print_: str) -> Ticket | None:
+    """The order filed under the key's reference, if any, and only if it was filed for this input."""
+    found = await ctx.backends.workorders.ticket_by_client_ref(reference)
+    return _same_input(found, print_) if found is not None else None
+
+
+def _same_input(ticket: Ticket, print_: str) -> Ticket:
+    """Our records catch a key reused for another input; without them (Redis away, or a record that
+    expired) the fingerprint stored with the order does. An order filed before fingerprints were
+    stored carries none, and is taken as it is."""
+    if ticket.client_fingerprint is not None and ticket.client_fingerprint != print_:
+        raise public_error(
+            "this idempotencyKey was already used with a different input", ErrorCode.IDEMPOTENCY_KEY_REUSED
+        )
+    return ticket
+
+
+async def _file(ctx: RequestContext, request: TicketRequest, reference: str, print_: str) -> Ticket:
+    """Locate, pick the grid's field worker, then the one write (answered with the order already
+    filed under `reference`, should a racing or earlier attempt have made it)."""
     request, point = await asyncio.gather(_identified(ctx, request), _located(ctx, request))
     grid_code, worker, address = None, None, request.address
     if point is not None:
@@ -144,8 +167,9 @@ async def _file(ctx: RequestContext, request: TicketRequest, reference: str) -> 
         grid_code=grid_code if worker is not None else None,
         worker_id=worker.worker_id if worker is not None else None,
         reporter_phone=call.caller if call is not None else None,
+        client_fingerprint=print_,
     )
-    return await side_effect(ctx.backends.workorders.create_ticket(draft))
+    return _same_input(await side_effect(ctx.backends.workorders.create_ticket(draft)), print_)
 
 
 async def _identified(ctx: RequestContext, request: TicketRequest) -> TicketRequest:

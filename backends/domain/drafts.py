@@ -14,7 +14,8 @@ from backends.domain.money import Money
 @dataclass(frozen=True, slots=True)
 class TicketDraft:
     """A repair ticket to file. `client_ref` is our reference for finding it again when the create's
-    answer is lost: the work-order system has no idempotency of its own."""
+    answer is lost (the work-order system keeps one order per reference); `client_fingerprint`, stored
+    beside it, says what the reference was first used for."""
 
     category: TicketCategory
     priority: TicketPriority
@@ -27,6 +28,7 @@ class TicketDraft:
     grid_code: str | None = None
     worker_id: str | None = None
     reporter_phone: str | None = None
+    client_fingerprint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,6 +178,9 @@ class Ticket:
     created_at: datetime
     updated_at: datetime
     history: tuple[TicketEvent, ...]
+    # The fingerprint of the request that filed it (createTicket's key's input and caller), kept at the
+    # work-order system: how a key reused for another input is told apart without our own records.
+    client_fingerprint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from backends.errors import NotFound
 from backends.http import BackendHttp
 from backends.rest import RestApi
 from backends.telemetry import NO_TELEMETRY, BackendTelemetry
-from backends.workorders import mapping
+from backends.workorders import mapping, wire
 
 API = "/wo/api"
 PAGE_SIZE = 200
@@ -41,7 +41,7 @@ class WorkOrderClient:
         self.api = RestApi(
             BackendHttp(config, transport, telemetry=telemetry),
             tables,
-            message_key="errmsg",
+            message_key=wire.MESSAGE_KEY,
             max_batch=self.MAX_BATCH,
         )
 
@@ -72,13 +72,24 @@ class WorkOrderClient:
         return self.api.record(mapping.ticket, body, "getOrder")
 
     async def create_ticket(self, draft: TicketDraft) -> Ticket:
-        """One POST, never retried here: the system makes a second order for a second create. A caller
-        that loses the answer finds the order again with `ticket_by_client_ref`."""
-        body = await self.api.post("createOrder", f"{API}/orders", mapping.order_body(self.api.tables, draft))
-        return self.api.record(mapping.ticket, body, "createOrder")
+        """One POST, never retried here. The system keeps one order per `client_ref`: a create under a
+        reference already used is refused with the existing order's number, and that order (read back)
+        is the answer, whoever made it. A caller that loses the answer finds the order with
+        `ticket_by_client_ref`, or simply creates again."""
+        answer = await self.api.http.fetch(
+            "POST",
+            f"{API}/orders",
+            lambda r: wire.created(self.name, r, "createOrder"),
+            idempotent=False,
+            json=mapping.order_body(self.api.tables, draft),
+        )
+        if isinstance(answer, wire.ExistingOrder):
+            return await self.ticket(answer.order_no)
+        return self.api.record(mapping.ticket, answer, "createOrder")
 
     async def ticket_by_client_ref(self, client_ref: str) -> Ticket | None:
-        """The order created with this reference, or None; should there be several, the first one made."""
+        """The order created with this reference, or None (the system keeps one per reference; should a
+        system without that rule hold several, the first one made)."""
         found = await self._list({"client_ref": client_ref})
         return min(found, key=lambda t: (t.created_at, t.ticket_id)) if found else None
 

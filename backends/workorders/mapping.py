@@ -40,6 +40,7 @@ FIELDS = frozenset(
         "worker_name",
         "worker_mobile",
         "client_ref",
+        "client_fingerprint",
         "created_at",
         "updated_at",
         "history",
@@ -104,6 +105,7 @@ def order_body(t: CodeTables, draft: TicketDraft) -> dict[str, Any]:
         "grid_code": draft.grid_code,
         "worker_id": draft.worker_id,
         "reporter_phone": draft.reporter_phone,
+        "client_fingerprint": draft.client_fingerprint,
     }
     body |= {f(name): value for name, value in optional.items() if value is not None}
     return body
@@ -147,6 +149,7 @@ def ticket(t: CodeTables, row: dict[str, Any]) -> Ticket:
         grid_code=row.get(f("grid_code")) or None,
         assignee=assignee,
         client_ref=row.get(f("client_ref")) or None,
+        client_fingerprint=row.get(f("client_fingerprint")) or None,
         created_at=from_epoch_millis(row[f("created_at")]),
         updated_at=from_epoch_millis(row[f("updated_at")]),
         history=tuple(_event(t, e) for e in row.get(f("history")) or []),

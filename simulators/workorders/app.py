@@ -1,6 +1,7 @@
 """The work-order system's REST API under `/wo/api`.
 
-Errors are `{"errcode": <int>, "errmsg": "..."}` with a 4xx/5xx status, the vendor's style.
+Errors are `{"errcode": <int>, "errmsg": "..."}` with a 4xx/5xx status, the vendor's style; a create
+under a `client_ref` already used is 409 `{"errcode": 40903, ..., "order_no": <the existing order>}`.
 List filters take comma-separated values; `cust_code` takes at most 50 at once.
 Every status change also goes to the webhook subscriber, if any (`outbox.py`, `delivery.py`), and
 a field crew moves open orders on by itself when `/_sim/crew` says so (`crew.py`).
@@ -38,8 +39,8 @@ PREFIX = "/wo/api"
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _error(errcode: int, errmsg: str, status: int) -> Response:
-    return json_response({"errcode": errcode, "errmsg": errmsg}, status)
+def _error(errcode: int, errmsg: str, status: int, **details: str) -> Response:
+    return json_response({"errcode": errcode, "errmsg": errmsg, **details}, status)
 
 
 def _csv(request: Request, name: str, limit: int = LIST_MAX) -> set[str]:
@@ -121,7 +122,7 @@ def _guard(op: str, handler: Handler) -> Handler:
         try:
             return await handler(request)
         except OrderError as exc:
-            return _error(exc.errcode, exc.message, exc.status)
+            return _error(exc.errcode, exc.message, exc.status, **exc.details)
         except BadRequest as exc:
             return _error(40000, exc.message, exc.status)
         except SimFailure as exc:

@@ -1,7 +1,10 @@
 """The work-order system's state: orders, their lifecycle, and dispatch to a grid's worker.
 
-Create is deliberately not idempotent: a retried create makes a second order, whatever
-`client_ref` says. Reads return numeric type codes; create takes letter codes.
+Create is not idempotent by itself: a retried create without `client_ref` makes a second order. A
+`client_ref` (the caller's external reference, as Maximo's EXTERNALREFID) is unique, as in most ticket
+systems: a create under one already used is refused with 409 and the existing order's number, and
+`GET /orders?client_ref=` finds the order again. `client_sig` is stored with it, opaque (the caller's
+fingerprint of what it asked for). Reads return numeric type codes; create takes letter codes.
 """
 
 from __future__ import annotations
@@ -28,11 +31,12 @@ from simulators.world.workorders import (
 class OrderError(Exception):
     """Refused by the system; `errcode` is the vendor's numeric code."""
 
-    def __init__(self, errcode: int, message: str, status: int) -> None:
+    def __init__(self, errcode: int, message: str, status: int, **details: str) -> None:
         super().__init__(message)
         self.errcode = errcode
         self.message = message
         self.status = status
+        self.details = details  # more keys of the error body, e.g. the existing order's number
 
 
 @dataclass
@@ -52,6 +56,7 @@ class Order:
     created_at: int
     updated_at: int
     client_ref: str | None = None
+    client_sig: str | None = None
     reporter_phone: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
 
@@ -95,6 +100,7 @@ class OrderStore:
         self._serial = len(self.orders)
         self.listeners: list[ChangeListener] = []
         self.created_here: list[str] = []  # orders made through the API since start-up, oldest first
+        self.by_ref: dict[str, str] = {}  # client_ref -> order number: one order per reference
 
     def get(self, number: str) -> Order:
         order = self.orders.get(number)
@@ -123,7 +129,15 @@ class OrderStore:
             isinstance(v, int | float) for v in (lon, lat) if v is not None
         ):
             raise OrderError(40006, "lon 与 lat 须同时提供且为数字", 400)
+        ref, sig = body.get("client_ref"), body.get("client_sig")
+        if ref is not None and (not isinstance(ref, str) or not 1 <= len(ref) <= 64):
+            raise OrderError(40011, f"client_ref 须为 1-64 位字符串: {ref!r}", 400)
+        if sig is not None and (not isinstance(sig, str) or len(sig) > 128):
+            raise OrderError(40012, "client_sig 最长 128 位", 400)
         grid = self._dispatch_grid(body)
+        if ref is not None and ref in self.by_ref:
+            number = self.by_ref[ref]
+            raise OrderError(40903, f"client_ref 已存在: {ref} -> {number}", 409, order_no=number)
         now = int(time.time() * 1000)
         self._serial += 1
         status = "02" if grid else "01"
@@ -147,12 +161,15 @@ class OrderStore:
             status=status,
             created_at=now,
             updated_at=now,
-            client_ref=body.get("client_ref"),
+            client_ref=ref,
+            client_sig=sig,
             reporter_phone=body.get("reporter_phone"),
             history=history,
         )
         self.orders[order.order_no] = order
         self.by_cust.setdefault(order.cust_code, []).append(order.order_no)
+        if ref is not None:
+            self.by_ref[ref] = order.order_no
         self.created_here.append(order.order_no)
         for index in range(len(order.history)):
             self._changed(order, index)
@@ -203,7 +220,10 @@ class OrderStore:
     def query(
         self, custs: set[str], accts: set[str], statuses: set[str], client_ref: str | None
     ) -> list[Order]:
-        if custs:
+        if client_ref is not None:
+            found = self.by_ref.get(client_ref)
+            candidates = [self.orders[found]] if found is not None else []
+        elif custs:
             candidates = [self.orders[n] for c in custs for n in self.by_cust.get(c, [])]
         else:
             candidates = list(self.orders.values())
@@ -241,6 +261,7 @@ def order_json(store: OrderStore, order: Order) -> dict[str, Any]:
         "worker_name": worker.name if worker else None,
         "worker_mobile": worker.mobile if worker else None,
         "client_ref": order.client_ref,
+        "client_sig": order.client_sig,
         "created_at": order.created_at,
         "updated_at": order.updated_at,
         "history": order.history,

@@ -1,6 +1,8 @@
-"""The work-order simulator as a real process: lifecycle, dispatch, non-idempotent create."""
+"""The work-order simulator as a real process: lifecycle, dispatch, create unique per client reference."""
 
 from __future__ import annotations
+
+import uuid
 
 import httpx
 import pytest
@@ -24,7 +26,7 @@ def _create(url: str, **overrides: object) -> httpx.Response:
         "lon": account.service_point[0],
         "lat": account.service_point[1],
         "grid_code": account.grid_code,
-        "client_ref": "tg-test-1",
+        "client_ref": f"tg-{uuid.uuid4().hex}",
         **overrides,
     }
     return httpx.post(f"{url}{API}/orders", json=body)
@@ -47,12 +49,24 @@ def test_create_dispatches_to_the_grid_worker_and_reads_back_numeric_type(
     assert again == order
 
 
-def test_create_is_not_idempotent(sims: dict[str, SimProcess]) -> None:
+def test_a_client_reference_makes_one_order_and_finds_it_again(sims: dict[str, SimProcess]) -> None:
+    url, ref = sims["workorders"].url, f"tg-{uuid.uuid4().hex}"
+    first = _create(url, client_ref=ref, client_sig="sig-1")
+    assert first.status_code == 201 and first.json()["client_sig"] == "sig-1"
+    second = _create(url, client_ref=ref, description="另一单")
+    assert second.status_code == 409
+    assert second.json()["errcode"] == 40903 and second.json()["order_no"] == first.json()["order_no"]
+    found = httpx.get(f"{url}{API}/orders", params={"client_ref": ref}).json()
+    assert (found["total"], found["list"]) == (1, [first.json()])
+    none = httpx.get(f"{url}{API}/orders", params={"client_ref": f"tg-{uuid.uuid4().hex}"}).json()
+    assert (none["total"], none["list"]) == (0, [])
+
+
+def test_create_without_a_reference_is_not_idempotent(sims: dict[str, SimProcess]) -> None:
     url = sims["workorders"].url
-    first, second = _create(url, client_ref="tg-dup"), _create(url, client_ref="tg-dup")
+    first, second = _create(url, client_ref=None), _create(url, client_ref=None)
+    assert first.status_code == second.status_code == 201
     assert first.json()["order_no"] != second.json()["order_no"]
-    found = httpx.get(f"{url}{API}/orders", params={"client_ref": "tg-dup"}).json()
-    assert found["total"] == 2
 
 
 def test_lifecycle_follows_the_transition_table(sims: dict[str, SimProcess]) -> None:
@@ -111,6 +125,9 @@ def test_seeded_burst_has_crews_on_site(sims: dict[str, SimProcess]) -> None:
         ({"lon": "east"}, 40006),
         ({"grid_code": "WG-99"}, 40009),
         ({"worker_id": "W999"}, 40007),
+        ({"client_ref": ""}, 40011),
+        ({"client_ref": 42}, 40011),
+        ({"client_sig": "x" * 129}, 40012),
     ],
 )
 def test_bad_creates_get_vendor_errors(
