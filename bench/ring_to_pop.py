@@ -31,7 +31,7 @@ from graphql import FieldNode, OperationDefinitionNode, parse, print_ast
 from bench.graphql_ws import GraphQLWs
 from bench.loadgen import percentile
 from bench.stack import server, wait_http
-from gateway.cti import sign
+from gateway.cti import signed_event
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREEN_POP = (ROOT / "gql" / "screen_pop.graphql").read_text(encoding="utf-8")
@@ -92,9 +92,7 @@ class Leg:
         return self.phones[self._calls % len(self.phones)]
 
     async def cti(self, http: aiohttp.ClientSession, event: str, agent: str, call: str, phone: str) -> None:
-        body = orjson.dumps({"event": event, "agentId": agent, "callId": call, "callerNumber": phone})
-        stamp = str(int(time.time()))
-        headers = {"X-CTI-Timestamp": stamp, "X-CTI-Signature": sign(CTI_SECRET, stamp, body)}
+        body, headers = signed_event(CTI_SECRET, event, agent, call, phone)
         async with http.post(f"{self.url}/cti/events", data=body, headers=headers) as r:
             if r.status != 204:
                 raise RuntimeError(f"CTI event refused: {r.status}")

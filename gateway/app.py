@@ -23,6 +23,7 @@ from backends.cached_reads import CachedReads
 from backends.registry import Backends
 from backends.resilience.cache import Cache
 from backends.resilience.cache_store import CacheStore, MemoryStore, RedisStore
+from backends.resilience.cti_event_store import CtiEventStore, RedisCtiEventStore
 from backends.resilience.gcra import RedisGcra
 from backends.resilience.idempotency_store import MemoryIdempotencyStore, RedisIdempotencyStore
 from backends.resilience.ratelimit import RateLimiter, redis_client
@@ -31,7 +32,7 @@ from gateway.admission import OperationClass
 from gateway.audit import AuditSink, JsonLinesSink, RedisStreamSink
 from gateway.auth import KeySource, build_auth
 from gateway.body_limit import BodyLimit
-from gateway.cti import CtiEndpoint
+from gateway.cti import ENDED_TTL_S, SEEN_TTL_S, STORE_STATE, CtiEndpoint, memory_store
 from gateway.errors import INTERNAL_MESSAGE, error_response
 from gateway.extensions import has_error_codes, schema_extensions
 from gateway.graphiql import graphiql_assets
@@ -131,6 +132,7 @@ def create_app(
                 "limiter": limiter if settings.limits_on() else None,
                 "bus": bus,
                 "ticket_states": open_ticket_states(settings, redis),
+                STORE_STATE: open_cti_events(redis),  # single-use CTI events, ended calls
                 "redis": redis,  # /readyz pings it
                 **observability.state(),  # .metrics
                 "apq_store": open_apq_store(settings, redis),  # None: the view's in-process LRU
@@ -203,6 +205,14 @@ def open_idempotency(settings: Settings, redis: Redis | None) -> Idempotency:
         settings.idempotency_ttl_s, settings.idempotency_lease_s, settings.idempotency_settle_s
     )
     return Idempotency(store, policy)
+
+
+def open_cti_events(redis: Redis | None) -> CtiEventStore:
+    """Used CTI event ids and ended calls in Redis when configured (a replay posted to another
+    replica is refused too), else in this process."""
+    if redis is None:
+        return memory_store()
+    return RedisCtiEventStore(redis, seen_ttl_s=SEEN_TTL_S, ended_ttl_s=ENDED_TTL_S)
 
 
 def open_audit_sink(settings: Settings) -> AuditSink:

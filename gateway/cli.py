@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     cti.add_argument("--caller", default=None, help="the calling number, any format")
     cti.add_argument("--url", default="http://127.0.0.1:8000", help="the BFF")
     cti.add_argument("--secret", default=None, help="default: TIDEGATE_CTI_SECRETS' first, or the demo's")
+    cti.add_argument("--event-id", default=None, help="default: a fresh UUID (each id is good once)")
 
     serve = sub.add_parser("serve", help="serve the GraphQL BFF (settings from TIDEGATE_* variables)")
     serve.add_argument("--host", default=None, help="default: TIDEGATE_HOST or 127.0.0.1")
@@ -220,31 +221,25 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _cti(args: argparse.Namespace) -> int:
-    import time
-
     import httpx
-    import orjson
 
-    from gateway.cti import sign
+    from gateway.cti import signed_event
     from gateway.settings import Settings
 
     secret = args.secret or next(iter(Settings().cti_secret_list()), DEMO_CTI_SECRET)
     event = {"ringing": "CALL_RINGING", "answered": "CALL_ANSWERED", "ended": "CALL_ENDED"}[args.event]
-    body = orjson.dumps(
-        {"event": event, "agentId": args.agent_id, "callId": args.call_id, "callerNumber": args.caller}
+    # Every event has its own id (single use): a fresh one unless --event-id names one.
+    body, headers = signed_event(
+        secret, event, args.agent_id, args.call_id, args.caller, event_id=args.event_id
     )
-    stamp = str(int(time.time()))
-    headers = {
-        "Content-Type": "application/json",
-        "X-CTI-Timestamp": stamp,
-        "X-CTI-Signature": sign(secret, stamp, body),
-    }
     try:
         response = httpx.post(f"{args.url.rstrip('/')}/cti/events", content=body, headers=headers)
     except httpx.HTTPError as exc:
         print(f"tidegate cti: {exc}", file=sys.stderr)
         return 1
     print(f"{event} -> HTTP {response.status_code}")
+    if response.status_code != 204:
+        print(response.text, file=sys.stderr)  # the coded refusal: replayed, call ended, ...
     return 0 if response.status_code == 204 else 1
 
 

@@ -62,6 +62,9 @@ class ErrorCode(StrEnum):
     PERSISTED_QUERY_ID_REQUIRED = "PERSISTED_QUERY_ID_REQUIRED"
     CANNOT_SEND_PQ_ID_AND_BODY = "CANNOT_SEND_PQ_ID_AND_BODY"
     CSRF_PREFLIGHT_REQUIRED = "CSRF_PREFLIGHT_REQUIRED"
+    # CTI call events (`POST /cti/events`): single-use ids (docs/integrations.md).
+    CTI_EVENT_ID_REQUIRED = "CTI_EVENT_ID_REQUIRED"
+    CTI_EVENT_REPLAYED = "CTI_EVENT_REPLAYED"
 
 
 class BadRequest(Exception):

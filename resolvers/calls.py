@@ -8,6 +8,11 @@ Each process keeps its own registry. Every change made here (a CTI event this pr
 binding its screen pop made) is reported to `on_change` as a `CallChange`; `resolvers.call_feed`
 publishes those to the other processes and `apply`s theirs, so an agent's websocket, the CTI's
 event and the agent's next query may each land on a different replica.
+
+Every event moves a call through `resolvers.call_machine`: an event the machine refuses (anything
+after ENDED, a RINGING after ANSWERED) raises `CallRefused` and changes nothing. An ended call id is
+remembered, so a late or replayed event cannot open it again, in this process or, through the feed,
+in any other.
 """
 
 from __future__ import annotations
@@ -18,12 +23,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from resolvers.call_machine import CallEvent, CallState, Refusal, step
+
+__all__ = ["Call", "CallChange", "CallRefused", "CallRegistry", "CallState", "ChangeKind"]
+
 REMEMBERED_ENDS = 10_000  # ended calls remembered, so a late event cannot bring one back
 
 
-class CallState(StrEnum):
-    RINGING = "RINGING"
-    ANSWERED = "ANSWERED"
+class CallRefused(Exception):
+    """The call machine refused an event: `code` is the public code (`call_machine.Refusal`)."""
+
+    def __init__(self, refusal: Refusal, event: CallEvent, call_id: str) -> None:
+        super().__init__(f"{event} refused for call {call_id}: {refusal}")
+        self.refusal = refusal
+        self.code = str(refusal)
 
 
 class ChangeKind(StrEnum):
@@ -76,35 +89,59 @@ class CallRegistry:
         on_change: Callable[[CallChange], None] | None = None,
     ) -> None:
         self._calls: dict[str, Call] = {}
-        self._ended: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._ended: OrderedDict[str, None] = OrderedDict()  # call ids
         self._clock = clock
         self.on_change = on_change
 
     def ringing(self, agent_id: str, call_id: str, caller: str | None) -> Call:
-        current = self._calls.get(agent_id)
-        if current is not None and current.call_id == call_id:
-            return current  # a repeated event changes nothing
-        call = Call(call_id, agent_id, caller, CallState.RINGING, self._clock(), on_bind=self._bound)
-        self._calls[agent_id] = call
-        self._tell(CallChange(ChangeKind.RINGING, agent_id, call_id, caller))
-        return call
+        """The agent's call, ringing; a repeat returns it unchanged. Raises `CallRefused`."""
+        current = self._move(agent_id, call_id, CallEvent.RINGING)
+        if current is not None:
+            return current
+        return self._open(agent_id, call_id, caller)
 
     def answered(self, agent_id: str, call_id: str, caller: str | None) -> Call:
-        call = self.ringing(agent_id, call_id, caller)
+        """The agent's call, answered (opened first if it never rang here). Raises `CallRefused`."""
+        call = self._move(agent_id, call_id, CallEvent.ANSWERED)
+        if call is None:
+            call = self._open(agent_id, call_id, caller)
         if call.state is not CallState.ANSWERED:
             call.state = CallState.ANSWERED
             self._tell(CallChange(ChangeKind.ANSWERED, agent_id, call_id, call.caller))
         return call
 
     def ended(self, agent_id: str, call_id: str) -> bool:
-        """True when that call was the agent's current one; a stale end for an older call is ignored."""
+        """True when that call was the agent's current one; an end for another call is only
+        remembered (it can never ring again). Raises `CallRefused` when the call had ended already."""
+        self._move(agent_id, call_id, CallEvent.ENDED)
+        self._remember_end(call_id)
         current = self._calls.get(agent_id)
         if current is None or current.call_id != call_id:
             return False
         del self._calls[agent_id]
-        self._remember_end(agent_id, call_id)
         self._tell(CallChange(ChangeKind.ENDED, agent_id, call_id))
         return True
+
+    def state_of(self, agent_id: str, call_id: str) -> CallState | None:
+        """Where the call stands for this agent, as far as this process knows; None: never seen."""
+        if call_id in self._ended:
+            return CallState.ENDED
+        current = self._calls.get(agent_id)
+        return current.state if current is not None and current.call_id == call_id else None
+
+    def _move(self, agent_id: str, call_id: str, event: CallEvent) -> Call | None:
+        """Check the event against the machine; the agent's current call when it is this one."""
+        taken = step(self.state_of(agent_id, call_id), event)
+        if taken.refused is not None:
+            raise CallRefused(taken.refused, event, call_id)
+        current = self._calls.get(agent_id)
+        return current if current is not None and current.call_id == call_id else None
+
+    def _open(self, agent_id: str, call_id: str, caller: str | None) -> Call:
+        call = Call(call_id, agent_id, caller, CallState.RINGING, self._clock(), on_bind=self._bound)
+        self._calls[agent_id] = call
+        self._tell(CallChange(ChangeKind.RINGING, agent_id, call_id, caller))
+        return call
 
     def current(self, agent_id: str | None) -> Call | None:
         return self._calls.get(agent_id) if agent_id else None
@@ -118,9 +155,9 @@ class CallRegistry:
             current = self._calls.get(agent)
             if current is not None and current.call_id == call_id:
                 del self._calls[agent]
-            self._remember_end(agent, call_id)
+            self._remember_end(call_id)
             return
-        if (agent, call_id) in self._ended:
+        if call_id in self._ended:
             return
         call = self._calls.get(agent)
         if call is None or call.call_id != call_id:
@@ -144,8 +181,9 @@ class CallRegistry:
         if self.on_change is not None:
             self.on_change(change)
 
-    def _remember_end(self, agent_id: str, call_id: str) -> None:
-        self._ended[(agent_id, call_id)] = None
+    def _remember_end(self, call_id: str) -> None:
+        self._ended[call_id] = None
+        self._ended.move_to_end(call_id)
         while len(self._ended) > REMEMBERED_ENDS:
             self._ended.popitem(last=False)
 

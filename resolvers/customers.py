@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from dataclasses import dataclass
 
@@ -19,12 +20,25 @@ from resolvers.freshness import ResponsePath
 
 logger = logging.getLogger("tidegate.resolvers")
 
+_CUSTOMER_NO = re.compile(r"KH[0-9]{8}")
+
 
 @dataclass(frozen=True, slots=True)
 class CustomerRef:
     """A customer the query will resolve lazily: fields load through the request's loaders."""
 
     customer_no: str
+
+
+def customer_ref(raw: str) -> CustomerRef:
+    """A customer number as a caller typed it (spaces, lower case) made canonical, or BAD_USER_INPUT:
+    a malformed one must never reach a backend's mapping, whose ValueError would be an internal error."""
+    cleaned = raw.strip().upper()
+    if not _CUSTOMER_NO.fullmatch(cleaned):
+        raise public_error(
+            f"a customer number is KH and 8 digits (e.g. KH00000001), got {raw!r}", ErrorCode.BAD_USER_INPUT
+        )
+    return CustomerRef(cleaned)
 
 
 @guarded

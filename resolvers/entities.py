@@ -19,7 +19,7 @@ from resolvers.freshness import ResponsePath
 
 async def customer(ctx: RequestContext, customer_no: str) -> CustomerRef:
     """FORBIDDEN unless the caller may read this customer; NOT_FOUND if the CRM has none."""
-    ref = CustomerRef(customer_no.strip().upper())
+    ref = customers.customer_ref(customer_no)
     await customers.profile(ctx, ref)
     return ref
 

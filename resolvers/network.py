@@ -45,7 +45,11 @@ async def nearest_segment(ctx: RequestContext, point: GeoPoint) -> PipeSegment |
 
 @guarded
 async def outages(ctx: RequestContext, active: bool | None, at: ResponsePath | None = None) -> list[Outage]:
-    return ctx.freshness.saw(at, await ctx.loaders.outages.load(active))
+    """`active` omitted (None): any status, as the active list and the rest, because a dataloader
+    takes no None key (it raised TypeError: an internal error for a plain `outages` query)."""
+    keys = [active] if active is not None else [True, False]
+    found = await ctx.loaders.outages.load_many(keys)
+    return [o for cached in found for o in ctx.freshness.saw(at, cached)]
 
 
 @guarded

@@ -6,7 +6,6 @@ import strawberry
 
 from backends.domain.enums import TicketStatus
 from resolvers import accounts, customers, network, tickets
-from resolvers.customers import CustomerRef
 from schema.account import Account
 from schema.customer import Customer
 from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA
@@ -30,7 +29,7 @@ class Query:
         directives=[CUSTOMER_DATA],
     )
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
-        ref = CustomerRef(str(id).strip().upper())
+        ref = customers.customer_ref(str(id))
         await customers.profile(info.context, ref)  # NOT_FOUND here, not on every field
         return Customer(ref=ref)
 

@@ -4,7 +4,9 @@ The checks are RFC 9068 (JWT access tokens) with RFC 8725's advice: the algorith
 allowlist, never from the token alone (no `none`, no HMAC keyed with a public key); `typ` must be
 `at+jwt`, so an ID token or any other JWT from the same IdP is not an access token here; `kid` is
 only a lookup key, and a token that brings its own key (`jwk`, `jku`, `x5u`, `x5c`) is refused
-outright rather than ignored. No HTTP here: the middleware owns requests and responses.
+outright rather than ignored. `exp`, `nbf` and `iat` must be JSON numbers (RFC 7519 NumericDate):
+PyJWT reads them with `int()`, so a string such as "1796400000" or a `true` would pass its checks.
+No HTTP here: the middleware owns requests and responses.
 
 A workbench sends the same token with every request for its whole life, and checking an ES256
 signature costs ~150 us, about a tenth of a screen pop's CPU: tokens already verified are
@@ -31,6 +33,7 @@ __all__ = ["InvalidToken", "TokenVerifier"]
 logger = logging.getLogger("tidegate.auth")
 
 REQUIRED_CLAIMS = ("iss", "exp", "aud", "sub", "client_id", "iat", "jti")
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 # Header parameters that carry or point at a key, or demand extensions we do not implement.
 REFUSED_HEADERS = ("jwk", "jku", "x5u", "x5c", "crit")
@@ -116,6 +119,7 @@ class TokenVerifier:
             if description is None:
                 logger.info("token refused: %s", exc)
             raise InvalidToken(description or "The token is malformed") from exc
+        check_numeric_dates(claims)
         return principal_from_claims(claims), float(claims["exp"])
 
     def _header(self, token: str) -> dict[str, Any]:
@@ -137,6 +141,17 @@ class TokenVerifier:
         if not isinstance(header.get("kid"), str) or not header["kid"]:
             raise InvalidToken("The token header has no kid")
         return header
+
+
+def check_numeric_dates(claims: Mapping[str, Any]) -> None:
+    """`exp`, `nbf` and `iat`, where present, are JSON numbers: not strings, not booleans (a `bool` is
+    an `int` to Python), so the token means what any other RFC 7519 reader would take it to mean."""
+    for name in NUMERIC_DATE_CLAIMS:
+        if name not in claims:
+            continue
+        value = claims[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidToken(f"The token's {name} claim must be a number (NumericDate)")
 
 
 def principal_from_claims(claims: Mapping[str, Any]) -> Principal:

@@ -10,6 +10,7 @@ import re
 
 from gateway.auth.roles import load_roles
 from gateway.errors import ErrorCode as GatewayErrorCode
+from resolvers.call_machine import Refusal as CallRefusal
 from resolvers.errors import ErrorCode as ResolverErrorCode
 from tests.support.processes import ROOT
 
@@ -24,5 +25,5 @@ def test_the_roles_table_lists_each_roles_scopes() -> None:
 
 def test_every_error_code_is_documented() -> None:
     text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
-    codes = {code.value for code in (*GatewayErrorCode, *ResolverErrorCode)}
+    codes = {code.value for code in (*GatewayErrorCode, *ResolverErrorCode, *CallRefusal)}
     assert sorted(code for code in codes if f"`{code}`" not in text) == []

@@ -4,7 +4,6 @@ and a manifest mutation named by its hash over GET is a 405."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +18,7 @@ from graphql.language.parser import parse as graphql_parse
 
 import gateway.admission as admission
 from gateway.app import create_app
-from gateway.cti import sign
+from gateway.cti import signed_event
 from gateway.document_caches import DOCUMENT_WORK
 from gateway.persisted import load_manifest
 from gateway.settings import Settings
@@ -49,11 +48,7 @@ def caller(index: int) -> Any:
 
 
 async def ring(client: httpx.AsyncClient, agent_id: str, call_id: str, number: str) -> None:
-    body = orjson.dumps(
-        {"event": "CALL_RINGING", "agentId": agent_id, "callId": call_id, "callerNumber": number}
-    )
-    stamp = str(int(time.time()))
-    headers = {"X-CTI-Timestamp": stamp, "X-CTI-Signature": sign(CTI_SECRET, stamp, body)}
+    body, headers = signed_event(CTI_SECRET, "CALL_RINGING", agent_id, call_id, number)
     assert (await client.post("/cti/events", content=body, headers=headers)).status_code == 204
 
 

@@ -5,19 +5,17 @@ trace id throughout, and every simulator that was called received that trace id 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode, format_span_id, format_trace_id
 
 from gateway.app import create_app
-from gateway.cti import sign
+from gateway.cti import signed_event
 from gateway.settings import Settings
 from tests.conftest import Simulators
 from tests.gateway.conftest import TEST_KEYS, bearer, serve
@@ -50,10 +48,7 @@ def _caller() -> str:
 
 
 async def _ring(client: httpx.AsyncClient, call_id: str, caller: str) -> None:
-    event = {"event": "CALL_RINGING", "agentId": AGENT, "callId": call_id, "callerNumber": caller}
-    body = orjson.dumps(event)
-    stamp = str(int(time.time()))
-    headers = {"X-CTI-Timestamp": stamp, "X-CTI-Signature": sign(CTI_SECRET, stamp, body)}
+    body, headers = signed_event(CTI_SECRET, "CALL_RINGING", AGENT, call_id, caller)
     assert (await client.post("/cti/events", content=body, headers=headers)).status_code == 204
 
 

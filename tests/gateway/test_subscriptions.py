@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from backends.pubsub import RedisBus
 from backends.resilience.ratelimit import redis_client
 from bench.graphql_ws import GraphQLWs, closed_with
 from gateway.app import create_app
-from gateway.cti import sign
+from gateway.cti import signed_event
 from gateway.settings import Settings
 from simulators.launch import free_port
 from simulators.world.model import Customer
@@ -59,9 +58,7 @@ class LiveApp:
         return self.url.replace("http://", "ws://") + "/graphql"
 
     async def cti(self, event: str, agent_id: str, call_id: str, caller: str | None = None) -> int:
-        body = orjson.dumps({"event": event, "agentId": agent_id, "callId": call_id, "callerNumber": caller})
-        stamp = str(int(time.time()))
-        headers = {"X-CTI-Timestamp": stamp, "X-CTI-Signature": sign(CTI_SECRET, stamp, body)}
+        body, headers = signed_event(CTI_SECRET, event, agent_id, call_id, caller)
         async with httpx.AsyncClient() as client:
             r = await client.post(f"{self.url}/cti/events", content=body, headers=headers)
         return r.status_code

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import orjson
 
 from simulators.launch import die_with_parent, free_port, spawn_simulator, stop, wait_healthy
 
@@ -117,17 +116,18 @@ class BffProcess:
         caller: str | None = None,
         secret: str = CTI_SECRET,
         timestamp: int | None = None,
+        event_id: str | None = None,
     ) -> httpx.Response:
-        """A call event as the CTI sends it: JSON, signed over `timestamp.body`."""
-        from gateway.cti import sign
+        """A call event as the CTI sends it: JSON with a fresh `eventId`, signed over `timestamp.body`."""
+        from gateway.cti import signed_event
 
-        body = orjson.dumps({"event": event, "agentId": agent_id, "callId": call_id, "callerNumber": caller})
-        stamp = str(int(time.time()) if timestamp is None else timestamp)
-        headers = {
-            "Content-Type": "application/json",
-            "X-CTI-Timestamp": stamp,
-            "X-CTI-Signature": sign(secret, stamp, body),
-        }
+        body, headers = signed_event(
+            secret, event, agent_id, call_id, caller, event_id=event_id, timestamp=timestamp
+        )
+        return self.post_cti(body, headers)
+
+    def post_cti(self, body: bytes, headers: Mapping[str, str]) -> httpx.Response:
+        """Exactly these bytes and headers to /cti/events (a replay sends a captured event again)."""
         return httpx.post(f"{self.url}/cti/events", content=body, headers=headers)
 
     def stop(self) -> None:

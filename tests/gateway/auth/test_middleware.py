@@ -38,6 +38,7 @@ def _now() -> int:
 
 ALG = "algorithm is not one of"
 TYP = "typ must be at+jwt"
+NUMERIC = "{} claim must be a number"
 # (id, token maker, what the error_description must say)
 REFUSED: list[tuple[str, Callable[[], str], str]] = [
     ("alg-none", lambda: craft(None, alg="none", kid=EC_KEY.kid), ALG),
@@ -56,6 +57,13 @@ REFUSED: list[tuple[str, Callable[[], str], str]] = [
     ("expired-beyond-leeway", lambda: craft(EC_KEY, claims(iat=_now() - 900, exp=_now() - 66)), "expired"),
     ("nbf-beyond-leeway", lambda: craft(EC_KEY, claims(nbf=_now() + 66)), "not valid yet"),
     ("iat-in-the-future", lambda: craft(EC_KEY, claims(iat=_now() + 66)), "not valid yet"),
+    # RFC 7519 NumericDate is a JSON number: PyJWT alone takes int("1796400000") for one (issue 15 #7).
+    ("exp-numeric-string", lambda: craft(EC_KEY, claims(exp=str(_now() + 300))), NUMERIC.format("exp")),
+    ("nbf-numeric-string", lambda: craft(EC_KEY, claims(nbf=str(_now()))), NUMERIC.format("nbf")),
+    ("iat-numeric-string", lambda: craft(EC_KEY, claims(iat=str(_now()))), NUMERIC.format("iat")),
+    ("iat-boolean", lambda: craft(EC_KEY, claims(iat=True)), NUMERIC.format("iat")),
+    ("nbf-boolean", lambda: craft(EC_KEY, claims(nbf=False)), NUMERIC.format("nbf")),
+    ("exp-infinity", lambda: craft(EC_KEY, claims(exp=float("inf"))), "malformed"),
     ("embedded-jwk", lambda: craft(OTHER_KEY, jwk=OTHER_KEY.public_jwk()), "may not carry jwk"),
     (
         "embedded-jwk-trusted-kid",
@@ -103,6 +111,7 @@ async def test_refused_tokens_get_401_invalid_token(make: Callable[[], str], rea
         pytest.param(lambda: craft(EC_KEY, typ="AT+JWT"), id="typ-upper-case"),
         pytest.param(lambda: craft(EC_KEY, claims(iat=_now() - 900, exp=_now() - 30)), id="expired-30s-ago"),
         pytest.param(lambda: craft(EC_KEY, claims(nbf=_now() + 30)), id="nbf-in-30s"),
+        pytest.param(lambda: craft(EC_KEY, claims(exp=_now() + 300.5, nbf=_now() - 0.5)), id="fractions"),
         pytest.param(lambda: craft(EC_KEY, claims(aud=["urn:other", AUDIENCE])), id="aud-list"),
         pytest.param(lambda: craft(EC_KEY, claims(scope="audit:read network:read")), id="auditor"),
     ],
