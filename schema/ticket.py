@@ -9,7 +9,7 @@ import strawberry
 
 from backends.domain import records
 from backends.domain.enums import TicketCategory, TicketPriority, TicketStatus
-from resolvers import entities, network, tickets
+from resolvers import authorize, entities, network, tickets
 from resolvers.customers import CustomerRef
 from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA, MaskKind, key, mask
 from schema.info import Info
@@ -48,6 +48,23 @@ class TicketLiveStatus:
     status: TicketStatus
     changed_at: datetime = strawberry.field(description="When the work-order system made the change.")
     sequence: int = strawberry.field(description="The change's number in the ticket's history, from 1.")
+
+
+@strawberry.type(
+    description="A ticket you may know exists and nothing more: no id, customer, account, description, "
+    "address, location or assignee."
+)
+class RedactedTicket:
+    category: TicketCategory
+    priority: TicketPriority
+    status: TicketStatus
+    created_at: datetime
+
+    @classmethod
+    def of(cls, stub: authorize.RedactedTicket) -> RedactedTicket:
+        return cls(
+            category=stub.category, priority=stub.priority, status=stub.status, created_at=stub.created_at
+        )
 
 
 @strawberry.type(
