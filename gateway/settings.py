@@ -176,6 +176,11 @@ class Settings(BaseSettings):
     subscription_connections_per_client: int = Field(default=10, ge=1)  # per token subject, per process
     subscription_init_timeout_s: float = Field(default=10.0, gt=0)  # connection_init must come within it
     dev_mode: bool = Field(default=False, description="introspection and field suggestions on (the demo)")
+    redact_free_text_at_write: bool = Field(
+        default=False,
+        description="mask phone, ID and card numbers in notes and ticket descriptions before they are "
+        "written (off: the back office keeps what was typed, the record; reads mask them either way)",
+    )
     # `_service { sdl }` reveals the whole schema, like introspection: served outside dev mode only to
     # let a federation router compose at run time (off: compose the supergraph offline from the SDL).
     federation_sdl: bool = False

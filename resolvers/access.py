@@ -87,6 +87,11 @@ class Access:
         p = self.principal
         return bool(p and CUSTOMER_READ in p.scopes and self.call and self.call.caller == national_number)
 
+    def may_see_staff_contact(self) -> bool:
+        """Field workers' own mobiles: supervisors dispatch by phone; agents go through dispatch."""
+        p = self.principal
+        return p is not None and STAFF_CONTACT in p.scopes
+
     def may_unmask(self, customer_no: str | None) -> bool:
         p = self.principal
         return (
