@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
-from graphql import GraphQLError
 
 from backends.domain import enums as d
 from backends.domain.drafts import FeeAdjustmentRequest
-from resolvers import accounts
 from resolvers.access import BILLING_ADJUST
-from schema.directives import MaskKind, RequiresScopes, mask
-from schema.info import Info
+from schema.directives import RequiresScopes
 from schema.scalars import Money
 
 _UNKNOWN = " UNKNOWN means a code our tables do not know yet (it is logged)."
@@ -45,18 +42,7 @@ class FeeAdjustment:
     def amount(self) -> Money:
         return Money.of(self.record.amount)
 
-    async def owner_customer_no(self, info: Info) -> str | None:
-        """The account holder (billing's account record, through the request's loader); None if it
-        cannot be read, which keeps the explanation masked."""
-        try:
-            return (await accounts.record(info.context, self.record.account_no)).customer_no
-        except GraphQLError:
-            return None
-
-    @strawberry.field(
-        description="The supervisor's words; phone, ID and card numbers in them masked.",
-        directives=[mask(MaskKind.FREE_TEXT)],
-    )
+    @strawberry.field
     def explanation(self) -> str:
         return self.record.explanation
 

@@ -75,8 +75,7 @@ def test_sdl_declares_and_uses_both_directives() -> None:
     assert "directive @mask(kind: MaskKind!) on FIELD_DEFINITION" in sdl
     assert (
         "enum MaskKind {\n  ID_CARD\n  MOBILE\n  LANDLINE\n  PHONE\n  BANK_ACCOUNT\n  NAME\n  ADDRESS\n"
-        "  FREE_TEXT\n  STAFF_MOBILE\n}"
-        in sdl
+        "  FREE_TEXT\n  STAFF_MOBILE\n}" in sdl
     )
     for line in (
         'type Customer @requiresScopes(scopes: [["customer:read"], ["customer:read:any"]])',
