@@ -101,6 +101,25 @@ async def test_an_agent_with_no_call_gets_no_ticket_of_anybody_through_any_path(
         assert refusal["withheld"] >= 1 and refusal["key"] is None
 
 
+async def test_the_same_tickets_by_number_customer_or_entity_are_refused(run: Run) -> None:
+    """The other ways to the same tickets were refused already: checked here, so one file shows
+    every path. FORBIDDEN at each, no data, for real tickets and customers of the seeded world."""
+    main = await _shared_main(run)
+    ticket_id, customer = next(iter(main.tickets.items()))
+    for query, variables in (
+        ("query($t: ID!) { ticket(id: $t) { id description } }", {"t": ticket_id}),
+        ("query($c: ID!) { customer(id: $c) { tickets { id description } } }", {"c": customer}),
+        ("{ tickets(first: 50) { id } }", {}),
+        (
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Ticket { id description } } }",
+            {"r": [{"__typename": "Ticket", "id": ticket_id}]},
+        ),
+    ):
+        result = await run(query, variables, access=Access(AGENT, None))
+        assert [e.extensions["code"] for e in result.errors or [] if e.extensions] == ["FORBIDDEN"], query
+        assert _leaks(result.data, main, allowed=set()) == []
+
+
 async def test_the_withheld_tickets_are_counted_and_audited_once(run: Run) -> None:
     main = await _shared_main(run)
     contexts: list[RequestContext] = []
