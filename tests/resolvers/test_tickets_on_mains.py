@@ -46,7 +46,8 @@ class Main:
     segment_id: str
     lat: float
     lon: float
-    tickets: dict[str, str]  # ticket id -> customer id
+    tickets: dict[str, str | None]  # every open ticket on it -> its customer id (street reports: None)
+    found_by: str  # an open ticket of a customer whose nearest main this is
 
     def variables(self) -> dict[str, Any]:
         return {
@@ -59,16 +60,16 @@ class Main:
 
 async def _shared_main(run: Run) -> Main:
     found = await run(
-        "{ tickets(first: 50) { location { lat lon } "
+        "{ tickets(first: 50) { id customer { id } location { lat lon } "
         "pipeSegment { id openTickets { id customer { id } } } } }"
     )
     assert found.errors is None, found.errors
     for t in found.data["tickets"]:  # type: ignore[index]
         main = t["pipeSegment"]
         on_main = (main or {}).get("openTickets") or []
-        owners = {o["id"]: o["customer"]["id"] for o in on_main if o["customer"]}
-        if len(set(owners.values())) >= 2:
-            return Main(main["id"], t["location"]["lat"], t["location"]["lon"], owners)
+        owners = {o["id"]: (o["customer"] or {}).get("id") for o in on_main}
+        if t["customer"] and t["id"] in owners and len({c for c in owners.values() if c is not None}) >= 2:
+            return Main(main["id"], t["location"]["lat"], t["location"]["lon"], owners, t["id"])
     pytest.fail("the seeded world has no main with two customers' open tickets")
 
 
@@ -78,7 +79,7 @@ def _leaks(data: Any, main: Main, allowed: set[str]) -> list[str]:
         key
         for ticket_id, customer_id in main.tickets.items()
         for key in (ticket_id, customer_id)
-        if key in text and key not in allowed
+        if key is not None and key in text and key not in allowed
     ]
 
 
@@ -105,7 +106,7 @@ async def test_the_same_tickets_by_number_customer_or_entity_are_refused(run: Ru
     """The other ways to the same tickets were refused already: checked here, so one file shows
     every path. FORBIDDEN at each, no data, for real tickets and customers of the seeded world."""
     main = await _shared_main(run)
-    ticket_id, customer = next(iter(main.tickets.items()))
+    ticket_id, customer = next((t, c) for t, c in main.tickets.items() if c is not None)
     for query, variables in (
         ("query($t: ID!) { ticket(id: $t) { id description } }", {"t": ticket_id}),
         ("query($c: ID!) { customer(id: $c) { tickets { id description } } }", {"c": customer}),
@@ -140,7 +141,9 @@ async def test_the_withheld_tickets_are_counted_and_audited_once(run: Run) -> No
 
 async def test_on_a_call_the_agent_sees_the_callers_tickets_and_stubs_of_the_rest(run: Run) -> None:
     main = await _shared_main(run)
-    mine, caller = next(iter(main.tickets.items()))
+    caller = main.tickets[main.found_by]
+    assert caller is not None
+    mine = {t for t, c in main.tickets.items() if c == caller}
     call = CallRegistry().answered("A1001", "call-main", "13800000000")
     call.bind(caller, ())
     contexts: list[RequestContext] = []
@@ -149,16 +152,20 @@ async def test_on_a_call_the_agent_sees_the_callers_tickets_and_stubs_of_the_res
         f"{ON_MAIN} }} }} pipeSegment(id: $seg) {{ {ON_MAIN} }} }}"
     )
     result = await run(
-        via_ticket, {"t": mine, "seg": main.segment_id}, access=Access(AGENT, call), contexts=contexts
+        via_ticket,
+        {"t": main.found_by, "seg": main.segment_id},
+        access=Access(AGENT, call),
+        contexts=contexts,
     )
     assert result.errors is None, result.errors
-    assert _leaks(result.data, main, allowed={mine, caller}) == []
+    assert _leaks(result.data, main, allowed=mine | {caller}) == []
+    others = len(main.tickets) - len(mine)
     for seen in (result.data["ticket"]["pipeSegment"], result.data["pipeSegment"]):  # type: ignore[index]
-        assert [t["id"] for t in seen["openTickets"]] == [mine]
+        assert {t["id"] for t in seen["openTickets"]} == mine
         assert seen["openTicketCount"] == len(main.tickets)
-        assert len(seen["withheldOpenTickets"]) == len(main.tickets) - 1
+        assert len(seen["withheldOpenTickets"]) == others >= 1
     (refusal,) = _withheld(contexts)
-    assert refusal["withheld"] == len(main.tickets) - 1 and refusal["call_id"] == "call-main"
+    assert refusal["withheld"] == others and refusal["call_id"] == "call-main"
 
 
 async def test_a_supervisor_sees_every_ticket_on_the_main(run: Run) -> None:
