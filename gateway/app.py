@@ -129,6 +129,7 @@ def create_app(
                 "audit_sink": audit,
                 "reads": reads,
                 "idempotency": open_idempotency(settings, redis),
+                "redact_free_text_at_write": settings.redact_free_text_at_write,
                 "limiter": limiter if settings.limits_on() else None,
                 "bus": bus,
                 "ticket_states": open_ticket_states(settings, redis),

@@ -263,6 +263,10 @@ class Settings(BaseSettings):
     subscription_init_timeout_s: float = Field(default=10.0, gt=0)
     """`connection_init` must arrive within this (else closed 4408)."""
 
+    redact_free_text_at_write: bool = False
+    """Mask phone, ID and card numbers in notes and ticket descriptions before they are written (off:
+    the back office keeps what was typed, the record; reads mask them either way)."""
+
     # Federation and persisted queries (docs/federation.md).
     federation_sdl: bool = False
     """Serve `_service { sdl }` outside dev mode, for a router composing at run time (it reveals the

@@ -21,6 +21,7 @@ BILLING_ADJUST = "billing:adjust"  # ask billing to adjust what an account owes 
 INTERACTION_WRITE = "interaction:write"  # add notes to a contact's history (an agent: their caller's only)
 NETWORK_READ = "network:read"
 AUDIT_READ = "audit:read"
+STAFF_CONTACT = "staff:contact"  # see field workers' own mobile numbers in clear (supervisors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +68,29 @@ class Access:
         p = self.principal
         return bool(p and CUSTOMER_READ in p.scopes and self.call and account_no in self.call.accounts)
 
+    def may_read_ticket(self, ticket_id: str, customer_no: str | None) -> bool:
+        """A ticket raised on the agent's current call, or one of their caller's; supervisors: any."""
+        if self.unrestricted:
+            return True
+        p, call = self.principal, self.call
+        return bool(
+            p
+            and TICKET_READ in p.scopes
+            and call
+            and (ticket_id in call.tickets or (customer_no is not None and customer_no in call.customers))
+        )
+
     def may_search_phone(self, national_number: str) -> bool:
         """An agent looks up only the number that is calling them right now."""
         if self.unrestricted:
             return True
         p = self.principal
         return bool(p and CUSTOMER_READ in p.scopes and self.call and self.call.caller == national_number)
+
+    def may_see_staff_contact(self) -> bool:
+        """Field workers' own mobiles: supervisors dispatch by phone; agents go through dispatch."""
+        p = self.principal
+        return p is not None and STAFF_CONTACT in p.scopes
 
     def may_unmask(self, customer_no: str | None) -> bool:
         p = self.principal

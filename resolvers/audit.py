@@ -7,6 +7,7 @@ the finished records to its sink (JSON lines, or a Redis stream) when the respon
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ class AuditTrail:
     operation: str | None = None
     _unmasked: dict[str, list[str]] = field(default_factory=dict)
     _refusals: list[dict[str, Any]] = field(default_factory=list)
+    _withheld: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
     def unmasked(self, customer_no: str, path: str) -> None:
         """A PII field shown in clear: which customer, which field path (not the value)."""
@@ -30,6 +32,23 @@ class AuditTrail:
     def refused(self, target: str, key: str | None, reason: str) -> None:
         """A read that was not allowed: what was asked for (a kind and a key), and why."""
         self._refusals.append({"target": target, "key": key, "reason": reason, "at": time.time()})
+
+    def withheld(self, target: str, reason: str, keys: Iterable[str]) -> None:
+        """Records left out of a list the caller may otherwise read: one refusal per request and
+        reason, counting distinct records (never naming them), so a flood of withheld tickets, or
+        one list asked for three ways, is one line with one count."""
+        seen = self._withheld.setdefault((target, reason), set())
+        before = len(seen)
+        seen.update(keys)
+        if len(seen) == before:
+            return
+        for refusal in self._refusals:
+            if refusal["target"] == target and refusal["reason"] == reason and "withheld" in refusal:
+                refusal["withheld"] = len(seen)
+                return
+        self._refusals.append(
+            {"target": target, "key": None, "reason": reason, "withheld": len(seen), "at": time.time()}
+        )
 
     def records(self) -> list[dict[str, Any]]:
         base = self._who()

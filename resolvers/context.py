@@ -38,6 +38,8 @@ class RequestContext:
     idempotency: Idempotency | None = None
     # The bus, call registry and ring-time pops subscriptions need (None: no live updates here).
     live: Live | None = None
+    # Mask numbers in free text before it is written (`TIDEGATE_REDACT_FREE_TEXT_AT_WRITE`).
+    redact_free_text_at_write: bool = False
 
 
 def build_context(
@@ -49,9 +51,13 @@ def build_context(
     reads: CachedReads | None = None,
     idempotency: Idempotency | None = None,
     live: Live | None = None,
+    redact_free_text_at_write: bool | None = None,
 ) -> RequestContext:
     """Called inside the request's running event loop, so the loaders made here bind to it."""
     who = access or _anonymous()
+    state = getattr(request, "state", None)
+    if redact_free_text_at_write is None:  # the app's lifespan puts the setting on request.state
+        redact_free_text_at_write = bool(getattr(state, "redact_free_text_at_write", False))
     audit = AuditTrail(who, request_id or uuid.uuid4().hex)
     return RequestContext(
         backends=backends,
@@ -62,6 +68,7 @@ def build_context(
         audit=audit,
         on_unmask=audit.unmasked,
         # The app's lifespan puts the store on request.state, beside the backends.
-        idempotency=idempotency or getattr(getattr(request, "state", None), "idempotency", None),
+        idempotency=idempotency or getattr(state, "idempotency", None),
         live=live,
+        redact_free_text_at_write=redact_free_text_at_write,
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from backends.domain.geo import GeoPoint, metres_to_path
-from backends.domain.records import Outage, PipeSegment, Ticket
+from backends.domain.records import Outage, PipeSegment
+from resolvers.authorize import TicketsSeen, visible_tickets
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, bounded, guarded, public_error
 from resolvers.freshness import ResponsePath
@@ -56,15 +57,21 @@ async def outages(ctx: RequestContext, active: bool | None, at: ResponsePath | N
 async def outages_on(
     ctx: RequestContext, segment: PipeSegment, at: ResponsePath | None = None
 ) -> list[Outage]:
-    found = ctx.freshness.saw(at, await ctx.loaders.outages.load(None))
-    return [o for o in found if segment.object_id in o.main_object_ids]
+    """Any status: the active ones and the rest, the two lists `outages(active:)` caches anyway."""
+    found = await ctx.loaders.outages.load_many([True, False])
+    return [
+        o for cached in found for o in ctx.freshness.saw(at, cached) if segment.object_id in o.main_object_ids
+    ]
 
 
 @guarded
-async def open_tickets_on(ctx: RequestContext, segment: PipeSegment) -> list[Ticket]:
+async def open_tickets_on(ctx: RequestContext, segment: PipeSegment) -> TicketsSeen:
+    """Open tickets near the main (at most 50), split by what the caller may read: an agent gets
+    their caller's in full and only stubs of everybody else's."""
     tickets = await ctx.loaders.open_tickets.load("all")
-    return [
+    near = [
         t
         for t in tickets
         if t.location is not None and metres_to_path(t.location, segment.path) <= NEAR_TICKET_M
     ][:50]
+    return visible_tickets(ctx, near)

@@ -6,7 +6,7 @@ from backends.domain.enums import TicketStatus
 from backends.domain.records import Ticket
 from backends.errors import NotFound
 from backends.resilience.ticket_state_store import TicketStateStore, TicketStatusChange
-from resolvers.authorize import refused_ticket, require_unrestricted
+from resolvers.authorize import require_ticket, require_unrestricted
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, bounded, guarded, public_error
 from resolvers.loaders import KeyedLoader
@@ -16,24 +16,13 @@ LIVE_STATUS_BATCH = 100
 
 @guarded
 async def ticket(ctx: RequestContext, ticket_id: str) -> Ticket:
-    if ctx.access.unrestricted:
-        return await ctx.loaders.ticket_by_id.load(ticket_id)
-    call = ctx.access.call
+    if ctx.access.unrestricted:  # a supervisor's NOT_FOUND is a real answer
+        return require_ticket(ctx, ticket_id, await ctx.loaders.ticket_by_id.load(ticket_id))
     try:
         found = await ctx.loaders.ticket_by_id.load(ticket_id)
     except NotFound:
         found = None  # an agent learns nothing about tickets that are not theirs, real or not
-    mine = (
-        found is not None
-        and call is not None
-        and (
-            ticket_id in call.tickets
-            or (found.customer_no is not None and found.customer_no in call.customers)
-        )
-    )
-    if not mine or found is None:
-        raise refused_ticket(ctx, ticket_id)
-    return found
+    return require_ticket(ctx, ticket_id, found)
 
 
 @guarded

@@ -104,7 +104,8 @@ class Customer:
 
     @strawberry.field(description="The latest contacts with the utility, newest first (at most 50).")
     async def interactions(self, info: Info, last: int = 5) -> list[Interaction] | None:
-        return [Interaction.of(i) for i in await customers.interactions(info.context, self.ref, last)]
+        found = await customers.interactions(info.context, self.ref, last)
+        return [Interaction.of(i, self.ref.customer_no) for i in found]
 
     @strawberry.field(description="Repair tickets, newest first (at most 50).", directives=[TICKET_DATA])
     async def tickets(
@@ -130,10 +131,15 @@ class Customer:
 @strawberry.type(description="One contact with the utility: a call, a chat, a counter visit, a note.")
 class Interaction:
     record: strawberry.Private[InteractionRecord]
+    customer_no: strawberry.Private[str]
 
     @classmethod
-    def of(cls, record: InteractionRecord) -> Interaction:
-        return cls(record=record)
+    def of(cls, record: InteractionRecord, customer_no: str) -> Interaction:
+        """`customer_no`: whose contact history it is (the CRM's record does not say)."""
+        return cls(record=record, customer_no=customer_no)
+
+    async def owner_customer_no(self, info: Info) -> str | None:
+        return self.customer_no
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -159,7 +165,10 @@ class Interaction:
     def agent_id(self) -> str | None:
         return self.record.agent_id
 
-    @strawberry.field
+    @strawberry.field(
+        description="What was said, as written; phone, ID and card numbers in it masked.",
+        directives=[mask(MaskKind.FREE_TEXT)],
+    )
     def summary(self) -> str:
         return self.record.summary
 

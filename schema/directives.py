@@ -40,7 +40,9 @@ class RequiresScopes:
     name="mask",
     compose=True,
     import_url=POLICY_SPEC,
-    description="Shown masked unless the caller holds pii:unmask and may read the owning customer.",
+    description="Shown masked unless the caller holds pii:unmask and may read the owning customer "
+    "(FREE_TEXT: every phone, ID and card number in the text, each masked by its own kind's rule; "
+    "STAFF_MOBILE: unless the caller holds staff:contact).",
 )
 class Mask:
     kind: MaskKind

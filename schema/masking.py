@@ -8,7 +8,6 @@ separators (spaces, dashes) in place, and is idempotent: masking a masked value 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from enum import Enum
 
 import strawberry
@@ -25,6 +24,12 @@ class MaskKind(Enum):
     BANK_ACCOUNT = "BANK_ACCOUNT"
     NAME = "NAME"
     ADDRESS = "ADDRESS"
+    FREE_TEXT = "FREE_TEXT"  # notes and descriptions: every number in them, by its own rule
+    STAFF_MOBILE = "STAFF_MOBILE"  # our field workers' own mobiles: masked like a customer's
+
+
+# Kinds about the utility's own staff: no customer owns them, a scope reveals them (`Access`).
+STAFF_KINDS = frozenset({MaskKind.STAFF_MOBILE})
 
 
 def _counts(ch: str) -> bool:
@@ -132,25 +137,3 @@ def mask_address(value: str) -> str:
     first_digit = _DIGIT.search(rest)
     compound = (rest if first_digit is None else rest[: first_digit.start()]).strip()
     return f"{value[: house.end()]}{compound}" if compound else street.rstrip()
-
-
-RULES: dict[MaskKind, Callable[[str], str]] = {
-    MaskKind.ID_CARD: mask_id_card,
-    MaskKind.MOBILE: mask_mobile,
-    MaskKind.LANDLINE: mask_landline,
-    MaskKind.PHONE: mask_phone,
-    MaskKind.BANK_ACCOUNT: mask_bank_account,
-    MaskKind.NAME: mask_name,
-    MaskKind.ADDRESS: mask_address,
-}
-
-
-def mask_value(kind: MaskKind, value: object) -> object:
-    """Mask a field's resolved value: strings by rule, lists element-wise, None stays None."""
-    if value is None:
-        return None
-    if isinstance(value, list | tuple):
-        return [mask_value(kind, v) for v in value]
-    if isinstance(value, str):
-        return RULES[kind](value)
-    raise TypeError(f"@mask({kind.name}) on a non-string value of type {type(value).__name__}")

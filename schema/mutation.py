@@ -10,6 +10,7 @@ from resolvers.access import INTERACTION_WRITE, TICKET_WRITE
 from schema.adjustment import BILLING_ADJUSTS, FeeAdjustment
 from schema.customer import Interaction
 from schema.directives import RequiresScopes
+from schema.free_text import mask_free_text
 from schema.info import Info
 from schema.ticket import Ticket
 
@@ -59,7 +60,7 @@ class Mutation:
     async def create_ticket(self, info: Info, input: CreateTicketInput, idempotency_key: str) -> Ticket:
         request = mutations.ticket_request(
             input.category,
-            input.description,
+            _as_written(info, input.description),
             str(input.customer_id) if input.customer_id is not None else None,
             input.account_no,
             input.address,
@@ -79,7 +80,11 @@ class Mutation:
         self, info: Info, input: FeeAdjustmentInput, idempotency_key: str
     ) -> FeeAdjustment:
         request = adjustments.adjustment_request(
-            input.account_no, input.reason, input.amount_fen, input.explanation, input.bill_no
+            input.account_no,
+            input.reason,
+            input.amount_fen,
+            _as_written(info, input.explanation),
+            input.bill_no,
         )
         return FeeAdjustment(
             record=await adjustments.request_fee_adjustment(info.context, request, idempotency_key)
@@ -93,5 +98,12 @@ class Mutation:
     async def add_interaction_note(
         self, info: Info, input: AddInteractionNoteInput, idempotency_key: str
     ) -> Interaction:
-        request = notes.note_request(str(input.customer_id), input.text)
-        return Interaction.of(await notes.add_interaction_note(info.context, request, idempotency_key))
+        request = notes.note_request(str(input.customer_id), _as_written(info, input.text))
+        added = await notes.add_interaction_note(info.context, request, idempotency_key)
+        return Interaction.of(added, request.customer_no)
+
+
+def _as_written(info: Info, text: str) -> str:
+    """Free text as the back office will keep it: as typed (the record), or with its phone, ID and
+    card numbers masked when `TIDEGATE_REDACT_FREE_TEXT_AT_WRITE` says so. Reads mask it either way."""
+    return mask_free_text(text) if info.context.redact_free_text_at_write else text

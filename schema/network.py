@@ -15,7 +15,7 @@ from schema.info import Info
 from schema.scalars import GeoPoint
 
 if TYPE_CHECKING:
-    from schema.ticket import Ticket
+    from schema.ticket import RedactedTicket, Ticket
 
 
 def _point(p: geo.GeoPoint) -> GeoPoint:
@@ -78,14 +78,37 @@ class PipeSegment:
         return [Outage(record=o) for o in await network.outages_on(info.context, self.record, info.path)]
 
     @strawberry.field(
-        description="Open tickets located on this main (within 60 m; at most 50).", directives=[TICKET_DATA]
+        description="Open tickets on this main (within 60 m; at most 50) that you may read: an agent, "
+        "only their caller's; the others are in `withheldOpenTickets`.",
+        directives=[TICKET_DATA],
     )
     async def open_tickets(
         self, info: Info
     ) -> list[Annotated[Ticket, strawberry.lazy("schema.ticket")]] | None:
         from schema.ticket import Ticket
 
-        return [Ticket(record=t) for t in await network.open_tickets_on(info.context, self.record)]
+        seen = await network.open_tickets_on(info.context, self.record)
+        return [Ticket(record=t) for t in seen.shown]
+
+    @strawberry.field(
+        description='How many open tickets lie on this main, yours or not: "3 open repairs on this main".',
+        directives=[TICKET_DATA],
+    )
+    async def open_ticket_count(self, info: Info) -> int | None:
+        return (await network.open_tickets_on(info.context, self.record)).total
+
+    @strawberry.field(
+        description="The open tickets on this main you may not read, as stubs: what kind of work and "
+        "how far along, never whose, where or by whom.",
+        directives=[TICKET_DATA],
+    )
+    async def withheld_open_tickets(
+        self, info: Info
+    ) -> list[Annotated[RedactedTicket, strawberry.lazy("schema.ticket")]] | None:
+        from schema.ticket import RedactedTicket
+
+        seen = await network.open_tickets_on(info.context, self.record)
+        return [RedactedTicket.of(t) for t in seen.withheld]
 
 
 @strawberry.type(

@@ -29,7 +29,8 @@ from resolvers.context import RequestContext
 from resolvers.errors import public_error
 from schema.directives import Mask, RequiresScopes
 from schema.info import Info
-from schema.masking import MaskKind, mask_value
+from schema.mask_rules import mask_value
+from schema.masking import STAFF_KINDS, MaskKind
 
 FORBIDDEN = "FORBIDDEN"
 
@@ -73,6 +74,8 @@ class PolicyExtension(FieldExtension):
         value = await await_maybe(next_(source, info, **kwargs))
         if self.mask is None or value is None or value == []:
             return value  # nothing shown, nothing to mask or to audit
+        if self.mask in STAFF_KINDS:  # our own staff's details: a scope, no customer, no audit
+            return value if ctx.access.may_see_staff_contact() else mask_value(self.mask, value)
         owner = await _owner(source, info)
         if owner is not None and ctx.access.may_unmask(owner):
             if ctx.on_unmask is not None:
@@ -132,8 +135,10 @@ def _object_types(annotation: object) -> list[StrawberryObjectDefinition]:
 def _apply(definition: StrawberryObjectDefinition, field: StrawberryField) -> None:
     requirements = _scope_groups(definition.directives or ()) + _scope_groups(field.directives)
     kind = _mask_kind(field.directives)
-    if kind is not None and not inspect.iscoroutinefunction(
-        getattr(definition.origin, "owner_customer_no", None)
+    if (
+        kind is not None
+        and kind not in STAFF_KINDS
+        and not inspect.iscoroutinefunction(getattr(definition.origin, "owner_customer_no", None))
     ):
         raise TypeError(f"{definition.name}.{field.python_name} has @mask but no owner_customer_no")
     # Replace, not append: building the schema twice must not stack the checks.

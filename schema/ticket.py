@@ -9,7 +9,7 @@ import strawberry
 
 from backends.domain import records
 from backends.domain.enums import TicketCategory, TicketPriority, TicketStatus
-from resolvers import entities, network, tickets
+from resolvers import authorize, entities, network, tickets
 from resolvers.customers import CustomerRef
 from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA, MaskKind, key, mask
 from schema.info import Info
@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 class FieldWorker:
     id: strawberry.ID
     name: str
-    mobile: str | None
+    mobile: str | None = strawberry.field(
+        description="Their work mobile: masked unless the caller holds staff:contact.",
+        directives=[mask(MaskKind.STAFF_MOBILE)],
+    )
     grid_code: str | None
 
     @classmethod
@@ -38,7 +41,14 @@ class TicketEvent:
     status: TicketStatus
     at: datetime
     operator: str | None
-    remark: str | None
+    remark: str | None = strawberry.field(
+        description="The operator's words; phone, ID and card numbers in them masked.",
+        directives=[mask(MaskKind.FREE_TEXT)],
+    )
+    owner: strawberry.Private[str | None] = None
+
+    async def owner_customer_no(self, info: Info) -> str | None:
+        return self.owner
 
 
 @strawberry.type(
@@ -48,6 +58,23 @@ class TicketLiveStatus:
     status: TicketStatus
     changed_at: datetime = strawberry.field(description="When the work-order system made the change.")
     sequence: int = strawberry.field(description="The change's number in the ticket's history, from 1.")
+
+
+@strawberry.type(
+    description="A ticket you may know exists and nothing more: no id, customer, account, description, "
+    "address, location or assignee."
+)
+class RedactedTicket:
+    category: TicketCategory
+    priority: TicketPriority
+    status: TicketStatus
+    created_at: datetime
+
+    @classmethod
+    def of(cls, stub: authorize.RedactedTicket) -> RedactedTicket:
+        return cls(
+            category=stub.category, priority=stub.priority, status=stub.status, created_at=stub.created_at
+        )
 
 
 @strawberry.type(
@@ -80,7 +107,10 @@ class Ticket:
     def status(self) -> TicketStatus:
         return self.record.status
 
-    @strawberry.field
+    @strawberry.field(
+        description="What is wrong, as reported; phone, ID and card numbers in it masked.",
+        directives=[mask(MaskKind.FREE_TEXT)],
+    )
     def description(self) -> str:
         return self.record.description
 
@@ -112,7 +142,9 @@ class Ticket:
     @strawberry.field(description="Status changes, oldest first.")
     def history(self) -> list[TicketEvent]:
         return [
-            TicketEvent(status=e.status, at=e.at, operator=e.operator, remark=e.remark)
+            TicketEvent(
+                status=e.status, at=e.at, operator=e.operator, remark=e.remark, owner=self.record.customer_no
+            )
             for e in self.record.history
         ]
 

@@ -24,6 +24,7 @@ from resolvers.access import (
     INTERACTION_WRITE,
     NETWORK_READ,
     PII_UNMASK,
+    STAFF_CONTACT,
     TICKET_READ,
     TICKET_WRITE,
 )
@@ -33,7 +34,7 @@ ROLES_PATH = Path(__file__).with_name("roles.yaml")
 API_SCOPES = frozenset(
     {
         *(CUSTOMER_READ, CUSTOMER_READ_ANY, PII_UNMASK, TICKET_READ, TICKET_WRITE, NETWORK_READ, AUDIT_READ),
-        *(BILLING_ADJUST, INTERACTION_WRITE),
+        *(BILLING_ADJUST, INTERACTION_WRITE, STAFF_CONTACT),
     }
 )
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")

@@ -69,6 +69,31 @@ def test_a_supervisor_reads_anyone_and_the_reveal_is_audited_without_values(bff:
     assert (other.id_card or "?") not in bff.log()
 
 
+ON_MAIN = (
+    "query($seg: ID!) { pipeSegment(id: $seg) { openTicketCount openTickets { id customer { id } "
+    "description assignee { mobile } } withheldOpenTickets { category status } } }"
+)
+
+
+def test_the_open_tickets_on_a_main_follow_the_call(bff: BffProcess) -> None:
+    """Issue 15, finding 2: with no call, an agent got every open ticket near a main, unaudited."""
+    lead = bff.auth("supervisor")
+    found = _ask(bff, "{ tickets(first: 50) { pipeSegment { id } } }", {}, lead)
+    mains = {t["pipeSegment"]["id"] for t in found["data"]["tickets"] if t["pipeSegment"]}
+    counted = {m: _ask(bff, ON_MAIN, {"seg": m}, lead)["data"]["pipeSegment"] for m in mains}
+    main, seen = max(counted.items(), key=lambda kv: kv[1]["openTicketCount"])
+    assert seen["openTicketCount"] >= 1 and len(seen["openTickets"]) == seen["openTicketCount"]
+
+    agent = _ask(bff, ON_MAIN, {"seg": main}, bff.auth("agent", "A2101"))
+    assert "errors" not in agent
+    withheld = agent["data"]["pipeSegment"]
+    assert withheld["openTickets"] == [] and withheld["openTicketCount"] == seen["openTicketCount"]
+    assert len(withheld["withheldOpenTickets"]) == seen["openTicketCount"]
+    assert not {t["id"] for t in seen["openTickets"]} & set(json.dumps(agent).split('"'))
+    refusals = [r for r in _audit(bff) if r.get("agent_id") == "A2101" and r["event"] == "refused"]
+    assert [(r["target"], r["withheld"]) for r in refusals] == [("tickets", seen["openTicketCount"])]
+
+
 def test_cti_events_must_be_signed_and_fresh(bff: BffProcess) -> None:
     assert bff.cti("CALL_RINGING", "A3001", "c-1", "13800000000", secret="wrong-secret").status_code == 401
     stale = int(time.time()) - 301

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from pydantic import ValidationError
 
+from backends.config import BackendConfig
+from backends.registry import BACKENDS, Backends
 from gateway.settings import Settings
+from resolvers.context import build_context
 
 
 def test_defaults() -> None:
@@ -127,3 +132,21 @@ def test_bad_surge_knobs_are_refused(monkeypatch: pytest.MonkeyPatch, name: str)
     monkeypatch.setenv(name, "0")
     with pytest.raises(ValidationError, match=name.removeprefix("TIDEGATE_").lower()):
         Settings()
+
+
+async def test_free_text_is_kept_as_typed_unless_redaction_at_write_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The back office is the record: off by default; the request context reads it from the app's state."""
+    assert Settings().redact_free_text_at_write is False
+    monkeypatch.setenv("TIDEGATE_REDACT_FREE_TEXT_AT_WRITE", "true")
+    on = Settings()
+    assert on.redact_free_text_at_write is True
+    backends = Backends.open({n: BackendConfig(n, "http://127.0.0.1:9") for n in BACKENDS})  # never called
+    try:
+        state = SimpleNamespace(redact_free_text_at_write=on.redact_free_text_at_write)
+        assert build_context(backends, request=SimpleNamespace(state=state)).redact_free_text_at_write
+        bare = SimpleNamespace(state=SimpleNamespace())
+        assert build_context(backends, request=bare).redact_free_text_at_write is False
+    finally:
+        await backends.aclose()

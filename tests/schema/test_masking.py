@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from schema.mask_rules import mask_value
 from schema.masking import (
     MaskKind,
     mask_address,
@@ -17,7 +18,6 @@ from schema.masking import (
     mask_mobile,
     mask_name,
     mask_phone,
-    mask_value,
 )
 from tests.support.world import seeded_world
 

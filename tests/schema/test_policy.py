@@ -74,8 +74,8 @@ def test_sdl_declares_and_uses_both_directives() -> None:
     assert "directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT" in sdl
     assert "directive @mask(kind: MaskKind!) on FIELD_DEFINITION" in sdl
     assert (
-        "enum MaskKind {\n  ID_CARD\n  MOBILE\n  LANDLINE\n  PHONE\n  BANK_ACCOUNT\n  NAME\n  ADDRESS\n}"
-        in sdl
+        "enum MaskKind {\n  ID_CARD\n  MOBILE\n  LANDLINE\n  PHONE\n  BANK_ACCOUNT\n  NAME\n  ADDRESS\n"
+        "  FREE_TEXT\n  STAFF_MOBILE\n}" in sdl
     )
     for line in (
         'type Customer @requiresScopes(scopes: [["customer:read"], ["customer:read:any"]])',
@@ -101,9 +101,13 @@ def test_exactly_the_annotated_fields_are_policed_and_building_twice_stacks_noth
         "Account.bills",
         "DirectDebit.holder",
         "Ticket.address",
+        "Ticket.description",
+        "Interaction.summary",
+        "FieldWorker.mobile",
         "Query.customer",
     } <= set(policed)
-    assert not any(p.startswith(("Bill.", "Money.", "Interaction.", "Meter.")) for p in policed)
+    assert not any(p.startswith(("Bill.", "Money.", "Meter.")) for p in policed)
+    assert not any(p.startswith("Interaction.") for p in policed if p != "Interaction.summary")
     build_schema()
     field = get_object_definition(Query, strict=True).get_field("customer")
     assert field is not None

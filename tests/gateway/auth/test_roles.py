@@ -23,6 +23,7 @@ def test_the_roles_and_their_scopes() -> None:
             "ticket:write",
             "interaction:write",
             "billing:adjust",
+            "staff:contact",
         },
         "auditor": {"audit:read", "network:read"},
         "softphone": {"customer:read", "ticket:read", "network:read"},
