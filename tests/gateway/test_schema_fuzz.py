@@ -12,8 +12,6 @@ Left out, each with its reason:
   tests; their inputs are checked in tests/resolvers.
 - `_entities` / `_service`: the federation router's fields; `_Any` representations are not
   something schemathesis can generate (tests/schema/test_federation.py covers them).
-- `PipeSegment.outages`: its internal error is another engineer's fix (resolvers/network.py);
-  generated queries that select it are skipped until that lands (issue 15 #5, third case).
 """
 
 from __future__ import annotations
@@ -24,9 +22,7 @@ from typing import Any
 import pytest
 import schemathesis
 from graphql import introspection_from_schema, parse
-from graphql.language import FieldNode, OperationDefinitionNode, visit
-from graphql.language.visitor import Visitor
-from graphql.utilities import TypeInfo, TypeInfoVisitor
+from graphql.language import OperationDefinitionNode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.core.result import Ok
@@ -39,8 +35,6 @@ from tests.gateway.conftest import TEST_KEYS, bearer, serve
 
 CASES = 300
 SKIPPED_ROOTS = ("Query._entities", "Query._service")
-# (parent type, field) selections skipped: another engineer's open fix, see the docstring.
-SKIPPED_FIELDS = {("PipeSegment", "outages")}
 _SCHEMA = build_schema()._schema
 
 
@@ -65,28 +59,13 @@ def generated_queries(count: int) -> list[str]:
         drawn.append(str(case.body))  # the query document itself
 
     draw()
-    return [q for q in drawn if not _selects_skipped(q)]
-
-
-def _selects_skipped(query: str) -> bool:
-    """True when the query selects a field in SKIPPED_FIELDS (by the field's parent type)."""
-    type_info = TypeInfo(_SCHEMA)
-    found: list[bool] = []
-
-    class Finder(Visitor):
-        def enter_field(self, node: FieldNode, *_args: Any) -> None:
-            parent = type_info.get_parent_type()
-            if parent is not None and (parent.name, node.name.value) in SKIPPED_FIELDS:
-                found.append(True)
-
-    visit(parse(query), TypeInfoVisitor(type_info, Finder()))
-    return bool(found)
+    return drawn
 
 
 @pytest.fixture(scope="module")
 def queries() -> list[str]:
     drawn = generated_queries(CASES)
-    assert len(drawn) >= CASES // 2, "the skip list took most of the cases: look at SKIPPED_FIELDS"
+    assert len(drawn) == CASES
     assert all(isinstance(parse(q).definitions[0], OperationDefinitionNode) for q in drawn)
     return drawn
 
