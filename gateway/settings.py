@@ -71,6 +71,18 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=2_000, ge=1)
+    # Measured once per document in one pass (gateway/cost_limits.py), every fragment spread expanded:
+    # fragment definitions, spreads, fields and a static cost (each field 1, times the sizes of the
+    # lists it is in: `first`/`last` up to `cost_page_cap`, `cost_list_size` for a list without one).
+    max_fragments: int = Field(default=32, ge=0)
+    max_spreads: int = Field(default=64, ge=0, description="fragment spreads per operation, expanded")
+    max_fields: int = Field(default=300, ge=1, description="fields per operation, expanded")
+    max_cost: int = Field(default=20_000, ge=1, description="the screen pop: ~4,000")
+    cost_page_cap: int = Field(default=50, ge=1, description="the services' cap on `first`/`last`")
+    cost_list_size: int = Field(default=10, ge=1)
+    # graphql-core's rules are quadratic in same-named fields: past this many fields (expanded), a
+    # document is validated in a worker thread, so the event loop keeps answering meanwhile.
+    validate_inline_max_fields: int = Field(default=150, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1)
     # The master switch for surge protection. False is plain pass-through — no admission limits, time
     # budgets, bulkheads, breakers, retries or cache — kept only as the surge benchmark's baseline.
@@ -182,13 +194,15 @@ class Settings(BaseSettings):
     # Persisted queries (README "Persisted queries", gateway/persisted_queries.py): the manifest's
     # operations are parsed and validated at start-up (an invalid one stops it). List-only clients
     # (by token role or client id, comma-separated) run manifest operations only. `persisted_only`
-    # (production): every request names a manifest operation by id, except from the client ids in
+    # (on: the production default, issue 15): every request names a manifest operation by id, except
+    # from the token roles in `persisted_free_form_roles` (GraphiQL's users) and the client ids in
     # `persisted_free_form_clients` (a federation router's query plans). APQ registrations are kept
     # in process (LRU, `apq_max_entries`) or, with `redis_url`, in Redis for every replica (`apq_ttl_s`).
     persisted_manifest_path: Path = MANIFEST_PATH
     persisted_list_only_roles: str = "softphone"
     persisted_list_only_clients: str = "softphone"
-    persisted_only: bool = False
+    persisted_only: bool = True
+    persisted_free_form_roles: str = "supervisor,developer"
     persisted_free_form_clients: str = ""
     apq: bool = True
     apq_max_entries: int = Field(default=1_000, ge=1)
