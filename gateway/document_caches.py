@@ -11,8 +11,9 @@ graphql-core's `OverlappingFieldsCanBeMerged` compares fields sharing a response
 document within every limit can still take a few hundred milliseconds to validate. A document of
 more than `inline_max_fields` fields (as `gateway.query_cost_limit` measured it) is validated in a
 worker thread: the interpreter hands the event loop the GIL every few milliseconds meanwhile, so
-`/healthz` and every other request keep being answered. Small documents (the screen pop) stay
-inline, where a thread hop would cost more than the validation.
+`/healthz` and every other request keep being answered. Small documents stay inline, where a thread
+hop would cost more than the validation; a persisted operation (the softphone's screen pop) is not
+validated per request at all.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class DocumentParserCache(ParserCache):
 
 
 class DocumentValidationCache(ValidationCache):
-    def __init__(self, inline_max_fields: int = 150) -> None:
+    def __init__(self, inline_max_fields: int = 50) -> None:
         super().__init__()
         self.inline_max_fields = inline_max_fields
 

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     cost_list_size: int = Field(default=10, ge=1)
     # graphql-core's rules are quadratic in same-named fields: past this many fields (expanded), a
     # document is validated in a worker thread, so the event loop keeps answering meanwhile.
-    validate_inline_max_fields: int = Field(default=150, ge=0)
+    validate_inline_max_fields: int = Field(default=50, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1)
     # The master switch for surge protection. False is plain pass-through — no admission limits, time
     # budgets, bulkheads, breakers, retries or cache — kept only as the surge benchmark's baseline.
