@@ -151,11 +151,12 @@ def schema_extensions(settings: Settings) -> Sequence[Extension]:
     `QueryCostLimit` comes before `DocumentValidationCache`: it refuses before any rule walks."""
     rules = list(limit_rules(settings))
     max_tokens, inline_max_fields = settings.max_tokens, settings.validate_inline_max_fields
+    inline_max_chars = settings.parse_inline_max_chars
     limits = CostLimits.from_settings(settings)
     return (
         PreparedDocument,
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        DocumentParserCache,
+        lambda: DocumentParserCache(inline_max_chars),
         lambda: AddValidationRules(rules),
         lambda: QueryCostLimit(limits),
         lambda: DocumentValidationCache(inline_max_fields),

@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     # graphql-core's rules are quadratic in same-named fields: past this many fields (expanded), a
     # document is validated in a worker thread, so the event loop keeps answering meanwhile.
     validate_inline_max_fields: int = Field(default=50, ge=0)
+    parse_inline_max_chars: int = Field(default=1_024, ge=0, description="longer texts parse in a thread")
     max_body_bytes: int = Field(default=64 * 1024, ge=1)
     # The master switch for surge protection. False is plain pass-through — no admission limits, time
     # budgets, bulkheads, breakers, retries or cache — kept only as the surge benchmark's baseline.

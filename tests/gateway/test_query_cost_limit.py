@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
-from graphql import GraphQLError
-from strawberry.extensions import validation_cache
+from graphql import DocumentNode, GraphQLError, parse
+from strawberry.extensions import parser_cache, validation_cache
 from strawberry.schema.schema import validate_document
 
 from bench.documents import doubling
@@ -90,4 +91,42 @@ async def test_the_loop_keeps_running_while_a_large_document_validates(
         await task
     assert r.json() == {"data": {"node": {"name": "node"}}}
     before, after = seen
+    assert (after > before) is off_loop
+
+
+@pytest.mark.parametrize(("inline_max_chars", "off_loop"), [(4_096, False), (10, True)])
+async def test_a_long_text_is_parsed_in_a_thread(
+    monkeypatch: pytest.MonkeyPatch, inline_max_chars: int, off_loop: bool
+) -> None:
+    """As for validation: a parse that holds its thread lets the loop's other tasks run only when it
+    is not the loop's thread. Syntax errors from the thread are coded as before."""
+    ticks, seen = 0, []
+
+    def slow_parse(text: str, **options: Any) -> DocumentNode:
+        seen.append(ticks)
+        time.sleep(0.05)
+        seen.append(ticks)
+        return parse(text, **options)
+
+    monkeypatch.setattr(parser_cache, "_get_parse_cache", lambda maxsize: slow_parse)
+    settings = app_settings(parse_inline_max_chars=inline_max_chars)
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0.001)
+
+    async with serve(create_app(settings, schema=small_schema(settings), keys=TEST_KEYS)) as client:
+        task = asyncio.create_task(ticker())
+        parses = DOCUMENT_WORK.parses_off_loop
+        r = await client.post("/graphql", json={"query": "{ node { name } }"})
+        broken = await client.post("/graphql", json={"query": "{ node { name }"})
+        done.set()
+        await task
+        assert DOCUMENT_WORK.parses_off_loop - parses == 2 * int(off_loop)
+    assert r.json() == {"data": {"node": {"name": "node"}}}
+    assert errors_of(broken.json())[0][0] == "GRAPHQL_PARSE_FAILED"
+    before, after = seen[:2]
     assert (after > before) is off_loop
