@@ -164,6 +164,7 @@ async def _ring(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
             "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key_path),
             "TIDEGATE_CTI_SECRETS": ring_to_pop.CTI_SECRET,
             "TIDEGATE_AUDIT_PATH": str(Path(scratch) / "audit.jsonl"),
+            "TIDEGATE_PERSISTED_ONLY": "false",  # its agents send the pop's text, as before issue 15
         }
         bearer(key_path)  # makes the key file the servers will verify with
 

@@ -36,6 +36,8 @@ def spawn_bff(port: int, sim_ports: dict[str, int]) -> subprocess.Popen[bytes]:
         "TIDEGATE_LOCAL_ISSUER": "true",
         "TIDEGATE_DEV_MODE": "true",  # GraphiQL needs introspection
         "TIDEGATE_GRAPHIQL": "true",  # served only in dev mode, and off by default
+        # The tour curls free-form documents with an agent's token; production sends agents' by id.
+        "TIDEGATE_PERSISTED_ONLY": os.environ.get("TIDEGATE_PERSISTED_ONLY", "false"),
         "TIDEGATE_CTI_SECRETS": os.environ.get("TIDEGATE_CTI_SECRETS", DEMO_CTI_SECRET),
         "TIDEGATE_WORKORDERS_WEBHOOK_SECRETS": webhook_secrets(),
     }

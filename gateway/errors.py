@@ -15,6 +15,8 @@ GraphQL level (HTTP 200, `errors` beside `data`)
 ├── validation error                                                      GRAPHQL_VALIDATION_FAILED
 ├── depth / alias / token / root-field limit      QUERY_TOO_DEEP, TOO_MANY_ALIASES, TOO_MANY_TOKENS,
 │                                                 TOO_MANY_ROOT_FIELDS
+├── fragments, expanded spreads, fields, static cost (gateway.cost_limits)
+│                             TOO_MANY_FRAGMENTS, TOO_MANY_SPREADS, TOO_MANY_FIELDS, QUERY_TOO_COSTLY
 ├── introspection outside dev mode                                        INTROSPECTION_DISABLED
 ├── bad variables, unknown operation                                      BAD_USER_INPUT
 ├── resolver error with a code (GraphQLError extensions, backend `.code`) kept as is
@@ -51,6 +53,10 @@ class ErrorCode(StrEnum):
     TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
     TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
     TOO_MANY_ROOT_FIELDS = "TOO_MANY_ROOT_FIELDS"
+    TOO_MANY_FRAGMENTS = "TOO_MANY_FRAGMENTS"
+    TOO_MANY_SPREADS = "TOO_MANY_SPREADS"
+    TOO_MANY_FIELDS = "TOO_MANY_FIELDS"
+    QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
     INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"

@@ -1,15 +1,18 @@
 """The schema extensions every operation runs through: caches, cost limits, error codes.
 
-`schema_extensions(settings)` is what the gateway asks the schema to be built with. Two choices
+`schema_extensions(settings)` is what the gateway asks the schema to be built with. Three choices
 in it are deliberate:
 
-- The depth and alias limits are graphql-core validation rules created once, here, not by a
-  `lambda: QueryDepthLimiter(...)` per request: each such instance builds a new rule class, which
-  changes ValidationCache's key (schema, document, rules) on every request, so the cache would
-  never hit and every request would pay for full validation again.
-- Each limit's errors carry their own code (QUERY_TOO_DEEP, TOO_MANY_ALIASES, TOO_MANY_ROOT_FIELDS,
-  TOO_MANY_MUTATIONS, INTROSPECTION_DISABLED), so a client can tell "ask for less" from a typo, and
-  which "less".
+- Depth, aliases, fragments, spreads, fields and static cost are measured in one pass that reads
+  each fragment once (`QueryCostLimit`, `gateway.cost_limits`), before graphql-core's rules, not by
+  Strawberry's `QueryDepthLimiter` and `MaxAliasesLimiter`, which walk a fragment again at every
+  spread of it: exponential in a document of fragments spreading each other (issue 15).
+- The remaining limits are graphql-core validation rules created once, here, not per request by a
+  `lambda`: each such instance builds a new rule class, which changes ValidationCache's key (schema,
+  document, rules) on every request, so the cache would never hit.
+- Each limit's errors carry their own code (QUERY_TOO_DEEP, TOO_MANY_ALIASES, TOO_MANY_FRAGMENTS,
+  TOO_MANY_SPREADS, TOO_MANY_FIELDS, QUERY_TOO_COSTLY, TOO_MANY_ROOT_FIELDS, TOO_MANY_MUTATIONS,
+  INTROSPECTION_DISABLED), so a client can tell "ask for less" from a typo, and which "less".
 """
 
 from __future__ import annotations
@@ -27,19 +30,15 @@ from graphql import (
     ValidationContext,
 )
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 
+from gateway.cost_limits import CostLimits
 from gateway.document_caches import DocumentParserCache, DocumentValidationCache
 from gateway.error_codes import ErrorCodes
 from gateway.errors import ErrorCode
 from gateway.operation_attributes import OperationAttributes
 from gateway.prepared_document import PreparedDocument
+from gateway.query_cost_limit import QueryCostLimit
 from gateway.settings import Settings
 from resolvers.errors import ErrorCode as PublicCode
 
@@ -134,12 +133,9 @@ class NoServiceSdl(ASTValidationRule):
 
 
 def limit_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
-    """The depth and alias limits as rule classes (built once per app: see the module doc)."""
-    depth = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
-    aliases = MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules
-    rules = [coded(rule, ErrorCode.QUERY_TOO_DEEP) for rule in depth]
-    rules += [coded(rule, ErrorCode.TOO_MANY_ALIASES) for rule in aliases]
-    rules.append(coded(max_root_fields(settings.max_root_fields), ErrorCode.TOO_MANY_ROOT_FIELDS))
+    """The limits that are graphql-core rules, as rule classes (built once per app: see the module
+    doc). Depth and aliases are not among them: `QueryCostLimit` measures those before any rule."""
+    rules = [coded(max_root_fields(settings.max_root_fields), ErrorCode.TOO_MANY_ROOT_FIELDS)]
     rules.append(coded(OneMutation, PublicCode.TOO_MANY_MUTATIONS))
     if not settings.dev_mode:
         rules.append(coded(NoSchemaIntrospectionCustomRule, ErrorCode.INTROSPECTION_DISABLED))
@@ -151,15 +147,19 @@ def limit_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
 def schema_extensions(settings: Settings) -> Sequence[Extension]:
     """Classes and factories (never instances): Strawberry builds fresh ones per operation.
     `PreparedDocument` comes first: a persisted operation's document, parsed and validated at
-    start-up, is in place before the caches' parse and validation steps, which then skip."""
+    start-up, is in place before the caches' parse and validation steps, which then skip.
+    `QueryCostLimit` comes before `DocumentValidationCache`: it refuses before any rule walks."""
     rules = list(limit_rules(settings))
-    max_tokens = settings.max_tokens
+    max_tokens, inline_max_fields = settings.max_tokens, settings.validate_inline_max_fields
+    inline_max_chars = settings.parse_inline_max_chars
+    limits = CostLimits.from_settings(settings)
     return (
         PreparedDocument,
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        DocumentParserCache,
+        lambda: DocumentParserCache(inline_max_chars),
         lambda: AddValidationRules(rules),
-        DocumentValidationCache,
+        lambda: QueryCostLimit(limits),
+        lambda: DocumentValidationCache(inline_max_fields),
         ErrorCodes,
         OperationAttributes,  # names the operation's span (tracing on)
     )

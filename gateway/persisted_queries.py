@@ -28,12 +28,14 @@ Policy per caller:
   manifest operations. A body counts when it is byte-identical to a manifest body or its canonical
   print (graphql-core's `print_ast`, as `tidegate pq build` writes them) hashes to a manifest id; else
   403 `PERSISTED_QUERY_NOT_IN_LIST`, also for registering or running an APQ document.
-- `TIDEGATE_PERSISTED_ONLY=true` (production): every request names a manifest operation by id;
-  sending a body is 400 `PERSISTED_QUERY_ID_REQUIRED`. Documents registered through APQ at run time
-  do not count as persisted (as with Apollo: only the list does), so the APQ store is not consulted.
-  The one exemption, `TIDEGATE_PERSISTED_FREE_FORM_CLIENTS`: token client ids whose free-form
-  documents are still run, for a federation router's query plans (`_entities` fetches are never in a
-  manifest); list-only clients stay list-only even there.
+- `TIDEGATE_PERSISTED_ONLY=true` (the default: production): every request names a manifest operation
+  by id; sending a body is 400 `PERSISTED_QUERY_ID_REQUIRED`. Documents registered through APQ at run
+  time do not count as persisted (as with Apollo: only the list does), so the APQ store is not
+  consulted. Exempt, and so free to send free-form documents: the token roles in
+  `TIDEGATE_PERSISTED_FREE_FORM_ROLES` (`supervisor,developer`: the people who use GraphiQL; agents
+  and the softphone send ids), and the client ids in `TIDEGATE_PERSISTED_FREE_FORM_CLIENTS` (a
+  federation router's query plans: `_entities` fetches are never in a manifest). List-only clients
+  stay list-only even there. Every free-form document is then held to `gateway.cost_limits`.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.schema import validate_document
 
 from gateway.apq_store import ApqStore, MemoryApqStore, RedisApqStore
+from gateway.cost_limits import CostLimits, check_cost
 from gateway.errors import BadRequest, ErrorCode
 from gateway.extensions import limit_rules
 from gateway.persisted import ManifestError, PersistedOperation, document_id
@@ -100,11 +103,19 @@ class PreparedOperation:
 Validator = Callable[[DocumentNode], list[GraphQLError]]
 
 
-def schema_validator(schema: GraphQLSchema, rules: Sequence[type[ASTValidationRule]]) -> Validator:
-    """Validation as a request gets it: the specified rules plus the gateway's limit rules
+def schema_validator(
+    schema: GraphQLSchema, rules: Sequence[type[ASTValidationRule]], limits: CostLimits
+) -> Validator:
+    """Validation as a request gets it: the cost limits first (`gateway.cost_limits`: a document they
+    refuse goes no further), then the specified rules plus the gateway's limit rules
     (`gateway.extensions.limit_rules`), and Strawberry's own two (added by `validate_document`)."""
     all_rules = tuple(rules)
-    return lambda document: validate_document(schema, document, all_rules)
+
+    def validate(document: DocumentNode) -> list[GraphQLError]:
+        _, refused = check_cost(document, schema, limits)
+        return refused or validate_document(schema, document, all_rules)
+
+    return validate
 
 
 class ManifestRegistry:
@@ -146,6 +157,7 @@ class PersistedQueryPolicy:
     persisted_only: bool
     free_form_clients: frozenset[str]
     apq: bool
+    free_form_roles: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PersistedQueryPolicy:
@@ -158,6 +170,7 @@ class PersistedQueryPolicy:
             persisted_only=settings.persisted_only,
             free_form_clients=names(settings.persisted_free_form_clients),
             apq=settings.apq,
+            free_form_roles=names(settings.persisted_free_form_roles),
         )
 
     def list_only(self, principal: Principal | None) -> bool:
@@ -166,8 +179,11 @@ class PersistedQueryPolicy:
         )
 
     def ids_only(self, principal: Principal | None) -> bool:
-        """Persisted-only mode, unless this client is exempt (a federation router's traffic)."""
-        exempt = principal is not None and principal.client_id in self.free_form_clients
+        """Persisted-only mode, unless this caller is exempt: by role (GraphiQL's users) or by client
+        id (a federation router's traffic)."""
+        exempt = principal is not None and (
+            principal.client_id in self.free_form_clients or principal.role in self.free_form_roles
+        )
         return self.persisted_only and not exempt
 
 
@@ -357,7 +373,8 @@ def open_persisted_queries(
 ) -> PersistedQueries:
     """The app's persisted queries, its manifest parsed and validated now, with the rules every
     request is validated with (graphql-core's specified rules and the gateway's limits)."""
-    validator = schema_validator(schema, (*specified_rules, *limit_rules(settings)))
+    rules = (*specified_rules, *limit_rules(settings))
+    validator = schema_validator(schema, rules, CostLimits.from_settings(settings))
     registry = ManifestRegistry.build(operations, validator, max_tokens=settings.max_tokens)
     return PersistedQueries(
         registry,

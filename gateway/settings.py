@@ -96,6 +96,25 @@ class Settings(BaseSettings):
     """Aliases one document may use (`TOO_MANY_ALIASES`)."""
     max_tokens: int = Field(default=2_000, ge=1)
     """Lexical tokens one document may have (`TOO_MANY_TOKENS`)."""
+    # Measured once per document in one pass (gateway/cost_limits.py), every fragment spread expanded.
+    max_fragments: int = Field(default=32, ge=0)
+    """Fragment definitions one document may have (`TOO_MANY_FRAGMENTS`), checked before any walk."""
+    max_spreads: int = Field(default=64, ge=0)
+    """Fragment spreads per operation, every spread expanded (`TOO_MANY_SPREADS`)."""
+    max_fields: int = Field(default=300, ge=1)
+    """Fields per operation, every spread expanded (`TOO_MANY_FIELDS`)."""
+    max_cost: int = Field(default=20_000, ge=1)
+    """Static cost per operation (`QUERY_TOO_COSTLY`): each field 1, times the sizes of the lists it is
+    in. The screen pop costs about 4,000."""
+    cost_page_cap: int = Field(default=50, ge=1)
+    """A list's size in the cost: its `first`/`last` argument, at most this (the services' own cap)."""
+    cost_list_size: int = Field(default=10, ge=1)
+    """A list's size in the cost when it has no page argument."""
+    validate_inline_max_fields: int = Field(default=50, ge=0)
+    """Past this many fields (expanded) a document is validated in a worker thread: graphql-core's
+    rules are quadratic in same-named fields, and the event loop must keep answering meanwhile."""
+    parse_inline_max_chars: int = Field(default=1_024, ge=0)
+    """Longer document texts are parsed in a worker thread."""
     max_body_bytes: int = Field(default=64 * 1024, ge=1)
     """Largest request body; larger is 413 `BAD_REQUEST`."""
     max_root_fields: int = Field(default=5, ge=1)
@@ -277,8 +296,12 @@ class Settings(BaseSettings):
     """Comma-separated token roles that run manifest operations only."""
     persisted_list_only_clients: str = "softphone"
     """Comma-separated token client ids that run manifest operations only."""
-    persisted_only: bool = False
-    """Production: every request names a manifest operation by id."""
+    persisted_only: bool = True
+    """Every request names a manifest operation by id (the production default), except from the roles
+    in `persisted_free_form_roles` and the clients in `persisted_free_form_clients`."""
+    persisted_free_form_roles: str = "supervisor,developer"
+    """Comma-separated token roles exempt from `persisted_only`: the people who use GraphiQL (agents and
+    the softphone send ids)."""
     persisted_free_form_clients: str = ""
     """Comma-separated client ids exempt from `persisted_only` (a federation router's traffic)."""
     apq: bool = True

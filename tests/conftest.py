@@ -35,6 +35,18 @@ def _audit_to_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     mp.undo()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _free_form_documents() -> Iterator[None]:
+    """The suite sends free-form documents as agents (in process and to the BFF processes it starts,
+    which inherit the environment), so it turns production's persisted-only default off, here and
+    only here. Tests of persisted-only mode pass `persisted_only=True`; tests of the default clear
+    this variable (tests/gateway/test_settings.py)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TIDEGATE_PERSISTED_ONLY", "false")
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def sims() -> Iterator[Simulators]:
     """Shared by the whole session: seed 4242, 2,000 customers, as of 2026-11-26, instant latency."""

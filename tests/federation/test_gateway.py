@@ -195,11 +195,12 @@ def test_refusals_keep_their_codes_through_the_gateway(
     ]
     assert all("needs scope customer:read" in e["message"] for e in body["errors"]), body
 
-    # Tidegate's limits hold for the part of a query the gateway sends it (depth 12 by default).
+    # Tidegate's limits hold for the part of a query the gateway sends it (depth 12 by default; and
+    # its static cost: six nested lists of accounts, each counted as 10 long, cost over 20,000).
     deep = "accounts { customer { " * 6 + "id" + " } }" * 6
     body = gateway.post(f"{{ recentSurveys(first: 1) {{ customer {{ {deep} }} }} }}", bff.token("supervisor"))
     assert body["data"]["recentSurveys"] == [{"customer": {"accounts": None}}], body
-    assert [code for _, code in codes(body)] == ["QUERY_TOO_DEEP"]
+    assert sorted(str(code) for _, code in codes(body)) == ["QUERY_TOO_COSTLY", "QUERY_TOO_DEEP"]
 
     # A supervisor asking for a customer nobody has: NOT_FOUND, not a gateway error.
     body = gateway.post(CUSTOMER, bff.token("supervisor"), {"id": "KH99999999"})

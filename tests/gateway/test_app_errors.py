@@ -153,5 +153,16 @@ async def test_resolver_codes_are_kept(client: httpx.AsyncClient) -> None:
 
 async def test_cached_validation_errors_stay_coded_on_repeat(client: httpx.AsyncClient) -> None:
     for _ in range(3):  # the second and third come out of ValidationCache
+        r = await client.post("/graphql", json={"query": "{ nope " + "hello " * 5 + "}"})
+        assert sorted(c for c, _ in errors_of(r.json())) == [
+            "GRAPHQL_VALIDATION_FAILED",
+            "TOO_MANY_ROOT_FIELDS",
+        ]
+
+
+async def test_a_cost_refusal_comes_before_graphql_cores_rules(client: httpx.AsyncClient) -> None:
+    """Refused by the one-pass cost check: no rule walks the document, so its unknown field goes
+    unreported (graphql-core's rules would walk every spread of a hostile document)."""
+    for _ in range(2):
         r = await client.post("/graphql", json={"query": "{ nope a: hello b: hello c: hello d: hello }"})
-        assert sorted(c for c, _ in errors_of(r.json())) == ["GRAPHQL_VALIDATION_FAILED", "TOO_MANY_ALIASES"]
+        assert errors_of(r.json()) == [("TOO_MANY_ALIASES", "4 aliases found. Allowed: 3")]

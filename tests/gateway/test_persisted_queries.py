@@ -218,7 +218,10 @@ async def test_persisted_only_does_not_count_run_time_registrations(method: str)
 @METHODS
 async def test_persisted_only_exempts_only_the_listed_client_ids(method: str) -> None:
     entities = 'query { hello(name: "router") }'  # free-form, as a router's query plan is
-    async with bff(persisted_only=True, persisted_free_form_clients="federation-router") as client:
+    only_clients = {"persisted_free_form_roles": ""}  # the router's supervisor role exempts nothing here
+    async with bff(
+        persisted_only=True, persisted_free_form_clients="federation-router", **only_clients
+    ) as client:
         assert (await send(client, method, {"query": entities}, ROUTER)).json() == {
             "data": {"hello": "hello router"}
         }
@@ -229,6 +232,29 @@ async def test_persisted_only_exempts_only_the_listed_client_ids(method: str) ->
     async with bff(persisted_only=True, persisted_free_form_clients="softphone") as client:
         r = await send(client, method, {"query": entities}, softphone_exempt)
     assert code_of(r) == "PERSISTED_QUERY_NOT_IN_LIST"
+
+
+@METHODS
+async def test_by_default_only_graphiql_roles_send_free_form_documents(
+    method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Production's default (issue 15): supervisors (and developers) write queries in GraphiQL;
+    agents and the softphone send their operations' ids."""
+    monkeypatch.delenv("TIDEGATE_PERSISTED_ONLY", raising=False)  # the suite's conftest turns it off
+    async with bff() as client:
+        supervisor = await send(client, method, {"query": OTHER}, token("workbench-supervisor", "supervisor"))
+        agent = await send(client, method, {"query": OTHER}, WORKBENCH)
+        softphone = await send(client, method, {"query": OTHER}, SOFTPHONE)
+        by_id = await send(client, method, {"documentId": f"sha256:{HELLO.id}"}, WORKBENCH)
+    assert supervisor.json() == {"data": {"count": 2}}
+    assert code_of(agent) == code_of(softphone) == "PERSISTED_QUERY_ID_REQUIRED"
+    assert agent.status_code == 400
+    assert by_id.json() == {"data": {"hello": "hello world"}}
+    async with bff(persisted_free_form_roles="agent") as client:  # the setting decides, per role
+        agent = await send(client, method, {"query": OTHER}, WORKBENCH)
+        supervisor = await send(client, method, {"query": OTHER}, token("workbench-supervisor", "supervisor"))
+    assert agent.json() == {"data": {"count": 2}}
+    assert code_of(supervisor) == "PERSISTED_QUERY_ID_REQUIRED"
 
 
 @METHODS

@@ -34,6 +34,16 @@ def test_defaults() -> None:
     assert Settings(breakers=False).backend_configs()["billing"].breaker is None
 
 
+def test_production_defaults_limit_cost_and_free_form_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TIDEGATE_PERSISTED_ONLY", raising=False)  # the suite's conftest turns it off
+    s = Settings()
+    assert (s.max_fragments, s.max_spreads, s.max_fields, s.max_cost) == (32, 64, 300, 20_000)
+    assert (s.cost_page_cap, s.cost_list_size, s.validate_inline_max_fields) == (50, 10, 50)
+    assert s.parse_inline_max_chars == 1_024
+    assert s.persisted_only is True  # agents and the softphone send ids
+    assert s.persisted_free_form_roles == "supervisor,developer"  # GraphiQL's users
+
+
 def test_environment_with_the_tidegate_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIDEGATE_PORT", "9000")
     monkeypatch.setenv("TIDEGATE_GRAPHIQL", "false")
