@@ -12,12 +12,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from resolvers.access import Access
 from resolvers.authorize import TICKETS_WITHHELD
 from resolvers.calls import CallRegistry
 from resolvers.context import RequestContext
+from tests.conftest import Simulators
 from tests.resolvers.conftest import Run
 from tests.resolvers.test_least_privilege import AGENT
 
@@ -58,19 +60,38 @@ class Main:
         }
 
 
-async def _shared_main(run: Run) -> Main:
-    found = await run(
-        "{ tickets(first: 50) { id customer { id } location { lat lon } "
-        "pipeSegment { id openTickets { id customer { id } } } } }"
-    )
-    assert found.errors is None, found.errors
-    for t in found.data["tickets"]:  # type: ignore[index]
+async def _shared_main(run: Run, sims: Simulators) -> Main:
+    """A main holding two customers' open tickets, found among the seeded (oldest) orders: tickets
+    other tests filed in the shared simulators are newer, and `tickets` lists newest first."""
+    for order_no in await _oldest_open_orders(sims, count=60):
+        found = await run(
+            "query($id: ID!) { ticket(id: $id) { id customer { id } location { lat lon } "
+            "pipeSegment { id openTickets { id customer { id } } } } }",
+            {"id": order_no},
+        )
+        assert found.errors is None, found.errors
+        t = found.data["ticket"]  # type: ignore[index]
         main = t["pipeSegment"]
         on_main = (main or {}).get("openTickets") or []
         owners = {o["id"]: (o["customer"] or {}).get("id") for o in on_main}
         if t["customer"] and t["id"] in owners and len({c for c in owners.values() if c is not None}) >= 2:
             return Main(main["id"], t["location"]["lat"], t["location"]["lon"], owners, t["id"])
     pytest.fail("the seeded world has no main with two customers' open tickets")
+
+
+async def _oldest_open_orders(sims: Simulators, count: int) -> list[str]:
+    """The `count` oldest open orders at the work-order system, oldest first."""
+    url = f"{sims['workorders'].url}/wo/api/orders"
+    params: dict[str, str | int] = {"status": "01,02,03,05", "size": 200}
+    async with httpx.AsyncClient() as client:
+        total = (await client.get(url, params={**params, "page": 1})).json()["total"]
+        orders: list[str] = []
+        for page in range((total + 199) // 200, 0, -1):
+            listed = (await client.get(url, params={**params, "page": page})).json()["list"]
+            orders += [o["order_no"] for o in reversed(listed)]
+            if len(orders) >= count:
+                break
+    return orders[:count]
 
 
 def _leaks(data: Any, main: Main, allowed: set[str]) -> list[str]:
@@ -88,8 +109,10 @@ def _withheld(contexts: list[RequestContext]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("path", sorted(PATHS))
-async def test_an_agent_with_no_call_gets_no_ticket_of_anybody_through_any_path(run: Run, path: str) -> None:
-    main = await _shared_main(run)
+async def test_an_agent_with_no_call_gets_no_ticket_of_anybody_through_any_path(
+    run: Run, clean_sims: Simulators, path: str
+) -> None:
+    main = await _shared_main(run, clean_sims)
     query = PATHS[path]
     contexts: list[RequestContext] = []
     result = await run(query, main.variables(), access=Access(AGENT, None), contexts=contexts)
@@ -102,10 +125,12 @@ async def test_an_agent_with_no_call_gets_no_ticket_of_anybody_through_any_path(
         assert refusal["withheld"] >= 1 and refusal["key"] is None
 
 
-async def test_the_same_tickets_by_number_customer_or_entity_are_refused(run: Run) -> None:
+async def test_the_same_tickets_by_number_customer_or_entity_are_refused(
+    run: Run, clean_sims: Simulators
+) -> None:
     """The other ways to the same tickets were refused already: checked here, so one file shows
     every path. FORBIDDEN at each, no data, for real tickets and customers of the seeded world."""
-    main = await _shared_main(run)
+    main = await _shared_main(run, clean_sims)
     ticket_id, customer = next((t, c) for t, c in main.tickets.items() if c is not None)
     for query, variables in (
         ("query($t: ID!) { ticket(id: $t) { id description } }", {"t": ticket_id}),
@@ -121,8 +146,8 @@ async def test_the_same_tickets_by_number_customer_or_entity_are_refused(run: Ru
         assert _leaks(result.data, main, allowed=set()) == []
 
 
-async def test_the_withheld_tickets_are_counted_and_audited_once(run: Run) -> None:
-    main = await _shared_main(run)
+async def test_the_withheld_tickets_are_counted_and_audited_once(run: Run, clean_sims: Simulators) -> None:
+    main = await _shared_main(run, clean_sims)
     contexts: list[RequestContext] = []
     query = (
         "query($seg: ID!, $reps: [_Any!]!) { a: pipeSegment(id: $seg) { "
@@ -139,8 +164,10 @@ async def test_the_withheld_tickets_are_counted_and_audited_once(run: Run) -> No
     assert refusal["withheld"] == len(main.tickets) and refusal["call_id"] is None
 
 
-async def test_on_a_call_the_agent_sees_the_callers_tickets_and_stubs_of_the_rest(run: Run) -> None:
-    main = await _shared_main(run)
+async def test_on_a_call_the_agent_sees_the_callers_tickets_and_stubs_of_the_rest(
+    run: Run, clean_sims: Simulators
+) -> None:
+    main = await _shared_main(run, clean_sims)
     caller = main.tickets[main.found_by]
     assert caller is not None
     mine = {t for t, c in main.tickets.items() if c == caller}
@@ -168,8 +195,8 @@ async def test_on_a_call_the_agent_sees_the_callers_tickets_and_stubs_of_the_res
     assert refusal["withheld"] == others and refusal["call_id"] == "call-main"
 
 
-async def test_a_supervisor_sees_every_ticket_on_the_main(run: Run) -> None:
-    main = await _shared_main(run)
+async def test_a_supervisor_sees_every_ticket_on_the_main(run: Run, clean_sims: Simulators) -> None:
+    main = await _shared_main(run, clean_sims)
     contexts: list[RequestContext] = []
     result = await run(PATHS["pipeSegment"], main.variables(), contexts=contexts)
     assert result.errors is None, result.errors
