@@ -2,7 +2,7 @@
 its own event loop, driven line by line over stdin.
 
 For each `KEY N` line it fires N concurrent acquires on one bucket and prints one JSON line:
-`{"admitted": .., "shared": .., "errors": ..}`. Run as `python -m tests.support.ratelimit_worker
+`{"admitted": .., "shared": .., "errors": .., "back": ..}`. Run as `python -m tests.support.ratelimit_worker
 PORT REPLICAS RATE BURST PROBE_S TIMEOUT_S DEADLINE_S`.
 
 A module of its own (not the test file) so four of them start without importing pytest and
@@ -45,6 +45,7 @@ async def serve(
             "admitted": sum(d.allowed for d in decisions),
             "shared": sum(d.shared for d in decisions),
             "errors": len(results) - len(decisions),
+            "back": int(limiter.shared),  # on the shared buckets once these were answered
         }
         print(json.dumps(summary), flush=True)
     await client.aclose()
