@@ -62,14 +62,18 @@ class SharedGcra(Protocol):
     async def charge(self, owed: Mapping[str, int]) -> None: ...
 
 
-def redis_client(url: str, *, timeout_s: float = 0.1, max_connections: int = 32) -> Redis:
+def redis_client(
+    url: str, *, timeout_s: float = 0.1, max_connections: int = 32, pool_wait_s: float = 1.0
+) -> Redis:
     """A client fit for rate limiting: fails fast (connect and read timeouts), never retries, and
     queues a burst of requests for a bounded pool (redis-py's default pool raises past 100
-    connections in use, which would read as an outage)."""
+    connections in use, which would read as an outage). `pool_wait_s` is a backstop (a wait past
+    it raises "No connection available", an outage): RateLimiter's deadline is the bound that
+    matters, so a caller that lengthens the deadline lengthens this too."""
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=max_connections,
-        timeout=1.0,  # a backstop: RateLimiter's deadline is the bound that matters
+        timeout=pool_wait_s,
         socket_timeout=timeout_s,
         socket_connect_timeout=timeout_s,
         retry=Retry(NoBackoff(), 0),

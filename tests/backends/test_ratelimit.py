@@ -442,9 +442,10 @@ async def test_a_hung_redis_costs_one_short_timeout_then_nothing() -> None:
 
 # --- four BFF-like processes on one real redis-server -----------------------------------------------
 
-# Redis timeouts for the fleet: these tests count what is shared, and an outage here is a stopped
-# redis-server (refused at once), so no lag of a busy machine may pass for one. Fail-fast timeouts
-# have their own test above (`test_a_hung_redis_costs_one_short_timeout_then_nothing`).
+# Redis timeouts for the fleet (socket, deadline and the wait for a pooled connection): these
+# tests count what is shared, and an outage here is a stopped redis-server (refused at once), so no
+# lag of a busy machine may pass for one. Fail-fast timeouts have their own test above
+# (`test_a_hung_redis_costs_one_short_timeout_then_nothing`).
 PATIENT_S = 60.0
 HUNG_S = 300.0  # a worker silent this long is hung, not slow: the test fails instead of waiting on
 FLEET_RATE = SLOW / 100  # one token per 1,000 s: nothing refills in the life of a fleet test

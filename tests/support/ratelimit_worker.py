@@ -23,7 +23,7 @@ from backends.resilience.ratelimit import RateLimiter, redis_client
 async def serve(
     port: int, replicas: int, limit: Limit, probe_interval_s: float, timeout_s: float, deadline_s: float
 ) -> None:
-    client = redis_client(f"redis://127.0.0.1:{port}/0", timeout_s=timeout_s)
+    client = redis_client(f"redis://127.0.0.1:{port}/0", timeout_s=timeout_s, pool_wait_s=deadline_s)
     gcra = RedisGcra(client)
     limiter = RateLimiter(gcra, replicas, probe_interval_s=probe_interval_s, deadline_s=deadline_s)
     for _ in range(20):  # a BFF in service has its pool open: connect 32 before the test fires
