@@ -9,6 +9,10 @@ request is charged nowhere and the answer carries the longest wait.
 Two implementations of the same arithmetic: `LocalGcra` (a dict, one process) and `RedisGcra`
 (one Lua script on Redis's clock, shared by every replica). Times are integer microseconds on both
 sides: Lua numbers are doubles, exact for integers up to 2**53 µs (285 years), so nothing drifts.
+
+Both can also be `charge`d: a bucket's TAT pushed forward by admissions decided elsewhere, without
+a check (they happened already). That is how a replica back from its local fallback hands the
+shared buckets what it admitted alone; `LocalGcra.unreported` is the ledger of what it still owes.
 """
 
 from __future__ import annotations
@@ -108,6 +112,12 @@ def check(
     return True, 0, [left - cost for left in remaining], new_tats
 
 
+def charged(now_us: int, stored: int | None, owed_us: int) -> int:
+    """A bucket's TAT after a charge of `owed_us`: pushed from now (or its TAT, if later), never
+    refused. `CHARGE_LUA` below is this function line for line."""
+    return (now_us if stored is None else max(stored, now_us)) + owed_us
+
+
 def _validate(buckets: Sequence[Bucket], cost: int) -> None:
     if cost < 1:
         raise ValueError(f"cost must be at least 1, not {cost}")
@@ -132,6 +142,7 @@ class LocalGcra:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._tats: dict[str, int] = {}
+        self._reported: dict[str, int] = {}  # per key, the TAT up to which `mark_reported` was told
         self._calls = 0
 
     def acquire(self, buckets: Sequence[Bucket], cost: int = 1) -> Decision:
@@ -148,10 +159,34 @@ class LocalGcra:
             self._sweep(now_us)
         return _decision(buckets, allowed, retry_us, remaining, shared=False)
 
+    def charge(self, owed: Mapping[str, int]) -> None:
+        """Push each key's TAT forward by the µs owed (admissions made elsewhere), unchecked."""
+        now_us = round(self._clock() * _US)
+        for key, owed_us in owed.items():
+            self._tats[key] = charged(now_us, self._tats.get(key), owed_us)
+
+    def unreported(self) -> dict[str, tuple[int, int]]:
+        """Per key: (its TAT now, the µs of it not yet reported). What still weighs on a bucket is
+        its TAT minus now; of that, what lies past the last reported TAT is news. An admission whose
+        time has passed weighs nothing, reported or not."""
+        now_us = round(self._clock() * _US)
+        out: dict[str, tuple[int, int]] = {}
+        for key, tat in self._tats.items():
+            since = max(now_us, self._reported.get(key, now_us))
+            if tat > since:
+                out[key] = (tat, tat - since)
+        return out
+
+    def mark_reported(self, tats: Mapping[str, int]) -> None:
+        """The shared side has been charged for these keys up to these TATs (from `unreported`)."""
+        for key, tat in tats.items():
+            self._reported[key] = max(tat, self._reported.get(key, tat))
+
     def _sweep(self, now_us: int) -> None:
         """Forget buckets whose TAT has passed (they read as idle anyway): PEXPIRE's counterpart,
         so per-client keys do not pile up for the life of the process."""
         self._tats = {key: tat for key, tat in self._tats.items() if tat > now_us}
+        self._reported = {key: tat for key, tat in self._reported.items() if tat > now_us}
 
 
 # KEYS[i]  bucket key i (in Redis Cluster all keys of one call must share a hash slot)
@@ -195,10 +230,28 @@ return {1, 0, unpack(remaining)}
 """
 GCRA_SHA = hashlib.sha1(GCRA_LUA.encode()).hexdigest()
 
+# KEYS[i]  bucket key i;  ARGV[i]  µs to push its TAT forward (admissions already made elsewhere)
+# Reply    how many keys were charged;  with no keys, a round trip that proves Redis answers
+CHARGE_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+for i = 1, #KEYS do
+  local tat = now
+  local stored = redis.call('GET', KEYS[i])
+  if stored then tat = math.max(tonumber(stored), now) end
+  local new_tat = tat + tonumber(ARGV[i])
+  local ttl_ms = math.max(1, math.ceil((new_tat - now) / 1000))
+  redis.call('SET', KEYS[i], string.format('%.0f', new_tat), 'PX', ttl_ms)
+end
+return #KEYS
+"""
+
 
 class RedisGcra:
     """The arithmetic as one atomic Lua script, so every replica draws on the same buckets and
     all of them read one clock (Redis's TIME, never ours: replica clocks disagree)."""
+
+    _CHARGE_BATCH = 512  # keys per charge call: each key is a GET and a SET inside one script
 
     def __init__(self, client: Redis) -> None:
         self._client = client
@@ -219,6 +272,16 @@ class RedisGcra:
             args += [bucket.limit.interval_us, bucket.limit.tolerance_us]
         reply = await self._evalsha(keys, args)
         return _decision(buckets, reply[0] == 1, reply[1], reply[2:], shared=True)
+
+    async def charge(self, owed: Mapping[str, int]) -> None:
+        """Push each key's TAT forward by the µs owed, in batches of `_CHARGE_BATCH` keys. Plain EVAL:
+        a charge happens once per return from fallback, not worth a second cached script. With
+        nothing owed it still makes one round trip, so a charge that returns means Redis answers."""
+        items = list(owed.items())
+        for start in range(0, max(1, len(items)), self._CHARGE_BATCH):
+            batch = items[start : start + self._CHARGE_BATCH]
+            keys, values = [key for key, _ in batch], [value for _, value in batch]
+            await cast("Awaitable[int]", self._client.eval(CHARGE_LUA, len(keys), *keys, *values))
 
     async def _evalsha(self, keys: list[str], args: list[int]) -> list[int]:
         seen = self._loads

@@ -2,8 +2,7 @@
 in-process twin, four BFF-like processes sharing a real redis-server, and the fallback while it is
 down. Assertions count admissions; Redis's clock is real, so its rates are slow enough not to matter.
 
-Run as a module (`python -m tests.backends.test_ratelimit PORT ...`), this file is also the worker
-those processes run: see `_worker`.
+The fleet tests run `tests.support.ratelimit_worker` as four processes on one redis-server.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from tests.support.redis_server import RedisProcess, start_redis
 ROOT = Path(__file__).resolve().parents[2]
 SLOW = 0.1  # tokens per second: nothing refills while a test runs against Redis's real clock
 Acquire = Callable[[Sequence[Bucket], int], Awaitable[Decision]]
+Charge = Callable[[Mapping[str, int]], Awaitable[None]]
 
 
 @pytest.fixture
@@ -173,6 +173,46 @@ async def test_contract_cost(acquire: Acquire) -> None:
     assert (await acquire([bucket], 2)).allowed  # the refusals charged nothing
 
 
+@pytest.fixture(params=["local", "redis"])
+async def twins(
+    request: pytest.FixtureRequest, redis_server: RedisProcess
+) -> AsyncIterator[tuple[Acquire, Charge]]:
+    """`acquire` and `charge` of one implementation (the contract's charge half)."""
+    if request.param == "local":
+        local = LocalGcra(FakeClock())
+
+        async def local_acquire(buckets: Sequence[Bucket], cost: int) -> Decision:
+            return local.acquire(buckets, cost)
+
+        async def local_charge(owed: Mapping[str, int]) -> None:
+            local.charge(owed)
+
+        yield local_acquire, local_charge
+        return
+    client = Redis(port=redis_server.port)
+    await client.flushall()
+    gcra = RedisGcra(client)
+    yield gcra.acquire, gcra.charge
+    await client.aclose()
+
+
+async def test_contract_a_charge_takes_from_the_bucket_unchecked_and_all_of_it(
+    twins: tuple[Acquire, Charge],
+) -> None:
+    acquire, charge = twins
+    bucket = Bucket("rl:global", Limit(rate_per_s=SLOW, burst=10))
+    interval = bucket.limit.interval_us
+    await charge({"rl:global": 4 * interval, "rl:client:alice": interval})  # admitted elsewhere
+    assert (await acquire([bucket], 1)).remaining == {"rl:global": 5}
+    await charge({"rl:global": 20 * interval})  # past the burst: a charge is never refused
+    refused = await acquire([bucket], 1)
+    assert (refused.allowed, refused.remaining) == (False, {"rl:global": 0})
+    assert 159.9 < refused.retry_after_s <= 160.0  # 25 owed + 1 asked - 10 of burst = 16 intervals
+    await charge({})  # nothing owed: a no-op (on Redis, a round trip that proves it answers)
+    alice = Bucket("rl:client:alice", Limit(rate_per_s=SLOW, burst=10))
+    assert (await acquire([alice], 1)).remaining == {"rl:client:alice": 8}
+
+
 async def test_contract_caller_mistakes_raise(acquire: Acquire) -> None:
     bucket = Bucket("rl:global", Limit(rate_per_s=SLOW, burst=5))
     with pytest.raises(ValueError, match="twice"):
@@ -211,7 +251,7 @@ async def test_the_script_is_loaded_once_and_again_after_script_flush(client: Re
 
 
 class FlakyRedis:
-    """Stands in for `RedisGcra`: fails while `down`, counts the calls it gets."""
+    """Stands in for `RedisGcra`: fails while `down`, counts the calls it gets, notes the charges."""
 
     def __init__(self, clock: FakeClock) -> None:
         self.down = True
@@ -219,6 +259,18 @@ class FlakyRedis:
         self.shared = LocalGcra(clock)
         self.error: Exception = redis.ConnectionError("Connection refused")
         self.hold: asyncio.Event | None = None  # the next call hangs until set, then fails
+        self.charge_hold: asyncio.Event | None = None  # the next charge waits until set, then goes on
+        self.charges: list[dict[str, int]] = []
+
+    async def charge(self, owed: Mapping[str, int]) -> None:
+        self.calls += 1
+        if self.charge_hold is not None:
+            hold, self.charge_hold = self.charge_hold, None
+            await hold.wait()
+        if self.down:
+            raise self.error
+        self.charges.append(dict(owed))
+        self.shared.charge(owed)
 
     async def acquire(self, buckets: Sequence[Bucket], cost: int = 1) -> Decision:
         self.calls += 1
@@ -256,12 +308,14 @@ async def test_an_outage_falls_back_to_a_share_probes_once_a_second_and_logs_onc
         await asyncio.gather(*(limiter.acquire([bucket]) for _ in range(10)))
         clock.now += 0.5
         await asyncio.gather(*(limiter.acquire([bucket]) for _ in range(10)))
-    assert flaky.calls == 4
+    assert flaky.calls == 4  # (each probe: a charge of the 25 admitted alone, refused)
     flaky.down = False
     clock.now += 1.0
     back = await asyncio.gather(*(limiter.acquire([bucket]) for _ in range(150)))
-    assert back[0].shared and limiter.shared
-    assert sum(d.allowed for d in back if d.shared) == 100  # the shared bucket, at the full limit
+    assert not back[0].shared and all(d.shared for d in back[1:]) and limiter.shared  # [0]: the probe
+    # The 25 admitted alone: 25 intervals of the share (40 s) less the 4 s since, ÷ 4 replicas.
+    assert flaky.charges == [{"rl:global": (25 * 40 - 4) * 1_000_000 // 4}]
+    assert sum(d.allowed for d in back if d.shared) == 75  # the shared bucket, less what was spent alone
     messages = [r.getMessage() for r in caplog.records if r.name == "tidegate.ratelimit"]
     assert len(messages) == 2
     assert messages[0].startswith("Redis unreachable (ConnectionError: Connection refused)")
@@ -284,11 +338,77 @@ async def test_a_call_stuck_since_before_recovery_does_not_flip_the_limiter_back
     assert not (await limiter.acquire([bucket])).shared  # the outage begins
     flaky.down = False
     clock.now += 1.0
-    assert (await limiter.acquire([bucket])).shared  # the probe: Redis is back
+    assert not (await limiter.acquire([bucket])).shared  # the probe, answered locally...
+    assert limiter.shared  # ...finds Redis back
     release.set()
     assert not (await stuck).shared  # the stuck call fails and answers locally...
     assert limiter.shared  # ...without sending the limiter back to local
     assert len([r for r in caplog.records if r.name == "tidegate.ratelimit"]) == 2
+
+
+async def test_the_way_back_charges_what_each_replica_admitted_alone_so_the_fleet_keeps_the_limit() -> None:
+    """Four replicas on one stand-in Redis that comes back empty: 25 each alone, then nothing more
+    (the old way back admitted a fresh shared burst of 100 on top)."""
+    clock = FakeClock()
+    flaky = FlakyRedis(clock)
+    fleet = [RateLimiter(flaky, replicas=4, clock=clock) for _ in range(4)]
+    bucket = Bucket("rl:global", Limit(rate_per_s=SLOW, burst=100))
+    alone = [await limiter.acquire([bucket]) for limiter in fleet for _ in range(50)]
+    assert (sum(d.allowed for d in alone), sum(d.shared for d in alone)) == (100, 0)
+    flaky.down = False
+    clock.now += 1.0
+    probes = [await limiter.acquire([bucket]) for limiter in fleet]
+    assert [(d.allowed, d.shared) for d in probes] == [(False, False)] * 4  # local: the shares are spent
+    assert all(limiter.shared for limiter in fleet)
+    # Each: 25 intervals of the share (40 s) less the 1 s since, ÷ 4 replicas.
+    assert flaky.charges == [{"rl:global": (25 * 40 - 1) * 1_000_000 // 4}] * 4
+    back = [await limiter.acquire([bucket]) for _ in range(50) for limiter in fleet]
+    assert (sum(d.allowed for d in back), sum(d.shared for d in back)) == (0, 200)
+    clock.now += 10.0  # one interval of the whole limit: room for one more request, fleet-wide
+    assert sum([(await limiter.acquire([bucket])).allowed for limiter in fleet]) == 1
+
+
+async def test_what_is_admitted_alone_while_the_probe_charges_is_charged_before_the_switch() -> None:
+    clock = FakeClock()
+    flaky = FlakyRedis(clock)
+    limiter = RateLimiter(flaky, replicas=4, clock=clock)
+    bucket = Bucket("rl:global", Limit(rate_per_s=SLOW, burst=100))
+    assert sum([(await limiter.acquire([bucket])).allowed for _ in range(10)]) == 10  # alone
+    release = asyncio.Event()
+    flaky.down, flaky.charge_hold = False, release
+    clock.now += 1.0
+    probe = asyncio.create_task(limiter.acquire([bucket]))
+    await asyncio.sleep(0)  # the probe (the 11th alone) now waits on its charge
+    meanwhile = [await limiter.acquire([bucket]) for _ in range(5)]
+    assert [(d.allowed, d.shared) for d in meanwhile] == [(True, False)] * 5
+    release.set()
+    assert (await probe).allowed and limiter.shared
+    # First the 11 (of 40 s each, less the 1 s since), then the 5 that came while it charged.
+    assert flaky.charges == [{"rl:global": (11 * 40 - 1) * 250_000}, {"rl:global": 5 * 40 * 250_000}]
+    after = [await limiter.acquire([bucket]) for _ in range(100)]
+    assert (sum(d.allowed for d in after), sum(d.shared for d in after)) == (84, 100)  # 100 - 16, rounded
+
+
+async def test_a_failed_charge_keeps_the_replica_alone_and_owing_and_nothing_is_charged_twice() -> None:
+    clock = FakeClock()
+    flaky = FlakyRedis(clock)
+    limiter = RateLimiter(flaky, replicas=4, clock=clock)
+    bucket = Bucket("rl:global", Limit(rate_per_s=SLOW, burst=100))
+    assert sum([(await limiter.acquire([bucket])).allowed for _ in range(3)]) == 3  # alone
+    clock.now += 1.0
+    assert (await limiter.acquire([bucket])).allowed  # the probe: a 4th alone; its charge fails
+    assert flaky.charges == [] and not limiter.shared
+    flaky.down = False
+    clock.now += 1.0
+    assert (await limiter.acquire([bucket])).allowed  # the next probe: a 5th, then all 5 charged
+    assert limiter.shared
+    flaky.down = True
+    assert not (await limiter.acquire([bucket])).shared  # a second outage: a 6th alone
+    flaky.down = False
+    clock.now += 1.0
+    assert (await limiter.acquire([bucket])).allowed  # a 7th; the probe charges the 6th and 7th only
+    assert limiter.shared
+    assert flaky.charges == [{"rl:global": (5 * 40 - 2) * 250_000}, {"rl:global": 2 * 40 * 250_000}]
 
 
 async def test_a_caller_mistake_is_not_an_outage() -> None:
@@ -322,13 +442,21 @@ async def test_a_hung_redis_costs_one_short_timeout_then_nothing() -> None:
 
 # --- four BFF-like processes on one real redis-server -----------------------------------------------
 
+# Redis timeouts for the fleet (socket, deadline and the wait for a pooled connection): these
+# tests count what is shared, and an outage here is a stopped redis-server (refused at once), so no
+# lag of a busy machine may pass for one. Fail-fast timeouts have their own test above
+# (`test_a_hung_redis_costs_one_short_timeout_then_nothing`).
+PATIENT_S = 60.0
+HUNG_S = 300.0  # a worker silent this long is hung, not slow: the test fails instead of waiting on
+FLEET_RATE = SLOW / 100  # one token per 1,000 s: nothing refills in the life of a fleet test
+
 
 class Fleet:
-    """Worker processes (this module run as `__main__`), each a RateLimiter with its own event loop."""
+    """Worker processes (`tests.support.ratelimit_worker`), each a RateLimiter with its own event loop."""
 
     def __init__(self, port: int, *, size: int = 4, burst: int = 100, probe_interval_s: float = 1.0) -> None:
-        cmd = [sys.executable, "-m", "tests.backends.test_ratelimit", str(port), str(size)]
-        cmd += [str(SLOW / 10), str(burst), str(probe_interval_s)]
+        cmd = [sys.executable, "-m", "tests.support.ratelimit_worker", str(port), str(size)]
+        cmd += [str(FLEET_RATE), str(burst), str(probe_interval_s), str(PATIENT_S), str(PATIENT_S)]
         self.procs = [
             subprocess.Popen(
                 cmd,
@@ -350,10 +478,10 @@ class Fleet:
             proc.stdin.flush()
         return [self._read(proc) for proc in self.procs]
 
-    def _read(self, proc: subprocess.Popen[str], timeout_s: float = 15.0) -> Any:
+    def _read(self, proc: subprocess.Popen[str]) -> Any:
         assert proc.stdout is not None
-        ready, _, _ = select.select([proc.stdout], [], [], timeout_s)
-        assert ready, "worker did not answer"
+        ready, _, _ = select.select([proc.stdout], [], [], HUNG_S)
+        assert ready, "worker hung"
         return json.loads(proc.stdout.readline())
 
     def close(self) -> None:
@@ -392,6 +520,11 @@ def _total(results: list[dict[str, int]], field: str) -> int:
     return sum(result[field] for result in results)
 
 
+def _counts(results: list[dict[str, int]]) -> tuple[int, int, int]:
+    """(admitted, shared, errors) over the fleet."""
+    return _total(results, "admitted"), _total(results, "shared"), _total(results, "errors")
+
+
 def test_four_processes_share_one_limit() -> None:
     server = start_redis()
     fleet = Fleet(server.port)
@@ -400,63 +533,30 @@ def test_four_processes_share_one_limit() -> None:
     finally:
         fleet.close()
         server.stop()
-    assert _total(results, "errors") == 0
-    assert _total(results, "shared") == 800
-    assert _total(results, "admitted") == 100
+    assert _counts(results) == (100, 800, 0)
 
 
 def test_redis_stopped_mid_test_each_process_keeps_its_share_and_returns_to_the_shared_limit() -> None:
+    """One key, as in service (`rl:global`), across an outage and a restart that empties Redis.
+
+    Before: the shared limit, 100. Down: a quarter each, 100 more (the one window of local shares
+    the fallback may add). Back: each replica's probe (answered locally) charges its 25 to the
+    shared bucket before the replica admits from it, so the window has nothing left: 0 admitted
+    after recovery, where the old way back admitted a fresh shared burst of 100.
+    """
     server = start_redis()
     fleet = Fleet(server.port)
     try:
-        assert _total(fleet.fire("rl:before", 200), "admitted") == 100
+        assert _counts(fleet.fire("rl:global", 200)) == (100, 800, 0)
         server.stop()
-        during = fleet.fire("rl:during", 200)
+        during = fleet.fire("rl:global", 200)
         assert [(r["admitted"], r["shared"], r["errors"]) for r in during] == [(25, 0, 0)] * 4
         server = _restart_redis(server.port)
-        time.sleep(1.2)  # past the probe interval
-        assert [r["shared"] for r in fleet.fire("rl:probe", 1)] == [1] * 4
-        after = fleet.fire("rl:after", 200)
-        assert (_total(after, "admitted"), _total(after, "shared"), _total(after, "errors")) == (100, 800, 0)
-        seen = redis.Redis(port=server.port)
-        assert (seen.exists("rl:after"), seen.exists("rl:during")) == (1, 0)
-        seen.close()
+        time.sleep(1.2)  # past the probe interval: the next request of each replica probes
+        probes = fleet.fire("rl:global", 1)
+        assert [(r["admitted"], r["shared"], r["back"]) for r in probes] == [(0, 0, 1)] * 4
+        assert _counts(fleet.fire("rl:global", 200)) == (0, 800, 0)
+        assert _counts(fleet.fire("rl:after", 200)) == (100, 800, 0)  # a key the outage never saw
     finally:
         fleet.close()
         server.stop()
-
-
-async def _worker(port: int, replicas: int, rate: float, burst: int, probe_interval_s: float) -> None:
-    """One BFF-like process: for each `KEY N` line on stdin, N concurrent acquires; one JSON line out."""
-    client = redis_client(f"redis://127.0.0.1:{port}/0")
-    gcra = RedisGcra(client)
-    limiter = RateLimiter(gcra, replicas, probe_interval_s=probe_interval_s)
-    for _ in range(20):  # a BFF in service has its pool open: connect 32 before the test fires
-        pings = await asyncio.gather(*(client.ping() for _ in range(32)), return_exceptions=True)
-        if all(ping is True for ping in pings):
-            break
-    await gcra.load()
-    print(json.dumps({"ready": True}), flush=True)
-    limit = Limit(rate_per_s=rate, burst=burst)
-    while line := await asyncio.to_thread(sys.stdin.readline):
-        key, n = line.split()
-        results = await asyncio.gather(
-            *(limiter.acquire([Bucket(key, limit)]) for _ in range(int(n))), return_exceptions=True
-        )
-        decisions = [r for r in results if isinstance(r, Decision)]
-        for error in results:
-            if not isinstance(error, Decision):
-                print(repr(error), file=sys.stderr)
-        summary = {
-            "admitted": sum(d.allowed for d in decisions),
-            "shared": sum(d.shared for d in decisions),
-            "errors": len(results) - len(decisions),
-        }
-        print(json.dumps(summary), flush=True)
-    await client.aclose()
-
-
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    port, replicas, rate, burst, probe = sys.argv[1:6]
-    asyncio.run(_worker(int(port), int(replicas), float(rate), int(burst), float(probe)))
