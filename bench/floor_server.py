@@ -26,10 +26,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from backends.config import BackendConfig
-from backends.domain.money import Money
-from backends.domain.records import Account, Customer, Interaction, Outage, Ticket
-from backends.phones import national
 from backends.registry import Backends
+from domain.money import Money
+from domain.phones import national
+from domain.records import Account, Customer, Interaction, Outage, Ticket
 from gateway.settings import Settings
 
 T = TypeVar("T")

@@ -11,7 +11,6 @@ import pytest
 
 from backends.billing import BillingClient, SettlementInProgress
 from backends.config import BackendConfig
-from backends.domain.money import Money
 from backends.errors import (
     BackendError,
     BackendProtocolError,
@@ -20,6 +19,7 @@ from backends.errors import (
     InvalidRequest,
     NotFound,
 )
+from domain.money import Money
 
 ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 NS = "urn:yingshou:revenue:v1"

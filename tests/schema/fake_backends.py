@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from backends.domain import enums, records
-from backends.domain.money import Money
 from backends.registry import Backends
 from backends.tracing import BackendTracing
+from domain import enums, records
+from domain.money import Money
 from tests.support.world import seeded_world
 
 WORLD_CUSTOMER = next(

@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from backends.config import BackendConfig
-from backends.domain.drafts import TicketDraft
-from backends.domain.enums import TicketCategory, TicketPriority, TicketStatus
-from backends.domain.geo import GeoPoint
 from backends.errors import BackendProtocolError, InvalidRequest
 from backends.workorders.client import WorkOrderClient
+from domain.drafts import TicketDraft
+from domain.enums import TicketCategory, TicketPriority, TicketStatus
+from domain.geo import GeoPoint
 from tests.conftest import Simulators
 from tests.support.admin import stats
 from tests.support.world import seeded_world
