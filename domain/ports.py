@@ -2,8 +2,8 @@
 
 Each port lists exactly the methods its callers use (the loaders, the cached reads, the resolvers'
 reads and writes, the screen-pop bench), no more: a method nobody calls is the adapter's business, not
-the port's. `backends/` holds the adapters that talk to the real systems; `tests/support/fake_ports.py`
-holds the in-memory fakes. mypy checks both against these protocols, and one contract suite per port
+the port's. `backends/` holds the adapters that talk to the real systems; `tests/fakes/` holds the
+in-memory fakes. mypy checks both against these protocols, and one contract suite per port
 (`tests/contracts/`) runs against the adapter over its simulator and against the fake alike.
 
 Failures are the adapters' error tree (`backends.errors`): an unknown key a method names on its own
