@@ -9,7 +9,8 @@ import defusedxml.ElementTree as SafeET
 import httpx
 import pytest
 
-from backends.billing import BillingClient, SettlementInProgress
+from backends.billing.client import BillingClient
+from backends.billing.faults import SettlementInProgress
 from backends.config import BackendConfig
 from backends.errors import (
     BackendError,

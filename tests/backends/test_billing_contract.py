@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from backends.billing import BillingClient
+from backends.billing.client import BillingClient
 from backends.config import BackendConfig
 from backends.errors import BackendProtocolError, BackendServerError, BackendTimeout, NotFound
 from domain.enums import (

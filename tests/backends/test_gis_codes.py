@@ -8,7 +8,7 @@ import pytest
 
 from backends.codes import CodeTableError
 from backends.config import BackendConfig
-from backends.gis import GisClient
+from backends.gis.client import GisClient
 from backends.gis.tables import DEFAULT_PATH, load_tables
 from domain.enums import OutageStatus
 

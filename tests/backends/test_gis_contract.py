@@ -11,7 +11,7 @@ import pytest
 
 from backends.config import BackendConfig
 from backends.errors import BackendProtocolError, BackendServerError, BackendTimeout, InvalidRequest
-from backends.gis import GisClient
+from backends.gis.client import GisClient
 from backends.gis.tables import DEFAULT_PATH
 from domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
 from domain.geo import GeoPoint, metres_to_path

@@ -13,8 +13,8 @@ import pytest
 
 from backends.config import BackendConfig
 from backends.errors import BackendProtocolError, BackendServerError, InvalidRequest
-from backends.gis import GisClient, where, wire
-from backends.gis.client import GET_LIMIT, service_path
+from backends.gis import where, wire
+from backends.gis.client import GET_LIMIT, GisClient, service_path
 from domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
 from domain.geo import GeoPoint
 
