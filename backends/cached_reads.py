@@ -21,12 +21,12 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from backends.domain import codec
-from backends.domain.records import Account, Outage, PipeSegment, ServiceConnection
+from backends import codec
 from backends.registry import Backends
 from backends.resilience.cache import Cache, Cached, CachePolicy
 from backends.resilience.sealed import Sealer
 from backends.telemetry import NO_TELEMETRY, BackendTelemetry
+from domain.records import Account, Outage, PipeSegment, ServiceConnection
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

@@ -1,9 +1,14 @@
-"""All backend clients of one BFF process, opened at start-up and closed at shutdown."""
+"""All back offices of one BFF process, as their ports: opened at start-up and closed at shutdown.
+
+The fields are typed as `domain.ports`, not as the clients, so the loaders and resolvers depend on what
+they may ask and nothing else, and a test can hand them in-memory fakes (`tests/fakes/`). Assigning the
+real clients to these fields in `open` is also where mypy checks that each client satisfies its port.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import httpx
@@ -16,19 +21,22 @@ from backends.gis.client import GisClient
 from backends.telemetry import NO_TELEMETRY, BackendTelemetry
 from backends.tracing import BackendTracing
 from backends.workorders.client import WorkOrderClient
+from domain.ports import BillingPort, CrmPort, GisPort, WorkOrdersPort
 
 BACKENDS = ("billing", "crm", "gis", "workorders")
 
 
 @dataclass
 class Backends:
-    """The four clients. Constructing them loads and validates every code table (fail fast)."""
+    """The four ports. `open` builds the real clients, which loads and validates every code table
+    (fail fast); `closers` are what `aclose` shuts (a fake needs none)."""
 
-    billing: BillingClient
-    crm: CrmClient
-    gis: GisClient
-    workorders: WorkOrderClient
+    billing: BillingPort
+    crm: CrmPort
+    gis: GisPort
+    workorders: WorkOrdersPort
     tracing: BackendTracing = field(default_factory=BackendTracing)  # the loaders' batch spans
+    closers: tuple[Callable[[], Awaitable[None]], ...] = ()
 
     @classmethod
     def open(
@@ -45,17 +53,20 @@ class Backends:
         t = transports or {}
         if tracer is not None:
             configs = {name: replace(config, tracer=tracer) for name, config in configs.items()}
+        billing = BillingClient(configs["billing"], transport=t.get("billing"), telemetry=telemetry)
+        crm = CrmClient(configs["crm"], transport=t.get("crm"), telemetry=telemetry)
+        gis = GisClient(configs["gis"], transport=t.get("gis"), telemetry=telemetry)
+        workorders = WorkOrderClient(
+            configs["workorders"], transport=t.get("workorders"), telemetry=telemetry
+        )
         return cls(
-            billing=BillingClient(configs["billing"], transport=t.get("billing"), telemetry=telemetry),
-            crm=CrmClient(configs["crm"], transport=t.get("crm"), telemetry=telemetry),
-            gis=GisClient(configs["gis"], transport=t.get("gis"), telemetry=telemetry),
-            workorders=WorkOrderClient(
-                configs["workorders"], transport=t.get("workorders"), telemetry=telemetry
-            ),
+            billing=billing,
+            crm=crm,
+            gis=gis,
+            workorders=workorders,
             tracing=BackendTracing(tracer),
+            closers=(billing.aclose, crm.aclose, gis.aclose, workorders.aclose),
         )
 
     async def aclose(self) -> None:
-        await asyncio.gather(
-            self.billing.aclose(), self.crm.aclose(), self.gis.aclose(), self.workorders.aclose()
-        )
+        await asyncio.gather(*(close() for close in self.closers))

@@ -25,11 +25,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from backends.billing.client import BillingClient
 from backends.config import BackendConfig
-from backends.domain.money import Money
-from backends.domain.records import Account, Customer, Interaction, Outage, Ticket
-from backends.phones import national
+from backends.crm.client import CrmClient
+from backends.gis.client import GisClient
 from backends.registry import Backends
+from backends.workorders.client import WorkOrderClient
+from domain.money import Money
+from domain.phones import national
+from domain.records import Account, Customer, Interaction, Outage, Ticket
 from gateway.settings import Settings
 
 T = TypeVar("T")
@@ -76,12 +80,16 @@ class AiohttpSender:
 
 
 def _use_sender(backends: Backends, session: aiohttp.ClientSession) -> None:
-    """Swap each client's HTTP seam for the bare aiohttp one (a bench-only substitution)."""
+    """Swap each client's HTTP seam for the bare aiohttp one (a bench-only substitution: it reaches
+    past the ports into the real clients `Backends.open` built)."""
+    billing, crm, gis, workorders = backends.billing, backends.crm, backends.gis, backends.workorders
+    assert isinstance(billing, BillingClient) and isinstance(crm, CrmClient)
+    assert isinstance(gis, GisClient) and isinstance(workorders, WorkOrderClient)
     seams: tuple[tuple[object, str], ...] = (
-        (backends.billing, "_http"),
-        (backends.gis, "_http"),
-        (backends.crm.api, "http"),
-        (backends.workorders.api, "http"),
+        (billing, "_http"),
+        (gis, "_http"),
+        (crm.api, "http"),
+        (workorders.api, "http"),
     )
     for holder, attr in seams:
         setattr(holder, attr, AiohttpSender(getattr(holder, attr).config, session))

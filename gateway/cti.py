@@ -40,13 +40,13 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backends.phones import national
 from backends.resilience.cti_event_store import (
     Admission,
     CtiEventStore,
     CtiEventStoreUnavailable,
     MemoryCtiEventStore,
 )
+from domain.phones import national
 from gateway.errors import ErrorCode, error_response
 from gateway.ring_prefetch import RingPrefetch
 from resolvers.call_machine import CallEvent, Refusal

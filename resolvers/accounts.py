@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from backends.domain.records import Account, Bill, DirectDebit, Meter, Outage, Payment, ServiceConnection
 from backends.resilience.cache import Cached
+from domain.records import Account, Bill, DirectDebit, Meter, Outage, Payment, ServiceConnection
 from resolvers.authorize import require_account
 from resolvers.context import RequestContext
 from resolvers.customers import outages_covering

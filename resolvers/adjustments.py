@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from backends.billing.faults import SettlementInProgress
 from backends.deadline import deadline
-from backends.domain.drafts import FeeAdjustmentDraft, FeeAdjustmentRequest
-from backends.domain.enums import FeeAdjustmentReason
-from backends.domain.money import Money
 from backends.errors import BackendError, BackendServerError
+from domain.drafts import FeeAdjustmentDraft, FeeAdjustmentRequest
+from domain.enums import FeeAdjustmentReason
+from domain.money import Money
 from resolvers.accounts import normalize_account_no
 from resolvers.authorize import require_account
 from resolvers.context import RequestContext

@@ -16,8 +16,8 @@ from datetime import datetime
 
 from graphql import GraphQLError
 
-from backends.domain.enums import TicketCategory, TicketPriority, TicketStatus
-from backends.domain.records import Ticket
+from domain.enums import TicketCategory, TicketPriority, TicketStatus
+from domain.records import Ticket
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, public_error
 

@@ -8,11 +8,11 @@ import re
 import time
 from dataclasses import dataclass
 
-from backends.domain.enums import CustomerKind, TicketStatus
-from backends.domain.records import Account, Customer, Interaction, Outage, Ticket
 from backends.errors import BackendUnavailable
-from backends.phones import national
 from backends.resilience.cache import Cached
+from domain.enums import CustomerKind, TicketStatus
+from domain.phones import national
+from domain.records import Account, Customer, Interaction, Outage, Ticket
 from resolvers.authorize import require_customer, require_phone_search
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, bounded, guarded, public_error

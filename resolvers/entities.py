@@ -10,7 +10,7 @@ for the segments (tickets: one call each, the work-order system has no batch rea
 
 from __future__ import annotations
 
-from backends.domain.records import PipeSegment, Ticket
+from domain.records import PipeSegment, Ticket
 from resolvers import accounts, customers, network, tickets
 from resolvers.context import RequestContext
 from resolvers.customers import CustomerRef

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from backends.resilience.cache import Cached
-from backends.timestamps import SHANGHAI
+from domain.timestamps import SHANGHAI
 
 T = TypeVar("T")
 

@@ -38,8 +38,8 @@ from typing import Any, TypeVar, cast
 
 import orjson
 
+from backends import codec
 from backends.deadline import deadline
-from backends.domain import codec
 from backends.errors import (
     BackendError,
     BackendProtocolError,

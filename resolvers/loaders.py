@@ -16,8 +16,11 @@ from typing import Any, Generic, TypeVar
 from aiodataloader import DataLoader
 
 from backends.cached_reads import CachedReads
-from backends.domain.geo import GeoPoint
-from backends.domain.records import (
+from backends.registry import Backends
+from backends.resilience.cache import Cached
+from backends.tracing import BackendTracing
+from domain.geo import GeoPoint
+from domain.records import (
     Account,
     Bill,
     Customer,
@@ -30,9 +33,6 @@ from backends.domain.records import (
     ServiceConnection,
     Ticket,
 )
-from backends.registry import Backends
-from backends.resilience.cache import Cached
-from backends.tracing import BackendTracing
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

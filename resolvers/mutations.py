@@ -21,10 +21,10 @@ import re
 from dataclasses import dataclass, replace
 
 from backends.deadline import deadline
-from backends.domain.drafts import TicketDraft
-from backends.domain.enums import TicketCategory, TicketPriority
-from backends.domain.geo import GeoPoint
-from backends.domain.records import Ticket
+from domain.drafts import TicketDraft
+from domain.enums import TicketCategory, TicketPriority
+from domain.geo import GeoPoint
+from domain.records import Ticket
 from resolvers import network
 from resolvers.accounts import normalize_account_no
 from resolvers.authorize import require_account, require_customer

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from backends.domain.geo import GeoPoint, metres_to_path
-from backends.domain.records import Outage, PipeSegment
+from domain.geo import GeoPoint, metres_to_path
+from domain.records import Outage, PipeSegment
 from resolvers.authorize import TicketsSeen, visible_tickets
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, bounded, guarded, public_error

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 
 from backends.deadline import deadline
-from backends.domain.drafts import NoteDraft
-from backends.domain.records import Interaction
+from domain.drafts import NoteDraft
+from domain.records import Interaction
 from resolvers.authorize import require_customer
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, guarded, public_error

@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 
-from backends.domain import codec
-from backends.domain.records import Account, Customer, Interaction, Outage, ServiceConnection, Ticket
+from backends import codec
 from backends.resilience.cache import Cached
+from domain.records import Account, Customer, Interaction, Outage, ServiceConnection, Ticket
 from resolvers.loaders import Loaders
 
 T = TypeVar("T")

@@ -21,9 +21,9 @@ from typing import Generic, TypeVar
 
 from graphql import GraphQLError
 
-from backends.domain.enums import TicketStatus
-from backends.domain.records import Ticket
 from backends.pubsub import Message, Subscription
+from domain.enums import TicketStatus
+from domain.records import Ticket
 from resolvers import customers, tickets
 from resolvers.access import Access
 from resolvers.authorize import require_customer

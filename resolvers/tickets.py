@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from backends.domain.enums import TicketStatus
-from backends.domain.records import Ticket
 from backends.errors import NotFound
 from backends.resilience.ticket_state_store import TicketStateStore, TicketStatusChange
+from domain.enums import TicketStatus
+from domain.records import Ticket
 from resolvers.authorize import require_ticket, require_unrestricted
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, bounded, guarded, public_error

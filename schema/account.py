@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from backends.domain import records
-from backends.domain.enums import (
+from domain import records
+from domain.enums import (
     AccountStatus,
     BillStatus,
     DirectDebitStatus,
@@ -16,7 +16,7 @@ from backends.domain.enums import (
     PaymentMethod,
     WaterUseType,
 )
-from backends.domain.money import Money as DomainMoney
+from domain.money import Money as DomainMoney
 from resolvers import accounts, entities
 from resolvers.customers import CustomerRef
 from schema.directives import CUSTOMER_DATA, NETWORK_DATA, MaskKind, key, mask

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import strawberry
 
-from backends.domain import enums as d
-from backends.domain.drafts import FeeAdjustmentRequest
+from domain import enums as d
+from domain.drafts import FeeAdjustmentRequest
 from resolvers.access import BILLING_ADJUST
 from schema.directives import RequiresScopes
 from schema.scalars import Money

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from backends.domain.enums import (
+from domain.enums import (
     CustomerKind,
     InteractionChannel,
     InteractionOutcome,
     InteractionType,
     TicketStatus,
 )
-from backends.domain.records import Interaction as InteractionRecord
+from domain.records import Interaction as InteractionRecord
 from resolvers import customers, entities
 from resolvers.customers import CustomerRef
 from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA, MaskKind, key, mask

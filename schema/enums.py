@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from backends.domain import enums as d
+from domain import enums as d
 
 _UNKNOWN = " UNKNOWN means a code our tables do not know yet (it is logged)."
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from backends.domain.enums import FeeAdjustmentReason, TicketCategory
+from domain.enums import FeeAdjustmentReason, TicketCategory
 from resolvers import adjustments, mutations, notes
 from resolvers.access import INTERACTION_WRITE, TICKET_WRITE
 from schema.adjustment import BILLING_ADJUSTS, FeeAdjustment

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from backends.domain import geo, records
-from backends.domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
+from domain import geo, records
+from domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
 from resolvers import entities, network
 from schema.directives import NETWORK_DATA, TICKET_DATA, key
 from schema.info import Info

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from backends.domain.enums import TicketStatus
+from domain.enums import TicketStatus
 from resolvers import accounts, customers, network, tickets
 from schema.account import Account
 from schema.customer import Customer

@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
-from backends.domain.money import Money as DomainMoney
+from domain.money import Money as DomainMoney
 
 
 def serialize_datetime(value: datetime) -> str:

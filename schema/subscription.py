@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from backends.timestamps import SHANGHAI
+from domain.timestamps import SHANGHAI
 from resolvers import subscriptions
 from resolvers.subscriptions import PopEvent
 from schema.customer import Customer

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from backends.domain import records
-from backends.domain.enums import TicketCategory, TicketPriority, TicketStatus
+from domain import records
+from domain.enums import TicketCategory, TicketPriority, TicketStatus
 from resolvers import authorize, entities, network, tickets
 from resolvers.customers import CustomerRef
 from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA, MaskKind, key, mask

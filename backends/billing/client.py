@@ -22,12 +22,12 @@ from backends.billing.faults import SettlementInProgress, error_for
 from backends.billing.row import Row
 from backends.billing.tables import load_tables
 from backends.config import BackendConfig
-from backends.domain.drafts import FeeAdjustmentDraft, FeeAdjustmentRequest
-from backends.domain.records import Account, Bill, DirectDebit, Meter, Payment
 from backends.errors import BackendProtocolError, BackendServerError, InvalidRequest
 from backends.http import BackendHttp
 from backends.telemetry import NO_TELEMETRY, BackendTelemetry
-from backends.timestamps import SHANGHAI
+from domain.drafts import FeeAdjustmentDraft, FeeAdjustmentRequest
+from domain.records import Account, Bill, DirectDebit, Meter, Payment
+from domain.timestamps import SHANGHAI
 
 REVENUE = "/ws/RevenueService"  # UTF-8
 METER = "/ws/MeterReadingService"  # answers GBK

@@ -12,8 +12,9 @@ from enum import Enum
 
 from backends.billing.row import Row
 from backends.codes import CodeTables
-from backends.domain.drafts import FeeAdjustmentDraft, FeeAdjustmentRequest
-from backends.domain.enums import (
+from backends.vendor_times import from_compact_local
+from domain.drafts import FeeAdjustmentDraft, FeeAdjustmentRequest
+from domain.enums import (
     AccountStatus,
     BillStatus,
     DirectDebitStatus,
@@ -22,9 +23,9 @@ from backends.domain.enums import (
     PaymentMethod,
     WaterUseType,
 )
-from backends.domain.records import Account, Bill, DirectDebit, Meter, MeterRead, Payment, TierLine
-from backends.phones import national
-from backends.timestamps import SHANGHAI, from_compact_local
+from domain.phones import national
+from domain.records import Account, Bill, DirectDebit, Meter, MeterRead, Payment, TierLine
+from domain.timestamps import SHANGHAI
 
 _PERIOD = re.compile(r"(\d{4})(0[1-9]|1[0-2])")
 # 日结, the nightly settlement: billing refuses every write from 23:30 to 00:30 Shanghai time.

@@ -6,7 +6,7 @@ from enum import Enum
 from pathlib import Path
 
 from backends.codes import CodeTables, load_code_tables
-from backends.domain.enums import (
+from domain.enums import (
     AccountStatus,
     BillStatus,
     DirectDebitStatus,

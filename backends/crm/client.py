@@ -10,12 +10,12 @@ import httpx
 
 from backends.config import BackendConfig
 from backends.crm import mapping
-from backends.domain.drafts import NoteDraft
-from backends.domain.records import Customer, Interaction
 from backends.errors import BackendProtocolError, NotFound
 from backends.http import BackendHttp
 from backends.rest import RestApi
 from backends.telemetry import NO_TELEMETRY, BackendTelemetry
+from domain.drafts import NoteDraft
+from domain.records import Customer, Interaction
 
 API = "/crm/api/v2"
 HISTORY_PAGE = 100  # the most listInteractions returns at once

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from backends.codes import CodeTables, load_code_tables
-from backends.domain.drafts import NoteDraft
-from backends.domain.enums import CustomerKind, InteractionChannel, InteractionOutcome, InteractionType
-from backends.domain.keys import customer_digits
-from backends.domain.keys import customer_no as canonical_customer_no
-from backends.domain.records import Customer, Interaction
-from backends.phones import national
-from backends.timestamps import from_epoch_seconds
+from backends.vendor_times import from_epoch_seconds
+from domain.drafts import NoteDraft
+from domain.enums import CustomerKind, InteractionChannel, InteractionOutcome, InteractionType
+from domain.keys import customer_digits
+from domain.keys import customer_no as canonical_customer_no
+from domain.phones import national
+from domain.records import Customer, Interaction
 
 TABLES_PATH = Path(__file__).with_name("codes.yaml")
 ENUMS = {

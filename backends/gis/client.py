@@ -14,15 +14,15 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from backends.config import BackendConfig
-from backends.domain.enums import OutageStatus
-from backends.domain.geo import GeoPoint, metres_to_path
-from backends.domain.records import Grid, Outage, PipeSegment, ServiceConnection
 from backends.errors import BackendProtocolError, BackendTimeout
 from backends.gis import mapping, where, wire
 from backends.gis.tables import GisTables, Kind, load_tables
 from backends.gis.wire import Feature
 from backends.http import BackendHttp
 from backends.telemetry import NO_TELEMETRY, BackendTelemetry
+from domain.enums import OutageStatus
+from domain.geo import GeoPoint, metres_to_path
+from domain.records import Grid, Outage, PipeSegment, ServiceConnection
 
 SERVICE_PATH = "/arcgis/rest/services/Water/FeatureServer"
 WKID = "4490"  # CGCS2000: what the layers are drawn in and what GeoPoint means

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from backends.domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
-from backends.domain.records import FieldWorker, Grid, Outage, PipeSegment, ServiceConnection
 from backends.gis import wire
 from backends.gis.tables import GisTables
 from backends.gis.wire import Attrs, Feature
-from backends.timestamps import from_epoch_millis, local_date_from_epoch_millis
+from backends.vendor_times import from_epoch_millis, local_date_from_epoch_millis
+from domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
+from domain.records import FieldWorker, Grid, Outage, PipeSegment, ServiceConnection
 
 logger = logging.getLogger("tidegate.backends.gis")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from backends.codes import CodeTableError, CodeTables, load_code_tables
-from backends.domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
+from domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
 
 DEFAULT_PATH = Path(__file__).with_name("codes.yaml")
 

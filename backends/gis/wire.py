@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
-from backends.domain.geo import GeoPoint
 from backends.errors import BackendError, BackendProtocolError, BackendServerError, InvalidRequest
+from domain.geo import GeoPoint
 
 BACKEND = "gis"
 logger = logging.getLogger("tidegate.backends.gis")

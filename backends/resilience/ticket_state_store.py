@@ -24,10 +24,10 @@ from typing import Any, Protocol, cast
 import orjson
 from redis.asyncio import Redis
 
-from backends.domain.enums import TicketStatus
 from backends.errors import BackendUnavailable
 from backends.resilience.ratelimit import REDIS_FAILURES
-from backends.timestamps import from_epoch_millis
+from backends.vendor_times import from_epoch_millis
+from domain.enums import TicketStatus
 
 MAX_ENTRIES = 100_000
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import httpx
 
 from backends.config import BackendConfig
-from backends.domain.drafts import TicketDraft
-from backends.domain.enums import TicketStatus
-from backends.domain.records import FieldWorker, Ticket
 from backends.errors import NotFound
 from backends.http import BackendHttp
 from backends.rest import RestApi
 from backends.telemetry import NO_TELEMETRY, BackendTelemetry
 from backends.workorders import mapping, wire
+from domain.drafts import TicketDraft
+from domain.enums import TicketStatus
+from domain.records import FieldWorker, Ticket
 
 API = "/wo/api"
 PAGE_SIZE = 200

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from backends.codes import CodeTables, load_code_tables
-from backends.domain.drafts import TicketDraft
-from backends.domain.enums import TicketCategory, TicketPriority, TicketStatus
-from backends.domain.geo import GeoPoint
-from backends.domain.keys import customer_digits
-from backends.domain.records import FieldWorker, Ticket, TicketEvent
 from backends.resilience.ticket_state_store import TicketStatusChange
-from backends.timestamps import from_epoch_millis
+from backends.vendor_times import from_epoch_millis
+from domain.drafts import TicketDraft
+from domain.enums import TicketCategory, TicketPriority, TicketStatus
+from domain.geo import GeoPoint
+from domain.keys import customer_digits
+from domain.records import FieldWorker, Ticket, TicketEvent
 
 TABLES_PATH = Path(__file__).with_name("codes.yaml")
 ENUMS = {

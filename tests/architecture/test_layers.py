@@ -1,4 +1,6 @@
-"""Imports flow one way: gateway -> schema -> resolvers -> backends; simulators share nothing with us."""
+"""Imports flow one way: gateway -> schema -> resolvers -> backends -> domain; simulators share nothing
+with us. `domain` is the model and its ports: it imports nothing first-party and no I/O library, so any
+layer may depend on it and it depends on none (imports inside functions count too)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,11 @@ FORBIDDEN = {
     "backends": {"strawberry", "graphql", "schema", "resolvers", "gateway", "simulators", "starlette"},
     "resolvers": {"schema", "gateway", "simulators", "httpx", "aiohttp"},
     "schema": {"gateway", "simulators", "httpx", "aiohttp"},
-    "simulators": {"backends", "resolvers", "schema", "gateway"},
+    "simulators": {"domain", "backends", "resolvers", "schema", "gateway"},
+    "domain": {
+        *("backends", "resolvers", "schema", "gateway", "simulators", "bench"),
+        *("strawberry", "graphql", "starlette", "httpx", "aiohttp", "redis", "pydantic"),
+    },
 }
 
 

@@ -9,9 +9,9 @@ import defusedxml.ElementTree as SafeET
 import httpx
 import pytest
 
-from backends.billing import BillingClient, SettlementInProgress
+from backends.billing.client import BillingClient
+from backends.billing.faults import SettlementInProgress
 from backends.config import BackendConfig
-from backends.domain.money import Money
 from backends.errors import (
     BackendError,
     BackendProtocolError,
@@ -20,6 +20,7 @@ from backends.errors import (
     InvalidRequest,
     NotFound,
 )
+from domain.money import Money
 
 ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 NS = "urn:yingshou:revenue:v1"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from backends.billing import BillingClient
+from backends.billing.client import BillingClient
 from backends.billing.tables import ENUMS, FIELDS, TABLES_PATH, load_tables
 from backends.codes import CodeTableError
 from backends.config import BackendConfig

@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from backends.billing import BillingClient
+from backends.billing.client import BillingClient
 from backends.config import BackendConfig
-from backends.domain.enums import (
+from backends.errors import BackendProtocolError, BackendServerError, BackendTimeout, NotFound
+from domain.enums import (
     AccountStatus,
     BillStatus,
     DirectDebitStatus,
@@ -20,9 +21,8 @@ from backends.domain.enums import (
     PaymentMethod,
     WaterUseType,
 )
-from backends.domain.money import Money
-from backends.domain.records import Account, Bill, DirectDebit, Meter, MeterRead, Payment, TierLine
-from backends.errors import BackendProtocolError, BackendServerError, BackendTimeout, NotFound
+from domain.money import Money
+from domain.records import Account, Bill, DirectDebit, Meter, MeterRead, Payment, TierLine
 from simulators.world import World
 from tests.support.processes import SimProcess
 from tests.support.world import seeded_world

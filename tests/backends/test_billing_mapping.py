@@ -13,7 +13,8 @@ from backends.billing.row import Row
 from backends.billing.tables import load_tables
 from backends.billing.wire import NS
 from backends.codes import CodeTables
-from backends.domain.enums import (
+from backends.errors import BackendProtocolError
+from domain.enums import (
     AccountStatus,
     BillStatus,
     DirectDebitStatus,
@@ -21,9 +22,8 @@ from backends.domain.enums import (
     PaymentMethod,
     WaterUseType,
 )
-from backends.domain.money import Money
-from backends.domain.records import TierLine
-from backends.errors import BackendProtocolError
+from domain.money import Money
+from domain.records import TierLine
 
 ACCOUNT = {
     "HH": "0010000008",

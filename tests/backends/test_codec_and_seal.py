@@ -9,11 +9,11 @@ from typing import Any
 import orjson
 import pytest
 
+from backends import codec
 from backends.config import BackendConfig
-from backends.domain import codec
-from backends.domain.records import Account, Bill, Outage, PipeSegment, ServiceConnection, Ticket
 from backends.registry import BACKENDS, Backends
 from backends.resilience.sealed import Sealer, SealError
+from domain.records import Account, Bill, Outage, PipeSegment, ServiceConnection, Ticket
 from tests.conftest import Simulators
 from tests.support.world import seeded_world
 

@@ -8,9 +8,9 @@ import pytest
 
 from backends.codes import CodeTableError
 from backends.config import BackendConfig
-from backends.domain.enums import OutageStatus
-from backends.gis import GisClient
+from backends.gis.client import GisClient
 from backends.gis.tables import DEFAULT_PATH, load_tables
+from domain.enums import OutageStatus
 
 
 def test_the_shipped_tables_load_and_derive_queries() -> None:

@@ -10,12 +10,12 @@ import httpx
 import pytest
 
 from backends.config import BackendConfig
-from backends.domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
-from backends.domain.geo import GeoPoint, metres_to_path
 from backends.errors import BackendProtocolError, BackendServerError, BackendTimeout, InvalidRequest
-from backends.gis import GisClient
+from backends.gis.client import GisClient
 from backends.gis.tables import DEFAULT_PATH
-from backends.timestamps import SHANGHAI as CST
+from domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
+from domain.geo import GeoPoint, metres_to_path
+from domain.timestamps import SHANGHAI as CST
 from tests.support.processes import SimProcess
 from tests.support.world import seeded_world
 

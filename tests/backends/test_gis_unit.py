@@ -12,11 +12,11 @@ import orjson
 import pytest
 
 from backends.config import BackendConfig
-from backends.domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
-from backends.domain.geo import GeoPoint
 from backends.errors import BackendProtocolError, BackendServerError, InvalidRequest
-from backends.gis import GisClient, where, wire
-from backends.gis.client import GET_LIMIT, service_path
+from backends.gis import where, wire
+from backends.gis.client import GET_LIMIT, GisClient, service_path
+from domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
+from domain.geo import GeoPoint
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

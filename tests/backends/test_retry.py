@@ -10,7 +10,7 @@ import random
 import httpx
 import pytest
 
-from backends.billing import BillingClient
+from backends.billing.client import BillingClient
 from backends.config import BackendConfig
 from backends.deadline import deadline
 from backends.errors import BackendError, BackendServerError, NotFound

@@ -12,7 +12,6 @@ from datetime import datetime
 
 import pytest
 
-from backends.domain.enums import TicketStatus
 from backends.resilience.ratelimit import redis_client
 from backends.resilience.ticket_state_store import (
     ApplyOutcome,
@@ -22,7 +21,8 @@ from backends.resilience.ticket_state_store import (
     TicketStateStoreUnavailable,
     TicketStatusChange,
 )
-from backends.timestamps import from_epoch_millis
+from backends.vendor_times import from_epoch_millis
+from domain.enums import TicketStatus
 from tests.support.clocks import FakeClock
 from tests.support.redis_server import RedisProcess
 

@@ -13,13 +13,13 @@ import httpx
 import orjson
 import pytest
 
-from backends.domain.enums import TicketStatus
 from backends.pubsub import EventBus, Message
 from backends.resilience.ticket_state_store import (
     TicketStateStore,
     TicketStateStoreUnavailable,
     TicketStatusChange,
 )
+from domain.enums import TicketStatus
 from gateway.app import create_app
 from gateway.auth import AuthConfigError
 from gateway.settings import Settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from backends.billing.client import BillingClient
 from backends.config import BackendConfig
 from backends.registry import BACKENDS, Backends
 from backends.resilience import BreakerConfig, SlidingWindowType
@@ -48,5 +49,7 @@ async def test_billing_failures_open_its_breaker(clean_sims: Simulators, fault: 
     assert all(c["retryAfter"] >= 1 for c in codes[5:])  # type: ignore[index]
     # The three refused calls never reached billing.
     assert stats(clean_sims["billing"].url)["operations"]["GetAccounts"]["requests"] == 5
-    assert backends.billing._http.breaker is not None
-    assert backends.billing._http.breaker.state.name == "OPEN"
+    billing = backends.billing
+    assert isinstance(billing, BillingClient)  # the real client `open` built, behind its port
+    assert billing._http.breaker is not None
+    assert billing._http.breaker.state.name == "OPEN"

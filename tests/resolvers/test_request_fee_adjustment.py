@@ -15,7 +15,7 @@ from strawberry.types import ExecutionResult
 
 from backends.billing.mapping import settlement_retry_after_s
 from backends.resilience.idempotency_store import MemoryIdempotencyStore
-from backends.timestamps import SHANGHAI
+from domain.timestamps import SHANGHAI
 from resolvers.access import BILLING_ADJUST, CUSTOMER_READ, TICKET_READ, Access, Principal
 from resolvers.idempotency import Idempotency, IdempotencyPolicy
 from tests.conftest import Simulators

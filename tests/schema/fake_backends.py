@@ -1,20 +1,21 @@
-"""In-memory backends holding one customer from the seeded world: enough for the policy tests.
-
-Every call is logged, so a test can show that a refused field never reached a backend.
+"""The in-memory back offices (`tests/fakes/`) holding one customer from the seeded world: enough for
+the policy tests. Every call is logged, so a test can show that a refused field never reached a backend.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import SimpleNamespace
-from typing import Any, cast
 
-from backends.domain import enums, records
-from backends.domain.money import Money
 from backends.registry import Backends
 from backends.tracing import BackendTracing
+from domain import enums, records
+from domain.money import Money
+from tests.fakes.billing import InMemoryBilling
+from tests.fakes.calls import CallLog
+from tests.fakes.crm import InMemoryCrm
+from tests.fakes.gis import InMemoryGis
+from tests.fakes.workorders import InMemoryWorkOrders
 from tests.support.world import seeded_world
 
 WORLD_CUSTOMER = next(
@@ -94,54 +95,24 @@ TICKET = records.Ticket(
 )
 
 
-def _nothing(keys: list[Any]) -> dict[Any, Any]:
-    return {}
-
-
-@dataclass
-class FakeSystem:
-    """Answers only the calls it was given; anything else fails the test loudly."""
-
-    log: list[str]
-    answers: dict[str, Callable[..., Any]]
-    MAX_BATCH: int = 50
-
-    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
-        if name.startswith("_") or name not in self.answers:
-            raise AttributeError(f"unexpected backend call {name}")
-        answer = self.answers[name]
-
-        async def call(*args: Any) -> Any:
-            self.log.append(name)
-            return answer(*args)
-
-        return call
-
-
 @dataclass
 class FakeBackends:
-    log: list[str] = field(default_factory=list)
+    """The four in-memory back offices holding the one customer, sharing one call log."""
+
+    calls: CallLog = field(default_factory=CallLog)
+
+    @property
+    def log(self) -> list[str]:
+        """Every backend call so far, by method name."""
+        return self.calls.names
 
     def backends(self) -> Backends:
-        def system(**answers: Callable[..., Any]) -> FakeSystem:
-            return FakeSystem(self.log, answers)
-
-        fake = SimpleNamespace(
-            billing=system(
-                accounts=lambda nos: {n: ACCOUNT for n in nos if n == ACCOUNT_NO},
-                direct_debit=lambda no: MANDATE if no == ACCOUNT_NO else None,
+        return Backends(
+            billing=InMemoryBilling(
+                accounts_by_no={ACCOUNT_NO: ACCOUNT}, mandates={ACCOUNT_NO: MANDATE}, log=self.calls
             ),
-            crm=system(contacts_by_customer_no=lambda nos: {n: CUSTOMER for n in nos if n == CUSTOMER_NO}),
-            workorders=system(
-                tickets_by_customers=lambda nos: {n: [TICKET] for n in nos if n == CUSTOMER_NO},
-                ticket=lambda _id: TICKET,
-            ),
-            gis=system(
-                service_connections=_nothing,
-                segments_by_object_id=_nothing,
-                segments=_nothing,
-                outages=lambda active: [],
-            ),
+            crm=InMemoryCrm(customers={CUSTOMER_NO: CUSTOMER}, log=self.calls),
+            workorders=InMemoryWorkOrders(filed=[TICKET], log=self.calls),
+            gis=InMemoryGis(log=self.calls),
             tracing=BackendTracing(),  # off
         )
-        return cast(Backends, fake)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from graphql import get_named_type, parse, validate
 
-from backends.timestamps import SHANGHAI
+from domain.timestamps import SHANGHAI
 from schema import build_schema
 from schema.scalars import serialize_datetime
 from schema.sdl import SDL_PATH, printed_sdl

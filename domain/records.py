@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from backends.domain.enums import (
+from domain.enums import (
     AccountStatus,
     BillStatus,
     CustomerKind,
@@ -24,8 +24,8 @@ from backends.domain.enums import (
     TicketStatus,
     WaterUseType,
 )
-from backends.domain.geo import GeoPoint, in_rings
-from backends.domain.money import Money
+from domain.geo import GeoPoint, in_rings
+from domain.money import Money
 
 
 @dataclass(frozen=True, slots=True)

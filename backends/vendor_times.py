@@ -1,16 +1,15 @@
 """Vendor time formats to aware datetimes: every timestamp leaves here with its offset.
 
-Local times without a zone are read in Asia/Shanghai and epoch values are shown there: +08:00
-today, but +09:00 in the summers of 1986-1991, when China kept daylight saving time (old mains
-and meters carry dates from then).
+The back offices' wire habits (billing's compact local strings, the CRM's epoch seconds, esri's and
+the work-order system's epoch milliseconds), shared by their mapping modules. Local times without a
+zone are read in the domain's local zone (`domain.timestamps.SHANGHAI`) and epoch values shown there.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from domain.timestamps import SHANGHAI
 
 
 def from_compact_local(raw: str) -> datetime:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from backends.domain.enums import FeeAdjustmentReason, FeeAdjustmentStatus, TicketCategory, TicketPriority
-from backends.domain.geo import GeoPoint
-from backends.domain.money import Money
+from domain.enums import FeeAdjustmentReason, FeeAdjustmentStatus, TicketCategory, TicketPriority
+from domain.geo import GeoPoint
+from domain.money import Money
 
 
 @dataclass(frozen=True, slots=True)
