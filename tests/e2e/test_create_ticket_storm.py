@@ -15,10 +15,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,9 +26,8 @@ from tests.conftest import Simulators
 from tests.support.admin import stats
 from tests.support.processes import BffProcess, start_bff
 from tests.support.redis_server import start_redis
-from tests.support.world import seeded_world
+from tests.support.ticket_storm import CREATE, orders_by_ref, send_once, storm_inputs, storm_keys
 
-CREATE = (Path(__file__).parents[2] / "gql" / "create_ticket.graphql").read_text(encoding="utf-8")
 SUBMISSIONS = 1_000
 DUPLICATE_SHARE = 0.30  # submissions under a key another submission already uses
 DROP_SHARE = 0.20  # attempts whose connection is reset after the request is sent, before the answer
@@ -65,22 +62,6 @@ class Tally:
     attempts: int = 0
 
 
-def _inputs(keys: list[str]) -> dict[str, dict[str, Any]]:
-    """One input per key (a retry resends it unchanged): every third a street report at a point (GIS
-    locates it and picks the grid's worker), the others an address (filed undispatched)."""
-    grids = seeded_world().grids
-    out: dict[str, dict[str, Any]] = {}
-    for i, key in enumerate(keys):
-        if i % 3 == 0:
-            grid = grids[i % len(grids)]
-            xs, ys = [p[0] for p in grid.ring], [p[1] for p in grid.ring]
-            place: dict[str, Any] = {"lon": (min(xs) + max(xs)) / 2, "lat": (min(ys) + max(ys)) / 2}
-        else:
-            place = {"address": f"江城市临江区人民路{i}号"}
-        out[key] = {"category": "LEAK", "description": f"风暴测试 {i}: 路面冒水", **place}
-    return out
-
-
 async def _submit(
     key: str,
     input: dict[str, Any],
@@ -103,16 +84,7 @@ async def _submit(
         process = rng.randrange(len(bffs))  # the balancer's pick, per attempt
         tally.attempts += 1
         async with gate:
-            if rng.random() < DROP_SHARE:
-                await _drop(bffs[process].url, body, headers[process], rng.uniform(0.0, 0.03))
-                r = None
-            else:
-                try:
-                    r = await client.post(
-                        f"{bffs[process].url}/graphql", content=body, headers=headers[process]
-                    )
-                except httpx.TransportError:  # a reset kept-alive socket: to the client, a drop like any
-                    r = None
+            r = await send_once(bffs[process], body, headers[process], client, rng, DROP_SHARE)
         if r is None:
             tally.dropped += 1
             tally.history[key].append(f"dropped@{process}")
@@ -138,54 +110,15 @@ async def _submit(
     raise AssertionError(f"{key}: no answer in {MAX_ATTEMPTS} attempts: {tally.history[key]}")
 
 
-async def _drop(url: str, body: bytes, headers: dict[str, str], linger_s: float) -> None:
-    """The whole request on a connection of its own, then a reset before a byte of the answer is read:
-    the BFF has the request (it may be working on it, or have answered), the client has nothing."""
-    target = httpx.URL(url)
-    assert target.port is not None
-    _reader, writer = await asyncio.open_connection(target.host, target.port)
-    head = (
-        f"POST /graphql HTTP/1.1\r\nHost: {target.host}:{target.port}\r\n"
-        f"Content-Type: application/json\r\nAuthorization: {headers['Authorization']}\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    writer.write(head.encode("ascii") + body)
-    await writer.drain()
-    await asyncio.sleep(linger_s)
-    writer.transport.abort()  # RST, as a dying client or a mobile network's NAT does
-
-
-async def _orders_by_ref(url: str, refs: list[str]) -> dict[str, list[str]]:
-    """The simulator's own records: order numbers per client reference."""
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=httpx.Limits(max_connections=16)) as client:
-        gate = asyncio.Semaphore(16)
-
-        async def one(ref: str) -> tuple[str, list[str]]:
-            async with gate:
-                r = await client.get("/wo/api/orders", params={"client_ref": ref, "size": 200})
-            r.raise_for_status()
-            return ref, [o["order_no"] for o in r.json()["list"]]
-
-        return dict(await asyncio.gather(*(one(ref) for ref in refs)))
-
-
 async def test_a_thousand_submissions_make_one_order_per_key(
     sims: Simulators, clean_sims: Simulators
 ) -> None:
     for name in ("billing", "crm", "gis", "workorders"):
         _ = sims[name]  # started before the BFFs, which are pointed at every one
     rng = random.Random(20261126)
-    distinct = round(SUBMISSIONS * (1 - DUPLICATE_SHARE))
-    keys = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(distinct)]
-    # A duplicate is sent just after its first (within ten places of 1,000, ~96 in flight): a double
-    # click, a retry racing its original, the same form open twice, all hitting both processes at once.
-    placed = [(float(i), k) for i, k in enumerate(keys)]
-    placed += [
-        (i + rng.uniform(0, 10), keys[i])
-        for i in (rng.randrange(distinct) for _ in range(SUBMISSIONS - distinct))
-    ]
-    submissions = [k for _, k in sorted(placed)]
-    inputs = _inputs(keys)
+    keys, submissions = storm_keys(rng, SUBMISSIONS, DUPLICATE_SHARE)
+    distinct = len(keys)
+    inputs = storm_inputs(keys)
     redis = start_redis()
     bffs: list[BffProcess] = []
     tally = Tally()
@@ -213,7 +146,7 @@ async def test_a_thousand_submissions_make_one_order_per_key(
     assert len({t["id"] for t in tickets.values()}) == distinct
 
     # In the work-order system: exactly one order per key, the one the clients were told about.
-    orders = await _orders_by_ref(sims["workorders"].url, [t["clientRef"] for t in tickets.values()])
+    orders = await orders_by_ref(sims["workorders"].url, [t["clientRef"] for t in tickets.values()])
     assert {k: orders[t["clientRef"]] for k, t in tickets.items()} == {
         k: [t["id"]] for k, t in tickets.items()
     }

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,10 +24,11 @@ import orjson
 import pytest
 
 from tests.conftest import Simulators
-from tests.e2e.test_create_ticket_storm import CREATE, ENV, _drop, _inputs, _orders_by_ref
+from tests.e2e.test_create_ticket_storm import ENV
 from tests.support.admin import stats
 from tests.support.processes import BffProcess, start_bff
 from tests.support.redis_server import RedisProcess, start_redis
+from tests.support.ticket_storm import CREATE, orders_by_ref, send_once, storm_inputs, storm_keys
 
 SUBMISSIONS = 400
 DUPLICATE_SHARE = 0.30
@@ -111,16 +111,7 @@ async def _submit(
         tally.attempts += 1
         async with gate:
             phase = outage.phase  # where the storm was when the attempt went out
-            if rng.random() < DROP_SHARE:
-                await _drop(bffs[process].url, body, headers[process], rng.uniform(0.0, 0.03))
-                r = None
-            else:
-                try:
-                    r = await client.post(
-                        f"{bffs[process].url}/graphql", content=body, headers=headers[process]
-                    )
-                except httpx.TransportError:
-                    r = None
+            r = await send_once(bffs[process], body, headers[process], client, rng, DROP_SHARE)
         if r is None:
             tally.dropped += 1
             tally.history[key].append(f"dropped@{process}")
@@ -161,15 +152,9 @@ async def test_tickets_are_filed_once_per_key_while_redis_is_killed_and_restarte
         _ = sims[name]
     wo = sims["workorders"].url
     rng = random.Random(20261204)
-    distinct = round(SUBMISSIONS * (1 - DUPLICATE_SHARE))
-    keys = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(distinct)]
-    placed = [(float(i), k) for i, k in enumerate(keys)]
-    placed += [
-        (i + rng.uniform(0, 10), keys[i])
-        for i in (rng.randrange(distinct) for _ in range(SUBMISSIONS - distinct))
-    ]
-    submissions = [k for _, k in sorted(placed)]
-    inputs = _inputs(keys)
+    keys, submissions = storm_keys(rng, SUBMISSIONS, DUPLICATE_SHARE)
+    distinct = len(keys)
+    inputs = storm_inputs(keys)
     orders_before = _order_count(wo)
     redis = start_redis()
     outage = Outage(redis)
@@ -197,7 +182,7 @@ async def test_tickets_are_filed_once_per_key_while_redis_is_killed_and_restarte
     # The counts first (printed, so a failing run shows them too), then what they must be.
     ids = {k: {orjson.loads(b)["data"]["createTicket"]["id"] for b in a} for k, a in tally.answers.items()}
     refs = {k: orjson.loads(a[0])["data"]["createTicket"]["clientRef"] for k, a in tally.answers.items()}
-    orders = await _orders_by_ref(wo, list(refs.values()))
+    orders = await orders_by_ref(wo, list(refs.values()))
     per_key = {k: orders[ref] for k, ref in refs.items()}  # the simulator's orders under each key
     duplicates = sum(len(o) - 1 for o in per_key.values() if len(o) > 1)
     lost = sum(1 for k in keys if not per_key.get(k)) + (distinct - len(tally.answers))
