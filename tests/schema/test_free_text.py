@@ -87,7 +87,10 @@ def test_a_number_in_a_note_reads_as_its_structured_field_masked(kind: object, d
     assert mask_free_text(_around(left, typed, right)) == _around(left, masked, right)
 
 
-@given(left=WORDS, first=mobiles(), middle=st.sampled_from([" ", "、", "，", " / "]), second=id_numbers())
+# Not a bare space between the two: "+8613000000000 154999 01000000 0008" is one spaced run of digits
+# even to a reader, and the scan then masks the whole run (over-masking, never a leak).
+# A real separator keeps them two numbers.
+@given(left=WORDS, first=mobiles(), middle=st.sampled_from(["、", "，", " / ", "; "]), second=id_numbers())
 def test_several_numbers_in_one_note_are_each_masked(
     left: str, first: tuple[str, str], middle: str, second: tuple[str, str]
 ) -> None:
