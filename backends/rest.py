@@ -10,8 +10,8 @@ import httpx
 import orjson
 
 from backends.codes import CodeTables
-from backends.errors import BackendProtocolError, BackendServerError, InvalidRequest, NotFound
-from backends.http import BackendHttp
+from infra.errors import BackendProtocolError, BackendServerError, InvalidRequest, NotFound
+from infra.http.client import BackendHttp
 
 T = TypeVar("T")
 Mapper = Callable[[CodeTables, dict[str, Any]], T]

@@ -26,15 +26,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from backends.billing.client import BillingClient
-from backends.config import BackendConfig
 from backends.crm.client import CrmClient
 from backends.gis.client import GisClient
-from backends.registry import Backends
+from backends.registry import open_backends
 from backends.workorders.client import WorkOrderClient
 from domain.money import Money
 from domain.phones import national
+from domain.ports import Backends
 from domain.records import Account, Customer, Interaction, Outage, Ticket
 from gateway.settings import Settings
+from infra.http.config import BackendConfig
 
 T = TypeVar("T")
 
@@ -201,7 +202,7 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> Any:
         session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
-        backends = Backends.open(settings.backend_configs())
+        backends = open_backends(settings.backend_configs())
         _use_sender(backends, session)
         state["backends"] = backends
         yield

@@ -6,15 +6,17 @@ the port's. `backends/` holds the adapters that talk to the real systems; `tests
 in-memory fakes. mypy checks both against these protocols, and one contract suite per port
 (`tests/contracts/`) runs against the adapter over its simulator and against the fake alike.
 
-Failures are the adapters' error tree (`backends.errors`): an unknown key a method names on its own
+Failures are the adapters' error tree (`infra.errors`): an unknown key a method names on its own
 (`bills`, `meter`, `ticket`, ...) raises `NotFound`; batch lookups leave unknown keys out instead.
 The tree is not named here because the model imports nothing first-party.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from domain.drafts import FeeAdjustmentDraft, FeeAdjustmentRequest, NoteDraft, TicketDraft
 from domain.enums import TicketStatus
@@ -33,6 +35,7 @@ from domain.records import (
     PipeSegment,
     ServiceConnection,
     Ticket,
+    TicketStatusChange,
 )
 
 
@@ -158,3 +161,42 @@ class WorkOrdersPort(Protocol):
     async def grid_workers(self) -> dict[str, FieldWorker]:
         """Grid code -> the field worker the system dispatches that grid's tickets to."""
         ...
+
+    def status_change(self, event: Mapping[str, Any], event_id: str) -> TicketStatusChange | None:
+        """A pushed event (the system's webhook body) in our vocabulary; None for kinds we do not
+        consume. ValueError when a status change lacks what we need."""
+        ...
+
+
+class BatchTracing(Protocol):
+    """Around one loader batch (a span when tracing is on): the one observability seam the ports
+    carry, so the loaders need not know OpenTelemetry (`infra.tracing.BackendTracing` implements it)."""
+
+    def batch(self, source: str, size: int) -> AbstractAsyncContextManager[object]: ...
+
+
+class Untraced:
+    """Tracing off: every batch runs inside a do-nothing context."""
+
+    def batch(self, source: str, size: int) -> AbstractAsyncContextManager[object]:
+        return nullcontext()
+
+
+@dataclass
+class Backends:
+    """The four back offices of one process, as their ports: what services and loaders are handed.
+
+    `backends.registry.open_backends` fills it with the real adapters (where mypy checks that each
+    satisfies its port); a test hands in-memory fakes (`tests/fakes/`). `closers` are what `aclose`
+    shuts (a fake needs none)."""
+
+    billing: BillingPort
+    crm: CrmPort
+    gis: GisPort
+    workorders: WorkOrdersPort
+    tracing: BatchTracing = field(default_factory=Untraced)
+    closers: tuple[Callable[[], Awaitable[None]], ...] = ()
+
+    async def aclose(self) -> None:
+        for close in self.closers:
+            await close()

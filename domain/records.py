@@ -229,3 +229,15 @@ class Outage:
 
     def covers(self, point: GeoPoint) -> bool:
         return in_rings(point, self.area)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketStatusChange:
+    """One status a ticket took, as the work-order system reported it (mapped to our vocabulary)."""
+
+    ticket_id: str
+    customer_no: str | None  # canonical, KH00000001
+    status: TicketStatus
+    sequence: int  # the vendor's per-ticket sequence number: higher is newer
+    changed_at: datetime
+    event_id: str  # the delivery's webhook id

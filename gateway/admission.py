@@ -26,7 +26,7 @@ from graphql import (
 )
 from starlette.responses import Response
 
-from backends.resilience.gcra import Bucket, Limit
+from infra.resilience.gcra import Bucket, Limit
 
 
 class OperationClass(StrEnum):

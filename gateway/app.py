@@ -19,15 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from backends.cached_reads import CachedReads
-from backends.registry import Backends
-from backends.resilience.cache import Cache
-from backends.resilience.cache_store import CacheStore, MemoryStore, RedisStore
-from backends.resilience.cti_event_store import CtiEventStore, RedisCtiEventStore
-from backends.resilience.gcra import RedisGcra
-from backends.resilience.idempotency_store import MemoryIdempotencyStore, RedisIdempotencyStore
-from backends.resilience.ratelimit import RateLimiter, redis_client
-from backends.resilience.sealed import Sealer
+from backends.registry import open_backends
 from gateway.admission import OperationClass
 from gateway.audit import AuditSink, JsonLinesSink, RedisStreamSink
 from gateway.auth import KeySource, build_auth
@@ -45,9 +37,17 @@ from gateway.settings import Settings
 from gateway.tracing import TRACER_STATE, open_tracing
 from gateway.webhooks import WorkOrderWebhooks, open_ticket_states
 from gateway.ws_session import SocketGate
-from resolvers.calls import CallRegistry
-from resolvers.idempotency import Idempotency, IdempotencyPolicy
+from infra.cache.cache import Cache
+from infra.cache.store import CacheStore, MemoryStore, RedisStore
+from infra.idempotency_store import MemoryIdempotencyStore, RedisIdempotencyStore
+from infra.resilience.gcra import RedisGcra
+from infra.resilience.ratelimit import RateLimiter, redis_client
+from infra.sealed import Sealer
 from schema import build_schema
+from services.cached_reads import CachedReads
+from services.calls import CallRegistry
+from services.cti_event_store import CtiEventStore, RedisCtiEventStore
+from services.idempotency import Idempotency, IdempotencyPolicy
 
 logger = logging.getLogger("tidegate.app")
 
@@ -92,7 +92,7 @@ def create_app(
         # raises here, and the server refuses to start with the table's message.
         tracing = open_tracing(settings, span_exporter)  # owned by this app, never the global provider
         try:
-            backends = Backends.open(
+            backends = open_backends(
                 settings.backend_configs(), transports, observability.telemetry, tracing.tracer
             )
         except Exception as exc:
@@ -119,7 +119,9 @@ def create_app(
             telemetry=observability.telemetry,
         )
         # The bus (Redis pub/sub with Redis, else in process), the call feed and the ring-time pop.
-        live = await LiveServices.start(settings, schema, calls, backends, reads, audit, redis)
+        live = await LiveServices.start(
+            settings, schema, calls, backends, reads, audit, redis, tracing.tracer
+        )
         bus = live.bus
         observability.serving()
         try:

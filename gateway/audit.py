@@ -1,7 +1,7 @@
 """Where audit records go: append-only JSON lines by default, a Redis stream when configured.
 
 Writes happen off the event loop (a thread for the file) and never carry unmasked values: the
-records are built by `resolvers.audit.AuditTrail`, which only ever sees customer numbers and field
+records are built by `services.audit.AuditTrail`, which only ever sees customer numbers and field
 paths. If the Redis stream cannot take a record, it goes to the file instead of being lost.
 """
 

@@ -8,7 +8,7 @@ Body: `{"eventId", "event", "agentId", "callId", "callerNumber"?}`.
 Each event is good for one use, so a captured one cannot be replayed inside the window either:
 `eventId` (required, 1-128 printable ASCII characters, unique per event, e.g. a UUID) is
 remembered for twice the window (an event stamped t is accepted from t-300 s to t+300 s), in Redis
-when configured so every replica knows it. Each call then moves through `resolvers.call_machine`
+when configured so every replica knows it. Each call then moves through `services.call_machine`
 (RINGING -> ANSWERED -> ENDED, ENDED terminal per callId, ended call ids remembered for an hour,
 in Redis when configured). Answers, each with `extensions.code`:
 
@@ -21,7 +21,7 @@ in Redis when configured). Answers, each with `extensions.code`:
     409 CTI_EVENT_OUT_OF_ORDER        e.g. RINGING after ANSWERED: nothing changed
     503 BACKEND_UNAVAILABLE           the shared store did not answer: retry with the same event
 
-The registry reports each change to the other replicas (`resolvers.call_feed`); a new ringing call
+The registry reports each change to the other replicas (`services.call_feed`); a new ringing call
 also starts the caller's screen pop at once (`gateway.ring_prefetch`), before the 204 goes back.
 """
 
@@ -40,17 +40,17 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backends.resilience.cti_event_store import (
+from domain.phones import national
+from gateway.errors import ErrorCode, error_response
+from gateway.ring_prefetch import RingPrefetch
+from services.call_machine import CallEvent, Refusal
+from services.calls import CallRefused, CallRegistry
+from services.cti_event_store import (
     Admission,
     CtiEventStore,
     CtiEventStoreUnavailable,
     MemoryCtiEventStore,
 )
-from domain.phones import national
-from gateway.errors import ErrorCode, error_response
-from gateway.ring_prefetch import RingPrefetch
-from resolvers.call_machine import CallEvent, Refusal
-from resolvers.calls import CallRefused, CallRegistry
 
 logger = logging.getLogger("tidegate.cti")
 

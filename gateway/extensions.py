@@ -40,7 +40,7 @@ from gateway.operation_attributes import OperationAttributes
 from gateway.prepared_document import PreparedDocument
 from gateway.query_cost_limit import QueryCostLimit
 from gateway.settings import Settings
-from resolvers.errors import ErrorCode as PublicCode
+from services.errors import ErrorCode as PublicCode
 
 Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
 

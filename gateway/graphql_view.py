@@ -11,7 +11,7 @@ What it changes from Strawberry's defaults (0.341):
 - HTTP conventions: a GET needs a preflight header or a non-simple content type (`gateway.csrf`), runs
   queries only (a mutation is 405 `Allow: POST`); `apollographql-client-name`/`-version` reach the log;
 - every GraphQL error carries `extensions.code` (`gateway.errors.public_error`);
-- the context is `resolvers.context.build_context`, built per request inside its event loop;
+- the context is `services.context.build_context`, built per request inside its event loop;
 - JSON through orjson, and one log line per request (`gateway.logging`);
 - subscriptions over graphql-transport-ws only, authenticated in `connection_init` (not by
   `BearerAuth`, which a browser's websocket cannot satisfy) and held to `gateway.ws_session`'s rules;
@@ -42,10 +42,6 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from backends.deadline import deadline
-from backends.resilience.bulkhead import operation_class
-from backends.resilience.gcra import Limit
-from backends.resilience.ratelimit import RateLimiter
 from gateway.admission import OperationClass, buckets, classify, rate_limited
 from gateway.client_identity import client_identity
 from gateway.csrf import require_preflight
@@ -67,10 +63,14 @@ from gateway.prepared_document import handing_over
 from gateway.request_end import finish_request, metrics_of
 from gateway.tracing import operation_span
 from gateway.ws_session import SocketGate, TextFrames, TransportWS
-from resolvers.access import Access
-from resolvers.calls import CallRegistry
-from resolvers.context import RequestContext, build_context
-from resolvers.prefetch import prime_answered_pop
+from infra.deadline import deadline
+from infra.resilience.bulkhead import operation_class
+from infra.resilience.gcra import Limit
+from infra.resilience.ratelimit import RateLimiter
+from services.access import Access
+from services.calls import CallRegistry
+from services.context import RequestContext, build_context
+from services.prefetch import prime_answered_pop
 
 logger = logging.getLogger("tidegate.graphql")
 

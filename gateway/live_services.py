@@ -15,20 +15,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import strawberry
+from opentelemetry.trace import Tracer
 from redis.asyncio import Redis
 
-from backends.cached_reads import CachedReads
-from backends.pubsub import EventBus, MemoryBus, RedisBus
-from backends.registry import Backends
-from backends.resilience.cache_store import CacheStore, MemoryStore, RedisStore
-from backends.resilience.sealed import Sealer
+from domain.ports import Backends
 from gateway.audit import AuditSink
 from gateway.ring_prefetch import RingPrefetch
 from gateway.settings import Settings
-from resolvers.call_feed import CallFeed
-from resolvers.calls import CallRegistry
-from resolvers.live import Live
-from resolvers.pop_store import PopStore
+from infra.cache.store import CacheStore, MemoryStore, RedisStore
+from infra.pubsub import EventBus, MemoryBus, RedisBus
+from infra.sealed import Sealer
+from services.cached_reads import CachedReads
+from services.call_feed import CallFeed
+from services.calls import CallRegistry
+from services.live import Live
+from services.pop_store import PopStore
 
 logger = logging.getLogger("tidegate.live")
 
@@ -52,6 +53,7 @@ class LiveServices:
         reads: CachedReads | None,
         audit: AuditSink,
         redis: Redis | None,
+        tracer: Tracer | None = None,
     ) -> LiveServices:
         if redis is not None and not settings.cache_key:
             logger.warning(
@@ -74,6 +76,7 @@ class LiveServices:
             enabled=settings.screen_pop_prefetch,
             budget_s=settings.screen_pop_prefetch_budget_ms / 1000,
             max_running=settings.screen_pop_prefetch_max_running,
+            tracer=tracer,
         )
         ready = asyncio.Event()
         feed = asyncio.create_task(CallFeed(calls, bus, sealer).run(ready), name="call-feed")

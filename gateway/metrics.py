@@ -13,7 +13,7 @@ apps in one process, and two apps must not add to each other's counters.
     backends          http_client_request_duration_seconds, tidegate_backend_calls_total,
                       tidegate_circuit_breaker_state, tidegate_circuit_breaker_transitions_total,
                       tidegate_rate_limit_decisions_total, tidegate_cache_requests_total
-                      (`backends.telemetry.BackendTelemetry`, implemented here)
+                      (`infra.telemetry.BackendTelemetry`, implemented here)
 
 Label values are bounded (`gateway.metric_labels`): never a customer id, a phone number or text a
 caller typed.

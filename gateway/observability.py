@@ -15,7 +15,6 @@ from typing import Any
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
-from backends.telemetry import BackendTelemetry, Fanout
 from gateway.admission import OPERATIONS
 from gateway.health import BackendStatus, Health, Phase
 from gateway.http_metrics import HttpServerMetrics
@@ -23,6 +22,7 @@ from gateway.metric_labels import ClientNames, OperationNames
 from gateway.metrics import Metrics
 from gateway.metrics_endpoint import MetricsEndpoint
 from gateway.settings import Settings
+from infra.telemetry import BackendTelemetry, Fanout
 
 
 @dataclass

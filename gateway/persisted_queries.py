@@ -60,7 +60,7 @@ from gateway.errors import BadRequest, ErrorCode
 from gateway.extensions import limit_rules
 from gateway.persisted import ManifestError, PersistedOperation, document_id
 from gateway.settings import Settings
-from resolvers.access import Principal
+from services.access import Principal
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 # Apollo Server's headers on its APQ answers: a GET's miss must not be cached anywhere.

@@ -2,7 +2,7 @@
 
 The agent picks up a few seconds later; by then the pop has run, its records are kept for the call
 and pushed to the agent's `screenPop` subscribers, and the shared cache is warm
-(`resolvers.prefetch`). It runs `gql/screen_pop.graphql` through the schema like any request, with
+(`services.prefetch`). It runs `gql/screen_pop.graphql` through the schema like any request, with
 the ringing agent's access and no more (read scopes only, the call's caller only), as critical work
 with its own time budget; a failure or a full house costs the agent nothing but the head start.
 """
@@ -16,19 +16,20 @@ from collections.abc import Callable
 from contextlib import suppress
 
 import strawberry
+from opentelemetry.trace import Tracer
 
-from backends.cached_reads import CachedReads
-from backends.deadline import deadline
-from backends.registry import Backends
-from backends.resilience.bulkhead import operation_class
+from domain.ports import Backends
 from gateway.audit import AuditSink
 from gateway.tracing import ring_time_span
 from gql import GQL_DIR
-from resolvers.access import CUSTOMER_READ, NETWORK_READ, TICKET_READ, Access, Principal
-from resolvers.calls import Call
-from resolvers.context import RequestContext, build_context
-from resolvers.live import Live
-from resolvers.prefetch import keep_and_push
+from infra.deadline import deadline
+from infra.resilience.bulkhead import operation_class
+from services.access import CUSTOMER_READ, NETWORK_READ, TICKET_READ, Access, Principal
+from services.cached_reads import CachedReads
+from services.calls import Call
+from services.context import RequestContext, build_context
+from services.live import Live
+from services.prefetch import keep_and_push
 
 logger = logging.getLogger("tidegate.prefetch")
 
@@ -51,8 +52,10 @@ class RingPrefetch:
         budget_s: float = 1.5,
         max_running: int = 32,
         clock: Callable[[], float] = time.time,
+        tracer: Tracer | None = None,
     ) -> None:
         self._schema = schema
+        self._tracer = tracer
         self._backends = backends
         self._reads = reads
         self._live = live
@@ -96,7 +99,7 @@ class RingPrefetch:
         ctx = build_context(self._backends, access=Access(agent, call), reads=self._reads, live=self._live)
         try:
             with (
-                ring_time_span(self._backends.tracing.tracer, "ScreenPop"),
+                ring_time_span(self._tracer, "ScreenPop"),
                 deadline(self.budget_s),
                 operation_class("critical"),
             ):

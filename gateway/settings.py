@@ -15,18 +15,18 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from backends.cached_reads import CachePolicies
-from backends.config import BackendConfig
 from backends.registry import BACKENDS
-from backends.resilience import BreakerConfig, SlidingWindowType
-from backends.resilience.bulkhead import BulkheadConfig
-from backends.resilience.cache import CachePolicy
-from backends.resilience.gcra import Limit
-from backends.resilience.rate_budget import RateBudgetConfig
-from backends.resilience.retry import RetryConfig
 from gateway.auth.clients import RegisteredClient, demo_clients
 from gateway.auth.jwks import SUPPORTED_ALGORITHMS
 from gateway.persisted import MANIFEST_PATH
+from infra.cache.cache import CachePolicy
+from infra.http.config import BackendConfig
+from infra.resilience import BreakerConfig, SlidingWindowType
+from infra.resilience.bulkhead import BulkheadConfig
+from infra.resilience.gcra import Limit
+from infra.resilience.rate_budget import RateBudgetConfig
+from infra.resilience.retry import RetryConfig
+from services.cached_reads import CachePolicies
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 

@@ -10,11 +10,11 @@ With a tracer, one request makes:
 - the operation's SERVER span (`query ScreenPop`), continuing the caller's trace when a `traceparent`
   came in (a federation router); current (contextvars) while Strawberry executes, so everything
   below parents to it. Its trace id goes to the request's log line and the `traceresponse` header;
-- one INTERNAL span per resolver source batch (`billing.account_by_no batch`, `resolvers.loaders`);
-- one CLIENT span per backend HTTP call, whose `traceparent` the backend receives (`backends.tracing`).
+- one INTERNAL span per resolver source batch (`billing.account_by_no batch`, `services.loaders`);
+- one CLIENT span per backend HTTP call, whose `traceparent` the backend receives (`infra.tracing`).
 
 Work detached from the request keeps its parent: a cache fill runs in a copy of the request's context
-(`backends.deadline.detached_context`), so its calls stay children of the batch that started them even
+(`infra.deadline.detached_context`), so its calls stay children of the batch that started them even
 when they finish after the answer left. The ring-time screen pop, started by a CTI event nobody
 traces, is a trace of its own (`ring_time_span`).
 """
@@ -52,9 +52,9 @@ from opentelemetry.trace import (
 from starlette.responses import Response
 from starlette.types import Scope
 
-from backends.tracing import PROPAGATOR
 from gateway.logging import RequestRecord
 from gateway.settings import Settings
+from infra.tracing import PROPAGATOR
 
 SERVICE_NAME: Final = "tidegate"
 TRACER_STATE: Final = "tracer"  # the lifespan state key the view reads its tracer from

@@ -9,13 +9,12 @@ says "kept" only once it is true:
 - 200 `{"outcome": ...}`: `applied` (stored, the newest now), `duplicate` (this id was seen),
   `stale` (a newer sequence is stored), `ignored` (an event type we do not consume).
 
-Only an applied change is published on the event bus (`ticket:<id>`, `customer:<customer no>`), after
-it is stored; the bus only says "look again", so a lost message costs a subscriber freshness, not data.
+The work-order adapter reads the body (`WorkOrdersPort.status_change`); `services.ticket_updates` keeps
+and announces the change. This module only speaks HTTP: the signature, the status codes, the answer.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import time
@@ -26,45 +25,24 @@ from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from backends.codes import CodeTables
-from backends.pubsub import EventBus, Message
-from backends.resilience.ticket_state_store import (
-    ApplyOutcome,
-    MemoryTicketStateStore,
-    RedisTicketStateStore,
-    TicketStateStore,
-    TicketStateStoreUnavailable,
-    TicketStatusChange,
-)
-from backends.workorders import mapping
+from domain.ports import Backends
+from domain.records import TicketStatusChange
 from gateway.auth import AuthConfigError
 from gateway.errors import error_response
 from gateway.settings import Settings
 from gateway.webhook_signature import WebhookVerificationError, parse_secrets, verify
+from services import ticket_updates
+from services.ticket_state_store import (
+    MemoryTicketStateStore,
+    RedisTicketStateStore,
+    TicketStateStore,
+    TicketStateStoreUnavailable,
+)
 
 logger = logging.getLogger("tidegate.webhooks")
 
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")  # it becomes part of a Redis key
 RETRY_AFTER_S = 5
-
-
-def bus_message(change: TicketStatusChange) -> Message:
-    """What subscribers of `ticket:<id>` and `customer:<no>` receive."""
-    return {
-        "ticketId": change.ticket_id,
-        "customerId": change.customer_no,
-        "status": change.status.value,
-        "at": change.changed_at.isoformat(timespec="milliseconds"),  # the vendor keeps ms
-        "eventId": change.event_id,
-        "sequence": change.sequence,
-    }
-
-
-def channels(change: TicketStatusChange) -> list[str]:
-    out = [f"ticket:{change.ticket_id}"]
-    if change.customer_no:
-        out.append(f"customer:{change.customer_no}")
-    return out
 
 
 def open_ticket_states(settings: Settings, redis: Redis | None) -> TicketStateStore:
@@ -96,10 +74,6 @@ class WorkOrderWebhooks:
         if not self.keys:
             logger.warning("no work-order webhook secret configured: every delivery will be refused")
 
-    @functools.cached_property
-    def tables(self) -> CodeTables:
-        return mapping.load_tables()  # already validated at start-up by the work-order client
-
     async def handle(self, request: Request) -> Response:
         body = await request.body()
         headers = request.headers
@@ -123,7 +97,8 @@ class WorkOrderWebhooks:
             event = orjson.loads(body)
             if not isinstance(event, dict):
                 raise ValueError("expected a JSON object")
-            change = mapping.status_change(self.tables, event, message_id)
+            backends: Backends = request.state.backends
+            change = backends.workorders.status_change(event, message_id)
         except (orjson.JSONDecodeError, ValueError) as exc:
             logger.warning(
                 "work-order webhook unreadable", extra={"event_id": message_id, "reason": str(exc)}
@@ -134,9 +109,8 @@ class WorkOrderWebhooks:
         return await self._store(request, change)
 
     async def _store(self, request: Request, change: TicketStatusChange) -> Response:
-        store: TicketStateStore = request.state.ticket_states
         try:
-            outcome = await store.apply(change)
+            outcome = await ticket_updates.record(request.state.ticket_states, request.state.bus, change)
         except TicketStateStoreUnavailable as exc:
             logger.error(
                 "ticket state store unavailable", extra={"event_id": change.event_id, "error": str(exc)}
@@ -144,24 +118,4 @@ class WorkOrderWebhooks:
             return error_response(
                 503, "ticket state store unavailable", exc.code, headers={"Retry-After": str(RETRY_AFTER_S)}
             )
-        logger.info(
-            "work-order webhook",
-            extra={
-                "event_id": change.event_id,
-                "ticket_id": change.ticket_id,
-                "sequence": change.sequence,
-                "outcome": outcome.value,
-            },
-        )
-        if outcome is ApplyOutcome.APPLIED:
-            await self._publish(request.state.bus, change)
         return JSONResponse({"outcome": outcome.value})
-
-    async def _publish(self, bus: EventBus, change: TicketStatusChange) -> None:
-        """Best effort: the change is stored, and a subscriber that misses this reads it on its next query."""
-        message = bus_message(change)
-        for channel in channels(change):
-            try:
-                await bus.publish(channel, message)
-            except Exception:
-                logger.exception("publishing a ticket change failed", extra={"channel": channel})

@@ -39,10 +39,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from gateway.auth.tokens import TokenVerifier
 from gateway.auth.websocket import SocketRefusal, authenticate_socket
 from gateway.errors import INTERNAL_MESSAGE, ErrorCode
-from resolvers.access import Access, Principal
-from resolvers.audit import AuditTrail
-from resolvers.calls import CallRegistry
-from resolvers.context import RequestContext
+from services.access import Access, Principal
+from services.audit import AuditTrail
+from services.calls import CallRegistry
+from services.context import RequestContext
 
 logger = logging.getLogger("tidegate.websocket")
 

@@ -17,12 +17,12 @@ from domain.enums import (
     WaterUseType,
 )
 from domain.money import Money as DomainMoney
-from resolvers import accounts, entities
-from resolvers.customers import CustomerRef
 from schema.directives import CUSTOMER_DATA, NETWORK_DATA, MaskKind, key, mask
 from schema.freshness import Freshness
 from schema.info import Info
 from schema.scalars import GeoPoint, Money
+from services import accounts, entities
+from services.customers import CustomerRef
 
 if TYPE_CHECKING:
     from schema.customer import Customer

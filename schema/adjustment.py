@@ -8,9 +8,9 @@ import strawberry
 
 from domain import enums as d
 from domain.drafts import FeeAdjustmentRequest
-from resolvers.access import BILLING_ADJUST
 from schema.directives import RequiresScopes
 from schema.scalars import Money
+from services.access import BILLING_ADJUST
 
 _UNKNOWN = " UNKNOWN means a code our tables do not know yet (it is logged)."
 

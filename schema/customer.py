@@ -15,10 +15,10 @@ from domain.enums import (
     TicketStatus,
 )
 from domain.records import Interaction as InteractionRecord
-from resolvers import customers, entities
-from resolvers.customers import CustomerRef
 from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA, MaskKind, key, mask
 from schema.info import Info
+from services import customers, entities
+from services.customers import CustomerRef
 
 if TYPE_CHECKING:
     from schema.account import Account

@@ -15,8 +15,8 @@ from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 from strawberry.schema_directive import Location
 
-from resolvers.access import CUSTOMER_READ, CUSTOMER_READ_ANY, NETWORK_READ, TICKET_READ
 from schema.masking import MaskKind
+from services.access import CUSTOMER_READ, CUSTOMER_READ_ANY, NETWORK_READ, TICKET_READ
 
 # Our own core feature (`@link` needs a versioned URL; it is an identifier, never fetched, and the
 # `.example` host says so). Named `access`, not `policy`: Apollo's own `policy` feature would clash.

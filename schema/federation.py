@@ -7,7 +7,7 @@ entry point has:
 
 - each representation's type `@requiresScopes` is checked before its `resolve_reference` runs,
   so a caller without `ticket:read` makes no work-order call at all (FORBIDDEN at `_entities.N`);
-- `resolve_reference` goes through `resolvers.entities`: least privilege and the request's loaders;
+- `resolve_reference` goes through `services.entities`: least privilege and the request's loaders;
 - the fields of what comes back carry `PolicyExtension` (`attach_policy` walks `ENTITIES` too);
 - the list is bounded, like every list argument, and the query limits apply to the whole document.
 
@@ -25,13 +25,13 @@ from graphql import GraphQLError
 from strawberry.federation.schema import FederationAny
 from strawberry.types.base import get_object_definition
 
-from resolvers.context import RequestContext
-from resolvers.errors import ErrorCode, bounded, public_error
 from schema.account import Account
 from schema.customer import Customer
 from schema.network import PipeSegment
 from schema.policy import require_scopes, type_requirements
 from schema.ticket import Ticket
+from services.context import RequestContext
+from services.errors import ErrorCode, bounded, public_error
 
 FEDERATION_VERSION: Final[Literal["2.1"]] = "2.1"
 ENTITIES: Final = (Customer, Account, Ticket, PipeSegment)

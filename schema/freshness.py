@@ -7,8 +7,8 @@ from typing import Any
 
 import strawberry
 
-from backends.resilience.cache import Cached
-from resolvers.freshness import as_of
+from infra.cache.cache import Cached
+from services.freshness import as_of
 
 
 @strawberry.type(

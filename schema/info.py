@@ -6,6 +6,6 @@ from typing import TypeAlias
 
 import strawberry
 
-from resolvers.context import RequestContext
+from services.context import RequestContext
 
 Info: TypeAlias = strawberry.Info[RequestContext, None]

@@ -5,14 +5,14 @@ from __future__ import annotations
 import strawberry
 
 from domain.enums import FeeAdjustmentReason, TicketCategory
-from resolvers import adjustments, mutations, notes
-from resolvers.access import INTERACTION_WRITE, TICKET_WRITE
 from schema.adjustment import BILLING_ADJUSTS, FeeAdjustment
 from schema.customer import Interaction
 from schema.directives import RequiresScopes
 from schema.free_text import mask_free_text
 from schema.info import Info
 from schema.ticket import Ticket
+from services import adjustments, mutations, notes
+from services.access import INTERACTION_WRITE, TICKET_WRITE
 
 TICKET_WRITES = RequiresScopes(scopes=[[TICKET_WRITE]])
 INTERACTION_WRITES = RequiresScopes(scopes=[[INTERACTION_WRITE]])

@@ -9,10 +9,10 @@ import strawberry
 
 from domain import geo, records
 from domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
-from resolvers import entities, network
 from schema.directives import NETWORK_DATA, TICKET_DATA, key
 from schema.info import Info
 from schema.scalars import GeoPoint
+from services import entities, network
 
 if TYPE_CHECKING:
     from schema.ticket import RedactedTicket, Ticket

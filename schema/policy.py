@@ -25,12 +25,12 @@ from strawberry.types.private import is_private
 from strawberry.types.union import StrawberryUnion
 from strawberry.utils.await_maybe import await_maybe
 
-from resolvers.context import RequestContext
-from resolvers.errors import public_error
 from schema.directives import Mask, RequiresScopes
 from schema.info import Info
 from schema.mask_rules import mask_value
 from schema.masking import STAFF_KINDS, MaskKind
+from services.context import RequestContext
+from services.errors import public_error
 
 FORBIDDEN = "FORBIDDEN"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import strawberry
 
 from domain.enums import TicketStatus
-from resolvers import accounts, customers, network, tickets
 from schema.account import Account
 from schema.customer import Customer
 from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA
 from schema.info import Info
 from schema.network import Outage, PipeSegment
 from schema.ticket import Ticket
+from services import accounts, customers, network, tickets
 
 
 @strawberry.type

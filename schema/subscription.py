@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import strawberry
 
 from domain.timestamps import SHANGHAI
-from resolvers import subscriptions
-from resolvers.subscriptions import PopEvent
 from schema.customer import Customer
 from schema.directives import CUSTOMER_DATA, TICKET_DATA, MaskKind, mask
 from schema.info import Info
 from schema.ticket import Ticket
+from services import subscriptions
+from services.subscriptions import PopEvent
 
 
 @strawberry.type(

@@ -9,11 +9,11 @@ import strawberry
 
 from domain import records
 from domain.enums import TicketCategory, TicketPriority, TicketStatus
-from resolvers import authorize, entities, network, tickets
-from resolvers.customers import CustomerRef
 from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA, MaskKind, key, mask
 from schema.info import Info
 from schema.scalars import GeoPoint
+from services import authorize, entities, network, tickets
+from services.customers import CustomerRef
 
 if TYPE_CHECKING:
     from schema.account import Account

@@ -18,16 +18,16 @@ from typing import TypeVar
 import httpx
 
 from backends.billing import mapping, wire
-from backends.billing.faults import SettlementInProgress, error_for
+from backends.billing.errors import SettlementInProgress, error_for
 from backends.billing.row import Row
 from backends.billing.tables import load_tables
-from backends.config import BackendConfig
-from backends.errors import BackendProtocolError, BackendServerError, InvalidRequest
-from backends.http import BackendHttp
-from backends.telemetry import NO_TELEMETRY, BackendTelemetry
 from domain.drafts import FeeAdjustmentDraft, FeeAdjustmentRequest
 from domain.records import Account, Bill, DirectDebit, Meter, Payment
 from domain.timestamps import SHANGHAI
+from infra.errors import BackendProtocolError, BackendServerError, InvalidRequest
+from infra.http.client import BackendHttp
+from infra.http.config import BackendConfig
+from infra.telemetry import NO_TELEMETRY, BackendTelemetry
 
 REVENUE = "/ws/RevenueService"  # UTF-8
 METER = "/ws/MeterReadingService"  # answers GBK

@@ -11,9 +11,9 @@ import re
 from datetime import date, datetime
 from xml.etree.ElementTree import Element
 
-from backends.errors import BackendProtocolError
 from backends.vendor_times import from_compact_date, from_compact_local
 from domain.money import Money
+from infra.errors import BackendProtocolError
 
 BACKEND = "billing"
 _INTEGER = re.compile(r"-?\d+")

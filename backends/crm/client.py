@@ -8,14 +8,14 @@ from pathlib import Path
 
 import httpx
 
-from backends.config import BackendConfig
 from backends.crm import mapping
-from backends.errors import BackendProtocolError, NotFound
-from backends.http import BackendHttp
 from backends.rest import RestApi
-from backends.telemetry import NO_TELEMETRY, BackendTelemetry
 from domain.drafts import NoteDraft
 from domain.records import Customer, Interaction
+from infra.errors import BackendProtocolError, NotFound
+from infra.http.client import BackendHttp
+from infra.http.config import BackendConfig
+from infra.telemetry import NO_TELEMETRY, BackendTelemetry
 
 API = "/crm/api/v2"
 HISTORY_PAGE = 100  # the most listInteractions returns at once

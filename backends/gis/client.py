@@ -13,16 +13,16 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from backends.config import BackendConfig
-from backends.errors import BackendProtocolError, BackendTimeout
 from backends.gis import mapping, where, wire
 from backends.gis.tables import GisTables, Kind, load_tables
 from backends.gis.wire import Feature
-from backends.http import BackendHttp
-from backends.telemetry import NO_TELEMETRY, BackendTelemetry
 from domain.enums import OutageStatus
 from domain.geo import GeoPoint, metres_to_path
 from domain.records import Grid, Outage, PipeSegment, ServiceConnection
+from infra.errors import BackendProtocolError, BackendTimeout
+from infra.http.client import BackendHttp
+from infra.http.config import BackendConfig
+from infra.telemetry import NO_TELEMETRY, BackendTelemetry
 
 SERVICE_PATH = "/arcgis/rest/services/Water/FeatureServer"
 WKID = "4490"  # CGCS2000: what the layers are drawn in and what GeoPoint means

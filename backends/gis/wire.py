@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
-from backends.errors import BackendError, BackendProtocolError, BackendServerError, InvalidRequest
 from domain.geo import GeoPoint
+from infra.errors import BackendError, BackendProtocolError, BackendServerError, InvalidRequest
 
 BACKEND = "gis"
 logger = logging.getLogger("tidegate.backends.gis")

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from backends.config import BackendConfig
-from backends.errors import NotFound
-from backends.http import BackendHttp
 from backends.rest import RestApi
-from backends.telemetry import NO_TELEMETRY, BackendTelemetry
 from backends.workorders import mapping, wire
 from domain.drafts import TicketDraft
 from domain.enums import TicketStatus
-from domain.records import FieldWorker, Ticket
+from domain.records import FieldWorker, Ticket, TicketStatusChange
+from infra.errors import NotFound
+from infra.http.client import BackendHttp
+from infra.http.config import BackendConfig
+from infra.telemetry import NO_TELEMETRY, BackendTelemetry
 
 API = "/wo/api"
 PAGE_SIZE = 200
@@ -44,6 +45,10 @@ class WorkOrderClient:
             message_key=wire.MESSAGE_KEY,
             max_batch=self.MAX_BATCH,
         )
+
+    def status_change(self, event: Mapping[str, Any], event_id: str) -> TicketStatusChange | None:
+        """A webhook's event in our vocabulary (the body's fields and codes are this system's)."""
+        return mapping.status_change(self.api.tables, event, event_id)
 
     async def tickets_by_customers(self, customer_nos: Sequence[str]) -> dict[str, list[Ticket]]:
         """Every ticket of up to 50 customers (newest first), in as few pages as the system allows."""

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from backends.codes import CodeTables, load_code_tables
-from backends.resilience.ticket_state_store import TicketStatusChange
 from backends.vendor_times import from_epoch_millis
 from domain.drafts import TicketDraft
 from domain.enums import TicketCategory, TicketPriority, TicketStatus
 from domain.geo import GeoPoint
 from domain.keys import customer_digits
-from domain.records import FieldWorker, Ticket, TicketEvent
+from domain.records import FieldWorker, Ticket, TicketEvent, TicketStatusChange
 
 TABLES_PATH = Path(__file__).with_name("codes.yaml")
 ENUMS = {
@@ -166,7 +166,7 @@ def _event(t: CodeTables, row: dict[str, Any]) -> TicketEvent:
     )
 
 
-def status_change(t: CodeTables, event: dict[str, Any], event_id: str) -> TicketStatusChange | None:
+def status_change(t: CodeTables, event: Mapping[str, Any], event_id: str) -> TicketStatusChange | None:
     """A webhook's event as a status change; None for event types we do not consume (acknowledged
     and dropped, so the sender stops retrying). ValueError when a status change lacks what we need."""
     f = t.field

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import orjson
 
-from backends.errors import BackendProtocolError
 from backends.rest import decode
+from infra.errors import BackendProtocolError
 
 DUPLICATE_REF = 40903  # client_ref 已存在
 MESSAGE_KEY = "errmsg"

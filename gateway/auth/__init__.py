@@ -1,6 +1,6 @@
 """Authentication: the BFF is an OAuth 2.0 resource server for bearer JWT access tokens.
 
-- `tokens.TokenVerifier`: a token in, a `resolvers.access.Principal` out (RFC 9068, RFC 8725);
+- `tokens.TokenVerifier`: a token in, a `services.access.Principal` out (RFC 9068, RFC 8725);
 - `jwks`: where verification keys come from (the IdP's JWKS URL, cached; or a fixed set);
 - `middleware.BearerAuth`: the ASGI guard in front of /graphql (RFC 6750 errors);
 - `issuer.LocalIssuer` (+ `keys`, `clients`, `roles.yaml`): a small token issuer for the demo

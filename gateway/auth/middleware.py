@@ -23,7 +23,7 @@ from gateway.errors import error_response
 from gateway.graphiql import is_page_request
 from gateway.logging import RequestRecord
 from gateway.request_end import finish_request
-from resolvers.access import Principal
+from services.access import Principal
 
 logger = logging.getLogger("tidegate.auth")
 

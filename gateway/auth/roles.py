@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from gateway.auth.errors import AuthConfigError
-from resolvers.access import (
+from services.access import (
     AUDIT_READ,
     BILLING_ADJUST,
     CUSTOMER_READ,

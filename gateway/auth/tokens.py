@@ -26,7 +26,7 @@ import jwt
 
 from gateway.auth.errors import InvalidToken
 from gateway.auth.jwks import SUPPORTED_ALGORITHMS, KeySource
-from resolvers.access import Principal
+from services.access import Principal
 
 __all__ = ["InvalidToken", "TokenVerifier"]
 

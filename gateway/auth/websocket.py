@@ -17,7 +17,7 @@ import jwt
 from gateway.auth.errors import InvalidToken, KeySetUnavailable
 from gateway.auth.roles import API_SCOPES
 from gateway.auth.tokens import TokenVerifier
-from resolvers.access import Principal
+from services.access import Principal
 
 
 @dataclass(frozen=True, slots=True)

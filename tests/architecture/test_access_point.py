@@ -1,14 +1,14 @@
-"""Every customer-linked read passes `resolvers.authorize`, the one access point (issue 15).
+"""Every customer-linked read passes `services.authorize`, the one access point (issue 15).
 
 Read from the source, not the running code: a resolver function that loads customer-linked records
 (a loader whose values are `Ticket`, `Customer`, `Account`, `Interaction`, ..., or a back-office call
-that returns them) must call a function of `resolvers.authorize`, or call a resolver that does
+that returns them) must call a function of `services.authorize`, or call a resolver that does
 (`interactions` calls `profile`, which calls `require_customer`). A private helper with no check
 of its own passes when every resolver that calls it passes and no schema module calls it directly.
 The schema layer never touches loaders or backends itself, so there is no way around the resolvers.
 
 What this cannot see: the order of the calls inside a function (a check after the load), and
-reads through objects handed in from elsewhere. The tests under tests/resolvers cover behaviour.
+reads through objects handed in from elsewhere. The tests under tests/services cover behaviour.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
-RESOLVERS = ROOT / "resolvers"
+RESOLVERS = ROOT / "services"
 # The domain records that belong to a customer: who they are, what they owe, what they reported.
 LINKED_TYPES = {"Account", "Bill", "Customer", "DirectDebit", "Interaction", "Meter", "Payment"}
 LINKED_TYPES |= {"ServiceConnection", "Ticket"}
@@ -76,13 +76,13 @@ def _chain(node: ast.expr) -> list[str]:
 
 
 def _imports(tree: ast.Module) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
-    """Module aliases (`from resolvers import network`) and imported functions, resolvers only."""
+    """Module aliases (`from services import network`) and imported functions, resolvers only."""
     modules: dict[str, str] = {}
     functions: dict[str, tuple[str, str]] = {}
     for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module == "resolvers":
+        if isinstance(node, ast.ImportFrom) and node.module == "services":
             modules |= {a.asname or a.name: a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("resolvers."):
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("services."):
             source = (node.module or "").split(".", 1)[1]
             functions |= {a.asname or a.name: (source, a.name) for a in node.names}
     return modules, functions
@@ -93,7 +93,7 @@ def sources() -> dict[str, str]:
 
 
 def functions(loaders: set[str], code: dict[str, str]) -> dict[tuple[str, str], Function]:
-    """Every top-level function of resolvers/ (nested functions and lambdas count as their parent's)."""
+    """Every top-level function of services/ (nested functions and lambdas count as their parent's)."""
     out: dict[tuple[str, str], Function] = {}
     for module, text in code.items():
         tree = ast.parse(text)
@@ -179,7 +179,7 @@ def unchecked_reads(table: dict[tuple[str, str], Function]) -> dict[str, list[st
         return all(covered(c, seen | {key}) for c in callers[key])
 
     return {
-        f"resolvers/{fn.module}.py:{fn.name}": fn.reads
+        f"services/{fn.module}.py:{fn.name}": fn.reads
         for key, fn in table.items()
         if fn.reads and not covered(key, frozenset())
     }
@@ -215,7 +215,7 @@ def test_the_rule_catches_the_read_issue_15_found() -> None:
     code = sources()
     code["network"] += OLD_OPEN_TICKETS_ON  # the later definition is the one the module keeps
     table = functions(linked_loaders(), code)
-    assert unchecked_reads(table) == {"resolvers/network.py:open_tickets_on": ["loaders.open_tickets"]}
+    assert unchecked_reads(table) == {"services/network.py:open_tickets_on": ["loaders.open_tickets"]}
 
 
 def test_the_backend_calls_named_here_exist() -> None:

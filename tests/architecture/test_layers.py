@@ -11,12 +11,12 @@ import pytest
 
 ROOT = Path(__file__).parents[2]
 FORBIDDEN = {
-    "backends": {"strawberry", "graphql", "schema", "resolvers", "gateway", "simulators", "starlette"},
-    "resolvers": {"schema", "gateway", "simulators", "httpx", "aiohttp"},
+    "backends": {"strawberry", "graphql", "schema", "services", "gateway", "simulators", "starlette"},
+    "services": {"schema", "gateway", "simulators", "httpx", "aiohttp"},
     "schema": {"gateway", "simulators", "httpx", "aiohttp"},
-    "simulators": {"domain", "backends", "resolvers", "schema", "gateway"},
+    "simulators": {"domain", "backends", "services", "schema", "gateway"},
     "domain": {
-        *("backends", "resolvers", "schema", "gateway", "simulators", "bench"),
+        *("backends", "services", "schema", "gateway", "simulators", "bench"),
         *("strawberry", "graphql", "starlette", "httpx", "aiohttp", "redis", "pydantic"),
     },
 }

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from backends.billing.client import BillingClient
-from backends.billing.faults import SettlementInProgress
-from backends.config import BackendConfig
-from backends.errors import (
+from backends.billing.errors import SettlementInProgress
+from domain.money import Money
+from infra.errors import (
     BackendError,
     BackendProtocolError,
     BackendServerError,
@@ -20,7 +20,7 @@ from backends.errors import (
     InvalidRequest,
     NotFound,
 )
-from domain.money import Money
+from infra.http.config import BackendConfig
 
 ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 NS = "urn:yingshou:revenue:v1"

@@ -11,7 +11,7 @@ import yaml
 from backends.billing.client import BillingClient
 from backends.billing.tables import ENUMS, FIELDS, TABLES_PATH, load_tables
 from backends.codes import CodeTableError
-from backends.config import BackendConfig
+from infra.http.config import BackendConfig
 
 CONFIG = BackendConfig("billing", "http://billing.test")
 

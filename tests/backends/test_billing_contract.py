@@ -11,8 +11,6 @@ import httpx
 import pytest
 
 from backends.billing.client import BillingClient
-from backends.config import BackendConfig
-from backends.errors import BackendProtocolError, BackendServerError, BackendTimeout, NotFound
 from domain.enums import (
     AccountStatus,
     BillStatus,
@@ -23,6 +21,8 @@ from domain.enums import (
 )
 from domain.money import Money
 from domain.records import Account, Bill, DirectDebit, Meter, MeterRead, Payment, TierLine
+from infra.errors import BackendProtocolError, BackendServerError, BackendTimeout, NotFound
+from infra.http.config import BackendConfig
 from simulators.world import World
 from tests.support.processes import SimProcess
 from tests.support.world import seeded_world

@@ -13,7 +13,6 @@ from backends.billing.row import Row
 from backends.billing.tables import load_tables
 from backends.billing.wire import NS
 from backends.codes import CodeTables
-from backends.errors import BackendProtocolError
 from domain.enums import (
     AccountStatus,
     BillStatus,
@@ -24,6 +23,7 @@ from domain.enums import (
 )
 from domain.money import Money
 from domain.records import TierLine
+from infra.errors import BackendProtocolError
 
 ACCOUNT = {
     "HH": "0010000008",

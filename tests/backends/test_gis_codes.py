@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from backends.codes import CodeTableError
-from backends.config import BackendConfig
 from backends.gis.client import GisClient
 from backends.gis.tables import DEFAULT_PATH, load_tables
 from domain.enums import OutageStatus
+from infra.http.config import BackendConfig
 
 
 def test_the_shipped_tables_load_and_derive_queries() -> None:

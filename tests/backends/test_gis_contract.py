@@ -9,13 +9,13 @@ from typing import Any
 import httpx
 import pytest
 
-from backends.config import BackendConfig
-from backends.errors import BackendProtocolError, BackendServerError, BackendTimeout, InvalidRequest
 from backends.gis.client import GisClient
 from backends.gis.tables import DEFAULT_PATH
 from domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
 from domain.geo import GeoPoint, metres_to_path
 from domain.timestamps import SHANGHAI as CST
+from infra.errors import BackendProtocolError, BackendServerError, BackendTimeout, InvalidRequest
+from infra.http.config import BackendConfig
 from tests.support.processes import SimProcess
 from tests.support.world import seeded_world
 

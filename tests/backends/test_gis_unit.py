@@ -11,12 +11,12 @@ import httpx
 import orjson
 import pytest
 
-from backends.config import BackendConfig
-from backends.errors import BackendProtocolError, BackendServerError, InvalidRequest
 from backends.gis import where, wire
 from backends.gis.client import GET_LIMIT, GisClient, service_path
 from domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
 from domain.geo import GeoPoint
+from infra.errors import BackendProtocolError, BackendServerError, InvalidRequest
+from infra.http.config import BackendConfig
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from backends.config import BackendConfig
-from backends.errors import BackendProtocolError, InvalidRequest
 from backends.workorders.client import WorkOrderClient
 from domain.drafts import TicketDraft
 from domain.enums import TicketCategory, TicketPriority
 from domain.geo import GeoPoint
+from infra.errors import BackendProtocolError, InvalidRequest
+from infra.http.config import BackendConfig
 
 
 def _draft(ref: str) -> TicketDraft:

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import pytest
 
 from backends.billing.client import BillingClient
-from backends.config import BackendConfig
-from backends.errors import NotFound
 from domain.drafts import FeeAdjustmentDraft
 from domain.enums import FeeAdjustmentReason, FeeAdjustmentStatus
 from domain.money import Money
 from domain.ports import BillingPort
+from infra.errors import NotFound
+from infra.http.config import BackendConfig
 from tests.conftest import Simulators
 from tests.contracts import IMPLEMENTATIONS
 from tests.fakes.billing import InMemoryBilling

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from backends.config import BackendConfig
 from backends.crm.client import CrmClient
-from backends.errors import NotFound
 from domain.drafts import NoteDraft
 from domain.enums import InteractionType
 from domain.keys import customer_no
 from domain.ports import CrmPort
+from infra.errors import NotFound
+from infra.http.config import BackendConfig
 from tests.conftest import Simulators
 from tests.contracts import IMPLEMENTATIONS
 from tests.fakes.crm import InMemoryCrm

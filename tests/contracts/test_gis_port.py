@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from backends.config import BackendConfig
 from backends.gis.client import GisClient
 from domain.enums import OutageStatus
 from domain.geo import GeoPoint, metres_to_path
 from domain.ports import GisPort
+from infra.http.config import BackendConfig
 from tests.conftest import Simulators
 from tests.contracts import IMPLEMENTATIONS
 from tests.fakes.gis import InMemoryGis

@@ -9,17 +9,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import pytest
 
-from backends.config import BackendConfig
-from backends.errors import NotFound
 from backends.workorders.client import WorkOrderClient
 from domain.drafts import TicketDraft
 from domain.enums import TicketCategory, TicketPriority, TicketStatus
 from domain.geo import GeoPoint
 from domain.keys import customer_no
 from domain.ports import WorkOrdersPort
+from domain.records import TicketStatusChange
+from domain.timestamps import SHANGHAI
+from infra.errors import NotFound
+from infra.http.config import BackendConfig
 from tests.conftest import Simulators
 from tests.contracts import IMPLEMENTATIONS
 from tests.fakes.workorders import InMemoryWorkOrders
@@ -171,3 +175,46 @@ async def test_an_order_without_a_fingerprint_reads_as_none(port: WorkOrdersPort
     filed = await port.create_ticket(_draft(_ref(), fingerprint=None))
     assert filed.client_fingerprint is None
     assert (await port.ticket(filed.ticket_id)).client_fingerprint is None
+
+
+# Pushed status changes: each implementation reads its own wire shape; both answer in our vocabulary.
+_AT = datetime(2026, 11, 26, 10, 0, 0, 123000, tzinfo=SHANGHAI)
+_CHANGE = TicketStatusChange(
+    ticket_id="WO202611260001",
+    customer_no="KH00000042",
+    status=TicketStatus.IN_PROGRESS,
+    sequence=3,
+    changed_at=_AT,
+    event_id="msg_1",
+)
+
+
+def _pushed(port: WorkOrdersPort, change: TicketStatusChange) -> dict[str, Any]:
+    """The event as the system behind `port` pushes it."""
+    if isinstance(port, InMemoryWorkOrders):
+        return InMemoryWorkOrders.event(change)
+    return {  # the work-order system's own shape (simulators/workorders/events.py)
+        "type": "order.status_changed",
+        "order_no": change.ticket_id,
+        "cust_code": "KH-00000042",
+        "status": "05",
+        "seq": change.sequence,
+        "changed_at": int(change.changed_at.timestamp() * 1000),
+    }
+
+
+async def test_a_pushed_status_change_reads_in_our_vocabulary(port: WorkOrdersPort) -> None:
+    assert port.status_change(_pushed(port, _CHANGE), "msg_1") == _CHANGE
+
+
+async def test_a_pushed_event_of_another_kind_is_not_a_change(port: WorkOrdersPort) -> None:
+    event = _pushed(port, _CHANGE)
+    event["type" if "type" in event else "kind"] = "order.assigned"
+    assert port.status_change(event, "msg_2") is None
+
+
+async def test_a_status_change_without_its_sequence_is_refused(port: WorkOrdersPort) -> None:
+    event = _pushed(port, _CHANGE)
+    event.pop("seq" if "seq" in event else "sequence")
+    with pytest.raises(ValueError):
+        port.status_change(event, "msg_3")

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from backends.resilience.sealed import Sealer
 from gateway.demo_secrets import DEMO_CTI_SECRET, DEMO_WEBHOOK_SECRET
 from gateway.settings import Settings
 from gateway.webhook_signature import parse_secrets
+from infra.sealed import Sealer
 from simulators.kit.options import DEFAULT_PORTS, SERVICES
 from tests.deploy.dockerfile import Dockerfile
 from tests.deploy.dockerfile_rules import ROOT, image_problems, listening_port

@@ -10,8 +10,8 @@ import re
 
 from gateway.auth.roles import load_roles
 from gateway.errors import ErrorCode as GatewayErrorCode
-from resolvers.call_machine import Refusal as CallRefusal
-from resolvers.errors import ErrorCode as ResolverErrorCode
+from services.call_machine import Refusal as CallRefusal
+from services.errors import ErrorCode as ResolverErrorCode
 from tests.support.processes import ROOT
 
 

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from backends.errors import NotFound
 from domain.drafts import FeeAdjustmentDraft, FeeAdjustmentRequest
 from domain.enums import FeeAdjustmentStatus
 from domain.records import Account, Bill, DirectDebit, Meter, Payment
 from domain.timestamps import SHANGHAI
+from infra.errors import NotFound
 from tests.fakes.calls import CallLog, check_batch, positive
 
 

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from backends.errors import NotFound
 from domain.drafts import NoteDraft
 from domain.enums import InteractionChannel, InteractionOutcome, InteractionType
 from domain.records import Customer, Interaction
 from domain.timestamps import SHANGHAI
+from infra.errors import NotFound
 from tests.fakes.calls import CallLog, check_batch
 
 

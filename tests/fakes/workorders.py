@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from backends.errors import NotFound
 from domain.drafts import TicketDraft
 from domain.enums import TicketStatus
-from domain.records import FieldWorker, Ticket, TicketEvent
+from domain.records import FieldWorker, Ticket, TicketEvent, TicketStatusChange
 from domain.timestamps import SHANGHAI
+from infra.errors import NotFound
 from tests.fakes.calls import CallLog, check_batch
 
 
@@ -82,6 +83,33 @@ class InMemoryWorkOrders:
     async def grid_workers(self) -> dict[str, FieldWorker]:
         self.log.record("grid_workers")
         return dict(self.workers)
+
+    def status_change(self, event: Mapping[str, Any], event_id: str) -> TicketStatusChange | None:
+        """The fake's pushed events are our vocabulary as JSON (`event(...)` builds one)."""
+        if event.get("kind") != "status":
+            return None
+        try:
+            return TicketStatusChange(
+                ticket_id=str(event["ticketId"]),
+                customer_no=event.get("customerNo"),
+                status=TicketStatus(event["status"]),
+                sequence=int(event["sequence"]),
+                changed_at=datetime.fromisoformat(event["at"]),
+                event_id=event_id,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"bad status event: {exc}") from None
+
+    @staticmethod
+    def event(change: TicketStatusChange) -> dict[str, Any]:
+        return {
+            "kind": "status",
+            "ticketId": change.ticket_id,
+            "customerNo": change.customer_no,
+            "status": change.status.value,
+            "sequence": change.sequence,
+            "at": change.changed_at.isoformat(),
+        }
 
     def _by_ref(self, client_ref: str) -> Ticket | None:
         return next((t for t in self.filed if t.client_ref == client_ref), None)

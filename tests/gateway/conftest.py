@@ -14,14 +14,14 @@ from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 from strawberry.types import Info
 
-from backends.errors import BackendTimeout
 from backends.registry import BACKENDS
 from gateway.app import create_app
 from gateway.auth import IssuerKey, LocalIssuer, StaticKeys
 from gateway.auth.roles import load_roles
 from gateway.extensions import schema_extensions
 from gateway.settings import Settings
-from resolvers.context import RequestContext
+from infra.errors import BackendTimeout
+from services.context import RequestContext
 
 # The gateway tests' token issuer: a key made once per session; apps get `keys=TEST_KEYS`.
 TEST_ISSUER = LocalIssuer(

@@ -9,10 +9,10 @@ import httpx
 import orjson
 from starlette.requests import Request
 
-from backends.resilience.ratelimit import redis_client
 from gateway.app import create_app
 from gateway.health import BackendStatus, Health, Phase
 from gateway.settings import Settings
+from infra.resilience.ratelimit import redis_client
 from simulators.launch import free_port
 from tests.gateway.conftest import TEST_KEYS, serve, small_schema
 from tests.support.redis_server import RedisProcess

@@ -7,10 +7,10 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
-from backends.config import BackendConfig
-from backends.registry import BACKENDS, Backends
+from backends.registry import BACKENDS, open_backends
 from gateway.settings import Settings
-from resolvers.context import build_context
+from infra.http.config import BackendConfig
+from services.context import build_context
 
 
 def test_defaults() -> None:
@@ -152,7 +152,7 @@ async def test_free_text_is_kept_as_typed_unless_redaction_at_write_is_asked_for
     monkeypatch.setenv("TIDEGATE_REDACT_FREE_TEXT_AT_WRITE", "true")
     on = Settings()
     assert on.redact_free_text_at_write is True
-    backends = Backends.open({n: BackendConfig(n, "http://127.0.0.1:9") for n in BACKENDS})  # never called
+    backends = open_backends({n: BackendConfig(n, "http://127.0.0.1:9") for n in BACKENDS})  # never called
     try:
         state = SimpleNamespace(redact_free_text_at_write=on.redact_free_text_at_write)
         assert build_context(backends, request=SimpleNamespace(state=state)).redact_free_text_at_write

@@ -18,12 +18,12 @@ import pytest
 import uvicorn
 from redis.asyncio import Redis
 
-from backends.pubsub import RedisBus
-from backends.resilience.ratelimit import redis_client
 from bench.graphql_ws import GraphQLWs, closed_with
 from gateway.app import create_app
 from gateway.cti import signed_event
 from gateway.settings import Settings
+from infra.pubsub import RedisBus
+from infra.resilience.ratelimit import redis_client
 from simulators.launch import free_port
 from simulators.world.model import Customer
 from tests.conftest import Simulators

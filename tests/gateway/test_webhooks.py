@@ -13,17 +13,17 @@ import httpx
 import orjson
 import pytest
 
-from backends.pubsub import EventBus, Message
-from backends.resilience.ticket_state_store import (
-    TicketStateStore,
-    TicketStateStoreUnavailable,
-    TicketStatusChange,
-)
 from domain.enums import TicketStatus
+from domain.records import TicketStatusChange
 from gateway.app import create_app
 from gateway.auth import AuthConfigError
 from gateway.settings import Settings
 from gateway.webhook_signature import sign
+from infra.pubsub import EventBus, Message
+from services.ticket_state_store import (
+    TicketStateStore,
+    TicketStateStoreUnavailable,
+)
 from tests.gateway.conftest import TEST_KEYS, serve_with_state, small_schema
 
 OLD_KEY, NEW_KEY, STRANGER_KEY = b"o" * 32, b"n" * 32, b"s" * 32

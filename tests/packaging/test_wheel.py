@@ -1,7 +1,7 @@
 """The wheel holds the product only: the BFF imports and runs without the simulators or Faker.
 
 The simulators are other companies' systems, run from a checkout (`tidegate demo`); a utility
-installing Tidegate gets gateway, schema, resolvers, backends and domain, and Faker is only in the
+installing Tidegate gets gateway, schema, services, backends, infra and domain, and Faker is only in the
 `simulators` extra. The wheel is built here with the locked setuptools, without build isolation,
 from a copy of the tracked files (a build writes into its source tree).
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
-PRODUCT = {"gateway", "schema", "resolvers", "backends", "domain", "gql"}
+PRODUCT = {"gateway", "schema", "services", "backends", "infra", "domain", "gql"}
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from backends.registry import Backends
-from backends.tracing import BackendTracing
 from domain import enums, records
 from domain.money import Money
+from domain.ports import Backends
+from infra.tracing import BackendTracing
 from tests.fakes.billing import InMemoryBilling
 from tests.fakes.calls import CallLog
 from tests.fakes.crm import InMemoryCrm

@@ -11,7 +11,13 @@ from typing import Any
 from graphql import GraphQLUnionType
 from strawberry.types import ExecutionResult
 
-from resolvers.access import (
+from schema import build_schema
+from schema.directives import POLICY_SPEC
+from schema.federation import ENTITIES, FEDERATION_VERSION, MAX_REPRESENTATIONS
+from schema.masking import mask_id_card, mask_name
+from schema.policy import PolicyExtension
+from schema.sdl import printed_sdl
+from services.access import (
     CUSTOMER_READ,
     CUSTOMER_READ_ANY,
     NETWORK_READ,
@@ -20,13 +26,7 @@ from resolvers.access import (
     Access,
     Principal,
 )
-from resolvers.context import build_context
-from schema import build_schema
-from schema.directives import POLICY_SPEC
-from schema.federation import ENTITIES, FEDERATION_VERSION, MAX_REPRESENTATIONS
-from schema.masking import mask_id_card, mask_name
-from schema.policy import PolicyExtension
-from schema.sdl import printed_sdl
+from services.context import build_context
 from tests.schema import fake_backends as fake
 
 SCHEMA = build_schema()

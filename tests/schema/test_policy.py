@@ -9,8 +9,6 @@ import strawberry
 from strawberry.types import ExecutionResult
 from strawberry.types.base import get_object_definition
 
-from resolvers.access import CUSTOMER_READ_ANY, NETWORK_READ, PII_UNMASK, TICKET_READ, Access, Principal
-from resolvers.context import build_context
 from schema import build_schema
 from schema.directives import Mask, MaskKind, RequiresScopes
 from schema.masking import (
@@ -24,6 +22,8 @@ from schema.masking import (
 from schema.policy import PolicyExtension, attach_policy
 from schema.query import Query
 from schema.sdl import printed_sdl
+from services.access import CUSTOMER_READ_ANY, NETWORK_READ, PII_UNMASK, TICKET_READ, Access, Principal
+from services.context import build_context
 from tests.schema import fake_backends as fake
 
 SCHEMA = build_schema()

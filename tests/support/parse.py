@@ -1,10 +1,10 @@
-"""A backend parse step for tests of the HTTP seam (`backends.http.BackendHttp.fetch`)."""
+"""A backend parse step for tests of the HTTP seam (`infra.http.client.BackendHttp.fetch`)."""
 
 from __future__ import annotations
 
 import httpx
 
-from backends.errors import BackendServerError, NotFound
+from infra.errors import BackendServerError, NotFound
 
 
 def billing_status(response: httpx.Response) -> int:

@@ -16,8 +16,8 @@ import json
 import logging
 import sys
 
-from backends.resilience.gcra import Bucket, Decision, Limit, RedisGcra
-from backends.resilience.ratelimit import RateLimiter, redis_client
+from infra.resilience.gcra import Bucket, Decision, Limit, RedisGcra
+from infra.resilience.ratelimit import RateLimiter, redis_client
 
 
 async def serve(

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 from strawberry.types import ExecutionResult
 
-from backends.config import BackendConfig
-from backends.registry import BACKENDS, Backends
-from resolvers.access import Access
-from resolvers.context import RequestContext, build_context
-from resolvers.idempotency import Idempotency
+from backends.registry import BACKENDS, open_backends
+from infra.http.config import BackendConfig
+from services.access import Access
+from services.context import RequestContext, build_context
+from services.idempotency import Idempotency
 from tests.conftest import Simulators
 from tests.support.admin import stats
 
@@ -32,7 +32,7 @@ async def execute(
 ) -> ExecutionResult:
     """Fresh backends and loaders for each request, as a BFF process gives them."""
     configs = {n: BackendConfig(n, sims[n].url, timeout_s=(timeouts or {}).get(n, 5.0)) for n in BACKENDS}
-    backends = Backends.open(configs)
+    backends = open_backends(configs)
     try:
         context = build_context(backends, access=access, idempotency=idempotency)
         if contexts is not None:

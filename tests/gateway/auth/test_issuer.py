@@ -13,7 +13,7 @@ import pytest
 from gateway.app import create_app
 from gateway.auth import AuthConfigError, StaticKeys, TokenVerifier
 from gateway.settings import Settings
-from resolvers.access import Principal
+from services.access import Principal
 from tests.gateway.conftest import serve, small_schema
 
 AGENT_SCOPE = "customer:read ticket:read network:read ticket:write interaction:write"

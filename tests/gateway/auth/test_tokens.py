@@ -10,7 +10,7 @@ from jwt import PyJWK
 from gateway.auth import InvalidToken, StaticKeys, TokenVerifier
 from gateway.auth.jwks import parse_key_set
 from gateway.auth.tokens import REMEMBER_S, principal_from_claims
-from resolvers.access import Principal
+from services.access import Principal
 from tests.gateway.auth.conftest import (
     AUDIENCE,
     EC_KEY,

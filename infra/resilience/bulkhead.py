@@ -1,0 +1,136 @@
+"""A per-backend bulkhead: at most N calls in flight, with a share only critical work may use.
+
+Billing's own pool is small (20 by default) and collapses past it, so Tidegate never sends it more
+than `max_concurrent` calls at once, and keeps `reserved_for_critical` of those slots for the
+screen pop and ticket creation; sheddable work (history, bills) has a lower ceiling still
+(`sheddable_max_concurrent`), so under a surge it is shed before normal work is. Non-critical
+calls queue up to `max_wait_s` for a slot and are then shed (RATE_LIMITED); critical calls wait
+as long as the operation's deadline allows. The operation's class arrives in a context variable
+set by the gateway, like its deadline; unclassified calls (tests, tools) count as critical.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from infra.deadline import time_left
+from infra.errors import BackendError
+
+CRITICAL = "critical"
+NORMAL = "normal"
+SHEDDABLE = "sheddable"
+UNCLASSIFIED = "unclassified"
+_op_class: ContextVar[str | None] = ContextVar("tidegate_op_class", default=None)
+
+
+@contextmanager
+def operation_class(name: str | None) -> Iterator[None]:
+    """Everything awaited inside (and every task created inside) runs as this class of work."""
+    token = _op_class.set(name)
+    try:
+        yield
+    finally:
+        _op_class.reset(token)
+
+
+def current_class() -> str | None:
+    return _op_class.get()
+
+
+def class_label() -> str:
+    """The class as counters name it (None is `unclassified`)."""
+    return current_class() or UNCLASSIFIED
+
+
+def tier() -> str:
+    """Which limits apply: unclassified work is never shed early, and any class we do not know
+    is treated as normal."""
+    name = current_class()
+    if name in (CRITICAL, None):
+        return CRITICAL
+    return SHEDDABLE if name == SHEDDABLE else NORMAL
+
+
+class BackendShed(BackendError):
+    """Tidegate refused to send the call: the backend's budget is spent (never counts as its failure)."""
+
+    code = "RATE_LIMITED"
+    retry_after_s: float
+
+    def __init__(self, backend: str, message: str, retry_after_s: float = 1.0) -> None:
+        super().__init__(backend, message)
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True, slots=True)
+class BulkheadConfig:
+    max_concurrent: int
+    reserved_for_critical: int = 0
+    max_wait_s: float = 0.1  # how long non-critical work may queue for a slot before it is shed
+    sheddable_max_concurrent: int | None = None  # None: sheddable work shares the normal ceiling
+
+    def __post_init__(self) -> None:
+        if self.max_concurrent < 1 or not 0 <= self.reserved_for_critical < self.max_concurrent:
+            raise ValueError("need max_concurrent >= 1 and 0 <= reserved_for_critical < max_concurrent")
+        normal = self.max_concurrent - self.reserved_for_critical
+        if self.sheddable_max_concurrent is not None and not 1 <= self.sheddable_max_concurrent <= normal:
+            raise ValueError("need 1 <= sheddable_max_concurrent <= max_concurrent - reserved_for_critical")
+
+    def limit(self, level: str) -> int:
+        """Calls in flight (of every class) at or above which work of this tier must wait."""
+        if level == CRITICAL:
+            return self.max_concurrent
+        if level == SHEDDABLE and self.sheddable_max_concurrent is not None:
+            return self.sheddable_max_concurrent
+        return self.max_concurrent - self.reserved_for_critical
+
+
+DecisionListener = Callable[[str, str], None]
+"""Told (class label, "admitted" | "rejected") of each decision, for metrics."""
+
+
+class Bulkhead:
+    def __init__(
+        self, name: str, config: BulkheadConfig, *, on_decision: DecisionListener | None = None
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.on_decision = on_decision
+        self.in_flight = 0
+        self.peak = 0
+        self.admitted: Counter[str] = Counter()  # by class label, for tests and metrics
+        self.shed: Counter[str] = Counter()
+        self._freed = asyncio.Event()
+
+    async def acquire(self) -> None:
+        """Take a slot, waiting up to `max_wait_s` (critical work up to its deadline instead)."""
+        label, level = class_label(), tier()
+        limit = self.config.limit(level)
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.config.max_wait_s
+        while self.in_flight >= limit:
+            self._freed.clear()
+            remaining = time_left() if level == CRITICAL else give_up - loop.time()
+            if remaining is not None and remaining <= 0:
+                self.shed[label] += 1
+                if self.on_decision is not None:
+                    self.on_decision(label, "rejected")
+                raise BackendShed(self.name, f"{limit} calls in flight; shed {label} work")
+            try:
+                await asyncio.wait_for(self._freed.wait(), remaining)
+            except TimeoutError:
+                continue
+        self.in_flight += 1
+        self.admitted[label] += 1
+        self.peak = max(self.peak, self.in_flight)
+        if self.on_decision is not None:
+            self.on_decision(label, "admitted")
+
+    def release(self) -> None:
+        self.in_flight -= 1
+        self._freed.set()

@@ -1,0 +1,153 @@
+"""Per-request dataloaders: one batched backend call per tick for every key the query touches.
+
+Created inside the request's running event loop (aiodataloader binds to it) and thrown away
+with the request, so nothing cached here outlives the caller's view of the world.
+
+Each batch is a resolver source's span when tracing is on (`infra.tracing`), named
+`<system>.<loader> batch` with its size: the backend calls it makes are that span's children.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, Generic, TypeVar
+
+from aiodataloader import DataLoader
+
+from domain.geo import GeoPoint
+from domain.ports import Backends, BatchTracing, Untraced
+from domain.records import (
+    Account,
+    Bill,
+    Customer,
+    DirectDebit,
+    Interaction,
+    Meter,
+    Outage,
+    Payment,
+    PipeSegment,
+    ServiceConnection,
+    Ticket,
+)
+from infra.cache.cache import Cached
+from services.cached_reads import CachedReads
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class KeyedLoader(DataLoader[K, V | None], Generic[K, V]):
+    """Batches keys into one call of `fetch(keys) -> {key: value}`; absent keys load as None."""
+
+    def __init__(
+        self,
+        fetch: Callable[[list[K]], Awaitable[dict[K, V]]],
+        max_batch: int,
+        source: str = "",
+        tracing: BatchTracing | None = None,
+    ) -> None:
+        super().__init__(max_batch_size=max_batch)
+        self._fetch = fetch
+        self._source, self._tracing = source, tracing or Untraced()
+
+    async def batch_load_fn(self, keys: Sequence[K]) -> list[V | None]:
+        async with self._tracing.batch(self._source, len(keys)):
+            found = await self._fetch(list(keys))
+        return [found.get(k) for k in keys]
+
+
+class EachLoader(DataLoader[K, V], Generic[K, V]):
+    """For systems with no batch API: one call per distinct key, all at once, failures per key."""
+
+    def __init__(
+        self, fetch_one: Callable[[K], Awaitable[V]], source: str = "", tracing: BatchTracing | None = None
+    ) -> None:
+        super().__init__()
+        self._fetch_one = fetch_one
+        self._source, self._tracing = source, tracing or Untraced()
+
+    async def batch_load_fn(self, keys: Sequence[K]) -> list[Any]:
+        """Values, or the exception each key's call raised (aiodataloader rejects just that key)."""
+        async with self._tracing.batch(self._source, len(keys)):
+            return list(await asyncio.gather(*(self._fetch_one(k) for k in keys), return_exceptions=True))
+
+
+class Loaders:
+    """Named `<Thing>By<Key>`, the way the schema asks for them."""
+
+    def __init__(self, backends: Backends, reads: CachedReads | None = None) -> None:
+        b, t = backends, backends.tracing
+        # Semi-static data comes through the cache, as `Cached[...]`: the resolver marks stale paths.
+        r = reads or CachedReads(backends, cache=None)
+        self.account_by_no = KeyedLoader[str, Cached[Account]](
+            r.accounts, b.billing.MAX_BATCH, "billing.account_by_no", t
+        )
+        self.bills_by_account = EachLoader[tuple[str, int], list[Bill]](
+            lambda k: b.billing.bills(*k), "billing.bills_by_account", t
+        )
+        self.payments_by_account = EachLoader[tuple[str, int], list[Payment]](
+            lambda k: b.billing.payments(*k), "billing.payments_by_account", t
+        )
+        self.meter_by_account = EachLoader[tuple[str, int], Meter](
+            lambda k: b.billing.meter(*k), "billing.meter_by_account", t
+        )
+        self.direct_debit_by_account = EachLoader[str, DirectDebit | None](
+            b.billing.direct_debit, "billing.direct_debit_by_account", t
+        )
+        self.customer_by_no = KeyedLoader[str, Customer](
+            b.crm.contacts_by_customer_no, b.crm.MAX_BATCH, "crm.customer_by_no", t
+        )
+        self.interactions_by_contact = _InteractionsLoader(b)
+        self.tickets_by_customer = KeyedLoader[str, list[Ticket]](
+            b.workorders.tickets_by_customers, b.workorders.MAX_BATCH, "workorders.tickets_by_customer", t
+        )
+        self.ticket_by_id = EachLoader[str, Ticket](b.workorders.ticket, "workorders.ticket_by_id", t)
+        self.open_tickets = EachLoader[str, list[Ticket]](
+            lambda _: b.workorders.open_tickets(), "workorders.open_tickets", t
+        )
+        self.connection_by_account = KeyedLoader[str, Cached[ServiceConnection]](
+            r.service_connections, b.gis.MAX_BATCH, "gis.connection_by_account", t
+        )
+        self.segment_by_object_id = KeyedLoader[int, Cached[PipeSegment]](
+            r.segments_by_object_id, b.gis.MAX_BATCH, "gis.segment_by_object_id", t
+        )
+        self.segment_by_id = KeyedLoader[str, Cached[PipeSegment]](
+            r.segments, b.gis.MAX_BATCH, "gis.segment_by_id", t
+        )
+        self.segments_near = EachLoader[tuple[GeoPoint, int], list[PipeSegment]](
+            lambda k: b.gis.segments_near(*k), "gis.segments_near", t
+        )
+        self.outages = EachLoader[bool | None, Cached[list[Outage]]](r.outages, "gis.outages", t)
+
+    def release(self) -> None:
+        """Drop every loaded value once the answer is written: the loaders sit in reference cycles,
+        and what their caches hold (records, outage areas) would otherwise wait for the cyclic GC,
+        whose pauses stall the event loop under a surge."""
+        for loader in vars(self).values():
+            if isinstance(loader, DataLoader):
+                loader.clear_all()
+
+
+class _InteractionsLoader(DataLoader[tuple[str, int], list[Interaction]]):
+    """Keys are (CRM contact id, how many); one CRM call per distinct `how many` in the batch."""
+
+    def __init__(self, backends: Backends) -> None:
+        super().__init__(max_batch_size=backends.crm.MAX_BATCH)
+        self._crm = backends.crm
+        self._tracing = backends.tracing
+
+    async def batch_load_fn(self, keys: Sequence[tuple[str, int]]) -> list[list[Interaction]]:
+        by_limit: dict[int, list[str]] = {}
+        for contact, last in keys:
+            by_limit.setdefault(last, []).append(contact)
+        async with self._tracing.batch("crm.interactions_by_contact", len(keys)):
+            results = await asyncio.gather(
+                *(self._crm.interactions(ids, last) for last, ids in by_limit.items())
+            )
+        merged = {
+            (cid, last): rows
+            for last, found in zip(by_limit, results, strict=True)
+            for cid, rows in found.items()
+        }
+        return [merged.get(k, []) for k in keys]
