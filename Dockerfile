@@ -89,7 +89,7 @@ ENV PATH=/opt/tidegate/bin:$PATH \
 WORKDIR /var/lib/tidegate
 USER 10001:10001
 EXPOSE 8000
-# Liveness only (gateway/health.py): a back office being down must not restart the BFF. Python,
+# Liveness only (gateway/observability/health.py): a back office being down must not restart the BFF. Python,
 # because the slim base has no curl; the port is the one the BFF reads, so overriding it keeps working.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:' + os.environ['TIDEGATE_PORT'] + '/healthz', timeout=2)"]

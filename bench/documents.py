@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from graphql.language import Lexer, Source, TokenKind
 
-from gateway.cost_limits import CostLimits
+from gateway.limits.cost_limits import CostLimits
 
 
 def doubling(n: int) -> str:

@@ -57,7 +57,7 @@ from graphql import parse, print_ast
 
 from bench.loadgen import cpu_seconds, percentile
 from bench.stack import backend_env, bearer, cost_only_env, server, start_simulators, wait_http
-from gateway.persisted import document_id, load_manifest
+from gateway.persisted.manifest import document_id, load_manifest
 from simulators.launch import free_port, stop
 from simulators.world import build_world
 

@@ -1,7 +1,7 @@
 """`tidegate serve` for `bench/observability.py`, with the one seam the CLI lacks: spans to a drain.
 
 The same steps as `gateway.cli serve` (settings from `TIDEGATE_*`, logging, `create_app`, then
-`gateway.serving.run`), so every leg of the benchmark runs the production serving path.
+`gateway.http.serving.run`), so every leg of the benchmark runs the production serving path.
 `--drop-spans` passes `create_app` a `SpanExporter` that drops every span: tracing is then on with
 every span recorded (`SimpleSpanProcessor`, sampled at 1.0), and what the leg costs is making the
 spans, not shipping them (an OTLP collector's cost is its own).
@@ -19,8 +19,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from gateway.app import create_app
-from gateway.logging import configure_logging
-from gateway.serving import run
+from gateway.http.serving import run
+from gateway.observability.logging import configure_logging
 from gateway.settings import Settings
 
 

@@ -31,7 +31,7 @@ from graphql import FieldNode, OperationDefinitionNode, parse, print_ast
 from bench.graphql_ws import GraphQLWs
 from bench.loadgen import percentile
 from bench.stack import server, wait_http
-from gateway.cti import signed_event
+from gateway.live.cti import signed_event
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREEN_POP = (ROOT / "gql" / "screen_pop.graphql").read_text(encoding="utf-8")

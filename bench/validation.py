@@ -1,6 +1,6 @@
 """Validation time of the worst document the cost limits admit, of the screen pop, and of refusing
 issue 15's 2^30 document, all through the same code path: the validator every request's document
-meets (`gateway.persisted_queries.schema_validator`: the one-pass cost check, then graphql-core's
+meets (`gateway.persisted.queries.schema_validator`: the one-pass cost check, then graphql-core's
 rules and the gateway's), on the real schema with default settings, uncached (a cache hit is a
 lookup, not a validation).
 
@@ -29,9 +29,9 @@ from typing import Any
 from graphql import DocumentNode, GraphQLError, parse, specified_rules
 
 from bench.documents import doubling, worst_allowed
-from gateway.cost_limits import CostLimits, check_cost
-from gateway.extensions import limit_rules
-from gateway.persisted_queries import schema_validator
+from gateway.http.extensions import limit_rules
+from gateway.limits.cost_limits import CostLimits, check_cost
+from gateway.persisted.queries import schema_validator
 from gateway.settings import Settings
 from schema.build import build_schema
 

@@ -20,23 +20,23 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from backends.registry import open_backends
-from gateway.admission import OperationClass
-from gateway.audit import AuditSink, JsonLinesSink, RedisStreamSink
 from gateway.auth import KeySource, build_auth
-from gateway.body_limit import BodyLimit
-from gateway.cti import ENDED_TTL_S, SEEN_TTL_S, STORE_STATE, CtiEndpoint, memory_store
-from gateway.errors import INTERNAL_MESSAGE, error_response
-from gateway.extensions import has_error_codes, schema_extensions
-from gateway.graphiql import graphiql_assets
-from gateway.graphql_view import GraphQLView
-from gateway.live_services import LiveServices
-from gateway.observability import Observability
-from gateway.persisted import ManifestError, PersistedOperation, load_manifest
-from gateway.persisted_queries import open_apq_store, open_persisted_queries
+from gateway.http.errors import INTERNAL_MESSAGE, error_response
+from gateway.http.extensions import has_error_codes, schema_extensions
+from gateway.http.graphiql import graphiql_assets
+from gateway.http.graphql_view import GraphQLView
+from gateway.limits.admission import OperationClass
+from gateway.limits.body_limit import BodyLimit
+from gateway.live.cti import ENDED_TTL_S, SEEN_TTL_S, STORE_STATE, CtiEndpoint, memory_store
+from gateway.live.live_services import LiveServices
+from gateway.live.webhooks import WorkOrderWebhooks, open_ticket_states
+from gateway.live.ws_session import SocketGate
+from gateway.observability.audit import AuditSink, JsonLinesSink, RedisStreamSink
+from gateway.observability.tracing import TRACER_STATE, open_tracing
+from gateway.observability.wiring import Observability
+from gateway.persisted.manifest import ManifestError, PersistedOperation, load_manifest
+from gateway.persisted.queries import open_apq_store, open_persisted_queries
 from gateway.settings import Settings
-from gateway.tracing import TRACER_STATE, open_tracing
-from gateway.webhooks import WorkOrderWebhooks, open_ticket_states
-from gateway.ws_session import SocketGate
 from infra.cache.cache import Cache
 from infra.cache.store import CacheStore, MemoryStore, RedisStore
 from infra.idempotency_store import MemoryIdempotencyStore, RedisIdempotencyStore
@@ -62,7 +62,7 @@ def create_app(
     manifest: Sequence[PersistedOperation] | None = None,
 ) -> Starlette:
     """The BFF. `schema`, `transports`, `keys`, `span_exporter` and `manifest` are the test seams: a
-    small schema built with `gateway.extensions.schema_extensions(settings)`, httpx transports per
+    small schema built with `gateway.http.extensions.schema_extensions(settings)`, httpx transports per
     backend, the keys that verify access tokens (default: the IdP's JWKS, or the local issuer's own
     key), an exporter that turns tracing on whatever the settings say (e.g. an `InMemorySpanExporter`),
     and the persisted operations (default: `settings.persisted_manifest_path`, or none with a test's
@@ -74,7 +74,7 @@ def create_app(
         extensions=schema_extensions(settings), field_suggestions=settings.dev_mode
     )
     if not has_error_codes(schema.extensions):
-        raise ValueError("build the schema with gateway.extensions.schema_extensions(settings)")
+        raise ValueError("build the schema with gateway.http.extensions.schema_extensions(settings)")
     auth = build_auth(settings, keys)  # no way to check tokens: refuse to start, never run open
     calls = CallRegistry()  # which call each agent is on, fed by the CTI
     webhooks = WorkOrderWebhooks.from_settings(settings)  # a malformed secret: refuse to start

@@ -180,9 +180,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     from gateway.app import create_app
     from gateway.auth import AuthConfigError
-    from gateway.logging import configure_logging
-    from gateway.persisted import ManifestError
-    from gateway.serving import run
+    from gateway.http.serving import run
+    from gateway.observability.logging import configure_logging
+    from gateway.persisted.manifest import ManifestError
     from gateway.settings import Settings
 
     overrides = {name: value for name in ("host", "port") if (value := getattr(args, name)) is not None}
@@ -223,7 +223,7 @@ def _token(args: argparse.Namespace) -> int:
 def _cti(args: argparse.Namespace) -> int:
     import httpx
 
-    from gateway.cti import signed_event
+    from gateway.live.cti import signed_event
     from gateway.settings import Settings
 
     secret = args.secret or next(iter(Settings().cti_secret_list()), DEMO_CTI_SECRET)
@@ -256,7 +256,7 @@ def _sdl(args: argparse.Namespace) -> int:
 
 
 def _pq(args: argparse.Namespace) -> int:
-    from gateway.persisted import MANIFEST_PATH, ManifestError, build_manifest, manifest_text
+    from gateway.persisted.manifest import MANIFEST_PATH, ManifestError, build_manifest, manifest_text
 
     try:
         text = manifest_text(build_manifest())

@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from backends.registry import BACKENDS
 from gateway.auth.clients import RegisteredClient, demo_clients
 from gateway.auth.jwks import SUPPORTED_ALGORITHMS
-from gateway.persisted import MANIFEST_PATH
+from gateway.persisted.manifest import MANIFEST_PATH
 from infra.cache.cache import CachePolicy
 from infra.http.config import BackendConfig
 from infra.resilience import BreakerConfig, SlidingWindowType
@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     """Aliases one document may use (`TOO_MANY_ALIASES`)."""
     max_tokens: int = Field(default=2_000, ge=1)
     """Lexical tokens one document may have (`TOO_MANY_TOKENS`)."""
-    # Measured once per document in one pass (gateway/cost_limits.py), every fragment spread expanded.
+    # Measured once per document in one pass (gateway/limits/cost_limits.py), every fragment spread expanded.
     max_fragments: int = Field(default=32, ge=0)
     """Fragment definitions one document may have (`TOO_MANY_FRAGMENTS`), checked before any walk."""
     max_spreads: int = Field(default=64, ge=0)

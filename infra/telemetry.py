@@ -2,7 +2,7 @@
 
 The backends do not know Prometheus, any more than GraphQL: they report events through this small
 protocol, and the gateway hands them an implementation bound to its app's registry
-(`gateway.metrics.Metrics`) when it opens the clients. `NO_TELEMETRY` (the default) drops
+(`gateway.observability.metrics.Metrics`) when it opens the clients. `NO_TELEMETRY` (the default) drops
 everything, so narrow tests and tools need no wiring. Every argument is a bounded value (a backend
 name, an error code, a state, a class): never a key, a phone number or free text.
 

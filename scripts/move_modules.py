@@ -45,6 +45,33 @@ def dirs(mapfile: Path) -> list[tuple[str, str]]:
     return [(ln[0], ln[1]) for ln in lines if ln and ln[0].endswith("/")]
 
 
+def _alternation(names: list[str]) -> str:
+    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+
+
+def rewrite_rules(
+    moves: list[tuple[str, str]], moved_dirs: list[tuple[str, str]]
+) -> list[tuple[re.Pattern[str], dict[str, str]]]:
+    """Dotted names, then slash paths; a bare package name only where code names it."""
+    packages = {dotted(o): dotted(n) for o, n in moves if o.endswith("__init__.py")}
+    modules = {dotted(o): dotted(n) for o, n in moves if dotted(o) not in packages}
+    rules: list[tuple[re.Pattern[str], dict[str, str]]] = []
+    if modules:
+        rules.append((re.compile(rf"(?<![\w.])({_alternation(list(modules))})(?![\w])"), modules))
+    if packages:
+        alt = _alternation(list(packages))
+        for pattern in (
+            rf"(?<=from )({alt})(?= import)",
+            rf"(?<=import )({alt})(?=[\s,.])",
+            rf"(?<![\w.])({alt})(?=\.[a-z_])",
+            rf"(?<=[\"'`])({alt})(?=[\"'`*])",
+        ):
+            rules.append((re.compile(pattern), packages))
+    paths = dict(moved_dirs) | dict(moves)
+    rules.append((re.compile(rf"(?<![\w/.])({_alternation(list(paths))})"), paths))
+    return rules
+
+
 def main() -> None:
     moves = pairs(Path(sys.argv[1]))
     targets = {new for _, new in moves}
@@ -56,21 +83,7 @@ def main() -> None:
         if not init.exists() and init.relative_to(ROOT).as_posix() not in targets:
             init.write_text("")
             subprocess.run(["git", "add", str(init)], cwd=ROOT, check=True)
-    rules: list[tuple[re.Pattern[str], str]] = []
-    names = sorted(((dotted(o), dotted(n)) for o, n in moves), key=lambda p: -len(p[0]))
-    packages = {dotted(o) for o, _ in moves if o.endswith("__init__.py")}
-    for old, new in names:
-        if old in packages:  # a bare package name is also a word in prose: code contexts only
-            rules.append((re.compile(rf"(?<=from ){re.escape(old)}(?= import)"), new))
-            rules.append((re.compile(rf"(?<=import ){re.escape(old)}(?=[\s,.])"), new))
-            rules.append((re.compile(rf"(?<![\w.]){re.escape(old)}\.(?=[a-z_]+)"), new + "."))
-            rules.append((re.compile(rf"(?<=[\"'`]){re.escape(old)}(?=[\"'`*])"), new))
-        else:
-            rules.append((re.compile(rf"(?<![\w.]){re.escape(old)}(?![\w])"), new))
-    for old, new in dirs(Path(sys.argv[1])):
-        rules.append((re.compile(rf"(?<![\w/.]){re.escape(old)}"), new))
-    for old, new in sorted(moves, key=lambda p: -len(p[0])):
-        rules.append((re.compile(rf"(?<![\w/.]){re.escape(old)}"), new))
+    rules = rewrite_rules(moves, dirs(Path(sys.argv[1])))
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     for name in files:
         path = ROOT / name
@@ -80,8 +93,8 @@ def main() -> None:
             continue
         text = path.read_text(encoding="utf-8")
         new_text = text
-        for pattern, repl in rules:
-            new_text = pattern.sub(repl, new_text)
+        for pattern, table in rules:  # each rule one pass: a rewritten name is never rewritten again
+            new_text = pattern.sub(lambda m, t=table: t.get(m.group(1), m.group(0)), new_text)
         if new_text != text:
             path.write_text(new_text, encoding="utf-8")
 

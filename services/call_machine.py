@@ -13,7 +13,7 @@ the CTI, a replica or an attacker sends can give an agent a call's customers bac
 
 TRANSFERRED and CONFERENCE_JOINED are transitions of this machine already, so that the workbench
 issue's transfers and conferences arrive as events of the same call rather than as a second end and
-a second ring; `gateway.cti` does not accept them yet (moving a call's customers to the agent it is
+a second ring; `gateway.live.cti` does not accept them yet (moving a call's customers to the agent it is
 transferred to is that issue's work), so today they are refused there as unknown events.
 """
 

@@ -1,7 +1,7 @@
 """The ring-time screen pop, resolver side: keep what it loaded for the call, push it, serve it once.
 
 The gateway runs `gql/screen_pop.graphql` with the ringing agent's access when the CTI says the phone
-rings (`gateway.ring_prefetch`); then `keep_and_push` snapshots what that pop loaded, stores it for the
+rings (`gateway.live.ring_prefetch`); then `keep_and_push` snapshots what that pop loaded, stores it for the
 call and publishes it to the agent's `screenPop` subscribers, and `prime_answered_pop` fills the
 agent's answered-call `ScreenPop` query's loaders with it, so that query asks no back office but
 the CRM's phone lookup (which also binds the call on whichever replica serves it).

@@ -19,10 +19,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.auth.errors import FORBIDDEN, UNAUTHENTICATED, InvalidToken, KeySetUnavailable
 from gateway.auth.roles import API_SCOPES
 from gateway.auth.tokens import TokenVerifier
-from gateway.errors import error_response
-from gateway.graphiql import is_page_request
-from gateway.logging import RequestRecord
-from gateway.request_end import finish_request
+from gateway.http.errors import error_response
+from gateway.http.graphiql import is_page_request
+from gateway.http.request_end import finish_request
+from gateway.observability.logging import RequestRecord
 from services.access import Principal
 
 logger = logging.getLogger("tidegate.auth")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bench import observability
-from gateway.persisted import document_id
+from gateway.persisted.manifest import document_id
 
 
 @pytest.mark.slow

@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gateway.demo_secrets import DEMO_CTI_SECRET, DEMO_WEBHOOK_SECRET
+from gateway.live.webhook_signature import parse_secrets
 from gateway.settings import Settings
-from gateway.webhook_signature import parse_secrets
 from infra.sealed import Sealer
 from simulators.kit.options import DEFAULT_PORTS, SERVICES
 from tests.deploy.dockerfile import Dockerfile

@@ -1,7 +1,7 @@
 """The alert rules and the exporter agree: every series and label a rule selects or groups by is one
 the BFF exports. promtool (`make alert-rules`) tests the rules against series written by hand; this
-test is what stops those hand-written series drifting from `gateway.metrics` (a renamed label would
-leave an alert that never fires, and nothing else would say so)."""
+test is what stops those hand-written series drifting from `gateway.observability.metrics` (a renamed
+label would leave an alert that never fires, and nothing else would say so)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
-from gateway.metric_labels import ClientNames, OperationNames
-from gateway.metrics import Metrics
+from gateway.observability.metric_labels import ClientNames, OperationNames
+from gateway.observability.metrics import Metrics
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"
 # Labels Prometheus adds itself (target labels, histogram buckets), and the scrape-health series.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from gateway.auth.roles import load_roles
-from gateway.errors import ErrorCode as GatewayErrorCode
+from gateway.http.errors import ErrorCode as GatewayErrorCode
 from services.call_machine import Refusal as CallRefusal
 from services.errors import ErrorCode as ResolverErrorCode
 from tests.support.processes import ROOT

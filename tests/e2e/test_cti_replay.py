@@ -14,7 +14,7 @@ import httpx
 import orjson
 import pytest
 
-from gateway.cti import sign, signed_event
+from gateway.live.cti import sign, signed_event
 from tests.conftest import Simulators
 from tests.support.processes import CTI_SECRET, BffProcess, start_bff
 from tests.support.redis_server import RedisProcess, start_redis

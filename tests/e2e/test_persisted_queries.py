@@ -11,7 +11,7 @@ import httpx
 import orjson
 
 from bench.graphql_ws import GraphQLWs
-from gateway.persisted import load_manifest
+from gateway.persisted.manifest import load_manifest
 from tests.conftest import Simulators
 from tests.support.admin import stats
 from tests.support.processes import BffProcess

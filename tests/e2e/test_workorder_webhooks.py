@@ -20,7 +20,7 @@ import orjson
 import pytest
 
 import tests.support.processes as processes
-from gateway.webhook_signature import sign
+from gateway.live.webhook_signature import sign
 from tests.support.processes import BffProcess, SimProcess, start_bff, start_simulator
 from tests.support.redis_server import RedisProcess, start_redis
 

@@ -18,7 +18,7 @@ from backends.registry import BACKENDS
 from gateway.app import create_app
 from gateway.auth import IssuerKey, LocalIssuer, StaticKeys
 from gateway.auth.roles import load_roles
-from gateway.extensions import schema_extensions
+from gateway.http.extensions import schema_extensions
 from gateway.settings import Settings
 from infra.errors import BackendTimeout
 from services.context import RequestContext
@@ -32,7 +32,7 @@ TEST_ISSUER = LocalIssuer(
     clients={},
 )
 TEST_KEYS = StaticKeys(TEST_ISSUER.jwks())
-# A GET runs an operation only with a preflight header (gateway.csrf): what Apollo's clients send.
+# A GET runs an operation only with a preflight header (gateway.http.csrf): what Apollo's clients send.
 PREFLIGHT = {"apollo-require-preflight": "true"}
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.admission import OperationClass, classify, retry_after_header
 from gateway.app import create_app
+from gateway.limits.admission import OperationClass, classify, retry_after_header
 from gateway.settings import Settings
 from tests.gateway.conftest import TEST_ISSUER, TEST_KEYS, bearer, serve, small_schema
 

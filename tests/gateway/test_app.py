@@ -10,8 +10,8 @@ import strawberry
 
 from backends.registry import BACKENDS
 from gateway.app import create_app
-from gateway.extensions import schema_extensions
-from gateway.logging import JsonFormatter
+from gateway.http.extensions import schema_extensions
+from gateway.observability.logging import JsonFormatter
 from gateway.settings import Settings
 from tests.gateway.conftest import PREFLIGHT, TEST_KEYS, Query, serve, small_schema
 

@@ -8,7 +8,7 @@ import strawberry
 from graphql import ValidationContext, ValidationRule
 from strawberry.extensions import AddValidationRules
 
-from gateway.extensions import schema_extensions
+from gateway.http.extensions import schema_extensions
 from gateway.settings import Settings
 from tests.gateway.conftest import Query
 

@@ -9,8 +9,8 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.app import create_app
-from gateway.apq_store import KEY_PREFIX, ApqStore, MemoryApqStore, RedisApqStore
-from gateway.persisted import document_id
+from gateway.persisted.apq_store import KEY_PREFIX, ApqStore, MemoryApqStore, RedisApqStore
+from gateway.persisted.manifest import document_id
 from gateway.settings import Settings
 from infra.resilience.ratelimit import redis_client
 from tests.gateway.conftest import TEST_KEYS, serve, small_schema

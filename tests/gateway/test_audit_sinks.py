@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import redis
 
-from gateway.audit import JsonLinesSink, RedisStreamSink
+from gateway.observability.audit import JsonLinesSink, RedisStreamSink
 from tests.support.redis_server import start_redis
 
 RECORD = {

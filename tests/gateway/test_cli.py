@@ -39,6 +39,8 @@ def test_serve_refuses_to_start_with_a_manifest_it_cannot_load(
     monkeypatch.setenv("TIDEGATE_LOCAL_ISSUER", "true")
     monkeypatch.setenv("TIDEGATE_LOCAL_ISSUER_KEY_PATH", str(tmp_path / "key.pem"))
     monkeypatch.setenv("TIDEGATE_PERSISTED_MANIFEST_PATH", str(bad))
-    monkeypatch.setattr("gateway.logging.configure_logging", lambda _level: None)  # the test's logging stays
+    monkeypatch.setattr(
+        "gateway.observability.logging.configure_logging", lambda _level: None
+    )  # the test's logging stays
     assert main(["serve", "--port", "0"]) == 2  # before any socket is opened
     assert "not an apollo-persisted-query-manifest version 1" in capsys.readouterr().err

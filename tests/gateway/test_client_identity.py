@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 
-from gateway.client_identity import client_identity, sanitised
+from gateway.http.client_identity import client_identity, sanitised
 
 
 def test_only_printable_ascii_is_kept_and_at_most_64_characters() -> None:

@@ -10,10 +10,10 @@ import pytest
 from graphql import GraphQLError, GraphQLSchema, parse, specified_rules
 
 from bench.documents import doubling, worst_allowed
-from gateway.cost_limits import CostLimits, check_cost
-from gateway.document_cost import ListSizes
-from gateway.extensions import limit_rules
-from gateway.persisted_queries import schema_validator
+from gateway.http.extensions import limit_rules
+from gateway.limits.cost_limits import CostLimits, check_cost
+from gateway.limits.document_cost import ListSizes
+from gateway.persisted.queries import schema_validator
 from gateway.settings import Settings
 from schema.build import build_schema
 

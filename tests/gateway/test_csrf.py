@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from gateway.csrf import preflighted
+from gateway.http.csrf import preflighted
 
 QUERY = {"query": "{ hello }"}
 

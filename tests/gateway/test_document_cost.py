@@ -18,7 +18,7 @@ from strawberry.extensions.max_aliases import count_fields_with_alias
 from strawberry.extensions.query_depth_limiter import create_validator
 
 from bench.documents import doubling
-from gateway.document_cost import SATURATED, Figures, ListSizes, measure
+from gateway.limits.document_cost import SATURATED, Figures, ListSizes, measure
 
 SDL = """
 type Query { hello: String  customer(id: ID!): Customer  customers: [Customer!]  node: Node }

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from gateway.app import create_app
-from gateway.graphiql import ASSETS, assets_installed, example_tabs, graphiql_page
+from gateway.http.graphiql import ASSETS, assets_installed, example_tabs, graphiql_page
 from gateway.settings import Settings
 from gql import GQL_DIR
 from tests.gateway.conftest import PREFLIGHT, TEST_KEYS, serve, small_schema

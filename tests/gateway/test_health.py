@@ -10,7 +10,7 @@ import orjson
 from starlette.requests import Request
 
 from gateway.app import create_app
-from gateway.health import BackendStatus, Health, Phase
+from gateway.observability.health import BackendStatus, Health, Phase
 from gateway.settings import Settings
 from infra.resilience.ratelimit import redis_client
 from simulators.launch import free_port

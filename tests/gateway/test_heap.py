@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from gateway.heap import freeze_startup_heap
+from gateway.observability.heap import freeze_startup_heap
 
 
 def test_freezing_moves_the_live_heap_out_of_collection() -> None:

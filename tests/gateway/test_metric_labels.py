@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.metric_labels import (
+from gateway.observability.metric_labels import (
     OTHER,
     ClientNames,
     OperationNames,

@@ -8,8 +8,8 @@ from starlette.applications import Starlette
 
 from backends.registry import BACKENDS
 from gateway.app import create_app
-from gateway.metric_labels import ClientNames, OperationNames
-from gateway.metrics import Metrics
+from gateway.observability.metric_labels import ClientNames, OperationNames
+from gateway.observability.metrics import Metrics
 from gateway.settings import Settings
 from tests.gateway.conftest import TEST_ISSUER, TEST_KEYS, bearer, serve, small_schema
 from tests.support.prom import Scrape

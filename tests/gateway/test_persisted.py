@@ -10,7 +10,7 @@ import pytest
 from graphql import parse, validate
 
 from gateway.cli import main
-from gateway.persisted import (
+from gateway.persisted.manifest import (
     MANIFEST_PATH,
     ManifestError,
     build_manifest,
@@ -42,7 +42,7 @@ def test_a_stale_manifest_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     stale.write_text(
         manifest_text({"format": "apollo-persisted-query-manifest", "version": 1, "operations": []})
     )
-    monkeypatch.setattr("gateway.persisted.MANIFEST_PATH", stale)
+    monkeypatch.setattr("gateway.persisted.manifest.MANIFEST_PATH", stale)
     assert main(["pq", "build", "--check"]) == 1
 
 

@@ -13,7 +13,7 @@ import pytest
 from graphql import parse, print_ast
 
 from gateway.app import create_app
-from gateway.persisted import ManifestError, PersistedOperation, document_id
+from gateway.persisted.manifest import ManifestError, PersistedOperation, document_id
 from gateway.settings import Settings
 from tests.gateway.conftest import PREFLIGHT, TEST_ISSUER, TEST_KEYS, serve, small_schema
 

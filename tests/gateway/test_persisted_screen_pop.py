@@ -16,11 +16,11 @@ import strawberry.extensions.validation_cache as validation_cache
 import strawberry.schema.schema as strawberry_schema
 from graphql.language.parser import parse as graphql_parse
 
-import gateway.admission as admission
+import gateway.limits.admission as admission
 from gateway.app import create_app
-from gateway.cti import signed_event
-from gateway.document_caches import DOCUMENT_WORK
-from gateway.persisted import load_manifest
+from gateway.live.cti import signed_event
+from gateway.persisted.document_caches import DOCUMENT_WORK
+from gateway.persisted.manifest import load_manifest
 from gateway.settings import Settings
 from tests.conftest import Simulators
 from tests.gateway.conftest import PREFLIGHT, TEST_ISSUER, TEST_KEYS, bearer, serve

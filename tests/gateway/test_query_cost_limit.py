@@ -15,8 +15,8 @@ from strawberry.schema.schema import validate_document
 
 from bench.documents import doubling
 from gateway.app import create_app
-from gateway.document_caches import DOCUMENT_WORK
-from gateway.persisted import document_id
+from gateway.persisted.document_caches import DOCUMENT_WORK
+from gateway.persisted.manifest import document_id
 from gateway.settings import Settings
 from tests.gateway.conftest import TEST_KEYS, errors_of, serve, small_schema
 

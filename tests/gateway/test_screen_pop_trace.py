@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode, format_span_id, format_trace_id
 
 from gateway.app import create_app
-from gateway.cti import signed_event
+from gateway.live.cti import signed_event
 from gateway.settings import Settings
 from tests.conftest import Simulators
 from tests.gateway.conftest import TEST_KEYS, bearer, serve

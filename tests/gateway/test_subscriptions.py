@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from bench.graphql_ws import GraphQLWs, closed_with
 from gateway.app import create_app
-from gateway.cti import signed_event
+from gateway.live.cti import signed_event
 from gateway.settings import Settings
 from infra.pubsub import RedisBus
 from infra.resilience.ratelimit import redis_client

@@ -17,8 +17,8 @@ from opentelemetry.trace import SpanKind, StatusCode, format_trace_id
 from pydantic import ValidationError
 
 from gateway.app import create_app
+from gateway.observability.tracing import open_tracing
 from gateway.settings import Settings
-from gateway.tracing import open_tracing
 from tests.gateway.conftest import TEST_KEYS, serve, small_schema
 
 INCOMING = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"

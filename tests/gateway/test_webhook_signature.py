@@ -8,7 +8,7 @@ import hmac
 
 import pytest
 
-from gateway.webhook_signature import (
+from gateway.live.webhook_signature import (
     WebhookVerificationError,
     decode_secret,
     parse_secrets,

@@ -17,8 +17,8 @@ from domain.enums import TicketStatus
 from domain.records import TicketStatusChange
 from gateway.app import create_app
 from gateway.auth import AuthConfigError
+from gateway.live.webhook_signature import sign
 from gateway.settings import Settings
-from gateway.webhook_signature import sign
 from infra.pubsub import EventBus, Message
 from services.ticket_state_store import (
     TicketStateStore,

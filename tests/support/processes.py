@@ -119,7 +119,7 @@ class BffProcess:
         event_id: str | None = None,
     ) -> httpx.Response:
         """A call event as the CTI sends it: JSON with a fresh `eventId`, signed over `timestamp.body`."""
-        from gateway.cti import signed_event
+        from gateway.live.cti import signed_event
 
         body, headers = signed_event(
             secret, event, agent_id, call_id, caller, event_id=event_id, timestamp=timestamp

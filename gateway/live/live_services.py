@@ -1,0 +1,97 @@
+"""`LiveServices`: the bus, the call feed between replicas and the ring-time prefetch, opened together.
+
+Redis at `settings.redis_url` makes them span replicas (pub/sub for the bus, the cache store for
+kept screen pops); without it they serve this process alone, as the demo needs. Started in the
+app's lifespan, before the server takes traffic: the call feed is listening by the time the first
+CTI event can arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from opentelemetry.trace import Tracer
+from redis.asyncio import Redis
+
+from domain.ports import Backends
+from gateway.live.ring_prefetch import RingPrefetch
+from gateway.observability.audit import AuditSink
+from gateway.settings import Settings
+from infra.cache.store import CacheStore, MemoryStore, RedisStore
+from infra.pubsub import EventBus, MemoryBus, RedisBus
+from infra.sealed import Sealer
+from services.cached_reads import CachedReads
+from services.call_feed import CallFeed
+from services.calls import CallRegistry
+from services.live import Live
+from services.pop_store import PopStore
+
+logger = logging.getLogger("tidegate.live")
+
+MAX_KEPT_POPS = 10_000  # in-process store only: one per agent
+
+
+@dataclass
+class LiveServices:
+    bus: EventBus
+    live: Live
+    ring: RingPrefetch
+    _feed: asyncio.Task[None]
+
+    @classmethod
+    async def start(
+        cls,
+        settings: Settings,
+        schema: strawberry.Schema,
+        calls: CallRegistry,
+        backends: Backends,
+        reads: CachedReads | None,
+        audit: AuditSink,
+        redis: Redis | None,
+        tracer: Tracer | None = None,
+    ) -> LiveServices:
+        if redis is not None and not settings.cache_key:
+            logger.warning(
+                "TIDEGATE_CACHE_KEY is unset: replicas cannot open each other's calls and screen pops"
+            )
+        sealer = Sealer.from_setting(settings.cache_key)
+        bus: EventBus = RedisBus(redis) if redis is not None else MemoryBus()
+        store: CacheStore = (
+            RedisStore(redis, prefix="tidegate:prefetch:")
+            if redis is not None
+            else MemoryStore(MAX_KEPT_POPS)
+        )
+        live = Live(bus, calls, PopStore(store, sealer, settings.screen_pop_keep_s), reads)
+        ring = RingPrefetch(
+            schema,
+            backends,
+            reads,
+            live,
+            audit,
+            enabled=settings.screen_pop_prefetch,
+            budget_s=settings.screen_pop_prefetch_budget_ms / 1000,
+            max_running=settings.screen_pop_prefetch_max_running,
+            tracer=tracer,
+        )
+        ready = asyncio.Event()
+        feed = asyncio.create_task(CallFeed(calls, bus, sealer).run(ready), name="call-feed")
+        with suppress(TimeoutError):
+            async with asyncio.timeout(5):  # Redis down at start-up: serve anyway, the feed catches up
+                await ready.wait()
+        return cls(bus, live, ring, feed)
+
+    def state(self) -> dict[str, Any]:
+        """What requests reach as `request.state.*` (the bus itself is published as `bus`)."""
+        return {"live": self.live, "ring_prefetch": self.ring}
+
+    async def aclose(self) -> None:
+        """Prefetches and the feed stop; the bus is the app's to close (after this)."""
+        await self.ring.aclose()
+        self._feed.cancel()
+        with suppress(asyncio.CancelledError):
+            await self._feed

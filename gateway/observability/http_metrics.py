@@ -1,0 +1,66 @@
+"""`HttpServerMetrics`: OpenTelemetry's HTTP server metrics for every route of the BFF.
+
+A pure ASGI middleware (no `BaseHTTPMiddleware`: that one runs the app in a task of its own and
+buffers its body). It labels each request with its route template (`/graphql`, `/graphiql`), never
+the raw path, so a scan of made-up URLs adds no series: a path no route matches is `other`.
+Websockets are not HTTP requests here (they last for hours): only `http` scopes are measured.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Final
+
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.observability.metrics import Metrics
+
+OTHER_ROUTE: Final = "other"
+# OpenTelemetry's known methods; anything else is `_OTHER`.
+METHODS: Final = frozenset({"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"})
+
+
+class HttpServerMetrics:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"] if scope["method"] in METHODS else "_OTHER"
+        route = route_template(scope)
+        status = 500  # unless the app starts a response: an exception escaped it
+        active = self.metrics.http_server_active.labels(method, route)
+        started = time.perf_counter()
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        active.inc()
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            active.dec()
+            self.metrics.http_server_duration.labels(method, route, str(status)).observe(
+                time.perf_counter() - started
+            )
+
+
+def route_template(scope: Scope) -> str:
+    """The path template of the app's route that takes this request (a wrong method still names it)."""
+    app = scope.get("app")
+    routes: list[BaseRoute] = getattr(app, "routes", [])
+    partial: str | None = None
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return str(getattr(route, "path", OTHER_ROUTE)) or "/"
+        if match is Match.PARTIAL and partial is None:
+            partial = str(getattr(route, "path", OTHER_ROUTE))
+    return partial or OTHER_ROUTE
