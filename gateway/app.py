@@ -25,7 +25,6 @@ from gateway.http.errors import INTERNAL_MESSAGE, error_response
 from gateway.http.extensions import has_error_codes, schema_extensions
 from gateway.http.graphiql import graphiql_assets
 from gateway.http.graphql_view import GraphQLView
-from gateway.limits.admission import OperationClass
 from gateway.limits.body_limit import BodyLimit
 from gateway.live.cti import ENDED_TTL_S, SEEN_TTL_S, STORE_STATE, CtiEndpoint, memory_store
 from gateway.live.live_services import LiveServices
@@ -41,6 +40,7 @@ from infra.cache.cache import Cache
 from infra.cache.store import CacheStore, MemoryStore, RedisStore
 from infra.idempotency_store import MemoryIdempotencyStore, RedisIdempotencyStore
 from infra.resilience.gcra import RedisGcra
+from infra.resilience.priority import OperationClass
 from infra.resilience.ratelimit import RateLimiter, redis_client
 from infra.sealed import Sealer
 from schema import build_schema

@@ -20,19 +20,54 @@ R = TypeVar("R")
 
 
 class ErrorCode(StrEnum):
-    BAD_USER_INPUT = "BAD_USER_INPUT"
+    """Every `extensions.code` (and HTTP error body `code`) a client of Tidegate can see: the one
+    public vocabulary, whichever layer assigns it (docs/api.md lists them all; a test checks)."""
+
+    # The request itself (gateway): HTTP, GraphQL parsing and validation, limits.
+    BAD_REQUEST = "BAD_REQUEST"
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
+    TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
+    TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
+    TOO_MANY_ROOT_FIELDS = "TOO_MANY_ROOT_FIELDS"
+    TOO_MANY_FRAGMENTS = "TOO_MANY_FRAGMENTS"
+    TOO_MANY_SPREADS = "TOO_MANY_SPREADS"
+    TOO_MANY_FIELDS = "TOO_MANY_FIELDS"
+    TOO_MANY_MUTATIONS = "TOO_MANY_MUTATIONS"  # one mutation field per request (a validation rule)
+    TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"  # `subscriptions_per_connection` reached
+    QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
+    INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # Apollo's persisted-query codes (docs/federation.md), and our CSRF refusal.
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+    PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
+    PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
+    PERSISTED_QUERY_ID_REQUIRED = "PERSISTED_QUERY_ID_REQUIRED"
+    CANNOT_SEND_PQ_ID_AND_BODY = "CANNOT_SEND_PQ_ID_AND_BODY"
+    CSRF_PREFLIGHT_REQUIRED = "CSRF_PREFLIGHT_REQUIRED"
+    # Who is asking (gateway auth, services' access point).
+    UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
+    # CTI call events (`POST /cti/events`): single-use ids, and the call machine's refusals.
+    CTI_EVENT_ID_REQUIRED = "CTI_EVENT_ID_REQUIRED"
+    CTI_EVENT_REPLAYED = "CTI_EVENT_REPLAYED"
+    CTI_CALL_ENDED = "CTI_CALL_ENDED"
+    CTI_EVENT_OUT_OF_ORDER = "CTI_EVENT_OUT_OF_ORDER"
+    # What was asked, and the back offices behind it (services; `infra.errors` carries these).
+    BAD_USER_INPUT = "BAD_USER_INPUT"
     NOT_FOUND = "NOT_FOUND"
     BACKEND_ERROR = "BACKEND_ERROR"
     BACKEND_TIMEOUT = "BACKEND_TIMEOUT"
     BACKEND_UNAVAILABLE = "BACKEND_UNAVAILABLE"
-    RATE_LIMITED = "RATE_LIMITED"
     BACKEND_REJECTED = "BACKEND_REJECTED"
+    RATE_LIMITED = "RATE_LIMITED"
+    # Idempotent writes.
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"  # the key was first used with another input
     IDEMPOTENCY_IN_PROGRESS = "IDEMPOTENCY_IN_PROGRESS"  # the key's first attempt has not settled yet
     # the key's write may have landed and its back office cannot be searched: a person must check
     IDEMPOTENCY_OUTCOME_UNKNOWN = "IDEMPOTENCY_OUTCOME_UNKNOWN"
-    TOO_MANY_MUTATIONS = "TOO_MANY_MUTATIONS"  # one mutation field per request (a validation rule)
 
 
 def public_error(message: str, code: ErrorCode | str, **extra: object) -> GraphQLError:

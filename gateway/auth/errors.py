@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 
-UNAUTHENTICATED = "UNAUTHENTICATED"
-FORBIDDEN = "FORBIDDEN"
+from services.errors import ErrorCode
+
+UNAUTHENTICATED = ErrorCode.UNAUTHENTICATED
+FORBIDDEN = ErrorCode.FORBIDDEN
 
 # RFC 6750 §3: error_description holds %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash).
 _NOT_ALLOWED_IN_DESCRIPTION = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gateway.http.errors import BadRequest, ErrorCode
+from gateway.http.errors import BadRequest
+from services.errors import ErrorCode
 
 SIMPLE_CONTENT_TYPES = frozenset({"text/plain", "multipart/form-data", "application/x-www-form-urlencoded"})
 PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")

@@ -15,8 +15,9 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from gateway.http.errors import ErrorCode, with_code
+from gateway.http.errors import with_code
 from gateway.observability.logging import current_request
+from services.errors import ErrorCode
 
 
 class ErrorCodes(SchemaExtension):

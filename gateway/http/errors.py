@@ -28,49 +28,19 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any
 
 import orjson
 from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.responses import Response
 
+from services.errors import ErrorCode
+
 logger = logging.getLogger("tidegate.graphql")
 
 INTERNAL_MESSAGE = "Internal server error"
 # graphql-core's wording when MaxTokensLimiter stops the parser; it raises a plain syntax error.
 _TOO_MANY_TOKENS = re.compile(r"Document contains more than \d+ tokens")
-
-
-class ErrorCode(StrEnum):
-    """The codes the gateway itself assigns (resolvers and backends bring their own)."""
-
-    BAD_REQUEST = "BAD_REQUEST"
-    NOT_FOUND = "NOT_FOUND"
-    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
-    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-    QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
-    TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
-    TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
-    TOO_MANY_ROOT_FIELDS = "TOO_MANY_ROOT_FIELDS"
-    TOO_MANY_FRAGMENTS = "TOO_MANY_FRAGMENTS"
-    TOO_MANY_SPREADS = "TOO_MANY_SPREADS"
-    TOO_MANY_FIELDS = "TOO_MANY_FIELDS"
-    QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
-    INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
-    BAD_USER_INPUT = "BAD_USER_INPUT"
-    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
-    # Apollo's persisted-query codes (docs/federation.md), and our CSRF refusal.
-    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
-    PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
-    PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
-    PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
-    PERSISTED_QUERY_ID_REQUIRED = "PERSISTED_QUERY_ID_REQUIRED"
-    CANNOT_SEND_PQ_ID_AND_BODY = "CANNOT_SEND_PQ_ID_AND_BODY"
-    CSRF_PREFLIGHT_REQUIRED = "CSRF_PREFLIGHT_REQUIRED"
-    # CTI call events (`POST /cti/events`): single-use ids (docs/integrations.md).
-    CTI_EVENT_ID_REQUIRED = "CTI_EVENT_ID_REQUIRED"
-    CTI_EVENT_REPLAYED = "CTI_EVENT_REPLAYED"
 
 
 class BadRequest(Exception):

@@ -33,14 +33,13 @@ from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRul
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 
 from gateway.http.error_codes import ErrorCodes
-from gateway.http.errors import ErrorCode
 from gateway.limits.cost_limits import CostLimits
 from gateway.limits.query_cost_limit import QueryCostLimit
 from gateway.observability.operation_attributes import OperationAttributes
 from gateway.persisted.document_caches import DocumentParserCache, DocumentValidationCache
 from gateway.persisted.prepared_document import PreparedDocument
 from gateway.settings import Settings
-from services.errors import ErrorCode as PublicCode
+from services.errors import ErrorCode
 
 Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
 
@@ -136,7 +135,7 @@ def limit_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
     """The limits that are graphql-core rules, as rule classes (built once per app: see the module
     doc). Depth and aliases are not among them: `QueryCostLimit` measures those before any rule."""
     rules = [coded(max_root_fields(settings.max_root_fields), ErrorCode.TOO_MANY_ROOT_FIELDS)]
-    rules.append(coded(OneMutation, PublicCode.TOO_MANY_MUTATIONS))
+    rules.append(coded(OneMutation, ErrorCode.TOO_MANY_MUTATIONS))
     if not settings.dev_mode:
         rules.append(coded(NoSchemaIntrospectionCustomRule, ErrorCode.INTROSPECTION_DISABLED))
     if not (settings.dev_mode or settings.federation_sdl):

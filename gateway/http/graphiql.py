@@ -22,8 +22,9 @@ from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from gateway.http.errors import ErrorCode, error_response
+from gateway.http.errors import error_response
 from gql import GQL_DIR
+from services.errors import ErrorCode
 
 STATIC = Path(__file__).parents[1] / "static"  # gateway/static
 VENDOR = STATIC / "vendor"

@@ -47,7 +47,6 @@ from gateway.http.csrf import require_preflight
 from gateway.http.errors import (
     INTERNAL_MESSAGE,
     BadRequest,
-    ErrorCode,
     UnsupportedMediaType,
     error_response,
     http_code,
@@ -56,7 +55,7 @@ from gateway.http.errors import (
 from gateway.http.graphiql import graphiql_disabled, graphiql_response, is_page_request
 from gateway.http.graphql_request import is_screen_pop, query_of, request_data
 from gateway.http.request_end import finish_request, metrics_of
-from gateway.limits.admission import OperationClass, buckets, classify, rate_limited
+from gateway.limits.admission import buckets, classify, rate_limited
 from gateway.live.ws_session import SocketGate, TextFrames, TransportWS
 from gateway.observability.heap import release_frames
 from gateway.observability.logging import RequestRecord, current_request
@@ -64,12 +63,13 @@ from gateway.observability.tracing import operation_span
 from gateway.persisted.prepared_document import handing_over
 from gateway.persisted.queries import PersistedQueries, current_resolution
 from infra.deadline import deadline
-from infra.resilience.bulkhead import operation_class
 from infra.resilience.gcra import Limit
+from infra.resilience.priority import OperationClass, operation_class
 from infra.resilience.ratelimit import RateLimiter
 from services.access import Access
 from services.calls import CallRegistry
 from services.context import RequestContext, build_context
+from services.errors import ErrorCode
 from services.prefetch import prime_answered_pop
 
 logger = logging.getLogger("tidegate.graphql")

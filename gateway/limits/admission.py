@@ -10,7 +10,6 @@ anything else by its root fields, the least critical one deciding.
 from __future__ import annotations
 
 import math
-from enum import StrEnum
 from functools import lru_cache
 
 import orjson
@@ -27,13 +26,7 @@ from graphql import (
 from starlette.responses import Response
 
 from infra.resilience.gcra import Bucket, Limit
-
-
-class OperationClass(StrEnum):
-    CRITICAL = "critical"
-    NORMAL = "normal"
-    SHEDDABLE = "sheddable"
-
+from infra.resilience.priority import OperationClass
 
 # Declared next to the operations they class: the softphone's and workbench's named documents,
 # and every root field (a root field not listed here is `normal`).

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from graphql import DocumentNode, FragmentDefinitionNode, GraphQLError, GraphQLSchema
 
-from gateway.http.errors import ErrorCode
 from gateway.limits.document_cost import SATURATED, DocumentCost, ListSizes, measure
 from gateway.settings import Settings
+from services.errors import ErrorCode
 
 # The measure of the document being validated in this task (None: not measured), for
 # `gateway.persisted.document_caches`, which validates a large document off the event loop.

@@ -41,7 +41,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from domain.phones import national
-from gateway.http.errors import ErrorCode, error_response
+from gateway.http.errors import error_response
 from gateway.live.ring_prefetch import RingPrefetch
 from services.call_machine import CallEvent, Refusal
 from services.calls import CallRefused, CallRegistry
@@ -51,6 +51,7 @@ from services.cti_event_store import (
     CtiEventStoreUnavailable,
     MemoryCtiEventStore,
 )
+from services.errors import ErrorCode
 
 logger = logging.getLogger("tidegate.cti")
 

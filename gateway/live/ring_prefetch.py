@@ -23,7 +23,7 @@ from gateway.observability.audit import AuditSink
 from gateway.observability.tracing import ring_time_span
 from gql import GQL_DIR
 from infra.deadline import deadline
-from infra.resilience.bulkhead import operation_class
+from infra.resilience.priority import operation_class
 from services.access import CUSTOMER_READ, NETWORK_READ, TICKET_READ, Access, Principal
 from services.cached_reads import CachedReads
 from services.calls import Call

@@ -38,16 +38,17 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from gateway.auth.tokens import TokenVerifier
 from gateway.auth.websocket import SocketRefusal, authenticate_socket
-from gateway.http.errors import INTERNAL_MESSAGE, ErrorCode
+from gateway.http.errors import INTERNAL_MESSAGE
 from services.access import Access, Principal
 from services.audit import AuditTrail
 from services.calls import CallRegistry
 from services.context import RequestContext
+from services.errors import ErrorCode
 
 logger = logging.getLogger("tidegate.websocket")
 
 _HTTP_ONLY = "queries and mutations are sent with POST /graphql"
-TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"  # `subscriptions_per_connection` reached
+TOO_MANY_SUBSCRIPTIONS = ErrorCode.TOO_MANY_SUBSCRIPTIONS  # `subscriptions_per_connection` reached
 SESSION = "tidegate.socket"  # the scope key of the connection's `SocketSession`
 
 

@@ -54,13 +54,14 @@ from starlette.requests import Request
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.schema import validate_document
 
-from gateway.http.errors import BadRequest, ErrorCode
+from gateway.http.errors import BadRequest
 from gateway.http.extensions import limit_rules
 from gateway.limits.cost_limits import CostLimits, check_cost
 from gateway.persisted.apq_store import ApqStore, MemoryApqStore, RedisApqStore
 from gateway.persisted.manifest import ManifestError, PersistedOperation, document_id
 from gateway.settings import Settings
 from services.access import Principal
+from services.errors import ErrorCode
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 # Apollo Server's headers on its APQ answers: a GET's miss must not be cached anywhere.

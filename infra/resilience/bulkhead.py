@@ -6,54 +6,20 @@ screen pop and ticket creation; sheddable work (history, bills) has a lower ceil
 (`sheddable_max_concurrent`), so under a surge it is shed before normal work is. Non-critical
 calls queue up to `max_wait_s` for a slot and are then shed (RATE_LIMITED); critical calls wait
 as long as the operation's deadline allows. The operation's class arrives in a context variable
-set by the gateway, like its deadline; unclassified calls (tests, tools) count as critical.
+set by the gateway, like its deadline (`infra.resilience.priority`); unclassified calls (tests, tools)
+count as critical.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from infra.deadline import time_left
 from infra.errors import BackendError
-
-CRITICAL = "critical"
-NORMAL = "normal"
-SHEDDABLE = "sheddable"
-UNCLASSIFIED = "unclassified"
-_op_class: ContextVar[str | None] = ContextVar("tidegate_op_class", default=None)
-
-
-@contextmanager
-def operation_class(name: str | None) -> Iterator[None]:
-    """Everything awaited inside (and every task created inside) runs as this class of work."""
-    token = _op_class.set(name)
-    try:
-        yield
-    finally:
-        _op_class.reset(token)
-
-
-def current_class() -> str | None:
-    return _op_class.get()
-
-
-def class_label() -> str:
-    """The class as counters name it (None is `unclassified`)."""
-    return current_class() or UNCLASSIFIED
-
-
-def tier() -> str:
-    """Which limits apply: unclassified work is never shed early, and any class we do not know
-    is treated as normal."""
-    name = current_class()
-    if name in (CRITICAL, None):
-        return CRITICAL
-    return SHEDDABLE if name == SHEDDABLE else NORMAL
+from infra.resilience.priority import CRITICAL, SHEDDABLE, class_label, tier
 
 
 class BackendShed(BackendError):

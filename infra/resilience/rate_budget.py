@@ -26,16 +26,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from infra.deadline import time_left
-from infra.resilience.bulkhead import (
-    CRITICAL,
-    NORMAL,
-    SHEDDABLE,
-    BackendShed,
-    DecisionListener,
-    class_label,
-    tier,
-)
+from infra.resilience.bulkhead import BackendShed, DecisionListener
 from infra.resilience.gcra import Bucket, Limit, LocalGcra
+from infra.resilience.priority import CRITICAL, NORMAL, SHEDDABLE, class_label, tier
 
 Sleep = Callable[[float], Awaitable[None]]
 

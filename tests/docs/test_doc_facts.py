@@ -1,7 +1,7 @@
 """Facts the docs state that the code also states: the two must not drift apart.
 
 The roles table in docs/security.md is the scopes each role holds in gateway/auth/roles.yaml; every
-public error code the gateway and the resolvers can answer is named in docs/api.md.
+public error code (`services.errors.ErrorCode`, the one vocabulary) is named in docs/api.md.
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 
 from gateway.auth.roles import load_roles
-from gateway.http.errors import ErrorCode as GatewayErrorCode
 from services.call_machine import Refusal as CallRefusal
-from services.errors import ErrorCode as ResolverErrorCode
+from services.errors import ErrorCode
 from tests.support.processes import ROOT
 
 
@@ -25,5 +24,9 @@ def test_the_roles_table_lists_each_roles_scopes() -> None:
 
 def test_every_error_code_is_documented() -> None:
     text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
-    codes = {code.value for code in (*GatewayErrorCode, *ResolverErrorCode, *CallRefusal)}
+    codes = {code.value for code in ErrorCode}
     assert sorted(code for code in codes if f"`{code}`" not in text) == []
+
+
+def test_the_call_machines_refusals_are_public_error_codes() -> None:
+    assert {refusal.value for refusal in CallRefusal} <= {code.value for code in ErrorCode}

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from gateway.app import create_app
-from gateway.limits.admission import OperationClass, classify, retry_after_header
+from gateway.limits.admission import classify, retry_after_header
 from gateway.settings import Settings
+from infra.resilience.priority import OperationClass
 from tests.gateway.conftest import TEST_ISSUER, TEST_KEYS, bearer, serve, small_schema
 
 GQL = Path(__file__).parents[2] / "gql"

@@ -12,7 +12,8 @@ import pytest
 from infra.deadline import deadline
 from infra.http.client import BackendHttp
 from infra.http.config import BackendConfig
-from infra.resilience.bulkhead import BackendShed, BulkheadConfig, operation_class
+from infra.resilience.bulkhead import BackendShed, BulkheadConfig
+from infra.resilience.priority import operation_class
 
 
 def _billing(seen: list[str], release: asyncio.Event, config: BulkheadConfig | None = None) -> BackendHttp:

@@ -9,7 +9,8 @@ import pytest
 from infra.deadline import deadline
 from infra.http.client import BackendHttp
 from infra.http.config import BackendConfig
-from infra.resilience.bulkhead import BackendShed, operation_class
+from infra.resilience.bulkhead import BackendShed
+from infra.resilience.priority import operation_class
 from infra.resilience.rate_budget import RateBudget, RateBudgetConfig
 from tests.support.clocks import FakeTime
 

@@ -16,7 +16,8 @@ from infra.errors import BackendError, BackendServerError, NotFound
 from infra.http.client import BackendHttp
 from infra.http.config import BackendConfig
 from infra.resilience.breaker import BreakerConfig, CallNotPermitted, State
-from infra.resilience.bulkhead import BackendShed, operation_class
+from infra.resilience.bulkhead import BackendShed
+from infra.resilience.priority import operation_class
 from infra.resilience.rate_budget import RateBudgetConfig
 from infra.resilience.retry import RetryBudget, RetryConfig, RetryPolicy
 from tests.conftest import Simulators

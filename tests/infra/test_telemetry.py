@@ -15,7 +15,8 @@ from infra.errors import BackendError, BackendServerError
 from infra.http.client import BackendHttp
 from infra.http.config import BackendConfig
 from infra.resilience.breaker import BreakerConfig, CallNotPermitted
-from infra.resilience.bulkhead import BackendShed, Bulkhead, BulkheadConfig, operation_class
+from infra.resilience.bulkhead import BackendShed, Bulkhead, BulkheadConfig
+from infra.resilience.priority import operation_class
 from infra.resilience.rate_budget import RateBudgetConfig
 from infra.telemetry import Fanout
 from tests.support.clocks import FakeClock, FakeTime
