@@ -1,4 +1,4 @@
-"""The clean domain model: what every backend hands to the resolvers, in our own vocabulary.
+"""The clean domain model: what every adapter hands to the services, in our own vocabulary.
 
 Wire shapes (SOAP columns, esriJSON attributes, vendor codes) never get past a backend's
 mapping module; everything above `backends/` sees only these types. The model imports nothing

@@ -1,6 +1,6 @@
 """What Tidegate asks each back office: one `Protocol` per system, in the domain's own types.
 
-Each port lists exactly the methods its callers use (the loaders, the cached reads, the resolvers'
+Each port lists exactly the methods its callers use (the loaders, the cached reads, the services'
 reads and writes, the screen-pop bench), no more: a method nobody calls is the adapter's business, not
 the port's. `backends/` holds the adapters that talk to the real systems; `tests/fakes/` holds the
 in-memory fakes. mypy checks both against these protocols, and one contract suite per port

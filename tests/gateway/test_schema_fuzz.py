@@ -9,7 +9,7 @@ and an agent's (the access checks run first). Same seed, same cases: a failure n
 
 Left out, each with its reason:
 - mutations: they would file tickets and notes in the simulators this session shares with the other
-  tests; their inputs are checked in tests/resolvers.
+  tests; their inputs are checked in tests/services.
 - `_entities` / `_service`: the federation router's fields; `_Any` representations are not
   something schemathesis can generate (tests/schema/test_federation.py covers them).
 """
