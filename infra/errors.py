@@ -12,6 +12,7 @@ BackendError                  retry_after_s: None, or seconds until asking again
 │   ├── CallNotPermitted        the breaker is open (resilience.breaker)
 │   └── StoreUnavailable        a shared store (Redis) failed      BACKEND_UNAVAILABLE
 ├── BackendShed             we did not send it: budget or bulkhead full (resilience.bulkhead)
+├── OutcomeUnknown          a write may have landed, no lookup  IDEMPOTENCY_OUTCOME_UNKNOWN
 └── BackendRejected         the system answered "no": never counts toward a breaker
     ├── NotFound                户号不存在, unknown ticket          NOT_FOUND
     ├── InvalidRequest          the system refused our input       BAD_USER_INPUT
@@ -74,3 +75,10 @@ class StoreUnavailable(BackendUnavailable):
 
     def __init__(self, store: str, message: str) -> None:
         super().__init__(store, message)
+
+
+class OutcomeUnknown(BackendError):
+    """A write may have landed and the system offers no lookup to find out (billing's fee requests):
+    never retried blindly, never counted as the system failing; a person must check."""
+
+    code = "IDEMPOTENCY_OUTCOME_UNKNOWN"

@@ -20,7 +20,7 @@ from domain.drafts import FeeAdjustmentDraft, FeeAdjustmentRequest
 from domain.enums import FeeAdjustmentReason
 from domain.money import Money
 from infra.deadline import deadline
-from infra.errors import BackendError, BackendServerError, TemporarilyRefused
+from infra.errors import BackendServerError, OutcomeUnknown, TemporarilyRefused
 from services.accounts import normalize_account_no
 from services.authorize import require_account
 from services.context import RequestContext
@@ -44,12 +44,6 @@ class AdjustmentRequest:
     amount_fen: int
     explanation: str
     bill_no: str | None = None
-
-
-class OutcomeUnknown(BackendError):
-    """Billing cannot be searched for a request: what `find` says when asked to reconcile one."""
-
-    code = ErrorCode.IDEMPOTENCY_OUTCOME_UNKNOWN.value
 
 
 def adjustment_request(
