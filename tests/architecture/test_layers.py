@@ -109,3 +109,9 @@ def test_the_checker_catches_a_planted_violation(layer: str, source: str) -> Non
 
 def test_the_demo_command_may_start_the_simulators() -> None:
     assert violations("gateway", "gateway/demo.py", "from simulators.launch import stop") == []
+
+
+def test_the_gateway_is_grouped_by_concern() -> None:
+    """At most 15 modules directly under gateway/: the rest live in a room that names their concern."""
+    top = sorted(p.name for p in (ROOT / "gateway").glob("*.py"))
+    assert len(top) <= 15, top

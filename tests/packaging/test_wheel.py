@@ -9,6 +9,7 @@ from a copy of the tracked files (a build writes into its source tree).
 from __future__ import annotations
 
 import email
+import re
 import shutil
 import subprocess
 import sys
@@ -76,3 +77,13 @@ def test_the_bff_imports_and_builds_its_cli_without_simulators_or_faker(wheel: P
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["['cti',", "'pq',", "'sdl',", "'serve',", "'token']"]
+
+
+def test_the_image_copies_every_product_package() -> None:
+    """The Dockerfile builds the wheel from what it COPYs: a package the wheel holds but the image
+    never copies fails only when someone builds the image (`domain/` was missing that way)."""
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    copied = set(re.findall(r"^COPY (\w+)/ \1/$", dockerfile, flags=re.M))
+    allowed = (ROOT / ".dockerignore").read_text(encoding="utf-8")
+    assert PRODUCT <= copied
+    assert all(f"!{package}/" in allowed for package in PRODUCT)
