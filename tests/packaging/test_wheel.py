@@ -85,5 +85,5 @@ def test_the_image_copies_every_product_package() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     copied = set(re.findall(r"^COPY (\w+)/ \1/$", dockerfile, flags=re.M))
     allowed = (ROOT / ".dockerignore").read_text(encoding="utf-8")
-    assert PRODUCT <= copied
+    assert copied >= PRODUCT
     assert all(f"!{package}/" in allowed for package in PRODUCT)
