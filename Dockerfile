@@ -34,9 +34,9 @@ RUN /opt/uv/bin/uv venv --python /usr/local/bin/python3.11 /opt/tidegate \
 # The simulators' dependencies: the runtime subset and the `simulators` extra (Faker).
 RUN /opt/uv/bin/uv venv --python /usr/local/bin/python3.11 /opt/simulators \
     && /opt/uv/bin/uv pip sync --python /opt/simulators/bin/python --require-hashes requirements-simulators.lock
-# The wheel holds the product only (gateway, schema, services, backends, infra, domain, gql). Its build backend
-# (setuptools) comes from requirements.lock too, hash-checked as a build constraint; the wheel goes
-# in without dependencies (they are all in the venv already), and `uv pip check` proves that.
+# The wheel holds the product only (gateway, schema, services, backends, infra, domain, gql). Its
+# build backend (setuptools) comes from requirements.lock too, hash-checked as a build constraint; the
+# wheel goes in without dependencies (they are all in the venv already), and `uv pip check` proves that.
 COPY pyproject.toml ./
 COPY gateway/ gateway/
 COPY schema/ schema/
