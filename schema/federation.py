@@ -25,11 +25,11 @@ from graphql import GraphQLError
 from strawberry.federation.schema import FederationAny
 from strawberry.types.base import get_object_definition
 
-from schema.account import Account
-from schema.customer import Customer
-from schema.network import PipeSegment
+from schema.accounts.account import Account
+from schema.customers.customer import Customer
+from schema.network.pipe_segment import PipeSegment
 from schema.policy import require_scopes, type_requirements
-from schema.ticket import Ticket
+from schema.tickets.ticket import Ticket
 from services.context import RequestContext
 from services.errors import ErrorCode, bounded, public_error
 

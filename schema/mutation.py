@@ -5,12 +5,12 @@ from __future__ import annotations
 import strawberry
 
 from domain.enums import FeeAdjustmentReason, TicketCategory
-from schema.adjustment import BILLING_ADJUSTS, FeeAdjustment
-from schema.customer import Interaction
+from schema.accounts.adjustment import BILLING_ADJUSTS, FeeAdjustment
+from schema.customers.interaction import Interaction
 from schema.directives import RequiresScopes
 from schema.free_text import mask_free_text
 from schema.info import Info
-from schema.ticket import Ticket
+from schema.tickets.ticket import Ticket
 from services import adjustments, mutations, notes
 from services.access import INTERACTION_WRITE, TICKET_WRITE
 
@@ -67,7 +67,7 @@ class Mutation:
             input.lat,
             input.lon,
         )
-        return Ticket(record=await mutations.create_ticket(info.context, request, idempotency_key))
+        return Ticket.of(await mutations.create_ticket(info.context, request, idempotency_key))
 
     @strawberry.mutation(
         description="Ask billing to adjust what an account owes; a billing clerk approves it. Retry with "
@@ -86,8 +86,8 @@ class Mutation:
             _as_written(info, input.explanation),
             input.bill_no,
         )
-        return FeeAdjustment(
-            record=await adjustments.request_fee_adjustment(info.context, request, idempotency_key)
+        return FeeAdjustment.of(
+            await adjustments.request_fee_adjustment(info.context, request, idempotency_key)
         )
 
     @strawberry.mutation(

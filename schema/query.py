@@ -5,12 +5,13 @@ from __future__ import annotations
 import strawberry
 
 from domain.enums import TicketStatus
-from schema.account import Account
-from schema.customer import Customer
+from schema.accounts.account import Account
+from schema.customers.customer import Customer
 from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA
 from schema.info import Info
-from schema.network import Outage, PipeSegment
-from schema.ticket import Ticket
+from schema.network.outage import Outage
+from schema.network.pipe_segment import PipeSegment
+from schema.tickets.ticket import Ticket
 from services import accounts, customers, network, tickets
 
 
@@ -43,7 +44,7 @@ class Query:
 
     @strawberry.field(description="A repair ticket by its work-order number.", directives=[TICKET_DATA])
     async def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:
-        return Ticket(record=await tickets.ticket(info.context, str(id)))
+        return Ticket.of(await tickets.ticket(info.context, str(id)))
 
     @strawberry.field(
         description="Tickets across the district, newest first; open ones unless `status` says.",
@@ -52,11 +53,11 @@ class Query:
     async def tickets(
         self, info: Info, status: list[TicketStatus] | None = None, first: int = 20
     ) -> list[Ticket] | None:
-        return [Ticket(record=t) for t in await tickets.tickets(info.context, status, first)]
+        return [Ticket.of(t) for t in await tickets.tickets(info.context, status, first)]
 
     @strawberry.field(description="A water main by asset number, e.g. GS-000205.", directives=[NETWORK_DATA])
     async def pipe_segment(self, info: Info, id: strawberry.ID) -> PipeSegment | None:
-        return PipeSegment(record=await network.segment(info.context, str(id), info.path))
+        return PipeSegment.of(await network.segment(info.context, str(id), info.path))
 
     @strawberry.field(
         description="Mains within `radiusM` metres (1-2000) of a point, nearest first (at most 50).",
@@ -65,11 +66,11 @@ class Query:
     async def pipe_segments_near(
         self, info: Info, lat: float, lon: float, radius_m: int = 100
     ) -> list[PipeSegment] | None:
-        return [PipeSegment(record=s) for s in await network.segments_near(info.context, lat, lon, radius_m)]
+        return [PipeSegment.of(s) for s in await network.segments_near(info.context, lat, lon, radius_m)]
 
     @strawberry.field(
         description="Outages; `active: true` for those cutting water now, omit for all.",
         directives=[NETWORK_DATA],
     )
     async def outages(self, info: Info, active: bool | None = None) -> list[Outage] | None:
-        return [Outage(record=o) for o in await network.outages(info.context, active, info.path)]
+        return [Outage.of(o) for o in await network.outages(info.context, active, info.path)]

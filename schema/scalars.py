@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
+from domain import geo
 from domain.money import Money as DomainMoney
 
 
@@ -49,3 +50,7 @@ class Money:
 class GeoPoint:
     lon: float
     lat: float
+
+    @classmethod
+    def of(cls, point: geo.GeoPoint) -> GeoPoint:
+        return cls(lon=point.lon, lat=point.lat)

@@ -3,59 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import strawberry
 
-from domain.timestamps import SHANGHAI
-from schema.customer import Customer
-from schema.directives import CUSTOMER_DATA, TICKET_DATA, MaskKind, mask
+from schema.customers.screen_pop import ScreenPop
+from schema.directives import CUSTOMER_DATA, TICKET_DATA
 from schema.info import Info
-from schema.ticket import Ticket
+from schema.tickets.ticket import Ticket
 from services import subscriptions
-from services.subscriptions import PopEvent
-
-
-@strawberry.type(
-    description="A call ringing at an agent's phone, and who is calling: pushed before they answer."
-)
-class ScreenPop:
-    event: strawberry.Private[PopEvent]
-
-    async def owner_customer_no(self, info: Info) -> str | None:
-        """The caller's number is theirs only when it matched exactly one customer (else it stays masked)."""
-        nos = self.event.customer_nos
-        return nos[0] if nos is not None and len(nos) == 1 else None
-
-    @strawberry.field
-    def call_id(self) -> strawberry.ID:
-        return strawberry.ID(self.event.call_id)
-
-    @strawberry.field
-    def agent_id(self) -> strawberry.ID:
-        return strawberry.ID(self.event.agent_id)
-
-    @strawberry.field(description="The calling number as the CTI gave it.", directives=[mask(MaskKind.PHONE)])
-    def caller(self) -> str | None:
-        return self.event.caller
-
-    @strawberry.field(description="When the CTI reported the call ringing.")
-    def ringing_at(self) -> datetime:
-        return datetime.fromtimestamp(self.event.ringing_at, UTC).astimezone(SHANGHAI)
-
-    @strawberry.field(
-        description="True: served from the screen pop Tidegate ran when the phone rang (no back office "
-        "asked now); false: looked up for this event."
-    )
-    def prefetched(self) -> bool:
-        return self.event.prefetched
-
-    @strawberry.field(
-        description="The customers on the calling number, as `customerByPhone` returns them.",
-        directives=[CUSTOMER_DATA],
-    )
-    async def customers(self, info: Info) -> list[Customer] | None:
-        return [Customer(ref=r) for r in await subscriptions.pop_customers(info.context, self.event)]
 
 
 @strawberry.type
@@ -74,7 +29,7 @@ class Subscription:
             str(ticket_id) if ticket_id is not None else None,
             str(customer_id) if customer_id is not None else None,
         )
-        return stream.map(lambda record: Ticket(record=record))
+        return stream.map(Ticket.of)
 
     @strawberry.subscription(
         description="The agent's screen pops, pushed when their phone rings (first: the current call's, "
@@ -83,4 +38,4 @@ class Subscription:
     )
     async def screen_pop(self, info: Info, agent_id: strawberry.ID) -> AsyncIterator[ScreenPop]:
         stream = await subscriptions.screen_pops(info.context, str(agent_id))
-        return stream.map(lambda event: ScreenPop(event=event))
+        return stream.map(ScreenPop.of)

@@ -1,0 +1,96 @@
+"""Strawberry types filled from a domain record by field name, instead of one getter per field.
+
+A type's GraphQL fields mostly are its record's fields, renamed to camelCase and with money and
+points as their GraphQL types. Written out, that is one `return self.record.x` per field, and every
+one of them is a place to get a field wrong. Here the type declares its fields once (description,
+`@mask`) and `from_record` copies them by name, converting through the declared GraphQL type: an
+object type (`Money`, `GeoPoint`, `TierLine`, `FieldWorker`) is itself filled from the value, lists
+element by element. Where the GraphQL name differs from the record's, `record_field(source=...)`
+says which attribute it copies.
+
+`loaded_field` is the same for types whose record loads on first use (`Account`, `Customer`): the
+field awaits the type's `load_record` and copies from what it returns, so the fields still load
+concurrently and a failing backend still blanks only its own fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any, Final, Protocol, TypeVar, cast
+
+import strawberry
+from strawberry.types.base import (
+    StrawberryList,
+    StrawberryOptional,
+    get_object_definition,
+    has_object_definition,
+)
+from strawberry.types.field import StrawberryField
+from strawberry.types.private import is_private
+
+from schema.info import Info
+
+# A field's metadata key: the record attribute it is copied from (None: the field's own name).
+SOURCE: Final = "tidegate.record"
+
+T = TypeVar("T")
+
+
+class LoadsRecord(Protocol):
+    """A type whose record loads when a field first asks (the loaders batch and cache it)."""
+
+    def load_record(self, info: Info) -> Awaitable[object]: ...
+
+
+def record_field(*, source: str | None = None, **options: Any) -> Any:
+    """`strawberry.field(**options)` copied from the record's `source` attribute (default: its name)."""
+    return cast(Any, strawberry.field)(metadata={SOURCE: source}, **options)
+
+
+def loaded_field(*, source: str | None = None, **options: Any) -> Any:
+    """A field copied from the record `load_record` gives; async, so the type's fields load concurrently."""
+    field: StrawberryField
+
+    async def resolve(self: LoadsRecord, info: Info) -> Any:
+        record = await self.load_record(info)
+        return convert(field.type, getattr(record, source or field.python_name))
+
+    field = cast(Any, strawberry.field)(resolver=resolve, metadata={SOURCE: source}, **options)
+    return field
+
+
+def from_record(cls: type[T], record: object, /, **given: Any) -> T:
+    """An instance of the Strawberry type `cls`: `given` as they are, every other data field from
+    `record` by name (or by `record_field`'s `source`). Private fields are only ever `given`."""
+    values = dict(given)
+    plan = _PLANS.get(cls) or _PLANS.setdefault(cls, _plan(cls))
+    for name, source, target in plan:
+        if name not in values:
+            values[name] = convert(target, getattr(record, source))
+    return cls(**values)
+
+
+def convert(target: object, value: Any) -> Any:
+    """A record's value as the GraphQL type `target` wants it: object types filled from it by name,
+    lists element by element, scalars and enums as they are."""
+    if value is None:
+        return None
+    if isinstance(target, StrawberryOptional):
+        return convert(target.of_type, value)
+    if isinstance(target, StrawberryList):
+        return [convert(target.of_type, item) for item in value]
+    if isinstance(target, type) and has_object_definition(target):
+        return from_record(target, value)
+    return value
+
+
+_PLANS: dict[type, tuple[tuple[str, str, object], ...]] = {}
+
+
+def _plan(cls: type) -> tuple[tuple[str, str, object], ...]:
+    """(field, record attribute, GraphQL type) of each data field: worked out once per type."""
+    return tuple(
+        (f.python_name, f.metadata.get(SOURCE) or f.python_name, f.type)
+        for f in get_object_definition(cls, strict=True).fields
+        if f.base_resolver is None and f.init and not is_private(f.type)
+    )
