@@ -11,6 +11,12 @@ from backends.registry import BACKENDS, open_backends
 from gateway.settings import Settings
 from infra.http.config import BackendConfig
 from services.context import build_context
+from tests.gateway.settings_contract import VARIABLES, variables
+
+
+def test_every_variable_keeps_its_name_type_bounds_and_default() -> None:
+    """Users set these names: the composition reads exactly today's variables, typed and bounded alike."""
+    assert variables(Settings) == VARIABLES
 
 
 def test_defaults() -> None:
