@@ -45,7 +45,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "cache": ("Cache", "resilience.md#cache"),
     "writes": ("Writes", "resilience.md#writes"),
     "webhooks": ("Work-order webhooks", "integrations.md#work-order-webhooks"),
-    "live": ("CTI and live updates", "live-updates.md"),
+    "live": ("Live updates", "live-updates.md"),
     "persisted": ("Federation and persisted queries", "federation.md"),
     "auth": ("Access tokens", "security.md#auth"),
 }
