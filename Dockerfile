@@ -72,7 +72,7 @@ ENTRYPOINT ["python", "-m", "gateway.cli", "simulate"]
 CMD ["--help"]
 
 # ---------------------------------------------------------------------------------------------------
-# bff: the product. Settings come from TIDEGATE_* variables (gateway/settings.py); the relative paths
+# bff: the product. Settings come from TIDEGATE_* variables (gateway/settings/); the relative paths
 # among them (the audit file, the local issuer's key) land in /var/lib/tidegate, the one directory the
 # process may write: mount a volume there.
 FROM ${PYTHON_IMAGE} AS bff

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drop-spans", action="store_true", help="tracing on, every span to a drain")
     args = parser.parse_args(argv)
     settings = Settings(port=args.port)
-    configure_logging(settings.log_level)
+    configure_logging(settings.serving.log_level)
     app = create_app(settings, span_exporter=DroppingExporter() if args.drop_spans else None)
     run(app, settings)
     return 0

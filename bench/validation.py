@@ -101,17 +101,17 @@ def main(argv: list[str] | None = None) -> int:
     schema = build_schema()._schema
     validate = schema_validator(schema, (*specified_rules, *limit_rules(settings)), limits)
     texts = {
-        "worst_allowed": worst_allowed(limits, settings.max_tokens),
+        "worst_allowed": worst_allowed(limits, settings.limits.max_tokens),
         "screen_pop": SCREEN_POP.read_text(),
         "doubling_2_30": doubling(30),
     }
-    documents = {name: parse(text, max_tokens=settings.max_tokens) for name, text in texts.items()}
+    documents = {name: parse(text, max_tokens=settings.limits.max_tokens) for name, text in texts.items()}
     result: dict[str, Any] = {"benchmark": "validation", "seconds": args.seconds}
     share = args.seconds / len(documents)
     for name, document in documents.items():
         cost, errors = check_cost(document, schema, limits)
         figures = cost.operations[0].figures if cost is not None and cost.operations else None
-        parses = summary(timings(partial(reparse, texts[name], settings.max_tokens), document, 0))
+        parses = summary(timings(partial(reparse, texts[name], settings.limits.max_tokens), document, 0))
         result[name] = {
             **summary(timings(validate, document, share)),
             "bytes": len(texts[name].encode()),
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "max_spreads": limits.max_spreads,
         "max_fields": limits.max_fields,
         "max_cost": limits.max_cost,
-        "max_tokens": settings.max_tokens,
+        "max_tokens": settings.limits.max_tokens,
     }
     print(json.dumps(result))
     return 0

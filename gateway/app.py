@@ -65,13 +65,13 @@ def create_app(
     small schema built with `gateway.http.extensions.schema_extensions(settings)`, httpx transports per
     backend, the keys that verify access tokens (default: the IdP's JWKS, or the local issuer's own
     key), an exporter that turns tracing on whatever the settings say (e.g. an `InMemorySpanExporter`),
-    and the persisted operations (default: `settings.persisted_manifest_path`, or none with a test's
+    and the persisted operations (default: `settings.persisted.persisted_manifest_path`, or none with a test's
     schema, which the manifest's operations would not validate against)."""
     settings = settings or Settings()
     if manifest is None and schema is None:
-        manifest = load_manifest(settings.persisted_manifest_path)
+        manifest = load_manifest(settings.persisted.persisted_manifest_path)
     schema = schema or build_schema(
-        extensions=schema_extensions(settings), field_suggestions=settings.dev_mode
+        extensions=schema_extensions(settings), field_suggestions=settings.serving.dev_mode
     )
     if not has_error_codes(schema.extensions):
         raise ValueError("build the schema with gateway.http.extensions.schema_extensions(settings)")
@@ -101,21 +101,21 @@ def create_app(
             raise
         audit = open_audit_sink(settings)
         redis = (
-            redis_client(settings.redis_url, timeout_s=settings.redis_timeout_ms / 1000)
-            if settings.redis_url
+            redis_client(settings.redis.redis_url, timeout_s=settings.redis.redis_timeout_ms / 1000)
+            if settings.redis.redis_url
             else None
         )
         limiter = RateLimiter(
             RedisGcra(redis) if redis else None,
-            settings.replicas,
-            deadline_s=settings.rate_redis_deadline_ms / 1000,
+            settings.redis.replicas,
+            deadline_s=settings.admission.rate_redis_deadline_ms / 1000,
         )
         cache = open_cache(settings, redis)
         reads = CachedReads(
             backends,
             cache,
-            settings.cache_policies(),
-            Sealer.from_setting(settings.cache_key),
+            settings.cache.cache_policies(),
+            Sealer.from_setting(settings.cache.cache_key),
             telemetry=observability.telemetry,
         )
         # The bus (Redis pub/sub with Redis, else in process), the call feed and the ring-time pop.
@@ -131,7 +131,7 @@ def create_app(
                 "audit_sink": audit,
                 "reads": reads,
                 "idempotency": open_idempotency(settings, redis),
-                "redact_free_text_at_write": settings.redact_free_text_at_write,
+                "redact_free_text_at_write": settings.writes.redact_free_text_at_write,
                 "limiter": limiter if settings.limits_on() else None,
                 "bus": bus,
                 "ticket_states": open_ticket_states(settings, redis),
@@ -157,14 +157,14 @@ def create_app(
 
     graphql = GraphQLView(
         schema,
-        graphiql=settings.graphiql and settings.dev_mode,
+        graphiql=settings.serving.graphiql and settings.serving.dev_mode,
         calls=calls,
-        limits=settings.rate_limit_map(),
+        limits=settings.admission.rate_limit_map(),
         budgets={OperationClass(k): v for k, v in settings.budgets().items()},
-        budget_reserve_s=settings.budget_reserve_ms / 1000,
-        sockets=SocketGate(auth.verifier, calls, settings.subscription_connections_per_client),
-        subscriptions_per_connection=settings.subscriptions_per_connection,
-        subscription_init_timeout_s=settings.subscription_init_timeout_s,
+        budget_reserve_s=settings.deadlines.budget_reserve_ms / 1000,
+        sockets=SocketGate(auth.verifier, calls, settings.live.subscription_connections_per_client),
+        subscriptions_per_connection=settings.live.subscriptions_per_connection,
+        subscription_init_timeout_s=settings.live.subscription_init_timeout_s,
         persisted=persisted,
     )
     return Starlette(
@@ -175,7 +175,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql, name="graphql-ws"),
             Route(
                 "/cti/events",
-                CtiEndpoint(calls, settings.cti_secret_list()).handle,
+                CtiEndpoint(calls, settings.live.cti_secret_list()).handle,
                 methods=["POST"],
                 name="cti",
             ),
@@ -186,7 +186,7 @@ def create_app(
         ],
         middleware=[
             *observability.middleware(),  # HTTP server metrics, outermost
-            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes),
         ],
         exception_handlers={HTTPException: http_error, Exception: internal_error},
         lifespan=lifespan,
@@ -197,7 +197,9 @@ def open_cache(settings: Settings, redis: Redis | None) -> Cache | None:
     """Redis when configured (shared by the replicas, single-flight across them), else in-process."""
     if not settings.cache_on():
         return None
-    store: CacheStore = RedisStore(redis) if redis is not None else MemoryStore(settings.cache_max_entries)
+    store: CacheStore = (
+        RedisStore(redis) if redis is not None else MemoryStore(settings.cache.cache_max_entries)
+    )
     return Cache(store)
 
 
@@ -205,7 +207,9 @@ def open_idempotency(settings: Settings, redis: Redis | None) -> Idempotency:
     """Mutation keys in Redis when configured (every replica sees every key), else in this process."""
     store = RedisIdempotencyStore(redis) if redis is not None else MemoryIdempotencyStore()
     policy = IdempotencyPolicy(
-        settings.idempotency_ttl_s, settings.idempotency_lease_s, settings.idempotency_settle_s
+        settings.writes.idempotency_ttl_s,
+        settings.writes.idempotency_lease_s,
+        settings.writes.idempotency_settle_s,
     )
     return Idempotency(store, policy)
 
@@ -219,9 +223,11 @@ def open_cti_events(redis: Redis | None) -> CtiEventStore:
 
 
 def open_audit_sink(settings: Settings) -> AuditSink:
-    file_sink = JsonLinesSink(Path(settings.audit_path))
-    if settings.audit_redis_url:
-        return RedisStreamSink(settings.audit_redis_url, settings.audit_stream, fallback=file_sink)
+    file_sink = JsonLinesSink(Path(settings.observability.audit_path))
+    if settings.observability.audit_redis_url:
+        return RedisStreamSink(
+            settings.observability.audit_redis_url, settings.observability.audit_stream, fallback=file_sink
+        )
     return file_sink
 
 

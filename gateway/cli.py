@@ -191,7 +191,7 @@ def _serve(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         print(f"tidegate serve: bad settings: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.serving.log_level)
     try:
         app = create_app(settings)
     except (AuthConfigError, ManifestError) as exc:  # no way to check tokens; a broken safelist
@@ -226,7 +226,7 @@ def _cti(args: argparse.Namespace) -> int:
     from gateway.live.cti import signed_event
     from gateway.settings import Settings
 
-    secret = args.secret or next(iter(Settings().cti_secret_list()), DEMO_CTI_SECRET)
+    secret = args.secret or next(iter(Settings().live.cti_secret_list()), DEMO_CTI_SECRET)
     event = {"ringing": "CALL_RINGING", "answered": "CALL_ANSWERED", "ended": "CALL_ENDED"}[args.event]
     # Every event has its own id (single use): a fresh one unless --event-id names one.
     body, headers = signed_event(

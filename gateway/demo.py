@@ -70,7 +70,8 @@ def print_auth(bff_url: str) -> None:
     issuer = local_issuer(settings)
     token = issuer.mint(client_id="workbench", role="agent", agent_id=DEMO_AGENT)
     lines = [
-        f"\nAuth: local issuer, key {settings.local_issuer_key_path}; send Authorization: Bearer <token>",
+        f"\nAuth: local issuer, key {settings.auth.local_issuer_key_path};"
+        " send Authorization: Bearer <token>",
         f"  agent token  {token}",
         f"  valid {issuer.ttl_s // 60} min; next one: tidegate token --role agent --agent-id {DEMO_AGENT}",
         f"  or POST {bff_url}/oauth/token (client_credentials; demo clients in docs/security.md)",

@@ -46,32 +46,34 @@ class Auth:
 
 def local_issuer(settings: Settings) -> LocalIssuer:
     """The embedded issuer: key file loaded (or created), roles and clients validated."""
-    key = IssuerKey.load_or_create(settings.local_issuer_key_path, settings.local_issuer_algorithm)
+    key = IssuerKey.load_or_create(settings.auth.local_issuer_key_path, settings.auth.local_issuer_algorithm)
     return LocalIssuer(
         key,
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
+        issuer=settings.auth.token_issuer,
+        audience=settings.auth.token_audience,
         roles=load_roles(),
-        clients=settings.clients,
-        ttl_s=settings.token_ttl_s,
+        clients=settings.auth.clients,
+        ttl_s=settings.auth.token_ttl_s,
     )
 
 
 def build_auth(settings: Settings, keys: KeySource | None = None) -> Auth:
     """`keys` is the test seam: a fixed key set instead of the one the settings point at."""
-    issuer = local_issuer(settings) if settings.local_issuer else None
+    issuer = local_issuer(settings) if settings.auth.local_issuer else None
     if issuer is not None:
-        logger.warning("local token issuer on (demo and tests only): key %s", settings.local_issuer_key_path)
+        logger.warning(
+            "local token issuer on (demo and tests only): key %s", settings.auth.local_issuer_key_path
+        )
     if keys is None:
-        if settings.jwks_url is not None:
+        if settings.auth.jwks_url is not None:
             keys = JwksKeys(
-                settings.jwks_url,
-                algorithms=settings.token_algorithms,
-                timeout_s=settings.jwks_timeout_s,
-                max_age_s=settings.jwks_max_age_s,
+                settings.auth.jwks_url,
+                algorithms=settings.auth.token_algorithms,
+                timeout_s=settings.auth.jwks_timeout_s,
+                max_age_s=settings.auth.jwks_max_age_s,
             )
         elif issuer is not None:
-            if issuer.key.algorithm not in settings.token_algorithms:
+            if issuer.key.algorithm not in settings.auth.token_algorithms:
                 raise AuthConfigError(
                     f"the issuer key is {issuer.key.algorithm}, not in TIDEGATE_TOKEN_ALGORITHMS"
                 )
@@ -83,9 +85,9 @@ def build_auth(settings: Settings, keys: KeySource | None = None) -> Auth:
             )
     verifier = TokenVerifier(
         keys,
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
-        algorithms=settings.token_algorithms,
-        leeway_s=settings.token_leeway_s,
+        issuer=settings.auth.token_issuer,
+        audience=settings.auth.token_audience,
+        algorithms=settings.auth.token_algorithms,
+        leeway_s=settings.auth.token_leeway_s,
     )
     return Auth(verifier, issuer)

@@ -134,11 +134,11 @@ class NoServiceSdl(ASTValidationRule):
 def limit_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
     """The limits that are graphql-core rules, as rule classes (built once per app: see the module
     doc). Depth and aliases are not among them: `QueryCostLimit` measures those before any rule."""
-    rules = [coded(max_root_fields(settings.max_root_fields), ErrorCode.TOO_MANY_ROOT_FIELDS)]
+    rules = [coded(max_root_fields(settings.limits.max_root_fields), ErrorCode.TOO_MANY_ROOT_FIELDS)]
     rules.append(coded(OneMutation, ErrorCode.TOO_MANY_MUTATIONS))
-    if not settings.dev_mode:
+    if not settings.serving.dev_mode:
         rules.append(coded(NoSchemaIntrospectionCustomRule, ErrorCode.INTROSPECTION_DISABLED))
-    if not (settings.dev_mode or settings.federation_sdl):
+    if not (settings.serving.dev_mode or settings.persisted.federation_sdl):
         rules.append(coded(NoServiceSdl, ErrorCode.INTROSPECTION_DISABLED))
     return tuple(rules)
 
@@ -149,8 +149,8 @@ def schema_extensions(settings: Settings) -> Sequence[Extension]:
     start-up, is in place before the caches' parse and validation steps, which then skip.
     `QueryCostLimit` comes before `DocumentValidationCache`: it refuses before any rule walks."""
     rules = list(limit_rules(settings))
-    max_tokens, inline_max_fields = settings.max_tokens, settings.validate_inline_max_fields
-    inline_max_chars = settings.parse_inline_max_chars
+    max_tokens, inline_max_fields = settings.limits.max_tokens, settings.limits.validate_inline_max_fields
+    inline_max_chars = settings.limits.parse_inline_max_chars
     limits = CostLimits.from_settings(settings)
     return (
         PreparedDocument,

@@ -16,8 +16,8 @@ def run(app: Starlette, settings: Settings) -> None:
     # One worker; "auto" picks uvloop and httptools when installed (they are, via uvicorn[standard]).
     uvicorn.run(
         app,
-        host=settings.host,
-        port=settings.port,
+        host=settings.serving.host,
+        port=settings.serving.port,
         loop="auto",
         http="auto",
         workers=1,

@@ -42,13 +42,13 @@ class CostLimits:
     @classmethod
     def from_settings(cls, settings: Settings) -> CostLimits:
         return cls(
-            max_depth=settings.max_query_depth,
-            max_aliases=settings.max_aliases,
-            max_fragments=settings.max_fragments,
-            max_spreads=settings.max_spreads,
-            max_fields=settings.max_fields,
-            max_cost=settings.max_cost,
-            sizes=ListSizes(page_cap=settings.cost_page_cap, list_size=settings.cost_list_size),
+            max_depth=settings.limits.max_query_depth,
+            max_aliases=settings.limits.max_aliases,
+            max_fragments=settings.limits.max_fragments,
+            max_spreads=settings.limits.max_spreads,
+            max_fields=settings.limits.max_fields,
+            max_cost=settings.limits.max_cost,
+            sizes=ListSizes(page_cap=settings.limits.cost_page_cap, list_size=settings.limits.cost_list_size),
         )
 
 

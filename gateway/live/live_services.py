@@ -1,6 +1,6 @@
 """`LiveServices`: the bus, the call feed between replicas and the ring-time prefetch, opened together.
 
-Redis at `settings.redis_url` makes them span replicas (pub/sub for the bus, the cache store for
+Redis at `settings.redis.redis_url` makes them span replicas (pub/sub for the bus, the cache store for
 kept screen pops); without it they serve this process alone, as the demo needs. Started in the
 app's lifespan, before the server takes traffic: the call feed is listening by the time the first
 CTI event can arrive.
@@ -55,27 +55,27 @@ class LiveServices:
         redis: Redis | None,
         tracer: Tracer | None = None,
     ) -> LiveServices:
-        if redis is not None and not settings.cache_key:
+        if redis is not None and not settings.cache.cache_key:
             logger.warning(
                 "TIDEGATE_CACHE_KEY is unset: replicas cannot open each other's calls and screen pops"
             )
-        sealer = Sealer.from_setting(settings.cache_key)
+        sealer = Sealer.from_setting(settings.cache.cache_key)
         bus: EventBus = RedisBus(redis) if redis is not None else MemoryBus()
         store: CacheStore = (
             RedisStore(redis, prefix="tidegate:prefetch:")
             if redis is not None
             else MemoryStore(MAX_KEPT_POPS)
         )
-        live = Live(bus, calls, PopStore(store, sealer, settings.screen_pop_keep_s), reads)
+        live = Live(bus, calls, PopStore(store, sealer, settings.live.screen_pop_keep_s), reads)
         ring = RingPrefetch(
             schema,
             backends,
             reads,
             live,
             audit,
-            enabled=settings.screen_pop_prefetch,
-            budget_s=settings.screen_pop_prefetch_budget_ms / 1000,
-            max_running=settings.screen_pop_prefetch_max_running,
+            enabled=settings.live.screen_pop_prefetch,
+            budget_s=settings.live.screen_pop_prefetch_budget_ms / 1000,
+            max_running=settings.live.screen_pop_prefetch_max_running,
             tracer=tracer,
         )
         ready = asyncio.Event()

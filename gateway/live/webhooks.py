@@ -47,7 +47,10 @@ RETRY_AFTER_S = 5
 
 def open_ticket_states(settings: Settings, redis: Redis | None) -> TicketStateStore:
     """Redis when configured (every replica applies against the same states), else in this process."""
-    dedupe_s, state_s = settings.workorders_webhook_dedupe_ttl_s, settings.workorders_ticket_state_ttl_s
+    dedupe_s, state_s = (
+        settings.webhooks.workorders_webhook_dedupe_ttl_s,
+        settings.webhooks.workorders_ticket_state_ttl_s,
+    )
     if redis is not None:
         return RedisTicketStateStore(redis, dedupe_ttl_s=dedupe_s, state_ttl_s=state_s)
     return MemoryTicketStateStore(dedupe_ttl_s=dedupe_s, state_ttl_s=state_s)
@@ -60,10 +63,10 @@ class WorkOrderWebhooks:
     def from_settings(cls, settings: Settings) -> WorkOrderWebhooks:
         """A malformed secret stops start-up; the message names the variable, never the value."""
         try:
-            keys = parse_secrets(settings.workorders_webhook_secrets)
+            keys = parse_secrets(settings.webhooks.workorders_webhook_secrets)
         except ValueError as exc:
             raise AuthConfigError(f"TIDEGATE_WORKORDERS_WEBHOOK_SECRETS: {exc}") from None
-        return cls(keys, settings.workorders_webhook_tolerance_s)
+        return cls(keys, settings.webhooks.workorders_webhook_tolerance_s)
 
     def __init__(
         self, keys: Sequence[bytes], tolerance_s: float, clock: Callable[[], float] = time.time

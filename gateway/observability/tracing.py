@@ -76,11 +76,11 @@ class Tracing:
 
 def open_tracing(settings: Settings, exporter: SpanExporter | None = None) -> Tracing:
     """From the settings; `exporter` is the tests' seam (an `InMemorySpanExporter`, exported at once)."""
-    if exporter is None and settings.tracing_exporter == "none":
+    if exporter is None and settings.observability.tracing_exporter == "none":
         return Tracing()
     provider = TracerProvider(
         resource=Resource.create({"service.name": SERVICE_NAME}),
-        sampler=ParentBased(TraceIdRatioBased(settings.tracing_sample_ratio)),
+        sampler=ParentBased(TraceIdRatioBased(settings.observability.tracing_sample_ratio)),
     )
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -90,11 +90,13 @@ def open_tracing(settings: Settings, exporter: SpanExporter | None = None) -> Tr
 
 
 def _exporter(settings: Settings) -> SpanExporter:
-    if settings.tracing_exporter == "console":  # one JSON object per line on stdout (logs go to stderr)
+    if (
+        settings.observability.tracing_exporter == "console"
+    ):  # one JSON object per line on stdout (logs go to stderr)
         return ConsoleSpanExporter(out=sys.stdout, formatter=_one_line)
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-    return OTLPSpanExporter(endpoint=settings.otlp_endpoint)
+    return OTLPSpanExporter(endpoint=settings.observability.otlp_endpoint)
 
 
 def _one_line(span: ReadableSpan) -> str:

@@ -36,14 +36,15 @@ class Observability:
     def from_settings(cls, settings: Settings, persisted_names: Iterable[str] = ()) -> Observability:
         """`persisted_names`: the manifest's operation names, always kept as metric labels."""
         status = BackendStatus()
-        health = Health(status, redis_timeout_s=settings.readyz_redis_timeout_ms / 1000)
-        if not settings.metrics:
+        health = Health(status, redis_timeout_s=settings.observability.readyz_redis_timeout_ms / 1000)
+        if not settings.observability.metrics:
             return cls(None, health, status)
         known = set(persisted_names) | set(OPERATIONS)
         metrics = Metrics(
-            OperationNames(known, settings.metrics_max_operation_names), ClientNames(settings.clients)
+            OperationNames(known, settings.observability.metrics_max_operation_names),
+            ClientNames(settings.auth.clients),
         )
-        return cls(metrics, health, Fanout(metrics, status), settings.metrics_token)
+        return cls(metrics, health, Fanout(metrics, status), settings.observability.metrics_token)
 
     def routes(self) -> list[BaseRoute]:
         routes: list[BaseRoute] = [

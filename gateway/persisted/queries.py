@@ -166,12 +166,12 @@ class PersistedQueryPolicy:
             return frozenset(n.strip() for n in value.split(",") if n.strip())
 
         return cls(
-            list_only_roles=names(settings.persisted_list_only_roles),
-            list_only_clients=names(settings.persisted_list_only_clients),
-            persisted_only=settings.persisted_only,
-            free_form_clients=names(settings.persisted_free_form_clients),
-            apq=settings.apq,
-            free_form_roles=names(settings.persisted_free_form_roles),
+            list_only_roles=names(settings.persisted.persisted_list_only_roles),
+            list_only_clients=names(settings.persisted.persisted_list_only_clients),
+            persisted_only=settings.persisted.persisted_only,
+            free_form_clients=names(settings.persisted.persisted_free_form_clients),
+            apq=settings.persisted.apq,
+            free_form_roles=names(settings.persisted.persisted_free_form_roles),
         )
 
     def list_only(self, principal: Principal | None) -> bool:
@@ -376,16 +376,16 @@ def open_persisted_queries(
     request is validated with (graphql-core's specified rules and the gateway's limits)."""
     rules = (*specified_rules, *limit_rules(settings))
     validator = schema_validator(schema, rules, CostLimits.from_settings(settings))
-    registry = ManifestRegistry.build(operations, validator, max_tokens=settings.max_tokens)
+    registry = ManifestRegistry.build(operations, validator, max_tokens=settings.limits.max_tokens)
     return PersistedQueries(
         registry,
         PersistedQueryPolicy.from_settings(settings),
         validator,
-        max_tokens=settings.max_tokens,
-        store=MemoryApqStore(settings.apq_max_entries),
+        max_tokens=settings.limits.max_tokens,
+        store=MemoryApqStore(settings.persisted.apq_max_entries),
     )
 
 
 def open_apq_store(settings: Settings, redis: Redis | None) -> ApqStore | None:
     """Redis when configured (every replica finds every registration); None: the in-process LRU."""
-    return RedisApqStore(redis, settings.apq_ttl_s) if redis is not None else None
+    return RedisApqStore(redis, settings.persisted.apq_ttl_s) if redis is not None else None

@@ -16,9 +16,11 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic_settings import BaseSettings
+
 from gateway.demo_secrets import DEMO_CTI_SECRET, DEMO_WEBHOOK_SECRET
 from gateway.live.webhook_signature import parse_secrets
-from gateway.settings import Settings
+from gateway.settings import ServingSettings, Settings
 from infra.sealed import Sealer
 from simulators.kit.options import DEFAULT_PORTS, SERVICES
 from tests.deploy.dockerfile import Dockerfile
@@ -57,10 +59,26 @@ def bff_env(compose: Compose) -> dict[str, str]:
     return {str(k): str(v) for k, v in env.items()}
 
 
-def settings_fields() -> dict[str, str]:
-    """`TIDEGATE_<FIELD>` -> field name, for every field of the BFF's Settings."""
-    prefix = str(Settings.model_config.get("env_prefix", ""))
-    return {f"{prefix}{name}".upper(): name for name in Settings.model_fields}
+def settings_fields() -> dict[str, tuple[str, str]]:
+    """`TIDEGATE_<FIELD>` -> (component, field), for every field of the BFF's settings components."""
+    found: dict[str, tuple[str, str]] = {}
+    for component, info in Settings.model_fields.items():
+        kind = info.annotation
+        assert isinstance(kind, type) and issubclass(kind, BaseSettings)
+        prefix = str(kind.model_config.get("env_prefix", ""))
+        found |= {f"{prefix}{name}".upper(): (component, name) for name in kind.model_fields}
+    return found
+
+
+def settings_of(values: dict[tuple[str, str], str]) -> Settings:
+    """Settings from these values alone, not the environment too (`model_validate` reads no variable)."""
+    components = {}
+    for component, info in Settings.model_fields.items():
+        kind = info.annotation
+        assert isinstance(kind, type) and issubclass(kind, BaseSettings)
+        own = {field: value for (name, field), value in values.items() if name == component}
+        components[component] = kind.model_validate(own)
+    return Settings.model_validate(components)
 
 
 def service_set(compose: Compose, _dockerfile: Dockerfile) -> list[str]:
@@ -83,9 +101,9 @@ def settings_env(compose: Compose, _dockerfile: Dockerfile) -> list[str]:
         return ["the BFF gets no TIDEGATE_* settings"]
     values = {fields[name]: value for name, value in env.items()}
     try:
-        settings = Settings.model_validate(values)  # these values alone, not the environment too
-        Sealer.from_setting(settings.cache_key)
-        parse_secrets(settings.workorders_webhook_secrets)
+        settings = settings_of(values)
+        Sealer.from_setting(settings.cache.cache_key)
+        parse_secrets(settings.webhooks.workorders_webhook_secrets)
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         return [f"the BFF's settings do not validate: {exc}"]
     return []
@@ -128,7 +146,7 @@ def published_ports(compose: Compose, dockerfile: Dockerfile) -> list[str]:
     """Ports bound to 127.0.0.1 only, each published on the port the service listens on by default."""
     env = bff_env(compose)
     bff_port = int(env.get("TIDEGATE_PORT") or listening_port(dockerfile.final))
-    default_port = int(Settings.model_fields["port"].default)
+    default_port = int(ServingSettings.model_fields["port"].default)
     expected = {"bff": (default_port, bff_port), **{n: (p, p) for n, p in DEFAULT_PORTS.items()}}
     problems = []
     for name, service in services(compose).items():

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from gateway.settings import Settings
+from gateway.settings import ServingSettings
 from tests.deploy.dockerfile import Dockerfile, Instruction, Stage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +87,7 @@ def non_root(dockerfile: Dockerfile, _root: Path) -> list[str]:
 def listening_port(stage: Stage) -> int:
     """Where the BFF listens: TIDEGATE_PORT from the stage's ENV, else the Settings default."""
     value = stage.env().get("TIDEGATE_PORT")
-    return int(value) if value else int(Settings.model_fields["port"].default)
+    return int(value) if value else int(ServingSettings.model_fields["port"].default)
 
 
 def healthcheck(dockerfile: Dockerfile, _root: Path) -> list[str]:

@@ -26,8 +26,8 @@ from services.context import RequestContext
 # The gateway tests' token issuer: a key made once per session; apps get `keys=TEST_KEYS`.
 TEST_ISSUER = LocalIssuer(
     IssuerKey.generate("ES256"),
-    issuer=Settings().token_issuer,
-    audience=Settings().token_audience,
+    issuer=Settings().auth.token_issuer,
+    audience=Settings().auth.token_audience,
     roles=load_roles(),
     clients={},
 )

@@ -89,7 +89,7 @@ def test_the_doubling_documents_are_refused_in_milliseconds(schema: GraphQLSchem
 def test_the_worst_allowed_document_and_every_gql_document_pass(schema: GraphQLSchema) -> None:
     settings = Settings()
     limits = CostLimits.from_settings(settings)
-    worst = parse(worst_allowed(limits, settings.max_tokens), max_tokens=settings.max_tokens)
+    worst = parse(worst_allowed(limits, settings.limits.max_tokens), max_tokens=settings.limits.max_tokens)
     cost, errors = check_cost(worst, schema, limits)
     assert errors == [] and cost is not None
     (op,) = cost.operations

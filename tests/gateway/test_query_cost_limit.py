@@ -24,7 +24,7 @@ HOSTILE_CODES = {"TOO_MANY_SPREADS", "TOO_MANY_FIELDS", "QUERY_TOO_COSTLY"}
 
 
 def app_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)  # type: ignore[arg-type]
+    return Settings(**overrides)
 
 
 async def test_the_2_to_the_30_document_is_refused_before_any_rule_runs() -> None:

@@ -8,15 +8,31 @@ import pytest
 from pydantic import ValidationError
 
 from backends.registry import BACKENDS, open_backends
-from gateway.settings import Settings
+from gateway.settings import BillingSettings, Settings
 from infra.http.config import BackendConfig
 from services.context import build_context
+from tests.gateway.settings_contract import VARIABLES, variables
+
+
+def test_every_variable_keeps_its_name_type_bounds_and_default() -> None:
+    """Users set these names: the composition reads exactly today's variables, typed and bounded alike."""
+    assert variables(Settings) == VARIABLES
 
 
 def test_defaults() -> None:
     s = Settings()
-    assert (s.host, s.port, s.graphiql, s.log_level) == ("127.0.0.1", 8000, False, "INFO")
-    assert (s.max_query_depth, s.max_aliases, s.max_tokens, s.max_body_bytes) == (12, 30, 2_000, 65_536)
+    assert (s.serving.host, s.serving.port, s.serving.graphiql, s.serving.log_level) == (
+        "127.0.0.1",
+        8000,
+        False,
+        "INFO",
+    )
+    assert (s.limits.max_query_depth, s.limits.max_aliases, s.limits.max_tokens, s.limits.max_body_bytes) == (
+        12,
+        30,
+        2_000,
+        65_536,
+    )
     configs = s.backend_configs()
     assert {n: (c.base_url, c.timeout_s, c.max_connections) for n, c in configs.items()} == {
         "billing": ("http://127.0.0.1:8101", 1.5, 50),
@@ -37,11 +53,20 @@ def test_defaults() -> None:
 def test_production_defaults_limit_cost_and_free_form_documents(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TIDEGATE_PERSISTED_ONLY", raising=False)  # the suite's conftest turns it off
     s = Settings()
-    assert (s.max_fragments, s.max_spreads, s.max_fields, s.max_cost) == (32, 64, 300, 20_000)
-    assert (s.cost_page_cap, s.cost_list_size, s.validate_inline_max_fields) == (50, 10, 50)
-    assert s.parse_inline_max_chars == 1_024
-    assert s.persisted_only is True  # agents and the softphone send ids
-    assert s.persisted_free_form_roles == "supervisor,developer"  # GraphiQL's users
+    assert (s.limits.max_fragments, s.limits.max_spreads, s.limits.max_fields, s.limits.max_cost) == (
+        32,
+        64,
+        300,
+        20_000,
+    )
+    assert (s.limits.cost_page_cap, s.limits.cost_list_size, s.limits.validate_inline_max_fields) == (
+        50,
+        10,
+        50,
+    )
+    assert s.limits.parse_inline_max_chars == 1_024
+    assert s.persisted.persisted_only is True  # agents and the softphone send ids
+    assert s.persisted.persisted_free_form_roles == "supervisor,developer"  # GraphiQL's users
 
 
 def test_environment_with_the_tidegate_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,7 +78,7 @@ def test_environment_with_the_tidegate_prefix(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("TIDEGATE_GIS_MAX_CONNECTIONS", "8")
     monkeypatch.setenv("PORT", "1234")  # unprefixed variables are not ours
     s = Settings()
-    assert (s.port, s.graphiql, s.log_level) == (9000, False, "DEBUG")
+    assert (s.serving.port, s.serving.graphiql, s.serving.log_level) == (9000, False, "DEBUG")
     configs = s.backend_configs()
     billing = configs["billing"]
     assert (billing.base_url, billing.timeout_s) == ("http://billing.intranet:8080", 2.5)
@@ -62,7 +87,7 @@ def test_environment_with_the_tidegate_prefix(monkeypatch: pytest.MonkeyPatch) -
 
 def test_arguments_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIDEGATE_PORT", "9000")
-    assert Settings(port=9100).port == 9100
+    assert Settings(port=9100).serving.port == 9100
 
 
 @pytest.mark.parametrize(
@@ -85,7 +110,7 @@ def test_bad_values_are_refused_with_the_field_name(
 
 def test_settings_are_frozen() -> None:
     with pytest.raises(ValidationError):
-        Settings().port = 1  # type: ignore[misc]
+        Settings().serving.port = 1  # type: ignore[misc]
 
 
 def test_billing_budgets_and_retries_by_default() -> None:
@@ -134,7 +159,7 @@ def test_without_protection_calls_pass_straight_through() -> None:
 )
 def test_inconsistent_budgets_fail_when_the_backends_are_built(knobs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
-        Settings(**knobs).backend_configs()  # type: ignore[arg-type]
+        Settings(**knobs).backend_configs()
 
 
 @pytest.mark.parametrize("name", ["TIDEGATE_RETRY_MAX_ATTEMPTS", "TIDEGATE_BILLING_MAX_RPS"])
@@ -148,15 +173,29 @@ async def test_free_text_is_kept_as_typed_unless_redaction_at_write_is_asked_for
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The back office is the record: off by default; the request context reads it from the app's state."""
-    assert Settings().redact_free_text_at_write is False
+    assert Settings().writes.redact_free_text_at_write is False
     monkeypatch.setenv("TIDEGATE_REDACT_FREE_TEXT_AT_WRITE", "true")
     on = Settings()
-    assert on.redact_free_text_at_write is True
+    assert on.writes.redact_free_text_at_write is True
     backends = open_backends({n: BackendConfig(n, "http://127.0.0.1:9") for n in BACKENDS})  # never called
     try:
-        state = SimpleNamespace(redact_free_text_at_write=on.redact_free_text_at_write)
+        state = SimpleNamespace(redact_free_text_at_write=on.writes.redact_free_text_at_write)
         assert build_context(backends, request=SimpleNamespace(state=state)).redact_free_text_at_write
         bare = SimpleNamespace(state=SimpleNamespace())
         assert build_context(backends, request=bare).redact_free_text_at_write is False
     finally:
         await backends.aclose()
+
+
+def test_flat_keywords_reach_their_component_and_components_can_be_given_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A keyword is the variable's name without `TIDEGATE_`; the environment still applies beneath."""
+    monkeypatch.setenv("TIDEGATE_CRM_TIMEOUT_S", "0.5")
+    s = Settings(billing_timeout_s=5.0, cache=False, persisted_only=False)
+    assert (s.billing.timeout_s, s.crm.timeout_s, s.persisted.persisted_only) == (5.0, 0.5, False)
+    assert s.cache.cache is False and not s.cache_on()
+    given = Settings(billing=BillingSettings(max_rps=30.0), port=9100)
+    assert (given.billing.max_rps, given.billing.timeout_s, given.serving.port) == (30.0, 1.5, 9100)
+    with pytest.raises(ValidationError):
+        given.billing = BillingSettings()  # type: ignore[misc]

@@ -143,7 +143,7 @@ def _caller(index: int = 0) -> Customer:
 
 def _audit_lines() -> list[str]:
     """The audit trail the app wrote (TIDEGATE_AUDIT_PATH: a scratch file, see tests/conftest.py)."""
-    return Path(Settings().audit_path).read_text(encoding="utf-8").splitlines()
+    return Path(Settings().observability.audit_path).read_text(encoding="utf-8").splitlines()
 
 
 def _calls(sims: Systems) -> dict[str, int]:

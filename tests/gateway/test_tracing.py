@@ -80,7 +80,7 @@ async def test_the_request_log_line_carries_the_trace_id(
 async def test_tracing_off_makes_no_span_and_answers_no_trace(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert settings.tracing_exporter == "none"
+    assert settings.observability.tracing_exporter == "none"
     assert open_tracing(settings).tracer is None  # no provider at all
     caplog.set_level(logging.INFO, "tidegate.graphql.request")
     async with serve(create_app(settings, schema=small_schema(settings), keys=TEST_KEYS)) as client:
@@ -95,7 +95,7 @@ def test_tracing_settings() -> None:
         Settings(tracing_exporter="jaeger")
     with pytest.raises(ValidationError):
         Settings(tracing_sample_ratio=1.5)
-    assert Settings().otlp_endpoint.startswith("http://127.0.0.1:")
+    assert Settings().observability.otlp_endpoint.startswith("http://127.0.0.1:")
 
 
 def test_a_zero_sample_ratio_records_nothing_new() -> None:

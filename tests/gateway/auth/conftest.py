@@ -27,8 +27,8 @@ from simulators.launch import die_with_parent, free_port, stop
 from tests.gateway.conftest import serve, small_schema
 from tests.support.processes import ROOT
 
-ISSUER = Settings().token_issuer
-AUDIENCE = Settings().token_audience
+ISSUER = Settings().auth.token_issuer
+AUDIENCE = Settings().auth.token_audience
 # Made once: RSA key generation is slow, and every test only needs some real key pair.
 EC_KEY = IssuerKey.generate("ES256")
 RSA_KEY = IssuerKey.generate("RS256")

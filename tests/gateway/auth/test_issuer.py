@@ -59,7 +59,9 @@ async def test_the_token_is_an_rfc9068_access_token(client: httpx.AsyncClient, s
     payload = jwt.decode(token, options={"verify_signature": False})
     assert payload["exp"] - payload["iat"] == 900
     assert set(payload) >= {"iss", "exp", "aud", "sub", "client_id", "iat", "jti"}
-    verifier = TokenVerifier(StaticKeys(jwks), issuer=settings.token_issuer, audience=settings.token_audience)
+    verifier = TokenVerifier(
+        StaticKeys(jwks), issuer=settings.auth.token_issuer, audience=settings.auth.token_audience
+    )
     principal = await verifier.verify(token)
     assert principal == Principal(
         subject="workbench-agent",

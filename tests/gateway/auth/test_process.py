@@ -73,7 +73,9 @@ def test_tidegate_token_output_verifies(bff: BffProcess) -> None:
     # ...and checked by hand against the key set the running BFF publishes.
     jwks = httpx.get(f"{bff.url}/.well-known/jwks.json").json()
     settings = Settings()
-    verifier = TokenVerifier(StaticKeys(jwks), issuer=settings.token_issuer, audience=settings.token_audience)
+    verifier = TokenVerifier(
+        StaticKeys(jwks), issuer=settings.auth.token_issuer, audience=settings.auth.token_audience
+    )
     principal = asyncio.run(verifier.verify(token))
     assert (principal.role, principal.agent_id, principal.client_id) == ("agent", "A1001", "workbench")
     assert principal.scopes == {

@@ -12,16 +12,24 @@ from gateway.settings import Settings
 
 def test_defaults() -> None:
     s = Settings()
-    assert (s.jwks_url, s.local_issuer, s.token_leeway_s, s.token_ttl_s) == (None, False, 60, 900)
-    assert s.token_algorithms == ("ES256", "RS256")
-    assert (s.local_issuer_key_path, s.local_issuer_algorithm) == (Path(".tidegate/issuer-key.pem"), "ES256")
-    assert {name: c.role for name, c in s.clients.items()} == {
+    assert (s.auth.jwks_url, s.auth.local_issuer, s.auth.token_leeway_s, s.auth.token_ttl_s) == (
+        None,
+        False,
+        60,
+        900,
+    )
+    assert s.auth.token_algorithms == ("ES256", "RS256")
+    assert (s.auth.local_issuer_key_path, s.auth.local_issuer_algorithm) == (
+        Path(".tidegate/issuer-key.pem"),
+        "ES256",
+    )
+    assert {name: c.role for name, c in s.auth.clients.items()} == {
         "softphone": "softphone",
         "workbench-agent": "agent",
         "workbench-supervisor": "supervisor",
         "audit-console": "auditor",
     }
-    assert "demo-secret" not in repr(s.clients)  # secrets never reach a log line
+    assert "demo-secret" not in repr(s.auth.clients)  # secrets never reach a log line
 
 
 @pytest.mark.parametrize(
@@ -32,14 +40,14 @@ def test_algorithms_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, value: str, expected: tuple[str]
 ) -> None:
     monkeypatch.setenv("TIDEGATE_TOKEN_ALGORITHMS", value)
-    assert Settings().token_algorithms == expected
+    assert Settings().auth.token_algorithms == expected
 
 
 def test_the_client_registry_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "TIDEGATE_CLIENTS", '{"desk-7": {"secret": "s3cret-s3cret", "role": "agent", "agent_id": "A0007"}}'
     )
-    (client,) = Settings().clients.values()
+    (client,) = Settings().auth.clients.values()
     assert (client.role, client.agent_id, client.secret.get_secret_value()) == (
         "agent",
         "A0007",

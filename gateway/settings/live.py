@@ -1,0 +1,47 @@
+"""Pushed events: CTI call events and the screen pop, subscriptions, and work-order webhooks."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from gateway.settings.component import ComponentSettings
+
+
+class LiveSettings(ComponentSettings):
+    """CTI call events, the ring-time screen pop, and the websocket subscriptions that carry them."""
+
+    cti_secrets: str = Field(default="", repr=False)
+    """Comma-separated HMAC-SHA256 secrets the CTI signs call events with (several: rotation)."""
+    screen_pop_prefetch: bool = True
+    """Run the screen pop when the phone rings, keep it for the answered-call query, push it to
+    `screenPop`."""
+    screen_pop_prefetch_budget_ms: int = Field(default=1_500, ge=10)
+    """The ring-time pop's own deadline (billing's timeout: a complete pop beats a fast partial one
+    while the phone still rings)."""
+    screen_pop_prefetch_max_running: int = Field(default=32, ge=1)
+    """Ring-time pops at once per process; past it a call rings without one."""
+    screen_pop_keep_s: float = Field(default=120.0, gt=0)
+    """How long a kept pop waits for the answered-call query."""
+    subscriptions_per_connection: int = Field(default=10, ge=1)
+    """Operations one websocket may run (`TOO_MANY_SUBSCRIPTIONS`)."""
+    subscription_connections_per_client: int = Field(default=10, ge=1)
+    """Sockets one token subject may hold on one process (then closed 4403)."""
+    subscription_init_timeout_s: float = Field(default=10.0, gt=0)
+    """`connection_init` must arrive within this (else closed 4408)."""
+
+    def cti_secret_list(self) -> list[str]:
+        return [s.strip() for s in self.cti_secrets.split(",") if s.strip()]
+
+
+class WebhookSettings(ComponentSettings):
+    """The work-order system's Standard Webhooks, and the ticket states they push."""
+
+    workorders_webhook_secrets: str = Field(default="", repr=False)
+    """Comma-separated Standard Webhooks secrets, `whsec_...` (two during a rotation). Empty: every
+    delivery refused. A malformed one stops start-up, naming the variable but never echoing it."""
+    workorders_webhook_tolerance_s: int = Field(default=300, ge=1, le=3_600)
+    """How far `webhook-timestamp` may be from our clock, either way."""
+    workorders_webhook_dedupe_ttl_s: float = Field(default=259_200.0, ge=60)
+    """How long a webhook id is remembered (3 days: longer than the sender retries)."""
+    workorders_ticket_state_ttl_s: float = Field(default=2_592_000.0, ge=60)
+    """How long a ticket's pushed state is kept (30 days)."""

@@ -1,0 +1,31 @@
+"""Where and how `tidegate serve` listens."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from gateway.settings.component import ComponentSettings
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class ServingSettings(ComponentSettings):
+    """The listening socket, the log level, and the developer conveniences (off in production)."""
+
+    host: str = "127.0.0.1"
+    """Interface `tidegate serve` binds (`--host` overrides it)."""
+    port: int = Field(default=8000, ge=0, le=65_535)
+    """Port `tidegate serve` listens on (`--port` overrides it)."""
+    log_level: LogLevel = "INFO"
+    """Level of the JSON log lines on stderr (any case)."""
+    dev_mode: bool = False
+    """Introspection and "did you mean" suggestions on (the demo; GraphiQL needs introspection)."""
+    graphiql: bool = False
+    """Serve the offline GraphiQL page on `GET /graphql`; only together with `dev_mode`."""
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value

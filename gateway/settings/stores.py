@@ -1,0 +1,81 @@
+"""Shared state: the Redis the replicas share, the read cache, and how writes are kept and recorded."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from gateway.settings.component import ComponentSettings
+from infra.cache.cache import CachePolicy
+from services.cached_reads import CachePolicies
+
+
+class RedisSettings(ComponentSettings):
+    """The Redis shared by the replicas, and how many replicas share it (their fallback shares)."""
+
+    redis_url: str | None = None
+    """Redis shared by the replicas: rate buckets, cache, idempotency keys, APQ, ticket states, event
+    bus, kept screen pops. Unset: all of it in process."""
+    replicas: int = Field(default=1, ge=1)
+    """BFF processes sharing the limits: each one's fallback share of the buckets and of billing's rps
+    budget is the limit divided by this."""
+    redis_timeout_ms: int = Field(default=100, ge=1)
+    """Redis socket timeouts (a hung Redis costs little)."""
+
+
+class CacheSettings(ComponentSettings):
+    """The cache for semi-static reads. Per kind: fresh for ttl, then served stale while one refresh runs
+    (stale-while-revalidate, swr), then served stale only when the backend fails, is late or is at
+    capacity (stale-if-error, sie)."""
+
+    cache: bool = True
+    """The cache for semi-static reads (Redis at `redis_url`, else in process) on/off."""
+    cache_max_entries: int = Field(default=100_000, ge=1)
+    """Entries in the in-process store only (least recently used go first)."""
+    cache_key: str | None = Field(default=None, repr=False)
+    """Base64 of 32 bytes sealing cached PII and kept screen pops (AES-256-GCM). Unset: one per process;
+    replicas sharing Redis must share it, else they read each other's entries as misses."""
+    cache_accounts_ttl_s: float = Field(default=60.0, gt=0)
+    """Account arrears status: fresh for (arrears settle nightly)."""
+    cache_accounts_swr_s: float = Field(default=600.0, ge=0)
+    """Account arrears status: then stale-while-revalidate for."""
+    cache_accounts_sie_s: float = Field(default=3_600.0, ge=0)
+    """Account arrears status: then stale-if-error for."""
+    cache_outages_ttl_s: float = Field(default=30.0, gt=0)
+    """Outage notices: fresh for."""
+    cache_outages_swr_s: float = Field(default=60.0, ge=0)
+    """Outage notices: then stale-while-revalidate for."""
+    cache_outages_sie_s: float = Field(default=3_600.0, ge=0)
+    """Outage notices: then stale-if-error for."""
+    cache_network_ttl_s: float = Field(default=3_600.0, gt=0)
+    """Mains and service connections: fresh for."""
+    cache_network_swr_s: float = Field(default=3_600.0, ge=0)
+    """Mains and service connections: then stale-while-revalidate for."""
+    cache_network_sie_s: float = Field(default=86_400.0, ge=0)
+    """Mains and service connections: then stale-if-error for."""
+
+    def cache_policies(self) -> CachePolicies:
+        """`accounts` (arrears status), `outages`, `network` (mains, service connections)."""
+        return CachePolicies(
+            **{
+                kind: CachePolicy(
+                    getattr(self, f"cache_{kind}_ttl_s"),
+                    getattr(self, f"cache_{kind}_swr_s"),
+                    getattr(self, f"cache_{kind}_sie_s"),
+                )
+                for kind in ("accounts", "outages", "network")
+            }
+        )
+
+
+class WriteSettings(ComponentSettings):
+    """Mutations: idempotency keys' answers kept and replayed, and free text masked before it is written."""
+
+    idempotency_ttl_s: float = Field(default=86_400.0, ge=60)
+    """How long a mutation key's answer is kept and replayed (Redis at `redis_url`, else in process)."""
+    idempotency_lease_s: float = Field(default=30.0, gt=0)
+    """A running attempt older than this is taken to have died."""
+    idempotency_settle_s: float = Field(default=5.0, ge=0)
+    """After a timed-out write, wait this long before reconciling."""
+    redact_free_text_at_write: bool = False
+    """Mask phone, ID and card numbers in notes and ticket descriptions before they are written (off:
+    the back office keeps what was typed, the record; reads mask them either way)."""
