@@ -104,6 +104,7 @@ class Trace:
     segment: tuple[int, ...]  # main ids of the isolated valve segment
     cut_off: tuple[int, ...]  # in-service mains no source reaches any more once it is shut
     valves: tuple[int, ...]  # valve ids to close (open, operable, on the segment's edge)
+    sealed: bool = True  # False when a source delivers straight into the segment: no shutting it
 
     @property
     def main_ids(self) -> tuple[int, ...]:
@@ -372,10 +373,10 @@ class Network:
     def _valves_at(self) -> dict[tuple[int, int], Valve]:
         return {(v.main_id, v.node): v for v in self.valves}
 
-    def fed_mains(self, without: Iterable[int] = ()) -> set[int]:
-        """In-service mains a source reaches through open valves, with `without` taken out."""
+    def fed_mains(self, closing: Iterable[Valve] = ()) -> set[int]:
+        """In-service mains a source reaches through open valves, once `closing` are shut too."""
         closed = {(v.main_id, v.node) for v in self.valves if not v.currently_open}
-        gone = set(without)
+        closed.update((v.main_id, v.node) for v in closing)
         seen_nodes = {s.node for s in self.sources}
         fed: set[int] = set()
         queue = deque(seen_nodes)
@@ -383,7 +384,7 @@ class Network:
         while queue:
             node = queue.popleft()
             for mid in self.incident[node]:
-                if mid in fed or mid in gone or (mid, node) in closed or mains[mid].status != 0:
+                if mid in fed or (mid, node) in closed or mains[mid].status != 0:
                     continue
                 fed.add(mid)
                 m = mains[mid]
@@ -432,15 +433,18 @@ class Network:
             for node in (self.main_by_id[mid].from_node, self.main_by_id[mid].to_node)
             if (mid, node) not in cut
         }
-        to_close = sorted(
-            v.valve_id
+        to_close = [
+            v
             for v in self.valves
             if v.currently_open and v.operable and ((v.main_id in segment) != (v.node in inside_nodes))
-        )
+        ]
+        # Shut the segment's valves (taking its mains out is not enough: water may still pass
+        # through a junction inside it), then walk from the sources to find what else goes dry.
         before = self.fed_mains()
-        after = self.fed_mains(without=segment)
+        after = self.fed_mains(closing=to_close)
         cut_off = sorted(before - after - segment)
-        return Trace(tuple(sorted(segment)), tuple(cut_off), tuple(to_close))
+        valve_ids = tuple(v.valve_id for v in to_close)
+        return Trace(tuple(sorted(segment)), tuple(cut_off), valve_ids, sealed=not segment & after)
 
     def tap(self, road: Road, along: float) -> int:
         """The in-service main of `road` at `along` (street units): where a connection taps in."""
@@ -505,7 +509,8 @@ def plan_outages(
         used.add(seg)
         trace = net.trace(main.main_id)
         served = sum(tapped.get(mid, 0) for mid in trace.main_ids)
-        if len(trace.segment) > 6 or len(trace.cut_off) > 4 or not trace.valves or served == 0:
+        small = len(trace.segment) <= 6 and len(trace.cut_off) <= 4
+        if not (small and trace.sealed and trace.valves and served):
             continue
         n, (kind, status, start_h, hours, reason) = step
         start = as_of_midnight + int(start_h * 3600)
