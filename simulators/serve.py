@@ -13,7 +13,7 @@ from simulators.world import build_world
 
 
 def create_app(options: SimOptions) -> Starlette:
-    world = build_world(options.seed, options.customers, options.as_of)
+    world = build_world(options.seed, options.customers, options.as_of, options.inoperable_share)
     module = importlib.import_module(f"simulators.{options.service}.app")
     app: Starlette = module.create_app(world, options, random.Random(options.seed ^ 0x5EED))
     return app

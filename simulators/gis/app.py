@@ -32,7 +32,7 @@ BASE = "/arcgis/rest/services/Water/FeatureServer"
 BUSY = "Unable to process request. The service is busy: all instances are in use."
 LATENCY = {
     "service_info": Latency(8, 0.3),
-    **{f"layer_info:{layer_id}": Latency(10, 0.3) for layer_id in range(5)},
+    **{f"layer_info:{layer_id}": Latency(10, 0.3) for layer_id in range(7)},
     "query:0": Latency(35, 0.4),
     "query:2": Latency(45, 0.5),  # the big layer: ~1.1 service connections per customer
 }

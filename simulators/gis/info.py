@@ -33,7 +33,7 @@ def service_info(layers: dict[int, Layer]) -> dict[str, Any]:
     extent = _extent((lon0 - 0.002, lat0 - 0.002, lon1 + 0.002, lat1 + 0.002))
     return {
         "currentVersion": VERSION,
-        "serviceDescription": "临江区供水管网: 管线、阀门、用户接水点、网格与停水范围",
+        "serviceDescription": "临江区供水管网: 管线、阀门、用户接水点、网格、停水范围、水源与压力分区",
         "hasVersionedData": False,
         "supportsDisconnectedEditing": False,
         "hasStaticData": False,

@@ -1,4 +1,4 @@
-"""The five layers, rendered from the seeded world the GIS way, with the indexes a query needs.
+"""The seven layers, rendered from the seeded world the GIS way, with the indexes a query needs.
 
 GIS keys differ from billing's: `ACCT_NO` is stored as text without the leading zeros
 ("10000042" for billing's "0010000042"), as it was once loaded through a numeric column.
@@ -21,7 +21,9 @@ from simulators.gis.schema import (
     DATA_TZ,
     GRIDS,
     OUTAGES,
+    PRESSURE_ZONES,
     SERVICE_CONNECTIONS,
+    SOURCES,
     VALVES,
     WATER_MAINS,
     LayerSchema,
@@ -99,6 +101,9 @@ def water_mains(world: World) -> Layer:
             "DMA": m.dma,
             "STATUS": m.status,
             "LENGTH_M": m.length_m,
+            "FROM_NODE": m.from_node,
+            "TO_NODE": m.to_node,
+            "MAIN_TYPE": m.main_type,
         }
         path = list(m.path)
         out.append(Feature(m.main_id, attrs, geometry.polyline([path]), {"paths": [[_xy(p) for p in path]]}))
@@ -118,6 +123,8 @@ def valves(world: World) -> Layer:
             "NORMAL_POS": int(v.normally_open),
             "CURRENT_POS": int(v.currently_open),
             "OPERABLE": int(v.operable),
+            "PROT_NODE": v.node,
+            "BOUNDARY": v.boundary,
         }
         out.append(_point(v.valve_id, attrs, v.location))
     return Layer(VALVES, out)
@@ -166,13 +173,52 @@ def outages(world: World) -> Layer:
             "EST_RESTORE": o.est_restore * 1000,
             "MAIN_IDS": ",".join(str(i) for i in o.main_ids),
             "AFFECTED_CNT": o.affected_accounts,
+            "VALVE_IDS": ",".join(str(i) for i in o.valve_ids),
         }
         out.append(_polygon(oid, attrs, o.ring))
     return Layer(OUTAGES, out)
 
 
+def sources(world: World) -> Layer:
+    out = []
+    for s in world.network.sources:
+        attrs = {
+            "OBJECTID": s.source_id,
+            "ASSET_NO": s.asset_no,
+            "NAME": s.name,
+            "SOURCE_TYPE": s.kind,
+            "NODE_ID": s.node,
+            "MAIN_IDS": ",".join(str(i) for i in s.main_ids),
+            "PRESSURE_ZONE": s.pressure_zone,
+            "CAPACITY": s.capacity_m3d,
+        }
+        out.append(_point(s.source_id, attrs, s.location))
+    return Layer(SOURCES, out)
+
+
+def pressure_zones(world: World) -> Layer:
+    out = []
+    for oid, z in enumerate(world.network.zones, start=1):
+        attrs = {
+            "OBJECTID": oid,
+            "ZONE_CODE": z.code,
+            "ZONE_NAME": z.name,
+            "SOURCE_IDS": ",".join(str(i) for i in z.source_ids),
+        }
+        out.append(_polygon(oid, attrs, z.ring))
+    return Layer(PRESSURE_ZONES, out)
+
+
 def build_layers(world: World) -> dict[int, Layer]:
-    built = [water_mains(world), valves(world), service_connections(world), grids(world), outages(world)]
+    built = [
+        water_mains(world),
+        valves(world),
+        service_connections(world),
+        grids(world),
+        outages(world),
+        sources(world),
+        pressure_zones(world),
+    ]
     for layer in built:  # warm the keyed lookups a BFF batches on
         for name in ("OBJECTID", "ACCT_NO", "MAIN_ID", "GRID_CODE", "OUTAGE_ID", "STATUS"):
             if layer.schema.field(name) is not None:

@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from simulators.world.network import MAIN_STATUS, MATERIALS, OUTAGE_KINDS, OUTAGE_STATUS, VALVE_TYPES
+from simulators.world.network import (
+    MAIN_STATUS,
+    MAIN_TYPES,
+    MATERIALS,
+    OUTAGE_KINDS,
+    OUTAGE_STATUS,
+    SOURCE_KINDS,
+    VALVE_BOUNDARY,
+    VALVE_TYPES,
+)
 
 OID = "esriFieldTypeOID"
 STRING = "esriFieldTypeString"
@@ -96,6 +105,9 @@ VALVE_TYPE_DOMAIN = Domain("ValveType", VALVE_TYPES)
 NORMAL_POS_DOMAIN = Domain("ValveNormalPosition", {1: "常开", 0: "常闭"})
 CURRENT_POS_DOMAIN = Domain("ValveCurrentPosition", {1: "开启", 0: "关闭"})
 YES_NO_DOMAIN = Domain("YesNo", {1: "是", 0: "否"})
+MAIN_TYPE_DOMAIN = Domain("WaterMainType", MAIN_TYPES)
+VALVE_BOUNDARY_DOMAIN = Domain("ValveBoundary", VALVE_BOUNDARY)
+SOURCE_TYPE_DOMAIN = Domain("WaterSourceType", SOURCE_KINDS)
 OUTAGE_TYPE_DOMAIN = Domain("OutageType", OUTAGE_KINDS)
 OUTAGE_STATUS_DOMAIN = Domain("OutageStatus", OUTAGE_STATUS)
 
@@ -118,6 +130,9 @@ WATER_MAINS = LayerSchema(
         Field("DMA", STRING, "计量分区", 10),
         Field("STATUS", SMALLINT, "运行状态", domain=LIFECYCLE_DOMAIN),
         Field("LENGTH_M", DOUBLE, "管长(米)"),
+        Field("FROM_NODE", INTEGER, "起点节点"),
+        Field("TO_NODE", INTEGER, "终点节点"),
+        Field("MAIN_TYPE", SMALLINT, "管线类别", domain=MAIN_TYPE_DOMAIN),
     ),
 )
 
@@ -136,6 +151,8 @@ VALVES = LayerSchema(
         Field("NORMAL_POS", SMALLINT, "常态启闭", domain=NORMAL_POS_DOMAIN),
         Field("CURRENT_POS", SMALLINT, "当前启闭", domain=CURRENT_POS_DOMAIN),
         Field("OPERABLE", SMALLINT, "是否可操作", domain=YES_NO_DOMAIN),
+        Field("PROT_NODE", INTEGER, "保护节点"),  # the end of MAIN_ID it shuts the main off from
+        Field("BOUNDARY", SMALLINT, "分区边界", domain=VALVE_BOUNDARY_DOMAIN),
     ),
 )
 
@@ -187,7 +204,48 @@ OUTAGES = LayerSchema(
         Field("EST_RESTORE", DATE, "预计恢复时间", 8),
         Field("MAIN_IDS", STRING, "涉及管线", 200),
         Field("AFFECTED_CNT", INTEGER, "影响户数"),
+        Field("VALVE_IDS", STRING, "关闭阀门", 500),
     ),
 )
 
-SCHEMAS: tuple[LayerSchema, ...] = (WATER_MAINS, VALVES, SERVICE_CONNECTIONS, GRIDS, OUTAGES)
+SOURCES = LayerSchema(
+    5,
+    "WaterSources",
+    POINT,
+    "NAME",
+    "水源(水厂、清水池、高位水池、加压泵站)",
+    (
+        _OID,
+        Field("ASSET_NO", STRING, "水源编号", 20),
+        Field("NAME", STRING, "名称", 50),
+        Field("SOURCE_TYPE", SMALLINT, "水源类型", domain=SOURCE_TYPE_DOMAIN),
+        Field("NODE_ID", INTEGER, "供水节点"),
+        Field("MAIN_IDS", STRING, "出水管线", 200),
+        Field("PRESSURE_ZONE", STRING, "压力分区", 10),
+        Field("CAPACITY", INTEGER, "供水能力(m³/日)"),
+    ),
+)
+
+PRESSURE_ZONES = LayerSchema(
+    6,
+    "PressureZones",
+    POLYGON,
+    "ZONE_NAME",
+    "供水压力分区",
+    (
+        _OID,
+        Field("ZONE_CODE", STRING, "分区编码", 10),
+        Field("ZONE_NAME", STRING, "分区名称", 50),
+        Field("SOURCE_IDS", STRING, "水源", 100),
+    ),
+)
+
+SCHEMAS: tuple[LayerSchema, ...] = (
+    WATER_MAINS,
+    VALVES,
+    SERVICE_CONNECTIONS,
+    GRIDS,
+    OUTAGES,
+    SOURCES,
+    PRESSURE_ZONES,
+)

@@ -7,6 +7,7 @@ from datetime import date
 
 from simulators.kit.faults import FaultConfig
 from simulators.world import DEFAULT_CUSTOMERS, DEFAULT_SEED
+from simulators.world.network import DEFAULT_INOPERABLE_SHARE
 
 SERVICES = ("billing", "crm", "gis", "workorders")
 DEFAULT_PORTS = {"billing": 8101, "crm": 8102, "gis": 8103, "workorders": 8104}
@@ -20,6 +21,8 @@ class SimOptions:
     seed: int = DEFAULT_SEED
     customers: int = DEFAULT_CUSTOMERS
     as_of: date | None = None
+    # The share of valves that cannot be turned (the world's network; field surveys find ~10%).
+    inoperable_share: float = DEFAULT_INOPERABLE_SHARE
     faults: FaultConfig = field(default_factory=FaultConfig)
     # Billing: late fees accrue daily from the due date on the unpaid amount, capped per bill.
     late_fee_daily_rate: float = 0.003

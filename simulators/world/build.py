@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -14,7 +14,7 @@ from faker import Faker
 from simulators.world import geography
 from simulators.world.history import AccountHistory, Interaction, account_history, interactions
 from simulators.world.model import Account, Customer, Grid, Outage, WorkOrderSeed
-from simulators.world.network import Network, plan_outages, point_in_ring
+from simulators.world.network import DEFAULT_INOPERABLE_SHARE, Network, plan_outages
 from simulators.world.people import make_accounts, make_customers
 from simulators.world.workorders import SHANGHAI, seed_orders
 
@@ -79,27 +79,23 @@ def _cached_history(world: World, account_no: str) -> AccountHistory:
 
 
 def build_world(
-    seed: int = DEFAULT_SEED, customers: int = DEFAULT_CUSTOMERS, as_of: date | None = None
+    seed: int = DEFAULT_SEED,
+    customers: int = DEFAULT_CUSTOMERS,
+    as_of: date | None = None,
+    inoperable_share: float = DEFAULT_INOPERABLE_SHARE,
 ) -> World:
+    """The whole district; `inoperable_share` is the share of valves that cannot be turned."""
     as_of = as_of or datetime.now(SHANGHAI).date()
     rng = random.Random(seed)
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
     ew, ns = geography.roads()
-    comps = geography.compounds(rng, ew)
+    comps = geography.compounds(rng, ew, ns)
     grid_list = geography.grids(fake)
-    net = Network(rng, ew, ns)
+    net = Network(rng, ew, ns, inoperable_share)
     people = make_customers(fake, rng, customers, as_of)
-    accounts = make_accounts(rng, people, comps, ew, net, grid_list, as_of)
+    accounts = make_accounts(rng, people, comps, ew, ns, net, grid_list, as_of)
     midnight = int(datetime.combine(as_of, time(), SHANGHAI).timestamp())
-    outages = plan_outages(rng, net, midnight)
-    outages = [_count_affected(o, accounts) for o in outages]
+    outages = plan_outages(rng, net, Counter(a.main_id for a in accounts), midnight)
     orders = seed_orders(rng, accounts, {g.code: g for g in grid_list}, outages, midnight)
     return World(seed, as_of, people, accounts, grid_list, net, outages, orders)
-
-
-def _count_affected(outage: Outage, accounts: list[Account]) -> Outage:
-    from dataclasses import replace
-
-    n = sum(1 for a in accounts if point_in_ring(a.service_point, outage.ring))
-    return replace(outage, affected_accounts=n)

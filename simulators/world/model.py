@@ -50,6 +50,21 @@ class Compound:
     gate_no: int  # 门牌号 on that road
     centre: LonLat
     block: tuple[int, int]  # (ew row, ns column) of the block it sits in
+    footprint: tuple[float, float, float, float]  # (lon0, lat0, lon1, lat1) its buildings stand in
+
+
+@dataclass(frozen=True, slots=True)
+class Frontage:
+    """Where a premises takes its water: a point along a road, on one side of it.
+
+    `along` is in street units from the district's south-west corner (east-west roads: columns,
+    north-south streets: rows), so `int(along)` is the block-long link between two junctions.
+    `side` is +1 north (east-west roads) or east (north-south streets) of the road, -1 the other.
+    """
+
+    road: Road
+    along: float
+    side: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +81,7 @@ class Premises:
     location: LonLat
     district: str
     city: str
+    frontage: Frontage
 
     @property
     def address(self) -> str:
@@ -77,7 +93,7 @@ class Premises:
 
 @dataclass(frozen=True, slots=True)
 class Main:
-    """A water main between two network nodes, laid along a road."""
+    """A water main between two network nodes, laid along a road (FROM_NODE to TO_NODE)."""
 
     main_id: int  # GIS OBJECTID
     asset_no: str  # "GS-000123"
@@ -92,10 +108,16 @@ class Main:
     dma: str
     status: int  # domain code
     length_m: float
+    main_type: int = 1  # domain code: 1 distribution (配水管), 2 transmission (输水管)
 
 
 @dataclass(frozen=True, slots=True)
 class Valve:
+    """A valve on `main_id`, a few metres from `node`, one of that main's two ends.
+
+    `node` is the protected node (PROT_NODE): closing the valve separates the main from it.
+    """
+
     valve_id: int
     asset_no: str
     main_id: int
@@ -105,6 +127,30 @@ class Valve:
     normally_open: bool
     currently_open: bool
     operable: bool
+    boundary: int = 0  # domain code: 0 none, 1 DMA boundary, 2 pressure-zone boundary
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where water enters the district: a works, reservoir, tank or pump station, and its outlet."""
+
+    source_id: int  # GIS OBJECTID
+    asset_no: str  # "SY-0001"
+    name: str
+    kind: int  # domain code: 1 水厂, 2 清水池, 3 高位水池, 4 加压泵站
+    node: int  # the node it delivers into
+    location: LonLat
+    main_ids: tuple[int, ...]  # the mains it feeds
+    pressure_zone: str
+    capacity_m3d: int
+
+
+@dataclass(frozen=True, slots=True)
+class PressureZone:
+    code: str  # "PZ1"
+    name: str
+    ring: tuple[LonLat, ...]  # closed, counter-clockwise
+    source_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +189,10 @@ class Outage:
     reason: str
     start: int  # epoch seconds
     est_restore: int
-    main_ids: tuple[int, ...]
+    main_ids: tuple[int, ...]  # every main out of water: the isolated segment and what it cuts off
     ring: tuple[LonLat, ...]
-    affected_accounts: int
+    affected_accounts: int  # accounts whose service connection taps one of `main_ids`
+    valve_ids: tuple[int, ...] = ()  # the valves closed to isolate the segment
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from faker import Faker
 
 from simulators.world import geography, names
 from simulators.world.model import Account, Compound, Customer, Grid, Premises, Road
-from simulators.world.network import Network
+from simulators.world.network import Network, offset
 
 USE_TYPES = {"01": "居民生活用水", "02": "行政事业用水", "03": "经营服务用水", "04": "特种行业用水"}
 ACCOUNT_STATUS = {"1": "正常", "2": "暂停用水", "3": "已销户", "4": "欠费催缴"}
@@ -58,6 +58,7 @@ def make_accounts(
     customers: list[Customer],
     comps: list[Compound],
     ew: list[Road],
+    ns: list[Road],
     net: Network,
     grid_list: list[Grid],
     as_of: date,
@@ -65,8 +66,9 @@ def make_accounts(
     wanted = [(c, _accounts_wanted(rng, c)) for c in customers]
     n_flats = sum(k == "flat" for _, kinds in wanted for k in kinds)
     n_shops = sum(k != "flat" for _, kinds in wanted for k in kinds)
-    flats = geography.residential_premises(rng, comps, n_flats)
-    shops = geography.street_premises(rng, ew, n_shops, first_id=len(flats) + 1)
+    flats = geography.residential_premises(rng, comps, n_flats, ew, ns)
+    gates = {(c.road.name, c.gate_no) for c in comps}
+    shops = geography.street_premises(rng, ew, ns, n_shops, len(flats) + 1, gates)
     out: list[Account] = []
     serial = 10_000_000
     for customer, kinds in wanted:
@@ -95,14 +97,11 @@ def _account(
     if rng.random() < 0.001:
         status = ROGUE_STATUS
     pay = rng.choices(list(PAY_METHODS), weights=(20, 30, 5, 40, 5))[0]
-    row = premises.compound.block[0] if premises.compound else premises.road.index
-    col = int((premises.location[0] - names.LON0) / names.LON_STEP)
-    col = min(max(col, 0), len(names.NS_ROADS) - 2)
-    west, east = net.ew_halves[(row, col)]
-    mid_lon = names.LON0 + (col + 0.5) * names.LON_STEP
-    main_id = west if premises.location[0] < mid_lon else east
-    road_lat = names.LAT0 + row * names.LAT_STEP
-    service_point = (premises.location[0], round(road_lat + 0.00015, 6))
+    # The service pipe leaves the main at the premises' frontage, a few metres into its side.
+    front = premises.frontage
+    main_id = net.tap(front.road, front.along)
+    road_point = net.road_point(front.road, front.along)
+    service_point = offset(road_point, front.road.axis, front.side * rng.uniform(6.0, 25.0))
     opened = max(customer.since, as_of - timedelta(days=rng.randrange(30, 365 * 20)))
     residential = use_type == "01"
     return Account(

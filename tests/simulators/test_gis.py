@@ -14,11 +14,18 @@ import httpx
 import pytest
 
 from simulators.world import World, build_world
-from simulators.world.network import MATERIALS, OUTAGE_KINDS, OUTAGE_STATUS, VALVE_TYPES
+from simulators.world.network import (
+    MATERIALS,
+    OUTAGE_KINDS,
+    OUTAGE_STATUS,
+    SOURCE_KINDS,
+    VALVE_BOUNDARY,
+    VALVE_TYPES,
+)
 from tests.support.processes import TEST_AS_OF, TEST_CUSTOMERS, TEST_SEED, SimProcess
 
 BASE = "/arcgis/rest/services/Water/FeatureServer"
-MAINS, VALVES, CONNECTIONS, GRIDS, OUTAGES = range(5)
+MAINS, VALVES, CONNECTIONS, GRIDS, OUTAGES, SOURCES, ZONES = range(7)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -61,7 +68,7 @@ def details(body: dict[str, Any]) -> str:
     return " ".join(body["error"]["details"])
 
 
-def test_service_lists_five_layers_in_cgcs2000(gis: httpx.Client) -> None:
+def test_service_lists_seven_layers_in_cgcs2000(gis: httpx.Client) -> None:
     body = gis.get("", params={"f": "json"}).json()
     assert body["spatialReference"] == {"wkid": 4490, "latestWkid": 4490}
     assert body["maxRecordCount"] == 1000
@@ -71,6 +78,8 @@ def test_service_lists_five_layers_in_cgcs2000(gis: httpx.Client) -> None:
         (2, "ServiceConnections", "esriGeometryPoint"),
         (3, "Grids", "esriGeometryPolygon"),
         (4, "Outages", "esriGeometryPolygon"),
+        (5, "WaterSources", "esriGeometryPoint"),
+        (6, "PressureZones", "esriGeometryPolygon"),
     ]
 
 
@@ -318,8 +327,9 @@ def test_every_connection_lies_in_the_grid_it_carries(gis: httpx.Client, world: 
             assert [f["attributes"]["GRID_CODE"] for f in hit["features"]] == [account.grid_code]
 
 
-def test_active_outage_polygon_contains_the_connections_on_its_mains(gis: httpx.Client, world: World) -> None:
-    active = query(gis, OUTAGES, where="STATUS = 1", outFields="OUTAGE_ID,MAIN_IDS,AFFECTED_CNT,STATUS")
+def test_active_outage_counts_the_connections_on_its_traced_mains(gis: httpx.Client, world: World) -> None:
+    fields = "OUTAGE_ID,MAIN_IDS,AFFECTED_CNT,STATUS,VALVE_IDS"
+    active = query(gis, OUTAGES, where="STATUS = 1", outFields=fields)
     assert active["features"]
     assert {f["attributes"]["OUTAGE_ID"] for f in active["features"]} == {
         o.outage_id for o in world.outages if o.status == 1
@@ -335,14 +345,97 @@ def test_active_outage_polygon_contains_the_connections_on_its_mains(gis: httpx.
             outFields="ACCT_NO,MAIN_ID",
             returnGeometry="false",
         )
-        assert len(contained) == outage["attributes"]["AFFECTED_CNT"] > 0
         on_mains = fetch_all(
             gis, CONNECTIONS, where=f"MAIN_ID IN ({','.join(map(str, main_ids))})", outFields="ACCT_NO"
         )
         tapped = {f["attributes"]["ACCT_NO"] for f in on_mains}
-        assert tapped, "an active outage should cut someone off"
+        # AFFECTED_CNT counts the connections on the traced mains, not whoever the polygon covers.
+        assert len(tapped) == outage["attributes"]["AFFECTED_CNT"] > 0
         assert tapped <= {f["attributes"]["ACCT_NO"] for f in contained}
         assert tapped == {acct(a.account_no) for a in world.accounts if a.main_id in main_ids}
+        # The valves to close sit on the edge of those mains, open and operable.
+        valve_ids = outage["attributes"]["VALVE_IDS"]
+        shut = query(gis, VALVES, objectIds=valve_ids, outFields="MAIN_ID,PROT_NODE,CURRENT_POS,OPERABLE")
+        assert len(shut["features"]) == len(valve_ids.split(","))
+        ends = fetch_all(gis, MAINS, objectIds=",".join(map(str, main_ids)), outFields="FROM_NODE,TO_NODE")
+        nodes = {a["attributes"][k] for a in ends for k in ("FROM_NODE", "TO_NODE")}
+        for f in shut["features"]:
+            a = f["attributes"]
+            assert (a["CURRENT_POS"], a["OPERABLE"]) == (1, 1)
+            assert a["MAIN_ID"] in main_ids or a["PROT_NODE"] in nodes
+
+
+def test_mains_and_valves_carry_the_network_topology(gis: httpx.Client, world: World) -> None:
+    mains = fetch_all(gis, MAINS, where="1=1", outFields="OBJECTID,FROM_NODE,TO_NODE,STATUS,MAIN_TYPE")
+    ends = {f["attributes"]["OBJECTID"]: f["attributes"] for f in mains}
+    for m in world.network.mains:
+        a = ends[m.main_id]
+        assert (a["FROM_NODE"], a["TO_NODE"], a["STATUS"], a["MAIN_TYPE"]) == (
+            m.from_node,
+            m.to_node,
+            m.status,
+            m.main_type,
+        )
+    valves = fetch_all(gis, VALVES, where="1=1", outFields="*", returnGeometry="false")
+    assert len(valves) == len(world.network.valves)
+    for f in valves:
+        a = f["attributes"]
+        assert a["PROT_NODE"] in (ends[a["MAIN_ID"]]["FROM_NODE"], ends[a["MAIN_ID"]]["TO_NODE"])
+    info = {x["name"]: x for x in gis.get(f"/{VALVES}", params={"f": "json"}).json()["fields"]}
+    assert info["PROT_NODE"]["type"] == "esriFieldTypeInteger"
+    labels = {cv["code"]: cv["name"] for cv in info["BOUNDARY"]["domain"]["codedValues"]}
+    assert labels == VALVE_BOUNDARY
+    # Zone boundary valves are normally closed; the where clause serves the new fields too.
+    zone_edge = query(gis, VALVES, where="BOUNDARY = 2", outFields="NORMAL_POS", returnGeometry="false")
+    assert zone_edge["features"] and {f["attributes"]["NORMAL_POS"] for f in zone_edge["features"]} == {0}
+    shut = query(gis, VALVES, where="NORMAL_POS = 0 AND BOUNDARY = 0", returnCountOnly="true")
+    assert shut == {"count": 0}
+    inoperable = query(gis, VALVES, where="OPERABLE = 0", returnCountOnly="true")["count"]
+    assert 0.05 < inoperable / len(valves) < 0.15
+
+
+def test_sources_and_pressure_zones_answer_like_any_layer(gis: httpx.Client, world: World) -> None:
+    info = gis.get(f"/{SOURCES}", params={"f": "json"}).json()
+    fields = {f["name"]: f for f in info["fields"]}
+    assert {cv["code"]: cv["name"] for cv in fields["SOURCE_TYPE"]["domain"]["codedValues"]} == SOURCE_KINDS
+    sources = fetch_all(gis, SOURCES, where="1=1", outFields="*", orderByFields="CAPACITY DESC")
+    assert [f["attributes"]["NAME"] for f in sources] == [
+        s.name for s in sorted(world.network.sources, key=lambda s: -s.capacity_m3d)
+    ]
+    works = query(gis, SOURCES, where="SOURCE_TYPE = 1 AND NAME LIKE '%水厂'", outFields="NAME,MAIN_IDS")
+    assert len(works["features"]) == 1
+    for f in sources:
+        a = f["attributes"]
+        outlet = query(gis, MAINS, objectIds=a["MAIN_IDS"], outFields="FROM_NODE,TO_NODE,MAIN_TYPE")
+        for m in outlet["features"]:
+            assert a["NODE_ID"] in (m["attributes"]["FROM_NODE"], m["attributes"]["TO_NODE"])
+            assert m["attributes"]["MAIN_TYPE"] == 2
+        # Every source lies in the pressure zone it feeds: a point query finds exactly that zone.
+        hit = query(
+            gis,
+            ZONES,
+            geometry=json.dumps(f["geometry"]),
+            geometryType="esriGeometryPoint",
+            outFields="ZONE_CODE,SOURCE_IDS",
+            returnGeometry="false",
+        )
+        (zone,) = hit["features"]
+        assert zone["attributes"]["ZONE_CODE"] == a["PRESSURE_ZONE"]
+        assert str(a["OBJECTID"]) in zone["attributes"]["SOURCE_IDS"].split(",")
+    zones = fetch_all(gis, ZONES, where="1=1", outFields="ZONE_CODE", resultRecordCount=2)
+    assert [f["attributes"]["ZONE_CODE"] for f in zones] == [z.code for z in world.network.zones]
+    # Mains inside a zone's polygon carry that zone's code.
+    zone = zones[0]
+    inside = fetch_all(
+        gis,
+        MAINS,
+        geometry=json.dumps(zone["geometry"]),
+        geometryType="esriGeometryPolygon",
+        spatialRel="esriSpatialRelContains",
+        outFields="PRESSURE_ZONE",
+        returnGeometry="false",
+    )
+    assert inside and {f["attributes"]["PRESSURE_ZONE"] for f in inside} == {zone["attributes"]["ZONE_CODE"]}
 
 
 def test_injected_errors_are_esri_error_objects(clean_sims: dict[str, SimProcess]) -> None:

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import date
 
 from simulators.world import build_world
-from simulators.world.network import point_in_ring
+from simulators.world.network import metres_between, point_in_ring
 from simulators.world.people import ACCOUNT_STATUS, ROGUE_STATUS, ROGUE_USE_TYPE, USE_TYPES
 from tests.support.world import seeded_world
 
@@ -49,15 +49,21 @@ def test_account_keys_and_codes() -> None:
     assert set(status) - {ROGUE_STATUS} <= set(ACCOUNT_STATUS)
 
 
-def test_every_account_taps_a_main_inside_its_grid() -> None:
+def test_every_account_taps_an_in_service_main_beside_it_inside_its_grid() -> None:
     world = seeded_world()
-    mains = {m.main_id: m for m in world.network.mains}
+    mains = world.network.main_by_id
     for account in world.accounts:
         main = mains[account.main_id]
-        assert main.road.axis == "ew"
-        (x0, y0), (x1, _y1) = main.path
-        assert min(x0, x1) - 1e-9 <= account.service_point[0] <= max(x0, x1) + 1e-9
-        assert abs(account.service_point[1] - y0) < 0.0005
+        assert main.status == 0 and main.main_type == 1, "connections tap in-service distribution mains"
+        assert main.road == account.premises.frontage.road
+        (x0, y0), (x1, y1) = main.path
+        x, y = account.service_point
+        if main.road.axis == "ew":
+            assert min(x0, x1) - 1e-9 <= x <= max(x0, x1) + 1e-9
+            assert 5.0 <= metres_between((x, y0), account.service_point) <= 26.0
+        else:
+            assert min(y0, y1) - 1e-9 <= y <= max(y0, y1) + 1e-9
+            assert 5.0 <= metres_between((x0, y), account.service_point) <= 26.0
         grid = world.grid_by_code[account.grid_code]
         assert point_in_ring(account.service_point, grid.ring)
 
@@ -76,10 +82,10 @@ def test_outages_isolate_valve_segments_and_cover_customers() -> None:
     active = [o for o in world.outages if o.status == 1]
     assert {o.kind for o in active} == {1, 2}, "one planned and one emergency outage are active"
     for outage in world.outages:
-        segments = {world.network.segment_of[m] for m in outage.main_ids}
-        assert len(segments) == 1
-        inside = [a for a in world.accounts if point_in_ring(a.service_point, outage.ring)]
-        assert len(inside) == outage.affected_accounts
+        assert outage.valve_ids, "an outage shuts at least one valve"
+        tapped = [a for a in world.accounts if a.main_id in outage.main_ids]
+        assert len(tapped) == outage.affected_accounts > 0
+        assert all(point_in_ring(a.service_point, outage.ring) for a in tapped)
     burst = next(o for o in active if o.kind == 2)
     assert any(a.main_id in burst.main_ids for a in world.accounts)
 
