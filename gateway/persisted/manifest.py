@@ -5,6 +5,12 @@ Written by `tidegate pq build` in Apollo's persisted query manifest format
 "type"}]}`), committed beside the operations, and checked for staleness by the tests. Each body is the
 file's document printed canonically by graphql-core (comments and layout dropped), so the id is the
 same whoever prints it; a file holds exactly one named operation and any fragments it uses.
+
+Each operation is listed twice (once when the two forms coincide): as written, and as Apollo Client
+sends it. Apollo Client's cache adds `__typename` to every selection set below the operation's root
+before its persisted-query link hashes the printed document, so a manifest holding only the written
+form answers PERSISTED_QUERY_NOT_IN_LIST to every real Apollo client. The written form comes first:
+its ids are the ones pinned in docs and tests.
 """
 
 from __future__ import annotations
@@ -15,7 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, print_ast
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    NameNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    Visitor,
+    parse,
+    print_ast,
+    visit,
+)
 
 from gql import GQL_DIR
 
@@ -60,16 +77,43 @@ def operation_of(path: Path) -> PersistedOperation:
     return PersistedOperation(document_id(body), body, operation.name.value, operation.operation.value)
 
 
+class _AddTypename(Visitor):
+    """Apollo Client's `addTypenameToDocument`, rule for rule, so our ids are the ones it computes:
+    every selection set except an operation's root gets a trailing `__typename`, unless it already
+    selects `__typename` or another `__` (introspection) field, or belongs to an `@export`ed field."""
+
+    def enter_selection_set(
+        self, node: SelectionSetNode, _key: Any, parent: Any, *_: Any
+    ) -> SelectionSetNode | None:
+        if isinstance(parent, OperationDefinitionNode):
+            return None
+        if any(isinstance(s, FieldNode) and s.name.value.startswith("__") for s in node.selections):
+            return None
+        if isinstance(parent, FieldNode) and any(d.name.value == "export" for d in parent.directives or ()):
+            return None
+        typename = FieldNode(name=NameNode(value="__typename"), arguments=(), directives=())
+        return SelectionSetNode(selections=(*node.selections, typename))
+
+
+def apollo_form(op: PersistedOperation) -> PersistedOperation:
+    """The operation as Apollo Client sends it (`__typename` added), under that text's own id."""
+    document: DocumentNode = visit(parse(op.body, no_location=True), _AddTypename())
+    body = print_ast(document)
+    return PersistedOperation(document_id(body), body, op.name, op.type)
+
+
 def build_manifest(directory: Path = GQL_DIR) -> dict[str, Any]:
     operations = [operation_of(path) for path in sorted(directory.glob("*.graphql"))]
     names = [op.name for op in operations]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ManifestError(f"operation names must be unique: {duplicates}")
+    transformed = [apollo_form(op) for op in operations]
+    listed = operations + [t for t, op in zip(transformed, operations, strict=True) if t.id != op.id]
     return {
         "format": FORMAT,
         "version": 1,
-        "operations": [{"id": op.id, "body": op.body, "name": op.name, "type": op.type} for op in operations],
+        "operations": [{"id": op.id, "body": op.body, "name": op.name, "type": op.type} for op in listed],
     }
 
 

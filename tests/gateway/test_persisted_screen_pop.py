@@ -27,7 +27,7 @@ from tests.gateway.conftest import PREFLIGHT, TEST_ISSUER, TEST_KEYS, bearer, se
 from tests.support.world import seeded_world
 
 CTI_SECRET = "persisted-test-cti-secret"
-OPERATIONS = {op.name: op for op in load_manifest()}
+OPERATIONS = {op.name: op for op in reversed(load_manifest())}  # the written form (listed first)
 SCREEN_POP = OPERATIONS["ScreenPop"]
 
 
