@@ -36,7 +36,7 @@ FEDERATION_NPM   := tests/federation
 FEDERATION_STAMP := $(FEDERATION_NPM)/node_modules/.installed-stamp
 
 .PHONY: demo test install lock upgrade lock-check graphiql federation-gateway lint typecheck pytest bench clean \
-	redis-server promtool alert-rules
+	redis-server promtool chromium alert-rules
 
 $(UV): requirements-bootstrap.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ required"; exit 1; }
@@ -112,11 +112,18 @@ promtool:
 	  'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus'
 	@command -v promtool >/dev/null 2>&1 || { echo "promtool is required for make test"; exit 1; }
 
+# The workbench and board tests drive Debian's chromium through Playwright (its own browser download
+# cannot be reached from here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || $(STAGE) "apt: chromium" sh -c \
+	  'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium'
+	@command -v chromium >/dev/null 2>&1 || { echo "chromium is required for make test"; exit 1; }
+
 alert-rules: promtool
 	@$(STAGE) "alert rules (promtool)" sh -c 'promtool check rules deploy/prometheus/alerts.yml && \
 	  cd deploy/prometheus && promtool test rules alerts_test.yml'
 
-pytest: install redis-server $(FEDERATION_STAMP)
+pytest: install redis-server chromium $(FEDERATION_STAMP)
 	@$(STAGE) --live "pytest" $(PY) -m pytest -q
 
 test: lock-check lint typecheck alert-rules pytest
