@@ -48,6 +48,11 @@ class BillingPort(Protocol):
         """Every account of every customer on this number (national digits); [] when none."""
         ...
 
+    async def search_accounts(self, name: str | None, address: str | None, limit: int) -> list[Account]:
+        """Accounts whose holder's name and/or address contain these parts, at most `limit` (≤ 20):
+        how an agent finds a caller the phone number did not."""
+        ...
+
     async def accounts(self, account_nos: Sequence[str]) -> dict[str, Account]:
         """Up to MAX_BATCH accounts in one call; unknown or malformed numbers are simply absent."""
         ...

@@ -6,15 +6,18 @@ import strawberry
 
 from domain.enums import FeeAdjustmentReason, TicketCategory
 from schema.accounts.adjustment import BILLING_ADJUSTS, FeeAdjustment
+from schema.customers.caller_match import CallerMatch
+from schema.customers.identification import BindCallerInput, CallerVerification, VerifyCallerInput
 from schema.customers.interaction import Interaction
 from schema.directives import RequiresScopes
 from schema.free_text import mask_free_text
 from schema.info import Info
 from schema.tickets.ticket import Ticket
-from services import adjustments, mutations, notes
-from services.access import INTERACTION_WRITE, TICKET_WRITE
+from services import adjustments, identify, mutations, notes
+from services.access import CUSTOMER_READ, INTERACTION_WRITE, TICKET_WRITE
 
 TICKET_WRITES = RequiresScopes(scopes=[[TICKET_WRITE]])
+IDENTIFIES = RequiresScopes(scopes=[[CUSTOMER_READ]])  # agents, on their own call
 INTERACTION_WRITES = RequiresScopes(scopes=[[INTERACTION_WRITE]])
 
 
@@ -101,6 +104,27 @@ class Mutation:
         request = notes.note_request(str(input.customer_id), _as_written(info, input.text))
         added = await notes.add_interaction_note(info.context, request, idempotency_key)
         return Interaction.of(added, request.customer_no)
+
+    @strawberry.mutation(
+        description="Check the caller's answers (last four of the ID number, the street) against a "
+        "candidate from `identificationCandidates`, on your current call. Wrong answers count; after "
+        "the last one the call is locked for identification (IDENTIFICATION_LOCKED).",
+        directives=[IDENTIFIES],
+    )
+    async def verify_caller(self, info: Info, input: VerifyCallerInput) -> CallerVerification:
+        found = await identify.verify(
+            info.context, str(input.candidate_id), input.id_card_last4, input.street
+        )
+        return CallerVerification.of(found)
+
+    @strawberry.mutation(
+        description="Bind your current call to the verified candidate's customer (audited with your "
+        "reason): the call's customers become that one alone, for every agent on it, and the pop "
+        "updates. IDENTIFICATION_NOT_VERIFIED unless `verifyCaller` said yes for this candidate.",
+        directives=[IDENTIFIES],
+    )
+    async def bind_caller(self, info: Info, input: BindCallerInput) -> CallerMatch:
+        return CallerMatch.of(await identify.bind(info.context, str(input.candidate_id), input.reason))
 
 
 def _as_written(info: Info, text: str) -> str:

@@ -6,13 +6,15 @@ import strawberry
 
 from domain.enums import TicketStatus
 from schema.accounts.account import Account
+from schema.customers.caller_match import CallerMatch
 from schema.customers.customer import Customer
+from schema.customers.identification import IdentificationCandidate
 from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA
 from schema.info import Info
 from schema.network.outage import Outage
 from schema.network.pipe_segment import PipeSegment
 from schema.tickets.ticket import Ticket
-from services import accounts, customers, network, tickets
+from services import accounts, caller_match, customers, identify, network, tickets
 
 
 @strawberry.type
@@ -24,6 +26,33 @@ class Query:
     )
     async def customer_by_phone(self, info: Info, phone: str) -> list[Customer] | None:
         return [Customer(ref=r) for r in await customers.by_phone(info.context, phone)]
+
+    @strawberry.field(
+        description="Whether Tidegate knows who is calling on your current call (null: on no call). "
+        "NO_MATCH and WITHHELD are normal answers: identify the caller (`identificationCandidates`, "
+        "`verifyCaller`, `bindCaller`).",
+        directives=[CUSTOMER_DATA],
+    )
+    async def caller_match(self, info: Info) -> CallerMatch | None:
+        found = caller_match.current(info.context)
+        return CallerMatch.of(found) if found is not None else None
+
+    @strawberry.field(
+        description="Who the caller on your current call may be, by 户号 alone, or by part of the "
+        "holder's name and/or address (2-40 characters): at most `first` (1-10), masked. Only while on "
+        "a call whose caller is not identified yet.",
+        directives=[CUSTOMER_DATA],
+    )
+    async def identification_candidates(
+        self,
+        info: Info,
+        account_no: str | None = None,
+        address: str | None = None,
+        name: str | None = None,
+        first: int = 5,
+    ) -> list[IdentificationCandidate] | None:
+        found = await identify.candidates(info.context, account_no, address, name, first)
+        return [IdentificationCandidate.of(c) for c in found]
 
     @strawberry.field(
         description="A customer by the utility's customer number, e.g. KH00000001.",

@@ -22,6 +22,7 @@ class AuditTrail:
     _unmasked: dict[str, list[str]] = field(default_factory=dict)
     _refusals: list[dict[str, Any]] = field(default_factory=list)
     _withheld: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    _acts: list[dict[str, Any]] = field(default_factory=list)
 
     def unmasked(self, customer_no: str, path: str) -> None:
         """A PII field shown in clear: which customer, which field path (not the value)."""
@@ -32,6 +33,11 @@ class AuditTrail:
     def refused(self, target: str, key: str | None, reason: str) -> None:
         """A read that was not allowed: what was asked for (a kind and a key), and why."""
         self._refusals.append({"target": target, "key": key, "reason": reason, "at": time.time()})
+
+    def acted(self, event: str, customer: str | None, **details: Any) -> None:
+        """Something the caller did to who may see what (identified a caller, bound a call): what,
+        to which customer, and why in their words; never the answers they checked."""
+        self._acts.append({"event": event, "customer": customer, **details, "at": time.time()})
 
     def withheld(self, target: str, reason: str, keys: Iterable[str]) -> None:
         """Records left out of a list the caller may otherwise read: one refusal per request and
@@ -57,6 +63,7 @@ class AuditTrail:
             for customer, fields in self._unmasked.items()
         ]
         out += [{**base, "event": "refused", **refusal} for refusal in self._refusals]
+        out += [{**base, **act} for act in self._acts]
         return out
 
     def _who(self) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from graphql import GraphQLError
 
 from domain.enums import TicketCategory, TicketPriority, TicketStatus
 from domain.records import Ticket
+from services.access import CUSTOMER_READ
+from services.calls import Call
 from services.context import RequestContext
 from services.errors import ErrorCode, public_error
 
@@ -66,6 +68,23 @@ def require_account(ctx: RequestContext, account_no: str) -> None:
 def require_phone_search(ctx: RequestContext, national_number: str) -> None:
     if not ctx.access.may_search_phone(national_number):
         raise _refuse(ctx, "phone", None, "number is not the caller on the agent's current call")
+
+
+def bound_to_call(call: Call, customer_nos: Iterable[str]) -> list[str]:
+    """Work the process does for a call with no request behind it (a late phone match): only the
+    customers bound to that call, still the agent's, may be read for it."""
+    return [no for no in customer_nos if no in call.customers]
+
+
+def require_identification(ctx: RequestContext) -> Call:
+    """Identifying a caller (searching by 户号, address or name, verifying, binding) is for an agent
+    on a call whose caller is not identified yet: their current call, which they get back."""
+    p, call = ctx.access.principal, ctx.access.call
+    if p is None or CUSTOMER_READ not in p.scopes or call is None:
+        raise _refuse(ctx, "identification", None, "identification only while on a call")
+    if call.identified is not None:
+        raise _refuse(ctx, "identification", None, "the caller on this call is identified already")
+    return call
 
 
 def require_unrestricted(ctx: RequestContext, target: str) -> None:

@@ -77,6 +77,7 @@ class CallFeed:
             "caller": self._sealer.seal(_aad(change.agent_id, change.call_id), caller) if caller else None,
             "customers": list(change.customers),
             "accounts": list(change.accounts),
+            "identified": change.identified,
         }
 
     def decode(self, message: Message) -> CallChange | None:
@@ -84,12 +85,13 @@ class CallFeed:
             kind = ChangeKind(message["kind"])
             agent, call = _text(message["agentId"]), _text(message["callId"])
             customers, accounts = _texts(message.get("customers")), _texts(message.get("accounts"))
+            identified = message.get("identified")
+            identified = _text(identified) if identified is not None else None
         except (KeyError, ValueError) as exc:
             logger.warning("dropped an unreadable call change: %s", exc)
             return None
-        return CallChange(
-            kind, agent, call, self.open_caller(agent, call, message.get("caller")), customers, accounts
-        )
+        caller = self.open_caller(agent, call, message.get("caller"))
+        return CallChange(kind, agent, call, caller, customers, accounts, identified)
 
     def open_caller(self, agent_id: str, call_id: str, sealed: object) -> str | None:
         """The caller's number as another process sealed it; None (and one warning) when it will not

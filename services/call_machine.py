@@ -11,10 +11,9 @@ The same event twice in a row changes nothing (`Step.UNCHANGED`); an event that 
 RINGING after ANSWERED) is out of order and refused; after ENDED every event is refused, so nothing
 the CTI, a replica or an attacker sends can give an agent a call's customers back once it ended.
 
-TRANSFERRED and CONFERENCE_JOINED are transitions of this machine already, so that the workbench
-issue's transfers and conferences arrive as events of the same call rather than as a second end and
-a second ring; `gateway.live.cti` does not accept them yet (moving a call's customers to the agent it is
-transferred to is that issue's work), so today they are refused there as unknown events.
+TRANSFERRED and CONFERENCE_JOINED arrive as events of the same call rather than as a second end and
+a second ring: `gateway.live.cti` accepts them as `CALL_TRANSFERRED` / `CALL_CONFERENCE_JOINED`, and
+`services.calls` moves (transfer) or shares (conference) the call's customers with the agent named.
 """
 
 from __future__ import annotations

@@ -9,6 +9,11 @@ binding its screen pop made) is reported to `on_change` as a `CallChange`; `serv
 publishes those to the other processes and `apply`s theirs, so an agent's websocket, the CTI's
 event and the agent's next query may each land on a different replica.
 
+A transfer moves the call, with its customers, to the agent it goes to (the agents it left lose it:
+`LEFT`); a conference gives the joining agent a share of it; an end takes it from every agent
+holding it. `on_release` listeners hear each agent losing a call, whichever process the news came
+from, so background work for the call stops with it.
+
 Every event moves a call through `services.call_machine`: an event the machine refuses (anything
 after ENDED, a RINGING after ANSWERED) raises `CallRefused` and changes nothing. An ended call id is
 remembered, so a late or replayed event cannot open it again, in this process or, through the feed,
@@ -17,6 +22,7 @@ in any other.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -26,6 +32,8 @@ from enum import StrEnum
 from services.call_machine import CallEvent, CallState, Refusal, step
 
 __all__ = ["Call", "CallChange", "CallRefused", "CallRegistry", "CallState", "ChangeKind"]
+
+logger = logging.getLogger("tidegate.calls")
 
 REMEMBERED_ENDS = 10_000  # ended calls remembered, so a late event cannot bring one back
 
@@ -44,6 +52,13 @@ class ChangeKind(StrEnum):
     ANSWERED = "ANSWERED"
     ENDED = "ENDED"
     BOUND = "BOUND"  # the screen pop matched customers (and their accounts) to the call
+    # An agent verified the caller and bound the call to one customer: its customers are that one only.
+    IDENTIFIED = "IDENTIFIED"
+    # The call rings at this agent, transferred with its customers (the agent it left gets a LEFT).
+    TRANSFERRED = "TRANSFERRED"
+    # This agent joined the call in a conference: they share its customers until it ends.
+    CONFERENCE_JOINED = "CONFERENCE_JOINED"
+    LEFT = "LEFT"  # this agent no longer holds the call (it was transferred away): not an end
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +69,7 @@ class CallChange:
     caller: str | None = None
     customers: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
+    identified: str | None = None  # TRANSFERRED / CONFERENCE_JOINED: the call's identified customer
 
 
 @dataclass
@@ -66,12 +82,20 @@ class Call:
     customers: set[str] = field(default_factory=set)
     accounts: set[str] = field(default_factory=set)
     tickets: set[str] = field(default_factory=set)
+    # The customer an agent verified and bound the call to (`services.identify`); from then on the call's
+    # customers are that one alone, and phone matches bind nothing more.
+    identified: str | None = None
+    # How its customers were found when not by the pop's own phone lookup (`services.caller_match`);
+    # this process's knowledge only.
+    matched_by: str | None = None
     # Told about bindings that add something (the registry passes them on to the other processes).
     on_bind: Callable[[Call, tuple[str, ...], tuple[str, ...]], None] | None = field(
         default=None, repr=False, compare=False
     )
 
     def bind(self, customer_no: str, account_nos: tuple[str, ...] | list[str]) -> None:
+        if self.identified is not None and customer_no != self.identified:
+            return  # the caller was identified as someone else: a phone match opens nothing more
         new_customers = () if customer_no in self.customers else (customer_no,)
         new_accounts = tuple(a for a in account_nos if a not in self.accounts)
         self.customers.add(customer_no)
@@ -92,6 +116,9 @@ class CallRegistry:
         self._ended: OrderedDict[str, None] = OrderedDict()  # call ids
         self._clock = clock
         self.on_change = on_change
+        # Told (agent id, call id) whenever an agent stops holding a call, here or on another replica:
+        # an end, or a transfer away (background work for the call, such as a phone search, stops).
+        self.on_release: list[Callable[[str, str], None]] = []
 
     def ringing(self, agent_id: str, call_id: str, caller: str | None) -> Call:
         """The agent's call, ringing; a repeat returns it unchanged. Raises `CallRefused`."""
@@ -112,15 +139,110 @@ class CallRegistry:
 
     def ended(self, agent_id: str, call_id: str) -> bool:
         """True when that call was the agent's current one; an end for another call is only
-        remembered (it can never ring again). Raises `CallRefused` when the call had ended already."""
+        remembered (it can never ring again). Every agent holding the call (a conference) loses it.
+        Raises `CallRefused` when the call had ended already."""
         self._move(agent_id, call_id, CallEvent.ENDED)
         self._remember_end(call_id)
         current = self._calls.get(agent_id)
+        others = [a for a in self.holders(call_id) if a != agent_id]
+        for other in others:
+            self._drop(other, call_id)
+            self._tell(CallChange(ChangeKind.ENDED, other, call_id))
         if current is None or current.call_id != call_id:
-            return False
-        del self._calls[agent_id]
+            return bool(others)
+        self._drop(agent_id, call_id)
         self._tell(CallChange(ChangeKind.ENDED, agent_id, call_id))
         return True
+
+    def transferred(self, to_agent: str, call_id: str) -> Call:
+        """The call leaves every agent holding it and rings at `to_agent`, with its customers: the
+        agents it left lose them, the new one may read them. Raises `CallRefused` (an unknown or ended
+        call, or a transfer to the agent already on it)."""
+        source = self._held(call_id, CallEvent.TRANSFERRED, exclude=to_agent)
+        for holder in self.holders(call_id):
+            self._drop(holder, call_id)
+            self._tell(CallChange(ChangeKind.LEFT, holder, call_id))
+        call = self._copy(source, to_agent, CallState.RINGING)
+        self._tell(self._carried(ChangeKind.TRANSFERRED, call))
+        return call
+
+    def conference_joined(self, agent_id: str, call_id: str) -> Call:
+        """`agent_id` joins the answered call: they share its customers until it ends. A repeat
+        returns their share unchanged. Raises `CallRefused` (an unknown, ringing or ended call)."""
+        current = self._calls.get(agent_id)
+        if current is not None and current.call_id == call_id:
+            return current
+        source = self._held(call_id, CallEvent.CONFERENCE_JOINED, exclude=agent_id)
+        call = self._copy(source, agent_id, CallState.ANSWERED)
+        self._tell(self._carried(ChangeKind.CONFERENCE_JOINED, call))
+        return call
+
+    def identified(self, call: Call, customer_no: str, account_nos: tuple[str, ...]) -> None:
+        """The agent verified the caller: the call (for every agent holding it) is bound to that
+        customer alone, whatever the calling number matched before."""
+        for holder in self.holders(call.call_id):
+            held = self._calls[holder]
+            held.identified = customer_no
+            held.customers = {customer_no}
+            held.accounts = set(account_nos)
+            change = CallChange(
+                ChangeKind.IDENTIFIED, holder, call.call_id, held.caller, (customer_no,), account_nos
+            )
+            self._tell(change)
+
+    def holders(self, call_id: str) -> list[str]:
+        """The agents this process knows to hold the call (more than one in a conference)."""
+        return [agent for agent, call in self._calls.items() if call.call_id == call_id]
+
+    def _held(self, call_id: str, event: CallEvent, exclude: str) -> Call:
+        """The call as one of its current holders has it, checked against the machine."""
+        state = CallState.ENDED if call_id in self._ended else None
+        holders = [a for a in self.holders(call_id) if a != exclude]
+        if state is None and holders:
+            state = self._calls[holders[0]].state
+        taken = step(state, event)
+        if taken.refused is not None or not holders:
+            raise CallRefused(taken.refused or Refusal.OUT_OF_ORDER, event, call_id)
+        return self._calls[holders[0]]
+
+    def _copy(self, source: Call, agent_id: str, state: CallState) -> Call:
+        call = Call(source.call_id, agent_id, source.caller, state, self._clock(), on_bind=self._bound)
+        call.customers, call.accounts = set(source.customers), set(source.accounts)
+        call.tickets, call.identified = set(source.tickets), source.identified
+        self._replace(agent_id, call)
+        return call
+
+    def _replace(self, agent_id: str, call: Call) -> None:
+        """The agent's current call becomes `call`; a call they held before is released."""
+        before = self._calls.get(agent_id)
+        self._calls[agent_id] = call
+        if before is not None and before.call_id != call.call_id:
+            self._released(agent_id, before.call_id)
+
+    def _drop(self, agent_id: str, call_id: str) -> None:
+        current = self._calls.get(agent_id)
+        if current is not None and current.call_id == call_id:
+            del self._calls[agent_id]
+            self._released(agent_id, call_id)
+
+    def _released(self, agent_id: str, call_id: str) -> None:
+        for listener in self.on_release:
+            try:
+                listener(agent_id, call_id)
+            except Exception:  # a listener's fault must not undo the registry's change
+                logger.exception("a call-release listener failed")
+
+    @staticmethod
+    def _carried(kind: ChangeKind, call: Call) -> CallChange:
+        return CallChange(
+            kind,
+            call.agent_id,
+            call.call_id,
+            call.caller,
+            tuple(call.customers),
+            tuple(call.accounts),
+            identified=call.identified,
+        )
 
     def state_of(self, agent_id: str, call_id: str) -> CallState | None:
         """Where the call stands for this agent, as far as this process knows; None: never seen."""
@@ -139,7 +261,7 @@ class CallRegistry:
 
     def _open(self, agent_id: str, call_id: str, caller: str | None) -> Call:
         call = Call(call_id, agent_id, caller, CallState.RINGING, self._clock(), on_bind=self._bound)
-        self._calls[agent_id] = call
+        self._replace(agent_id, call)
         self._tell(CallChange(ChangeKind.RINGING, agent_id, call_id, caller))
         return call
 
@@ -152,29 +274,44 @@ class CallRegistry:
         process has not heard ring yet opens that call."""
         agent, call_id = change.agent_id, change.call_id
         if change.kind is ChangeKind.ENDED:
-            current = self._calls.get(agent)
-            if current is not None and current.call_id == call_id:
-                del self._calls[agent]
+            for holder in {agent, *self.holders(call_id)}:
+                self._drop(holder, call_id)
             self._remember_end(call_id)
+            return
+        if change.kind is ChangeKind.LEFT:
+            self._drop(agent, call_id)
             return
         if call_id in self._ended:
             return
         call = self._calls.get(agent)
         if call is None or call.call_id != call_id:
             call = Call(call_id, agent, change.caller, CallState.RINGING, self._clock(), on_bind=self._bound)
-            self._calls[agent] = call
+            self._replace(agent, call)
         if call.caller is None:
             call.caller = change.caller
-        if change.kind is ChangeKind.ANSWERED:
+        if change.kind in (ChangeKind.ANSWERED, ChangeKind.CONFERENCE_JOINED):
             call.state = CallState.ANSWERED
+        if change.kind is ChangeKind.TRANSFERRED:
+            call.state = CallState.RINGING
+        if change.identified is not None or change.kind is ChangeKind.IDENTIFIED:
+            call.identified = change.identified or (change.customers[0] if change.customers else None)
+            if change.kind is ChangeKind.IDENTIFIED:
+                call.customers, call.accounts = set(change.customers), set(change.accounts)
+                return
+        if call.identified is not None and any(c != call.identified for c in change.customers):
+            return  # a phone match arriving after the caller was identified opens nothing
         call.customers.update(change.customers)
         call.accounts.update(change.accounts)
 
     def _bound(self, call: Call, customers: tuple[str, ...], accounts: tuple[str, ...]) -> None:
-        if self._calls.get(call.agent_id) is call:  # a binding on a call that has ended goes nowhere
-            change = CallChange(
-                ChangeKind.BOUND, call.agent_id, call.call_id, call.caller, customers, accounts
-            )
+        if self._calls.get(call.agent_id) is not call:  # a binding on a call that has ended goes nowhere
+            return
+        for holder in self.holders(call.call_id):  # in a conference every agent on the call shares it
+            held = self._calls[holder]
+            if held is not call:
+                held.customers.update(customers)
+                held.accounts.update(accounts)
+            change = CallChange(ChangeKind.BOUND, holder, call.call_id, call.caller, customers, accounts)
             self._tell(change)
 
     def _tell(self, change: CallChange) -> None:

@@ -12,8 +12,10 @@ from domain.enums import CustomerKind, TicketStatus
 from domain.phones import national
 from domain.records import Account, Customer, Interaction, Outage, Ticket
 from infra.cache.cache import Cached
+from infra.deadline import time_left
 from infra.errors import BackendUnavailable
 from services.authorize import require_customer, require_phone_search
+from services.calls import Call
 from services.context import RequestContext
 from services.errors import ErrorCode, bounded, guarded, public_error
 from services.freshness import ResponsePath
@@ -21,6 +23,9 @@ from services.freshness import ResponsePath
 logger = logging.getLogger("tidegate.resolvers")
 
 _CUSTOMER_NO = re.compile(r"KH[0-9]{8}")
+# What a request keeps of its deadline when it stops waiting for billing's phone search: enough to
+# answer "no match" in time.
+NO_MATCH_RESERVE_S = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,34 +49,63 @@ def customer_ref(raw: str) -> CustomerRef:
 @guarded
 async def by_phone(ctx: RequestContext, phone: str) -> list[CustomerRef]:
     """The CRM is the contact master and answers in tens of ms; billing is asked only when the CRM
-    fails or knows nobody, so the screen pop does not wait on billing twice."""
+    fails or knows nobody, and only for as long as the request's deadline allows: a caller nobody
+    knows is "no match" within the deadline, while billing's slower search goes on in the background
+    for the call (`services.phone_search`) and updates the pop if it finds them later. On the agent's
+    own call, the customers already bound to it (identified by the agent, found late, carried over a
+    transfer) are the call's answer too."""
     number = national(phone)
     if number is None:
         raise public_error(f"not a phone number: {phone!r}", ErrorCode.BAD_USER_INPUT)
     require_phone_search(ctx, number)
+    call = ctx.access.call
+    on_call = call is not None and call.caller == number
+    if on_call and call is not None and call.identified is not None:
+        return [CustomerRef(call.identified)]  # verified by the agent: the number's matches do not count
     try:
         contacts = await ctx.backends.crm.contacts_by_phone(number)
     except BackendUnavailable as exc:
         logger.warning("crm phone lookup failed; falling back to billing", extra={"error": exc.message})
         contacts = []
     if not contacts:
-        found = await ctx.backends.billing.accounts_by_phone(number)
+        found = await _billing_phone_search(ctx, number, call if on_call else None)
         now = time.time()
         for account in found:  # read in full just now: the account fields need not ask again
             ctx.loaders.account_by_no.prime(
                 account.account_no, Cached(account, 0.0, stale=False, stored_at=now)
             )
-        contacts = _from_billing(ctx, found)
-    call = ctx.access.call
+        contacts = customers_from_billing(found)
     for contact in contacts:
         ctx.loaders.customer_by_no.prime(contact.customer_no, contact)
-        if call is not None and call.caller == number:
+        if on_call and call is not None:
             call.bind(contact.customer_no, contact.account_nos)  # the screen pop opens these to the agent
-    return [CustomerRef(c.customer_no) for c in contacts]
+    refs = [CustomerRef(c.customer_no) for c in contacts]
+    if on_call and call is not None:
+        refs += [CustomerRef(no) for no in sorted(call.customers - {c.customer_no for c in contacts})]
+    return refs
 
 
-def _from_billing(ctx: RequestContext, accounts: list[Account]) -> list[Customer]:
-    """Customers the CRM could not give us, pieced together from billing's phone search."""
+async def _billing_phone_search(ctx: RequestContext, number: str, call: Call | None) -> list[Account]:
+    """billing's accounts on the number if its search answers within this request's deadline; else
+    [] (no match, for now), the search going on for the call. Without the app's live services (a
+    script's context) billing is simply asked, within whatever deadline there is."""
+    searches = ctx.live.searches if ctx.live is not None else None
+    if searches is None:
+        return await ctx.backends.billing.accounts_by_phone(number)
+    known = searches.known(number)
+    if known is not None:
+        return known
+    key = (call.agent_id, call.call_id) if call is not None else None
+    task = searches.start(ctx.backends.billing, number, key)
+    if task is None:
+        return []
+    left = time_left()
+    patience = searches.wait_s if left is None else max(0.0, min(searches.wait_s, left - NO_MATCH_RESERVE_S))
+    return await searches.wait(task, number, patience, key) or []
+
+
+def customers_from_billing(accounts: list[Account]) -> list[Customer]:
+    """Customers the CRM could not give us, pieced together from billing's accounts."""
     grouped: dict[str, list[Account]] = {}
     for account in accounts:
         grouped.setdefault(account.customer_no, []).append(account)

@@ -63,6 +63,9 @@ class ErrorCode(StrEnum):
     BACKEND_UNAVAILABLE = "BACKEND_UNAVAILABLE"
     BACKEND_REJECTED = "BACKEND_REJECTED"
     RATE_LIMITED = "RATE_LIMITED"
+    # Identifying a caller the number did not (services.identify).
+    IDENTIFICATION_LOCKED = "IDENTIFICATION_LOCKED"  # too many wrong answers on this call
+    IDENTIFICATION_NOT_VERIFIED = "IDENTIFICATION_NOT_VERIFIED"  # bind needs a verified candidate
     # Idempotent writes.
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"  # the key was first used with another input
     IDEMPOTENCY_IN_PROGRESS = "IDEMPOTENCY_IN_PROGRESS"  # the key's first attempt has not settled yet

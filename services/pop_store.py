@@ -29,6 +29,9 @@ class StoredPop:
     caller: str | None
     ringing_at: float  # epoch seconds: when the CTI said the phone rang
     snapshot: PopSnapshot | None  # None: the pop did not run (prefetch off, or it failed)
+    # How the pop's customers were found, when not by the ring-time phone lookup: `PHONE_BILLING_LATE`
+    # (billing's phone search answered after the pop), `IDENTIFIED` (an agent verified the caller).
+    matched_by: str | None = None
 
     @property
     def customer_nos(self) -> list[str]:
@@ -55,6 +58,7 @@ class PopStore:
             "customers": pop.customer_nos,
             "accounts": pop.snapshot.account_nos if pop.snapshot else [],
             "sealed": self._sealer.seal(_aad(pop.agent_id, pop.call_id), secret),
+            "matchedBy": pop.matched_by,
         }
 
     def open(self, payload: Any) -> StoredPop | None:
@@ -71,6 +75,7 @@ class PopStore:
                 caller=caller if isinstance(caller, str) else None,
                 ringing_at=float(payload["ringingAt"]),
                 snapshot=PopSnapshot.decode(raw) if raw is not None else None,
+                matched_by=str(payload["matchedBy"]) if payload.get("matchedBy") else None,
             )
         except (SealError, KeyError, TypeError, ValueError) as exc:
             logger.warning("a screen pop does not open here (%s): share TIDEGATE_CACHE_KEY", exc)

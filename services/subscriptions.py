@@ -24,7 +24,7 @@ from graphql import GraphQLError
 from domain.enums import TicketStatus
 from domain.records import Ticket
 from infra.pubsub import Message, Subscription
-from services import customers, tickets
+from services import caller_match, customers, tickets
 from services.access import Access
 from services.authorize import require_customer
 from services.calls import CallChange, ChangeKind
@@ -103,6 +103,7 @@ class PopEvent:
     caller: str | None
     ringing_at: float
     customer_nos: tuple[str, ...] | None
+    matched_by: str | None = None  # `StoredPop.matched_by`: a late phone match, an identification
 
     @property
     def prefetched(self) -> bool:
@@ -212,14 +213,30 @@ def _pop_event(ctx: RequestContext, live: Live, pop: StoredPop) -> PopEvent | No
     if pop.snapshot is not None:
         pop.snapshot.prime(ctx.loaders, time.time())
     nos = tuple(pop.customer_nos) if pop.snapshot is not None else None
-    return PopEvent(pop.agent_id, pop.call_id, pop.caller, pop.ringing_at, nos)
+    return PopEvent(pop.agent_id, pop.call_id, pop.caller, pop.ringing_at, nos, pop.matched_by)
 
 
 async def pop_customers(ctx: RequestContext, event: PopEvent) -> list[CustomerRef]:
-    """The pop's customers: from the ring-time pop, or looked up now (which binds them to the call)."""
+    """The pop's customers: from the ring-time pop, or looked up now (which binds them to the call);
+    a withheld number has none of its own, but its call may have some (identified, transferred)."""
     if event.customer_nos is not None:
         return [CustomerRef(no) for no in event.customer_nos]
-    return await customers.by_phone(ctx, event.caller) if event.caller else []
+    if event.caller:
+        return await customers.by_phone(ctx, event.caller)
+    call = ctx.access.call
+    if call is None or call.call_id != event.call_id:
+        return []
+    return [CustomerRef(no) for no in sorted(call.customers)]
+
+
+def pop_match(ctx: RequestContext, event: PopEvent) -> caller_match.CallerMatch:
+    """Whether the pop knows the caller: from the pop's own customers, or (a pop that looks its
+    customers up) from the call as the registry has it."""
+    call = ctx.access.call
+    if event.customer_nos is None and call is not None and call.call_id == event.call_id:
+        return caller_match.of_call(ctx, call)
+    nos = event.customer_nos or ()
+    return caller_match.judge(ctx, event.call_id, event.caller, nos, None, event.matched_by)
 
 
 def renew(ctx: RequestContext) -> None:

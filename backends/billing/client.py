@@ -85,6 +85,26 @@ class BillingClient:
             found.update(part)
         return [found[n] for n in numbers if n in found]
 
+    async def search_accounts(self, name: str | None, address: str | None, limit: int) -> list[Account]:
+        """Accounts whose 户名 and/or 地址 contain these parts (QueryAccounts, at most `limit` ≤ 20 rows),
+        then read in full with GetAccounts, in billing's order."""
+        if not name and not address:
+            raise ValueError("a name or an address to search for")
+        f = self.tables.field
+        params = [wire.leaf(f("request.max_rows"), str(max(1, min(limit, 20))))]
+        if name:
+            params.append(wire.leaf(f("request.name"), name))
+        if address:
+            params.append(wire.leaf(f("request.address"), address))
+        answer = await self._call(REVENUE, "QueryAccounts", *params)
+        numbers = list(
+            dict.fromkeys(
+                mapping.account_no(r, f("account.account_no")) for r in answer.rows(f("account.row"))
+            )
+        )[:limit]
+        found = await self.accounts(numbers) if numbers else {}
+        return [found[n] for n in numbers if n in found]
+
     async def accounts(self, account_nos: Sequence[str]) -> dict[str, Account]:
         """One GetAccounts call for up to 50 户号; unknown (or malformed) ones are simply absent."""
         wanted = list(dict.fromkeys(account_nos))

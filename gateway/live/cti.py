@@ -10,7 +10,10 @@ Each event is good for one use, so a captured one cannot be replayed inside the 
 remembered for twice the window (an event stamped t is accepted from t-300 s to t+300 s), in Redis
 when configured so every replica knows it. Each call then moves through `services.call_machine`
 (RINGING -> ANSWERED -> ENDED, ENDED terminal per callId, ended call ids remembered for an hour,
-in Redis when configured). Answers, each with `extensions.code`:
+in Redis when configured). `CALL_TRANSFERRED` moves the call, with the customers it matched, to
+`agentId` (the agents it left lose them; it rings there with a fresh screen pop);
+`CALL_CONFERENCE_JOINED` shares the answered call with `agentId` until it ends; `CALL_ENDED` (for any
+agent on it) takes it from every agent. Answers, each with `extensions.code`:
 
     204                               the event was applied (or repeated a state: nothing changed)
     400 BAD_REQUEST                   not a readable event
@@ -63,6 +66,8 @@ EVENTS = {
     "CALL_RINGING": CallEvent.RINGING,
     "CALL_ANSWERED": CallEvent.ANSWERED,
     "CALL_ENDED": CallEvent.ENDED,
+    "CALL_TRANSFERRED": CallEvent.TRANSFERRED,  # `agentId`: the agent the call goes to
+    "CALL_CONFERENCE_JOINED": CallEvent.CONFERENCE_JOINED,  # `agentId`: the agent who joins
 }
 STORE_STATE = "cti_events"  # the lifespan state's key for the shared `CtiEventStore`
 _EVENT_ID = re.compile(r"[!-~]{1,128}")  # printable ASCII, no spaces: a safe store key
@@ -215,14 +220,20 @@ class CtiEndpoint:
     def _apply(self, event: CtiEvent, request: Request) -> None:
         if event.event is CallEvent.ENDED:
             self.calls.ended(event.agent_id, event.call_id)
-        elif event.event is CallEvent.ANSWERED:
+            return
+        if event.event is CallEvent.ANSWERED:
             self.calls.answered(event.agent_id, event.call_id, event.caller)
+            return
+        before = self.calls.current(event.agent_id)
+        if event.event is CallEvent.TRANSFERRED:
+            call = self.calls.transferred(event.agent_id, event.call_id)
+        elif event.event is CallEvent.CONFERENCE_JOINED:
+            call = self.calls.conference_joined(event.agent_id, event.call_id)
         else:
-            before = self.calls.current(event.agent_id)
             call = self.calls.ringing(event.agent_id, event.call_id, event.caller)
-            prefetch: RingPrefetch | None = getattr(request.state, "ring_prefetch", None)
-            if prefetch is not None and call is not before:  # a repeated event starts nothing
-                prefetch.ringing(call)
+        prefetch: RingPrefetch | None = getattr(request.state, "ring_prefetch", None)
+        if prefetch is not None and call is not before:  # a repeated event starts nothing
+            prefetch.ringing(call)  # the agent it rings at (or who joins) gets the call's pop
 
     def _refused(self, event: CtiEvent, code: str, why: str) -> Response:
         """A 409: the event was authentic but changes nothing; logged without the caller."""

@@ -19,16 +19,20 @@ from opentelemetry.trace import Tracer
 from redis.asyncio import Redis
 
 from domain.ports import Backends
+from domain.records import Account
 from gateway.live.ring_prefetch import RingPrefetch
 from gateway.observability.audit import AuditSink
 from gateway.settings import Settings
 from infra.cache.store import CacheStore, MemoryStore, RedisStore
 from infra.pubsub import EventBus, MemoryBus, RedisBus
 from infra.sealed import Sealer
+from services import late_match
 from services.cached_reads import CachedReads
 from services.call_feed import CallFeed
 from services.calls import CallRegistry
+from services.identify_store import Identifications
 from services.live import Live
+from services.phone_search import CallKey, PhoneSearches
 from services.pop_store import PopStore
 
 logger = logging.getLogger("tidegate.live")
@@ -66,7 +70,27 @@ class LiveServices:
             if redis is not None
             else MemoryStore(MAX_KEPT_POPS)
         )
-        live = Live(bus, calls, PopStore(store, sealer, settings.live.screen_pop_keep_s), reads)
+        searches = PhoneSearches(
+            budget_s=settings.live.phone_search_budget_ms / 1000,
+            wait_s=settings.live.phone_search_wait_ms / 1000,
+            max_running=settings.live.phone_search_max_running,
+        )
+        pops = PopStore(store, sealer, settings.live.screen_pop_keep_s)
+        attempts: CacheStore = (
+            RedisStore(redis, prefix="tidegate:identify:")
+            if redis is not None
+            else MemoryStore(MAX_KEPT_POPS)
+        )
+        identifications = Identifications(attempts, settings.live.identify_max_attempts)
+        live = Live(
+            bus, calls, pops, reads, searches=searches, sealer=sealer, identifications=identifications
+        )
+
+        async def found_late(_number: str, accounts: list[Account], waiting: set[CallKey]) -> None:
+            await late_match.deliver(live, backends, accounts, waiting)
+
+        searches.on_found = found_late
+        calls.on_release.append(searches.release)  # a call's end (or transfer away) stops its search
         ring = RingPrefetch(
             schema,
             backends,
@@ -92,6 +116,8 @@ class LiveServices:
     async def aclose(self) -> None:
         """Prefetches and the feed stop; the bus is the app's to close (after this)."""
         await self.ring.aclose()
+        if self.live.searches is not None:
+            await self.live.searches.aclose()
         self._feed.cancel()
         with suppress(asyncio.CancelledError):
             await self._feed

@@ -22,6 +22,15 @@ class LiveSettings(ComponentSettings):
     """Ring-time pops at once per process; past it a call rings without one."""
     screen_pop_keep_s: float = Field(default=120.0, gt=0)
     """How long a kept pop waits for the answered-call query."""
+    phone_search_wait_ms: int = Field(default=250, ge=0)
+    """How long a screen pop waits for billing's phone search when the CRM knows nobody on the number;
+    then it answers no match and the search goes on for the call (a later match updates the pop)."""
+    phone_search_budget_ms: int = Field(default=5_000, ge=100)
+    """billing's phone search's own deadline, in the background."""
+    phone_search_max_running: int = Field(default=64, ge=1)
+    """billing phone searches at once per process; past it an unknown caller is no match at once."""
+    identify_max_attempts: int = Field(default=3, ge=1, le=10)
+    """Wrong answers to the identification questions before the call is locked for identification."""
     subscriptions_per_connection: int = Field(default=10, ge=1)
     """Operations one websocket may run (`TOO_MANY_SUBSCRIPTIONS`)."""
     subscription_connections_per_client: int = Field(default=10, ge=1)

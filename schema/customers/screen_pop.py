@@ -8,6 +8,7 @@ from typing import Self
 import strawberry
 
 from domain.timestamps import SHANGHAI
+from schema.customers.caller_match import CallerMatch
 from schema.customers.customer import Customer
 from schema.directives import CUSTOMER_DATA, MaskKind, mask
 from schema.from_record import from_record
@@ -42,6 +43,14 @@ class ScreenPop:
         """The caller's number is theirs only when it matched exactly one customer (else it stays masked)."""
         nos = self.event.customer_nos
         return nos[0] if nos is not None and len(nos) == 1 else None
+
+    @strawberry.field(
+        description="Whether the caller is known: NO_MATCH within the deadline for a number nobody "
+        "knows (a later match arrives as a new event), WITHHELD without caller id.",
+        directives=[CUSTOMER_DATA],
+    )
+    async def match(self, info: Info) -> CallerMatch:
+        return CallerMatch.of(subscriptions.pop_match(info.context, self.event))
 
     @strawberry.field(
         description="The customers on the calling number, as `customerByPhone` returns them.",

@@ -29,6 +29,7 @@ from simulators.world import World
 # Lognormal service times: about 200 ms median with a long tail; keyed lookups are cheaper and steadier.
 LATENCY = {
     "QueryAccountsByPhone": Latency(250, 0.6),
+    "QueryAccounts": Latency(300, 0.6),
     "GetAccounts": Latency(200, 0.5),
     "GetBills": Latency(200, 0.6),
     "GetPayments": Latency(180, 0.6),

@@ -7,7 +7,8 @@ Conventions the BFF's anti-corruption layer has to know:
   for unknown ones: it returns the rows it found in `<HHLB>` and lists the others as
   `<HH>` under `<WZDHHLB>` (未找到户号列表), duplicates answered once, in request order;
 - `QueryAccountsByPhone` matches `<DHHM>` on digits only and answers `<JLS>0</JLS>` when
-  nothing matches; `GetDirectDebit` answers `<JLS>0</JLS>` for an account without a 代扣 record;
+  nothing matches; `QueryAccounts` matches part of `<HM>` (户名) and/or `<DZ>` (地址), at most
+  `<ZDJLS>` (1-20) rows; `GetDirectDebit` answers `<JLS>0</JLS>` for an account without a 代扣 record;
 - `SubmitFeeAdjustment` queues a request for approval (SQZT 01 待审批) and is refused with
   2001 during 日结 (23:30-00:30 Asia/Shanghai, real clock, unless the `settlement_window` knob
   is off) or while `writes_frozen` is set.
@@ -98,6 +99,30 @@ def query_by_phone(ctx: Context, request: Element) -> El:
     customers = ctx.world.customers_by_phone.get(digits, [])
     rows = [render.account_summary(ctx.world, a) for c in customers for a in ctx.world.accounts_of.get(c, [])]
     return ok("QueryAccountsByPhone", leaf("JLS", len(rows)), node("HHLB", *rows))
+
+
+MAX_QUERY_ROWS = 20
+
+
+def query_accounts(ctx: Context, request: Element) -> El:
+    """户名 (HM) and/or 地址 (DZ), each matched as a part (2+ characters), at most ZDJLS rows (1-20)."""
+    name = (child_text(request, "HM") or "").strip()
+    address = (child_text(request, "DZ") or "").strip()
+    if not name and not address:
+        raise bad_request("户名 HM 或地址 DZ 至少填一项")
+    if any(0 < len(part) < 2 for part in (name, address)):
+        raise bad_request("户名、地址至少两个字")
+    raw = child_text(request, "ZDJLS") or str(MAX_QUERY_ROWS)
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_QUERY_ROWS:
+        raise bad_request(f"ZDJLS 应为 1-{MAX_QUERY_ROWS} 的整数: {raw}")
+    rows: list[El] = []
+    for account in ctx.world.accounts:
+        customer = ctx.world.customer_by_no[account.customer_no]
+        if (not name or name in customer.name) and (not address or address in account.premises.address):
+            rows.append(render.account_summary(ctx.world, account))
+            if len(rows) == int(raw):
+                break
+    return ok("QueryAccounts", leaf("JLS", len(rows)), node("HHLB", *rows))
 
 
 def _batch_numbers(request: Element) -> list[str]:
@@ -218,6 +243,7 @@ def get_meter_reads(ctx: Context, request: Element) -> El:
 
 REVENUE_OPS: dict[str, Operation] = {
     "QueryAccountsByPhone": Operation(query_by_phone),
+    "QueryAccounts": Operation(query_accounts),
     "GetAccounts": Operation(get_accounts, batch=lambda request: len(_batch_numbers(request))),
     "GetBills": Operation(get_bills),
     "GetPayments": Operation(get_payments),

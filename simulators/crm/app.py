@@ -61,7 +61,9 @@ class CrmService:
                 digits = q["phone"]
                 if not digits.isdigit() or not 7 <= len(digits) <= 12:
                     raise BadRequest("phone must be 7-12 digits, national format (no +86, no separators)")
-                found = self.world.customers_by_phone.get(phone_key(digits), [])
+                key = phone_key(digits)
+                unlisted = key in self.world.crm_unlisted_phones  # billing knows it, the CRM never did
+                found = [] if unlisted else self.world.customers_by_phone.get(key, [])
             elif "accountNo" in q:
                 if not q["accountNo"].isdigit():
                     raise BadRequest("accountNo must be numeric")

@@ -27,7 +27,7 @@ def contact_json(world: World, customer: Customer) -> dict[str, Any]:
     phones = []
     if customer.mobile:
         phones.append({"type": "MOBILE", "number": format_phone(customer.mobile), "primary": True})
-    if customer.landline:
+    if customer.landline and customer.landline.replace("-", "") not in world.crm_unlisted_phones:
         phones.append(
             {
                 "type": "LANDLINE",

@@ -34,6 +34,14 @@ class InMemoryBilling:
         self.log.record("accounts_by_phone")
         return [a for a in self.accounts_by_no.values() if phone in (a.mobile, a.landline)]
 
+    async def search_accounts(self, name: str | None, address: str | None, limit: int) -> list[Account]:
+        self.log.record("search_accounts")
+        return [
+            a
+            for a in self.accounts_by_no.values()
+            if (not name or name in a.holder_name) and (not address or address in (a.address or ""))
+        ][:limit]
+
     async def accounts(self, account_nos: Sequence[str]) -> dict[str, Account]:
         self.log.record("accounts")
         check_batch(account_nos, self.MAX_BATCH, "accounts")
