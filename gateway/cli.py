@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     pq.add_argument("--check", action="store_true", help="exit 1 if the committed manifest is stale")
 
     cti = sub.add_parser("cti", help="send a signed call event to a BFF, as the CTI would (demo, drills)")
-    cti.add_argument("event", choices=("ringing", "answered", "ended"))
+    cti.add_argument("event", choices=("ringing", "answered", "ended", "transferred", "conference-joined"))
     cti.add_argument("--agent-id", required=True)
     cti.add_argument("--call-id", required=True)
     cti.add_argument("--caller", default=None, help="the calling number, any format")
@@ -227,7 +227,13 @@ def _cti(args: argparse.Namespace) -> int:
     from gateway.settings import Settings
 
     secret = args.secret or next(iter(Settings().live.cti_secret_list()), DEMO_CTI_SECRET)
-    event = {"ringing": "CALL_RINGING", "answered": "CALL_ANSWERED", "ended": "CALL_ENDED"}[args.event]
+    event = {
+        "ringing": "CALL_RINGING",
+        "answered": "CALL_ANSWERED",
+        "ended": "CALL_ENDED",
+        "transferred": "CALL_TRANSFERRED",  # --agent-id: the agent the call goes to
+        "conference-joined": "CALL_CONFERENCE_JOINED",  # --agent-id: the agent who joins
+    }[args.event]
     # Every event has its own id (single use): a fresh one unless --event-id names one.
     body, headers = signed_event(
         secret, event, args.agent_id, args.call_id, args.caller, event_id=args.event_id

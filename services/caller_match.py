@@ -53,8 +53,9 @@ def judge(
     customer_nos: tuple[str, ...],
     identified: str | None,
     matched_by: str | None,
+    searching: bool | None = None,
 ) -> CallerMatch:
-    """The match as these facts show it: pure but for asking whether a search still runs."""
+    """The match as these facts show it; `searching` None: ask this process's phone searches."""
     if identified is not None:
         return CallerMatch(call_id, MatchStatus.IDENTIFIED, False, MatchSource.IDENTIFIED, (identified,))
     if customer_nos:
@@ -63,8 +64,9 @@ def judge(
         return CallerMatch(call_id, status, False, source, customer_nos)
     if caller is None:
         return CallerMatch(call_id, MatchStatus.WITHHELD, False, None, ())
-    searches = ctx.live.searches if ctx.live is not None else None
-    searching = searches is not None and searches.running(caller)
+    if searching is None:
+        searches = ctx.live.searches if ctx.live is not None else None
+        searching = searches is not None and searches.running(caller)
     return CallerMatch(call_id, MatchStatus.NO_MATCH, searching, None, ())
 
 

@@ -32,6 +32,8 @@ class StoredPop:
     # How the pop's customers were found, when not by the ring-time phone lookup: `PHONE_BILLING_LATE`
     # (billing's phone search answered after the pop), `IDENTIFIED` (an agent verified the caller).
     matched_by: str | None = None
+    # billing's phone search still ran for the caller when the pop was kept (it may update the pop).
+    searching: bool = False
 
     @property
     def customer_nos(self) -> list[str]:
@@ -59,6 +61,7 @@ class PopStore:
             "accounts": pop.snapshot.account_nos if pop.snapshot else [],
             "sealed": self._sealer.seal(_aad(pop.agent_id, pop.call_id), secret),
             "matchedBy": pop.matched_by,
+            "searching": pop.searching,
         }
 
     def open(self, payload: Any) -> StoredPop | None:
@@ -76,6 +79,7 @@ class PopStore:
                 ringing_at=float(payload["ringingAt"]),
                 snapshot=PopSnapshot.decode(raw) if raw is not None else None,
                 matched_by=str(payload["matchedBy"]) if payload.get("matchedBy") else None,
+                searching=payload.get("searching") is True,
             )
         except (SealError, KeyError, TypeError, ValueError) as exc:
             logger.warning("a screen pop does not open here (%s): share TIDEGATE_CACHE_KEY", exc)

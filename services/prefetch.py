@@ -29,7 +29,9 @@ async def keep_and_push(
     """Store the pop for the call and publish it on `screenpop:<agent>`. `ran` is the context the pop ran
     in (its loaders hold the records); None when it did not run: subscribers then look the caller up."""
     snapshot = PopSnapshot.capture(ran.loaders, call.customers, clock()) if ran is not None else None
-    pop = StoredPop(call.agent_id, call.call_id, call.caller, ringing_at, snapshot)
+    searches = live.searches
+    searching = searches is not None and call.caller is not None and searches.running(call.caller)
+    pop = StoredPop(call.agent_id, call.call_id, call.caller, ringing_at, snapshot, searching=searching)
     payload = await live.pops.put(pop) if snapshot is not None else live.pops.seal(pop)
     await live.bus.publish(screen_pop_channel(call.agent_id), payload)
     return pop

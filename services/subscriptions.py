@@ -104,6 +104,7 @@ class PopEvent:
     ringing_at: float
     customer_nos: tuple[str, ...] | None
     matched_by: str | None = None  # `StoredPop.matched_by`: a late phone match, an identification
+    searching: bool = False  # `StoredPop.searching`: billing's phone search ran on when it was kept
 
     @property
     def prefetched(self) -> bool:
@@ -213,7 +214,7 @@ def _pop_event(ctx: RequestContext, live: Live, pop: StoredPop) -> PopEvent | No
     if pop.snapshot is not None:
         pop.snapshot.prime(ctx.loaders, time.time())
     nos = tuple(pop.customer_nos) if pop.snapshot is not None else None
-    return PopEvent(pop.agent_id, pop.call_id, pop.caller, pop.ringing_at, nos, pop.matched_by)
+    return PopEvent(pop.agent_id, pop.call_id, pop.caller, pop.ringing_at, nos, pop.matched_by, pop.searching)
 
 
 async def pop_customers(ctx: RequestContext, event: PopEvent) -> list[CustomerRef]:
@@ -236,7 +237,9 @@ def pop_match(ctx: RequestContext, event: PopEvent) -> caller_match.CallerMatch:
     if event.customer_nos is None and call is not None and call.call_id == event.call_id:
         return caller_match.of_call(ctx, call)
     nos = event.customer_nos or ()
-    return caller_match.judge(ctx, event.call_id, event.caller, nos, None, event.matched_by)
+    return caller_match.judge(
+        ctx, event.call_id, event.caller, nos, None, event.matched_by, searching=event.searching
+    )
 
 
 def renew(ctx: RequestContext) -> None:

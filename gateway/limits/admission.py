@@ -35,12 +35,17 @@ OPERATIONS: dict[str, OperationClass] = {
     "CreateTicket": OperationClass.CRITICAL,
     "RequestFeeAdjustment": OperationClass.NORMAL,  # a clerk approves it later: it can wait its turn
     "AddInteractionNote": OperationClass.NORMAL,  # written after the talking, not during the pop
+    "CallerMatch": OperationClass.CRITICAL,  # part of the pop: is the caller known?
+    "IdentificationCandidates": OperationClass.NORMAL,  # billing's search by name/address is slower
+    "VerifyCaller": OperationClass.NORMAL,
+    "BindCaller": OperationClass.NORMAL,
 }
 ROOT_FIELDS: dict[str, OperationClass] = {
     "customerByPhone": OperationClass.CRITICAL,
     "createTicket": OperationClass.CRITICAL,
     "requestFeeAdjustment": OperationClass.NORMAL,
     "addInteractionNote": OperationClass.NORMAL,
+    "callerMatch": OperationClass.CRITICAL,
     "tickets": OperationClass.SHEDDABLE,
     "outages": OperationClass.NORMAL,
 }
