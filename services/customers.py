@@ -67,7 +67,9 @@ async def by_phone(ctx: RequestContext, phone: str) -> list[CustomerRef]:
     except BackendUnavailable as exc:
         logger.warning("crm phone lookup failed; falling back to billing", extra={"error": exc.message})
         contacts = []
-    if not contacts:
+    # A call that knows its caller already (a late match, a transfer) need not ask billing again.
+    known_on_call = on_call and call is not None and bool(call.customers)
+    if not contacts and not known_on_call:
         found = await _billing_phone_search(ctx, number, call if on_call else None)
         now = time.time()
         for account in found:  # read in full just now: the account fields need not ask again

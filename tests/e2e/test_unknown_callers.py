@@ -26,6 +26,7 @@ from bench.graphql_ws import GraphQLWs
 from simulators.world import phone_key
 from simulators.world.model import Customer as WorldCustomer
 from tests.conftest import Simulators
+from tests.support.admin import stats
 from tests.support.processes import BffProcess, SimProcess, start_bff, start_simulator
 from tests.support.redis_server import RedisProcess, start_redis
 from tests.support.world import seeded_world, sole_callers
@@ -39,6 +40,7 @@ BIND = (GQL / "bind_caller.graphql").read_text(encoding="utf-8")
 POPS = """subscription($a: ID!) { screenPop(agentId: $a) {
     callId prefetched match { status source searching } customers { id } } }"""
 ONE = "query($id: ID!) { customer(id: $id) { id name } }"
+LOOK_UP = "query($p: String!) { customerByPhone(phone: $p) { id } }"
 CACHE_KEY = base64.urlsafe_b64encode(bytes(range(64, 96))).decode()
 UNKNOWN = "13800138000"  # the README's number: nobody in the seeded district has it
 PHONE_SEARCH_MS = 800
@@ -119,6 +121,11 @@ async def _until(condition: Any, what: str) -> None:
     raise AssertionError(f"never: {what}")
 
 
+def _phone_searches(billing: SimProcess) -> int:
+    found = stats(billing.url)["operations"].get("QueryAccountsByPhone")
+    return int(found["requests"]) if found else 0
+
+
 def _audit(bff: BffProcess) -> list[dict[str, Any]]:
     if not bff.audit_path.exists():
         return []
@@ -186,8 +193,13 @@ async def test_a_late_billing_match_updates_the_pop_live(pair: Pair) -> None:
     assert later["callId"] == "call-7002"
     assert later["match"] == {"status": "MATCHED", "source": "PHONE_BILLING_LATE", "searching": False}
     assert [c["id"] for c in later["customers"]] == [_kh(owner)]
-    # The binding reached the agent's queries too: they may now read the caller.
+    # The binding reached the agent's queries too: they may now read the caller, and looking the
+    # number up on this process answers the caller the call found (billing is not asked again).
     assert _codes(_ask(pair.a, ONE, {"id": _kh(owner)}, token)) == []
+    searches = _phone_searches(pair.billing)
+    again = _ask(pair.a, LOOK_UP, {"p": number}, token)
+    assert _codes(again) == [] and again["data"]["customerByPhone"] == [{"id": _kh(owner)}]
+    assert _phone_searches(pair.billing) == searches
     assert pair.b.cti("CALL_ENDED", "A7002", "call-7002").status_code == 204
     await _until(lambda: _codes(_ask(pair.a, ONE, {"id": _kh(owner)}, token)) == ["FORBIDDEN"], "ended")
 
