@@ -4,7 +4,8 @@ A new number, a withheld one or a neighbour's landline leaves the pop without th
 wrong one). The agent then:
 
 1. searches by 户号, address or name (`candidates`): only while on a call whose caller is not
-   identified yet (`authorize.require_identification`), at most `MAX_CANDIDATES`, and what comes
+   identified yet (`authorize.require_identification`), at most `MAX_SEARCHES` searches per call
+   (each audited: by what, never the words) of at most `MAX_CANDIDATES` each, and what comes
    back is masked by the schema (name, 小区-level address, part of the 户号) with an opaque candidate
    id sealed to this call: the agent learns whom to ask about, not their data;
 2. verifies the caller (`verify`): the last four characters of the ID number and the street, as the
@@ -44,6 +45,8 @@ MAX_CANDIDATES = 10
 MAX_REASON = 200
 ONE_WAY = "search by a 户号 (digits) alone, or by address and/or name"
 LOCKED = "identification is locked on this call: too many wrong answers"
+MAX_SEARCHES = 10  # per call
+TOO_MANY_SEARCHES = f"at most {MAX_SEARCHES} identification searches per call"
 _ACCOUNT_NO = re.compile(r"\d{1,10}")
 _ID_LAST4 = re.compile(r"[0-9]{3}[0-9X]")
 _HOUSE_NO = re.compile(r"\d+号")
@@ -70,8 +73,18 @@ async def candidates(
     """Billing's accounts by 户号, or by part of the holder's name and/or address; masked by the schema."""
     call = require_identification(ctx)
     bounded("first", first, 1, MAX_CANDIDATES)
-    sealer = _live(ctx).sealer
+    live = _live(ctx)
+    sealer = live.sealer
+    assert live.identifications is not None
     account_no, address, name = (_clean(v) for v in (account_no, address, name))
+    state = await live.identifications.state(call.call_id)
+    if state["searches"] >= MAX_SEARCHES:  # ten masked rows at a time is still a way to page
+        ctx.audit.refused("identification", call.call_id, "too many identification searches on this call")
+        raise public_error(TOO_MANY_SEARCHES, ErrorCode.IDENTIFICATION_LOCKED)
+    state["searches"] += 1
+    await live.identifications.save(call.call_id, state)
+    by = [k for k, v in (("accountNo", account_no), ("address", address), ("name", name)) if v is not None]
+    ctx.audit.acted("caller_search", None, call_id=call.call_id, by=by)  # how, never what was typed
     if account_no is not None:
         if address is not None or name is not None or not _ACCOUNT_NO.fullmatch(account_no):
             raise public_error(

@@ -30,7 +30,11 @@ class Identifications:
     async def state(self, call_id: str) -> dict[str, Any]:
         entry = await self._store.get(_key(call_id))
         payload = entry.payload if entry is not None and isinstance(entry.payload, dict) else {}
-        return {"attempts": int(payload.get("attempts", 0)), "verified": payload.get("verified")}
+        return {
+            "attempts": int(payload.get("attempts", 0)),
+            "verified": payload.get("verified"),
+            "searches": int(payload.get("searches", 0)),
+        }
 
     async def save(self, call_id: str, state: dict[str, Any]) -> None:
         await self._store.set(_key(call_id), Entry(self._clock(), state), KEEP_S)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from services import caller_match
 from services.calls import Call
 from services.context import RequestContext
 from services.live import Live, screen_pop_channel
@@ -31,7 +32,10 @@ async def keep_and_push(
     snapshot = PopSnapshot.capture(ran.loaders, call.customers, clock()) if ran is not None else None
     searches = live.searches
     searching = searches is not None and call.caller is not None and searches.running(call.caller)
-    pop = StoredPop(call.agent_id, call.call_id, call.caller, ringing_at, snapshot, searching=searching)
+    how = caller_match.IDENTIFIED if call.identified is not None else call.matched_by  # over a transfer
+    pop = StoredPop(
+        call.agent_id, call.call_id, call.caller, ringing_at, snapshot, matched_by=how, searching=searching
+    )
     payload = await live.pops.put(pop) if snapshot is not None else live.pops.seal(pop)
     await live.bus.publish(screen_pop_channel(call.agent_id), payload)
     return pop

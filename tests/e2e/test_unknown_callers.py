@@ -260,12 +260,19 @@ def test_search_verify_bind_then_least_privilege_follows_the_bound_customer(pair
     assert _codes(_ask(pair.a, ONE, {"id": _kh(other.customer_no)}, token)) == ["FORBIDDEN"]
     again = _ask(pair.a, CANDIDATES, {"accountNo": account.account_no}, token)
     assert _codes(again) == ["FORBIDDEN"]  # identified: searching is over on this call
-    assert pair.b.cti("CALL_ENDED", "A7004", "call-7004").status_code == 204
-    asyncio.run(
-        _until(
-            lambda: _codes(_ask(pair.a, ONE, {"id": _kh(caller.customer_no)}, token)) == ["FORBIDDEN"], "end"
-        )
-    )
+    searched = [r for r in _audit(pair.a) if r["event"] == "caller_search" and r["call_id"] == "call-7004"]
+    assert [r["by"] for r in searched] == [["accountNo"], ["name"]]
+
+    # Transferred, the identification goes with the call: the new agent reads the bound customer.
+    mine = {"id": _kh(caller.customer_no)}
+    other_agent = pair.a.token("agent", "A7009")
+    assert pair.b.cti("CALL_TRANSFERRED", "A7009", "call-7004").status_code == 204
+    asyncio.run(_until(lambda: _codes(_ask(pair.a, ONE, mine, other_agent)) == [], "moved with the call"))
+    assert _codes(_ask(pair.a, ONE, mine, token)) == ["FORBIDDEN"]
+    moved = _match(pair.a, other_agent)
+    assert moved is not None and moved["status"] == "IDENTIFIED"
+    assert pair.b.cti("CALL_ENDED", "A7009", "call-7004").status_code == 204
+    asyncio.run(_until(lambda: _codes(_ask(pair.a, ONE, mine, other_agent)) == ["FORBIDDEN"], "the end"))
 
 
 def test_wrong_answers_lock_identification_on_the_call(pair: Pair) -> None:
@@ -295,6 +302,10 @@ def test_wrong_answers_lock_identification_on_the_call(pair: Pair) -> None:
     assert _codes(_ask(pair.b, VERIFY, {"input": right}, token)) == ["IDENTIFICATION_LOCKED"]
     failures = [r for r in _audit(pair.a) if r["event"] == "caller_verification_failed"]
     assert [r["attempts"] for r in failures if r["call_id"] == "call-7005"] == [1, 2, 3]
+    # Searching is bounded per call too: ten masked rows at a time must not page through the district.
+    by_account = {"accountNo": account.account_no}
+    codes = [_codes(_ask(pair.a, CANDIDATES, by_account, token)) for _ in range(10)]
+    assert codes == [[]] * 9 + [["IDENTIFICATION_LOCKED"]]  # the first search was one of the ten
     assert pair.b.cti("CALL_ENDED", "A7005", "call-7005").status_code == 204
 
 
