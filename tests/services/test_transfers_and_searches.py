@@ -6,14 +6,17 @@ tests/e2e/test_unknown_callers.py runs the same through real processes."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
 from domain.records import Account
+from services import identify
 from services.call_machine import Refusal
 from services.calls import CallChange, CallRefused, CallRegistry, ChangeKind
 from services.phone_search import PhoneSearches
 from tests.fakes.billing import InMemoryBilling
+from tests.schema import fake_backends
 
 
 def _registry() -> tuple[CallRegistry, list[CallChange], list[tuple[str, str]]]:
@@ -137,3 +140,22 @@ async def test_searches_are_bounded_and_stop_when_their_calls_end() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert not searches.running("13900000007") and searches.known("13900000007") is None
+
+
+@pytest.mark.parametrize(
+    ("last4", "street", "right"),
+    [
+        ("123x", "新华路", True),  # X either case
+        ("123X", " 新 华路 ", True),  # spaces as an agent types them
+        ("1234", "新华路", False),  # the wrong last four
+        ("123X", "华", False),  # one character names no street
+        ("123X", "绿城花园", False),  # the compound, not the street
+        ("123X", "391号", False),  # the house number is no street
+        ("123X", "江城市", False),  # nor the city
+        ("12X", "新华路", False),  # not four characters
+    ],
+)
+def test_answers_are_checked_against_billing_s_record(last4: str, street: str, right: bool) -> None:
+    address = "江城市临江区新华路391号绿城花园1幢1单元101室"
+    account = dataclasses.replace(fake_backends.ACCOUNT, id_card="11010119900307123X", address=address)
+    assert identify._matches(account, last4, street) is right
