@@ -67,7 +67,7 @@ async def test_the_page_opens_with_every_gql_operation_as_a_tab(client: httpx.As
     files = sorted(GQL_DIR.glob("*.graphql"))
     assert [t["query"] for t in tabs] == [f.read_text(encoding="utf-8") for f in files]
     screen_pop = next(t for t in tabs if "query ScreenPop" in t["query"])
-    assert orjson.loads(screen_pop["variables"]) == {"phone": None}
+    assert orjson.loads(screen_pop["variables"]) == {"phone": "17059363305"}  # gql/examples.json
     assert "defaultTabs" in page
 
 
@@ -77,7 +77,9 @@ async def test_the_page_has_a_dev_token_field_that_becomes_the_authorization_hea
 ) -> None:
     page = (await client.get("/graphql", headers=BROWSER)).text
     assert 'id="tidegate-token"' in page
-    assert 'headers.Authorization = "Bearer " + token' in page
+    assert 'headers: token ? { Authorization: "Bearer " + token }' in page
+    assert 'wsConnectionParams: token ? { Authorization: "Bearer " + token }' in page
+    assert "subscriptionUrl:" in page
 
 
 def test_example_tabs_skip_what_does_not_parse(tmp_path: Path) -> None:
