@@ -1,0 +1,111 @@
+"""The supervisor's board query (`SupervisorBoard`, by persisted id) against a real BFF process and
+the four simulators: who may read it, and that its figures follow real CTI events and real pops."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gateway.persisted.manifest import load_manifest
+from simulators.world import World
+from simulators.world.model import Account, Customer
+from tests.support.processes import BffProcess
+from tests.support.world import seeded_world
+
+BOARD = next(op for op in load_manifest() if op.name == "SupervisorBoard")
+SCREEN_POP = (Path(__file__).parents[2] / "gql" / "screen_pop.graphql").read_text(encoding="utf-8")
+AGENT = "B3001"  # an agent id no other module's BFF sees (each module has its own BFF anyway)
+
+
+def caller_in_burst(world: World) -> Customer:
+    """A caller with a mobile of their own whose premise lies in the active emergency outage."""
+    burst = next(o for o in world.outages if o.kind == 2 and o.status == 1)
+    on_main: list[Account] = [a for a in world.accounts if a.main_id in burst.main_ids]
+    return next(
+        c
+        for a in on_main
+        if (c := world.customer_by_no[a.customer_no]).mobile and len(world.customers_by_phone[c.mobile]) == 1
+    )
+
+
+def board(bff: BffProcess, headers: dict[str, str]) -> dict[str, Any]:
+    answer = httpx.post(
+        f"{bff.url}/graphql",
+        json={"documentId": f"sha256:{BOARD.id}"},
+        headers={**headers, "apollographql-client-name": "board"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def eventually(bff: BffProcess, check: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The board once `check` holds (the ring-time pop binds the caller's accounts a moment later)."""
+    deadline = time.monotonic() + 20
+    while True:
+        body = board(bff, bff.auth("supervisor"))
+        assert "errors" not in body, body
+        found: dict[str, Any] = body["data"]["supervisorBoard"]
+        if check(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def test_an_agent_is_refused_the_board(bff: BffProcess) -> None:
+    body = board(bff, bff.auth("agent", AGENT))
+    assert body["data"] == {"supervisorBoard": None}
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+
+
+def test_the_board_follows_real_calls_pops_and_outages(bff: BffProcess) -> None:
+    world = seeded_world()
+    caller = caller_in_burst(world)
+    assert caller.mobile is not None
+    burst = next(o for o in world.outages if o.kind == 2 and o.status == 1)
+    first = eventually(bff, lambda b: True)
+    assert first["ringing"] == 0 and first["agents"] == []
+    assert {b["name"]: b["breaker"] for b in first["backends"]} == {
+        "billing": "closed",
+        "crm": "closed",
+        "gis": "closed",
+        "workorders": "closed",
+    }
+    billing = next(b for b in first["backends"] if b["name"] == "billing")  # the one with all guards
+    assert billing["maxConcurrent"] > 0 and billing["maxRps"] > 0 and billing["inFlight"] == 0
+
+    assert bff.cti("CALL_RINGING", AGENT, "board-call-1", caller.mobile).status_code == 204
+    ringing = eventually(
+        bff,
+        lambda b: any(o["outage"]["id"] == burst.outage_id and o["calls"] for o in b["outages"] or []),
+    )
+    assert ringing["ringing"] == 1 and ringing["answered"] == 0
+    assert ringing["agents"][0]["agentId"] == AGENT and ringing["agents"][0]["state"] == "RINGING"
+    assert ringing["callsLastMinute"] == 1 and ringing["callsPerMinute"][-1] == 1
+    outage = next(o for o in ringing["outages"] if o["outage"]["id"] == burst.outage_id)
+    assert outage["callIds"] == ["board-call-1"]
+    assert any(c["hits"] + c["misses"] > 0 for c in ringing["caches"]), "the ring-time pop read through"
+
+    assert bff.cti("CALL_ANSWERED", AGENT, "board-call-1", caller.mobile).status_code == 204
+    agent = bff.auth("agent", AGENT)
+    pop = httpx.post(
+        f"{bff.url}/graphql",
+        json={"query": SCREEN_POP, "variables": {"phone": caller.mobile}, "operationName": "ScreenPop"},
+        headers=agent,
+        timeout=10,
+    )
+    assert pop.status_code == 200 and "errors" not in pop.json(), pop.text
+    answered = eventually(bff, lambda b: b["answered"] == 1 and b["popsCounted"] >= 1)
+    assert answered["ringing"] == 0 and answered["agents"][0]["state"] == "ANSWERED"
+    assert answered["popsCounted"] == 1
+    assert answered["popP50Ms"] is not None and answered["popP99Ms"] >= answered["popP50Ms"] > 0
+
+    assert bff.cti("CALL_ENDED", AGENT, "board-call-1").status_code == 204
+    ended = eventually(bff, lambda b: b["answered"] == 0)
+    assert ended["agents"] == [{"agentId": AGENT, "state": "IDLE", "callId": None, "secondsInState": None}]
+    outage = next(o for o in ended["outages"] if o["outage"]["id"] == burst.outage_id)
+    assert outage["calls"] == 0
