@@ -35,7 +35,7 @@ GRAPHIQL_FILES := graphiql/graphiql.min.js graphiql/graphiql.min.css \
 BOARD_NPM   := web/board
 BOARD_OUT   := gateway/static/board
 BOARD_STAMP := $(BOARD_OUT)/.built-stamp
-BOARD_SRC   := $(wildcard $(BOARD_NPM)/src/*) $(BOARD_NPM)/build.mjs gql/manifest.json
+BOARD_SRC   := $(wildcard $(BOARD_NPM)/src/*) $(BOARD_NPM)/build.mjs $(BOARD_NPM)/tsconfig.json gql/manifest.json
 # The federation test's real Apollo gateway and Node subgraph (tests/federation).
 FEDERATION_NPM   := tests/federation
 FEDERATION_STAMP := $(FEDERATION_NPM)/node_modules/.installed-stamp

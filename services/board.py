@@ -15,7 +15,7 @@ import bisect
 import itertools
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -217,7 +217,7 @@ def _agents(calls: CallRegistry, now: float) -> list[AgentLine]:
     return lines
 
 
-def _per_minute(started: deque[float], now: float) -> list[int]:
+def _per_minute(started: Iterable[float], now: float) -> list[int]:
     """Calls opened in each of the last `MINUTES_SHOWN` minutes (whole minutes back from now)."""
     ordered = sorted(started)
     edges = [now - 60 * (MINUTES_SHOWN - i) for i in range(MINUTES_SHOWN + 1)]

@@ -3,7 +3,7 @@
 `make board` bundles `web/board/` (TypeScript, a vendored chart library) with esbuild into
 `gateway/static/board/` (git-ignored, like GraphiQL's files); `make install` runs it. The page signs
 in at the local issuer and polls the `SupervisorBoard` persisted query by id, so it sends no query
-text. Without the bundle the page says how to build it, with a coded 503, never a CDN fallback.
+text. Without the bundle: a coded 404 that says how to build it, never a CDN fallback.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ CONTENT_SECURITY_POLICY = (
 async def board_page(_request: Request) -> Response:
     page = BOARD_DIR / "index.html"
     if not page.is_file():
-        return error_response(503, "the board is not built: run `make board` (make install does)")
+        return error_response(404, "the board is not built: run `make board` (make install does)")
     return FileResponse(
         page,
         media_type="text/html; charset=utf-8",

@@ -4,16 +4,19 @@ the four simulators: who may read it, and that its figures follow real CTI event
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from gateway.persisted.manifest import load_manifest
 from simulators.world import World
 from simulators.world.model import Account, Customer
-from tests.support.processes import BffProcess
+from tests.conftest import Simulators
+from tests.support.admin import set_faults
+from tests.support.processes import BffProcess, start_bff
 from tests.support.world import seeded_world
 
 BOARD = next(op for op in load_manifest() if op.name == "SupervisorBoard")
@@ -109,3 +112,47 @@ def test_the_board_follows_real_calls_pops_and_outages(bff: BffProcess) -> None:
     assert ended["agents"] == [{"agentId": AGENT, "state": "IDLE", "callId": None, "secondsInState": None}]
     outage = next(o for o in ended["outages"] if o["outage"]["id"] == burst.outage_id)
     assert outage["calls"] == 0
+
+
+TRIP = {
+    "TIDEGATE_BILLING_BREAKER_FAILURE_RATE": "50",
+    "TIDEGATE_BREAKER_MINIMUM_CALLS": "4",
+    "TIDEGATE_BREAKER_WAIT_S": "600",
+}
+METER = "query Meter($a: String!) { account(accountNo: $a) { meter { meterNo } } }"
+
+
+@pytest.fixture
+def tripping_bff(clean_sims: Simulators) -> Iterator[BffProcess]:
+    """A BFF whose billing breaker opens after a few failures, on simulators reset afterwards."""
+    for name in ("billing", "crm", "gis", "workorders"):
+        _ = clean_sims[name]
+    started = start_bff(clean_sims, TRIP)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+def test_the_board_shows_billing_breaker_open(tripping_bff: BffProcess, clean_sims: Simulators) -> None:
+    bff = tripping_bff
+    world = seeded_world()
+    accounts = [a.account_no for a in world.accounts[100:130]]
+    set_faults(clean_sims["billing"].url, error_rate=1.0)
+    seen: list[str] = []
+    for account_no in accounts:
+        answer = httpx.post(
+            f"{bff.url}/graphql",
+            json={"query": METER, "variables": {"a": account_no}},
+            headers=bff.auth(),
+            timeout=30,
+        ).json()
+        seen += [e["extensions"]["code"] for e in answer.get("errors", [])]
+        if "BACKEND_UNAVAILABLE" in seen:
+            break
+    assert "BACKEND_UNAVAILABLE" in seen, seen
+    lines = {b["name"]: b for b in eventually(bff, lambda b: True)["backends"]}
+    assert lines["billing"]["breaker"] == "open" and lines["billing"]["status"] == "down"
+    assert lines["billing"]["failureRate"] >= 50
+    assert lines["billing"]["lastOutcome"] == "BACKEND_UNAVAILABLE"
+    assert lines["crm"]["breaker"] == "closed" and lines["crm"]["status"] == "up"

@@ -1,5 +1,4 @@
 // Sign-in at the BFF's local issuer (client credentials) and the one persisted query, by id.
-declare const BOARD_DOCUMENT_ID: string;
 
 export interface Token {
   accessToken: string;
