@@ -154,3 +154,13 @@ def test_the_board_shows_billing_breaker_open(tripping_bff: BffProcess, clean_si
     assert lines["billing"]["failureRate"] >= 50
     assert lines["billing"]["lastOutcome"] == "BACKEND_UNAVAILABLE"
     assert lines["crm"]["breaker"] == "closed" and lines["crm"]["status"] == "up"
+
+
+def test_gis_down_costs_only_the_outages(tripping_bff: BffProcess, clean_sims: Simulators) -> None:
+    set_faults(clean_sims["gis"].url, error_rate=1.0)
+    body = board(tripping_bff, tripping_bff.auth("supervisor"))
+    found = body["data"]["supervisorBoard"]
+    assert found["outages"] is None and found["backends"], body
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["supervisorBoard", "outages"], "BACKEND_ERROR")
+    ]
