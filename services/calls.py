@@ -18,7 +18,7 @@ in any other.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -28,6 +28,8 @@ from services.call_machine import CallEvent, CallState, Refusal, step
 __all__ = ["Call", "CallChange", "CallRefused", "CallRegistry", "CallState", "ChangeKind"]
 
 REMEMBERED_ENDS = 10_000  # ended calls remembered, so a late event cannot bring one back
+REMEMBERED_STARTS = 10_000  # when recent calls opened, for the supervisor's calls per minute
+REMEMBERED_AGENTS = 1_000  # agents seen on a call, so the board shows them idle afterwards
 
 
 class CallRefused(Exception):
@@ -92,6 +94,8 @@ class CallRegistry:
         self._ended: OrderedDict[str, None] = OrderedDict()  # call ids
         self._clock = clock
         self.on_change = on_change
+        self.started: deque[float] = deque(maxlen=REMEMBERED_STARTS)  # clock() of each call opened
+        self._agents: OrderedDict[str, None] = OrderedDict()
 
     def ringing(self, agent_id: str, call_id: str, caller: str | None) -> Call:
         """The agent's call, ringing; a repeat returns it unchanged. Raises `CallRefused`."""
@@ -140,8 +144,28 @@ class CallRegistry:
     def _open(self, agent_id: str, call_id: str, caller: str | None) -> Call:
         call = Call(call_id, agent_id, caller, CallState.RINGING, self._clock(), on_bind=self._bound)
         self._calls[agent_id] = call
+        self._opened(call)
         self._tell(CallChange(ChangeKind.RINGING, agent_id, call_id, caller))
         return call
+
+    def _opened(self, call: Call) -> None:
+        self.started.append(call.started)
+        self._agents[call.agent_id] = None
+        self._agents.move_to_end(call.agent_id)
+        while len(self._agents) > REMEMBERED_AGENTS:
+            self._agents.popitem(last=False)
+
+    def active(self) -> list[Call]:
+        """Every call on now (ringing or answered), as this process knows them."""
+        return list(self._calls.values())
+
+    def agents_seen(self) -> list[str]:
+        """Agents who had a call since start (the most recent `REMEMBERED_AGENTS`), oldest first."""
+        return list(self._agents)
+
+    def clock(self) -> float:
+        """The registry's clock (`Call.started` is in its time)."""
+        return self._clock()
 
     def current(self, agent_id: str | None) -> Call | None:
         return self._calls.get(agent_id) if agent_id else None
@@ -163,6 +187,7 @@ class CallRegistry:
         if call is None or call.call_id != call_id:
             call = Call(call_id, agent, change.caller, CallState.RINGING, self._clock(), on_bind=self._bound)
             self._calls[agent] = call
+            self._opened(call)
         if call.caller is None:
             call.caller = change.caller
         if change.kind is ChangeKind.ANSWERED:
