@@ -31,12 +31,17 @@ VENDOR_STAMP  := $(VENDOR)/.installed-stamp
 GRAPHIQL_NPM  := web/graphiql
 GRAPHIQL_FILES := graphiql/graphiql.min.js graphiql/graphiql.min.css \
 	react/umd/react.production.min.js react-dom/umd/react-dom.production.min.js
+# The supervisor's board (GET /board): web/board bundled with esbuild into gateway/static/board.
+BOARD_NPM   := web/board
+BOARD_OUT   := gateway/static/board
+BOARD_STAMP := $(BOARD_OUT)/.built-stamp
+BOARD_SRC   := $(wildcard $(BOARD_NPM)/src/*) $(BOARD_NPM)/build.mjs $(BOARD_NPM)/tsconfig.json gql/manifest.json
 # The federation test's real Apollo gateway and Node subgraph (tests/federation).
 FEDERATION_NPM   := tests/federation
 FEDERATION_STAMP := $(FEDERATION_NPM)/node_modules/.installed-stamp
 
 .PHONY: demo test install lock upgrade lock-check graphiql federation-gateway lint typecheck pytest bench clean \
-	redis-server promtool chromium alert-rules
+	redis-server promtool chromium alert-rules board board-screenshot
 
 $(UV): requirements-bootstrap.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ required"; exit 1; }
@@ -89,7 +94,23 @@ $(FEDERATION_STAMP): $(FEDERATION_NPM)/package.json $(FEDERATION_NPM)/package-lo
 
 federation-gateway: $(FEDERATION_STAMP)
 
-install: $(STAMP) $(VENDOR_STAMP)
+$(BOARD_STAMP): $(BOARD_NPM)/package.json $(BOARD_NPM)/package-lock.json $(BOARD_SRC)
+	@command -v npm >/dev/null || { echo "npm is needed once, to bundle the board"; exit 1; }
+	@$(STAGE) "board bundle" sh -c 'set -e; npm ci --no-audit --no-fund --prefix $(BOARD_NPM); \
+	  node $(BOARD_NPM)/build.mjs'
+	@touch $@
+
+board: $(BOARD_STAMP)
+
+# docs/images/board.png: the board mid-call, from the browser test against real processes (with a
+# CJK font from Debian, so the Chinese labels are drawn, not boxes).
+board-screenshot: install chromium
+	@fc-list :lang=zh | grep -q . || $(STAGE) "apt: CJK font" sh -c \
+	  'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei'
+	TIDEGATE_BOARD_SCREENSHOT=$(CURDIR)/docs/images/board.png $(PY) -m pytest -q \
+	  tests/e2e/test_board_browser.py
+
+install: $(STAMP) $(VENDOR_STAMP) $(BOARD_STAMP)
 
 demo: install
 	$(VENV)/bin/tidegate demo
@@ -133,4 +154,4 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache $(VENDOR) $(FEDERATION_NPM)/node_modules \
-	  $(GRAPHIQL_NPM)/node_modules
+	  $(GRAPHIQL_NPM)/node_modules $(BOARD_OUT) $(BOARD_NPM)/node_modules

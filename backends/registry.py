@@ -7,7 +7,7 @@ client satisfies its port. The gateway (the composition root) calls this at star
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 import httpx
@@ -19,6 +19,7 @@ from backends.gis.client import GisClient
 from backends.workorders.client import WorkOrderClient
 from domain.ports import Backends
 from infra.http.config import BackendConfig
+from infra.resilience.guards import GuardState
 from infra.telemetry import NO_TELEMETRY, BackendTelemetry
 from infra.tracing import BackendTracing
 
@@ -52,3 +53,17 @@ def open_backends(
         tracing=BackendTracing(tracer),
         closers=(billing.aclose, crm.aclose, gis.aclose, workorders.aclose),
     )
+
+
+def guard_readers(backends: Backends) -> dict[str, Callable[[], GuardState]]:
+    """Each real client's guard snapshot, by backend name (in-memory fakes have none: left out)."""
+    readers: dict[str, Callable[[], GuardState]] = {}
+    if isinstance(backends.billing, BillingClient):
+        readers["billing"] = backends.billing.guard_state
+    if isinstance(backends.crm, CrmClient):
+        readers["crm"] = backends.crm.guard_state
+    if isinstance(backends.gis, GisClient):
+        readers["gis"] = backends.gis.guard_state
+    if isinstance(backends.workorders, WorkOrderClient):
+        readers["workorders"] = backends.workorders.guard_state
+    return readers

@@ -19,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from backends.registry import open_backends
+from backends.registry import guard_readers, open_backends
 from gateway.auth import KeySource, build_auth
+from gateway.http.board_page import board_routes
 from gateway.http.errors import INTERNAL_MESSAGE, error_response
 from gateway.http.extensions import has_error_codes, schema_extensions
 from gateway.http.graphiql import graphiql_assets
@@ -43,7 +44,9 @@ from infra.resilience.gcra import RedisGcra
 from infra.resilience.priority import OperationClass
 from infra.resilience.ratelimit import RateLimiter, redis_client
 from infra.sealed import Sealer
+from infra.telemetry import Fanout
 from schema import build_schema
+from services.board import BoardSources
 from services.cached_reads import CachedReads
 from services.calls import CallRegistry
 from services.cti_event_store import CtiEventStore, RedisCtiEventStore
@@ -80,6 +83,8 @@ def create_app(
     webhooks = WorkOrderWebhooks.from_settings(settings)  # a malformed secret: refuse to start
     # Metrics, /healthz, /readyz; the manifest's operation names are always labels of their own.
     observability = Observability.from_settings(settings, [op.name for op in manifest or ()])
+    board = BoardSources(calls)  # the supervisor's board: one more telemetry sink, pop times
+    telemetry = Fanout(observability.telemetry, board.telemetry)
     try:  # each manifest operation parsed and validated once, here; an invalid one: refuse to start
         persisted = open_persisted_queries(settings, schema._schema, manifest or ())
     except ManifestError as exc:
@@ -92,9 +97,7 @@ def create_app(
         # raises here, and the server refuses to start with the table's message.
         tracing = open_tracing(settings, span_exporter)  # owned by this app, never the global provider
         try:
-            backends = open_backends(
-                settings.backend_configs(), transports, observability.telemetry, tracing.tracer
-            )
+            backends = open_backends(settings.backend_configs(), transports, telemetry, tracing.tracer)
         except Exception as exc:
             logger.error("start-up failed: %s", exc)
             tracing.shutdown()
@@ -116,13 +119,14 @@ def create_app(
             cache,
             settings.cache.cache_policies(),
             Sealer.from_setting(settings.cache.cache_key),
-            telemetry=observability.telemetry,
+            telemetry=telemetry,
         )
         # The bus (Redis pub/sub with Redis, else in process), the call feed and the ring-time pop.
         live = await LiveServices.start(
             settings, schema, calls, backends, reads, audit, redis, tracing.tracer
         )
         bus = live.bus
+        board.guards = guard_readers(backends)
         observability.serving()
         try:
             # Reaches each request as request.state.backends / .audit_sink / .limiter.
@@ -141,6 +145,7 @@ def create_app(
                 "apq_store": open_apq_store(settings, redis),  # None: the view's in-process LRU
                 **live.state(),  # .live (subscriptions), .ring_prefetch (the CTI)
                 TRACER_STATE: tracing.tracer,  # the view's operation spans (None: tracing off)
+                "board": board,  # the supervisor's board (services.board), and where pops are timed
             }
         finally:
             observability.stopping()
@@ -183,6 +188,7 @@ def create_app(
             *observability.routes(),  # /healthz, /readyz, /metrics
             Mount("/graphiql", app=graphiql_assets(), name="graphiql"),
             *auth.routes(),  # /.well-known/jwks.json and /oauth/token, local issuer only
+            *board_routes(),  # GET /board: the supervisor's board page and its bundle
         ],
         middleware=[
             *observability.middleware(),  # HTTP server metrics, outermost

@@ -6,6 +6,7 @@ import strawberry
 
 from domain.enums import TicketStatus
 from schema.accounts.account import Account
+from schema.board.board import BOARD_DATA, SupervisorBoard
 from schema.customers.caller_match import CallerMatch
 from schema.customers.customer import Customer
 from schema.customers.identification import IdentificationCandidate
@@ -14,7 +15,7 @@ from schema.info import Info
 from schema.network.outage import Outage
 from schema.network.pipe_segment import PipeSegment
 from schema.tickets.ticket import Ticket
-from services import accounts, caller_match, customers, identify, network, tickets
+from services import accounts, board, caller_match, customers, identify, network, tickets
 
 
 @strawberry.type
@@ -103,3 +104,10 @@ class Query:
     )
     async def outages(self, info: Info, active: bool | None = None) -> list[Outage] | None:
         return [Outage.of(o) for o in await network.outages(info.context, active, info.path)]
+
+    @strawberry.field(
+        description="The supervisor's board: queue, agents, screen-pop times, back offices, outages.",
+        directives=[BOARD_DATA],
+    )
+    async def supervisor_board(self, info: Info) -> SupervisorBoard | None:
+        return SupervisorBoard.of(await board.supervisor_board(info.context))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -36,6 +36,8 @@ __all__ = ["Call", "CallChange", "CallRefused", "CallRegistry", "CallState", "Ch
 logger = logging.getLogger("tidegate.calls")
 
 REMEMBERED_ENDS = 10_000  # ended calls remembered, so a late event cannot bring one back
+REMEMBERED_STARTS = 10_000  # when recent calls opened, for the supervisor's calls per minute
+REMEMBERED_AGENTS = 1_000  # agents seen on a call, so the board shows them idle afterwards
 
 
 class CallRefused(Exception):
@@ -119,6 +121,8 @@ class CallRegistry:
         # Told (agent id, call id) whenever an agent stops holding a call, here or on another replica:
         # an end, or a transfer away (background work for the call, such as a phone search, stops).
         self.on_release: list[Callable[[str, str], None]] = []
+        self.started: deque[float] = deque(maxlen=REMEMBERED_STARTS)  # clock() of each call opened
+        self._agents: OrderedDict[str, None] = OrderedDict()
 
     def ringing(self, agent_id: str, call_id: str, caller: str | None) -> Call:
         """The agent's call, ringing; a repeat returns it unchanged. Raises `CallRefused`."""
@@ -210,6 +214,7 @@ class CallRegistry:
         call.customers, call.accounts = set(source.customers), set(source.accounts)
         call.tickets, call.identified = set(source.tickets), source.identified
         self._replace(agent_id, call)
+        self._seen(agent_id)  # the same call at another agent: not a new one for calls per minute
         return call
 
     def _replace(self, agent_id: str, call: Call) -> None:
@@ -262,8 +267,31 @@ class CallRegistry:
     def _open(self, agent_id: str, call_id: str, caller: str | None) -> Call:
         call = Call(call_id, agent_id, caller, CallState.RINGING, self._clock(), on_bind=self._bound)
         self._replace(agent_id, call)
+        self._opened(call)
         self._tell(CallChange(ChangeKind.RINGING, agent_id, call_id, caller))
         return call
+
+    def _opened(self, call: Call) -> None:
+        self.started.append(call.started)
+        self._seen(call.agent_id)
+
+    def _seen(self, agent_id: str) -> None:
+        self._agents[agent_id] = None
+        self._agents.move_to_end(agent_id)
+        while len(self._agents) > REMEMBERED_AGENTS:
+            self._agents.popitem(last=False)
+
+    def active(self) -> list[Call]:
+        """Every call on now (ringing or answered), as this process knows them."""
+        return list(self._calls.values())
+
+    def agents_seen(self) -> list[str]:
+        """Agents who had a call since start (the most recent `REMEMBERED_AGENTS`), oldest first."""
+        return list(self._agents)
+
+    def clock(self) -> float:
+        """The registry's clock (`Call.started` is in its time)."""
+        return self._clock()
 
     def current(self, agent_id: str | None) -> Call | None:
         return self._calls.get(agent_id) if agent_id else None
@@ -287,6 +315,10 @@ class CallRegistry:
         if call is None or call.call_id != call_id:
             call = Call(call_id, agent, change.caller, CallState.RINGING, self._clock(), on_bind=self._bound)
             self._replace(agent, call)
+            if change.kind in (ChangeKind.TRANSFERRED, ChangeKind.CONFERENCE_JOINED):
+                self._seen(agent)  # the same call at another agent
+            else:
+                self._opened(call)
         if call.caller is None:
             call.caller = change.caller
         if change.kind in (ChangeKind.ANSWERED, ChangeKind.CONFERENCE_JOINED):

@@ -27,6 +27,7 @@ from domain.timestamps import SHANGHAI
 from infra.errors import BackendProtocolError, BackendServerError, InvalidRequest
 from infra.http.client import BackendHttp
 from infra.http.config import BackendConfig
+from infra.resilience.guards import GuardState
 from infra.telemetry import NO_TELEMETRY, BackendTelemetry
 
 REVENUE = "/ws/RevenueService"  # UTF-8
@@ -61,6 +62,10 @@ class BillingClient:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+    def guard_state(self) -> GuardState:
+        """This client's breaker, bulkhead and rate budget now (for the supervisor's board)."""
+        return self._http.guard_state()
 
     async def aclose(self) -> None:
         await self._http.aclose()

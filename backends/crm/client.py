@@ -15,6 +15,7 @@ from domain.records import Customer, Interaction
 from infra.errors import BackendProtocolError, NotFound
 from infra.http.client import BackendHttp
 from infra.http.config import BackendConfig
+from infra.resilience.guards import GuardState
 from infra.telemetry import NO_TELEMETRY, BackendTelemetry
 
 API = "/crm/api/v2"
@@ -107,6 +108,10 @@ class CrmClient:
         if not _CONTACT_ID.fullmatch(contact_id):
             raise NotFound(self.name, f"no contact {contact_id!r}")
         return f"{API}/contacts/{contact_id}/{what}"
+
+    def guard_state(self) -> GuardState:
+        """This client's breaker, bulkhead and rate budget now (for the supervisor's board)."""
+        return self.api.http.guard_state()
 
     async def aclose(self) -> None:
         await self.api.http.aclose()

@@ -22,6 +22,7 @@ from domain.records import Grid, Outage, PipeSegment, ServiceConnection
 from infra.errors import BackendProtocolError, BackendTimeout
 from infra.http.client import BackendHttp
 from infra.http.config import BackendConfig
+from infra.resilience.guards import GuardState
 from infra.telemetry import NO_TELEMETRY, BackendTelemetry
 
 SERVICE_PATH = "/arcgis/rest/services/Water/FeatureServer"
@@ -116,6 +117,10 @@ class GisClient:
     async def grids(self) -> list[Grid]:
         features = await self._query("grid", {"where": where.EVERYTHING, "returnGeometry": "false"})
         return [mapping.grid(f, self.tables) for f in features]
+
+    def guard_state(self) -> GuardState:
+        """This client's breaker, bulkhead and rate budget now (for the supervisor's board)."""
+        return self._http.guard_state()
 
     async def aclose(self) -> None:
         await self._http.aclose()

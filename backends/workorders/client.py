@@ -17,6 +17,7 @@ from domain.records import FieldWorker, Ticket, TicketStatusChange
 from infra.errors import NotFound
 from infra.http.client import BackendHttp
 from infra.http.config import BackendConfig
+from infra.resilience.guards import GuardState
 from infra.telemetry import NO_TELEMETRY, BackendTelemetry
 
 API = "/wo/api"
@@ -102,6 +103,10 @@ class WorkOrderClient:
         """Grid code -> the field worker this system dispatches that grid's orders to."""
         body = await self.api.get("listGrids", f"{API}/grids")
         return {w.grid_code or "": w for w in self.api.rows(body, "list", mapping.grid_worker, "listGrids")}
+
+    def guard_state(self) -> GuardState:
+        """This client's breaker, bulkhead and rate budget now (for the supervisor's board)."""
+        return self.api.http.guard_state()
 
     async def aclose(self) -> None:
         await self.api.http.aclose()

@@ -19,6 +19,7 @@ from gateway.auth.errors import AuthConfigError
 from services.access import (
     AUDIT_READ,
     BILLING_ADJUST,
+    BOARD_READ,
     CUSTOMER_READ,
     CUSTOMER_READ_ANY,
     INTERACTION_WRITE,
@@ -35,6 +36,7 @@ API_SCOPES = frozenset(
     {
         *(CUSTOMER_READ, CUSTOMER_READ_ANY, PII_UNMASK, TICKET_READ, TICKET_WRITE, NETWORK_READ, AUDIT_READ),
         *(BILLING_ADJUST, INTERACTION_WRITE, STAFF_CONTACT),
+        BOARD_READ,
     }
 )
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")

@@ -7,8 +7,10 @@ without them the page says so instead of falling back to a CDN.
 Served only in dev mode (`TIDEGATE_GRAPHIQL=true` with `TIDEGATE_DEV_MODE=true`; the demo sets both):
 it needs introspection, which production refuses, and a production BFF has no use for a playground.
 Otherwise a browser's page request gets a coded 404. The page opens with one tab per operation in
-`gql/` (the softphone's and workbench's own documents, read per page load) and a field for the dev
-token, which every request it sends then carries as `Authorization: Bearer ...`.
+`gql/` (the softphone's and workbench's own documents, with working variables from
+`gql/examples.json`) and a field for the dev token, which every request it sends then carries as
+`Authorization: Bearer ...`; subscriptions run over graphql-transport-ws on the same path, the token
+in `connection_init`.
 """
 
 from __future__ import annotations
@@ -67,10 +69,33 @@ def is_page_request(method: str, params: Mapping[str, str], headers: Mapping[str
     )
 
 
+def example_variables(directory: Path = GQL_DIR) -> dict[str, dict[str, object]]:
+    """Working variables per operation name from `gql/examples.json`: a caller and an account that
+    exist in the demo's seeded world, so a tab runs as it opens (a test runs each against the demo)."""
+    path = directory / "examples.json"
+    if not path.is_file():
+        return {}
+    data = orjson.loads(path.read_bytes())
+    return {name: value for name, value in data.items() if isinstance(value, dict)}
+
+
+def operations_without_tab(directory: Path = GQL_DIR) -> frozenset[str]:
+    """Operations `gql/examples.json` lists under `_noTab`: they act on the signed-in agent's live
+    call (identifying its caller), so no example can run as the page opens."""
+    path = directory / "examples.json"
+    if not path.is_file():
+        return frozenset()
+    listed = orjson.loads(path.read_bytes()).get("_noTab", [])
+    return frozenset(name for name in listed if isinstance(name, str))
+
+
 @lru_cache(maxsize=4)
 def example_tabs(directory: Path = GQL_DIR) -> tuple[dict[str, str], ...]:
-    """GraphiQL's `defaultTabs`: one per `gql/*.graphql` file, its variables stubbed as nulls. Read
-    and parsed once per process (the operations ship with the code), not on every page load."""
+    """GraphiQL's `defaultTabs`: one per `gql/*.graphql` file, with its example variables (nulls
+    where `gql/examples.json` has none). Read and parsed once per process (the operations ship with
+    the code), not on every page load."""
+    examples = example_variables(directory)
+    skipped = operations_without_tab(directory)
     tabs = []
     for path in sorted(directory.glob("*.graphql")):
         text = path.read_text(encoding="utf-8")
@@ -78,13 +103,15 @@ def example_tabs(directory: Path = GQL_DIR) -> tuple[dict[str, str], ...]:
             document = parse(text, no_location=True)
         except GraphQLError:
             continue
-        names = [
-            v.variable.name.value
-            for d in document.definitions
-            if isinstance(d, OperationDefinitionNode)
-            for v in d.variable_definitions or ()
-        ]
-        variables = orjson.dumps(dict.fromkeys(names), option=orjson.OPT_INDENT_2).decode()
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if any(d.name and d.name.value in skipped for d in operations):
+            continue
+        names = [v.variable.name.value for d in operations for v in d.variable_definitions or ()]
+        example = next(
+            (examples[d.name.value] for d in operations if d.name and d.name.value in examples), {}
+        )
+        values = {name: example.get(name) for name in names}
+        variables = orjson.dumps(values, option=orjson.OPT_INDENT_2).decode()
         tabs.append({"query": text, "variables": variables})
     return tuple(tabs)
 

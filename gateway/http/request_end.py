@@ -15,6 +15,9 @@ from starlette.types import Scope
 from gateway.http.client_identity import client_identity
 from gateway.observability.logging import RequestRecord, log_request
 from gateway.observability.metrics import Metrics
+from services.board import BoardSources
+
+SCREEN_POP = "ScreenPop"
 
 
 def finish_request(scope: Scope, record: RequestRecord, *, status: int, duration_s: float) -> None:
@@ -29,6 +32,9 @@ def finish_request(scope: Scope, record: RequestRecord, *, status: int, duration
     metrics = metrics_of(scope)
     if metrics is not None:
         metrics.observe_graphql(record, client_header=record.client_name, duration_s=duration_s)
+    board = scope.get("state", {}).get("board")
+    if isinstance(board, BoardSources) and record.operation == SCREEN_POP and status == 200:
+        board.pops.record(duration_s)  # the board's p50/p99: pops as agents were served them
 
 
 def metrics_of(scope: Scope) -> Metrics | None:

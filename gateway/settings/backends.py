@@ -70,12 +70,6 @@ class CrmSettings(BackendSettings):
 
     url: str = "http://127.0.0.1:8102"
     """CRM REST service."""
-    timeout_s: float = Field(default=1.0, gt=0)
-    """CRM call timeout."""
-    max_connections: int = Field(default=50, ge=1)
-    """CRM HTTP connection pool size."""
-    breaker_failure_rate: float = Field(default=50.0, gt=0, le=100)
-    """% of CRM calls failed or timed out that opens its breaker."""
 
 
 class GisSettings(BackendSettings):
@@ -85,12 +79,6 @@ class GisSettings(BackendSettings):
 
     url: str = "http://127.0.0.1:8103"
     """GIS (ArcGIS FeatureServer) service."""
-    timeout_s: float = Field(default=1.0, gt=0)
-    """GIS call timeout."""
-    max_connections: int = Field(default=50, ge=1)
-    """GIS HTTP connection pool size."""
-    breaker_failure_rate: float = Field(default=50.0, gt=0, le=100)
-    """% of GIS calls failed or timed out that opens its breaker."""
 
 
 class WorkOrdersSettings(BackendSettings):
@@ -100,9 +88,3 @@ class WorkOrdersSettings(BackendSettings):
 
     url: str = "http://127.0.0.1:8104"
     """Work-order (工单) REST service."""
-    timeout_s: float = Field(default=1.0, gt=0)
-    """Work-order call timeout."""
-    max_connections: int = Field(default=50, ge=1)
-    """Work-order HTTP connection pool size."""
-    breaker_failure_rate: float = Field(default=50.0, gt=0, le=100)
-    """% of work-order calls failed or timed out that opens its breaker."""

@@ -24,6 +24,7 @@ from infra.http.config import BackendConfig
 from infra.http.transport import MeteredTransport
 from infra.resilience.breaker import CircuitBreaker, State, StateListener
 from infra.resilience.bulkhead import Bulkhead
+from infra.resilience.guards import GuardState, guard_state
 from infra.resilience.rate_budget import RateBudget, Sleep
 from infra.resilience.retry import RetryPolicy
 from infra.telemetry import NO_TELEMETRY, BackendTelemetry, counted
@@ -82,6 +83,10 @@ class BackendHttp:
         self.retry = (
             RetryPolicy(config.name, config.retry, clock=clock, sleep=sleep) if config.retry else None
         )
+
+    def guard_state(self) -> GuardState:
+        """Breaker, bulkhead and rate budget as they stand now (the supervisor's board reads it)."""
+        return guard_state(self.name, self.breaker, self.bulkhead, self.rate)
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """The raw answer, whatever its status: for callers that judge it themselves (no breaker)."""

@@ -10,9 +10,16 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+from graphql import OperationDefinitionNode, parse
 
 from gateway.app import create_app
-from gateway.http.graphiql import ASSETS, assets_installed, example_tabs, graphiql_page
+from gateway.http.graphiql import (
+    ASSETS,
+    assets_installed,
+    example_tabs,
+    graphiql_page,
+    operations_without_tab,
+)
 from gateway.settings import Settings
 from gql import GQL_DIR
 from tests.gateway.conftest import PREFLIGHT, TEST_KEYS, serve, small_schema
@@ -59,15 +66,24 @@ async def test_the_page_loads_every_asset_from_the_bff(client: httpx.AsyncClient
 
 
 @needs_assets
+def _operation_name(text: str) -> str | None:
+    (operation,) = [d for d in parse(text).definitions if isinstance(d, OperationDefinitionNode)]
+    return operation.name.value if operation.name else None
+
+
 async def test_the_page_opens_with_every_gql_operation_as_a_tab(client: httpx.AsyncClient) -> None:
     page = (await client.get("/graphql", headers=BROWSER)).text
     (data,) = TABS.findall(page)
     assert "<" not in data  # JSON-escaped: no operation text can close the script element
     tabs = orjson.loads(data)
     files = sorted(GQL_DIR.glob("*.graphql"))
-    assert [t["query"] for t in tabs] == [f.read_text(encoding="utf-8") for f in files]
+    untabbed = operations_without_tab()  # they act on an agent's live call (docs/identification.md)
+    assert untabbed == {"CallerMatch", "IdentificationCandidates", "VerifyCaller", "BindCaller"}
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    expected = [t for t in texts if _operation_name(t) not in untabbed]
+    assert [t["query"] for t in tabs] == expected and len(expected) == len(texts) - len(untabbed)
     screen_pop = next(t for t in tabs if "query ScreenPop" in t["query"])
-    assert orjson.loads(screen_pop["variables"]) == {"phone": None}
+    assert orjson.loads(screen_pop["variables"]) == {"phone": "17059363305"}  # gql/examples.json
     assert "defaultTabs" in page
 
 
@@ -77,7 +93,9 @@ async def test_the_page_has_a_dev_token_field_that_becomes_the_authorization_hea
 ) -> None:
     page = (await client.get("/graphql", headers=BROWSER)).text
     assert 'id="tidegate-token"' in page
-    assert 'headers.Authorization = "Bearer " + token' in page
+    assert 'headers: token ? { Authorization: "Bearer " + token }' in page
+    assert 'wsConnectionParams: token ? { Authorization: "Bearer " + token }' in page
+    assert "subscriptionUrl:" in page
 
 
 def test_example_tabs_skip_what_does_not_parse(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ def test_the_roles_and_their_scopes() -> None:
             "interaction:write",
             "billing:adjust",
             "staff:contact",
+            "board:read",
         },
         "auditor": {"audit:read", "network:read"},
         "softphone": {"customer:read", "ticket:read", "network:read"},
