@@ -9,10 +9,11 @@ from schema.accounts.account import Account
 from schema.customers.customer import Customer
 from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA
 from schema.info import Info
+from schema.network.isolation_plan import IsolationPlan
 from schema.network.outage import Outage
 from schema.network.pipe_segment import PipeSegment
 from schema.tickets.ticket import Ticket
-from services import accounts, customers, network, tickets
+from services import accounts, customers, isolation, network, tickets
 
 
 @strawberry.type
@@ -74,3 +75,11 @@ class Query:
     )
     async def outages(self, info: Info, active: bool | None = None) -> list[Outage] | None:
         return [Outage.of(o) for o in await network.outages(info.context, active, info.path)]
+
+    @strawberry.field(
+        description="The valve-isolation trace for a main (asset number, e.g. GS-000205): valves to close, "
+        "mains and customers left without water.",
+        directives=[NETWORK_DATA],
+    )
+    async def isolation_plan(self, info: Info, main_id: strawberry.ID) -> IsolationPlan | None:
+        return IsolationPlan.of(await isolation.isolation_plan(info.context, str(main_id)))
