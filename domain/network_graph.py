@@ -130,17 +130,35 @@ class NetworkGraph:
                     segments.add_edge(a, b, key=v.object_id, valve=v)
         self.segments = segments
 
-        # The flow graph: open valves only, out-of-service mains carry nothing.
-        flow = nx.Graph()
-        flow.add_nodes_from(_n(s.node) for s in self.sources)
+        # Where water can flow: in-service mains, through open valves. Compressed once into the
+        # parts no valve divides (`reaches`), joined by the open valved links between them, so a
+        # trace walks a few hundred parts rather than every main and node.
+        inside = nx.Graph()
+        inside.add_nodes_from(_n(s.node) for s in self.sources)
+        links: list[tuple[Vertex, Vertex, tuple[int, int]]] = []
         for a, b in pipes.edges:
             main_id = a[1] if a[0] == "m" else b[1]
             if self.mains[main_id].status is not PipeStatus.IN_SERVICE:
                 continue
-            if any(not v.currently_open for v in self._at(a, b)):
-                continue
-            flow.add_edge(a, b)
-        self.flow = flow
+            here = self._at(a, b)
+            if not here:
+                inside.add_edge(a, b)
+            elif all(v.currently_open for v in here):
+                inside.add_nodes_from((a, b))
+                links.append((a, b, (main_id, here[0].protected_node)))
+        part_of: dict[Vertex, int] = {}
+        self._part_mains: dict[int, tuple[int, ...]] = {}
+        for index, part in enumerate(nx.connected_components(inside)):
+            for vertex in part:
+                part_of[vertex] = index
+            self._part_mains[index] = tuple(v[1] for v in part if v[0] == "m")
+        reaches = nx.MultiGraph()
+        reaches.add_nodes_from(self._part_mains)
+        self._link_parts = {pair: (part_of[here], part_of[there]) for here, there, pair in links}
+        for pair, (one, other) in self._link_parts.items():
+            reaches.add_edge(one, other, key=pair)
+        self._reaches = reaches
+        self._source_parts = {part_of[_n(s.node)] for s in self.sources}
         self.fed_main_ids = self._fed(frozenset())
 
     def _at(self, a: Vertex, b: Vertex) -> list[Valve]:
@@ -148,19 +166,19 @@ class NetworkGraph:
         return self._valves_at.get((main_id, node), [])
 
     def _fed(self, closing: frozenset[tuple[int, int]]) -> frozenset[int]:
-        """Mains a source reaches through open valves, with the (main, node) cuts in `closing` shut."""
-
-        def keep(a: Vertex, b: Vertex) -> bool:
-            pair = (a[1], b[1]) if a[0] == "m" else (b[1], a[1])
-            return pair not in closing
-
-        view: Any = nx.subgraph_view(self.flow, filter_edge=keep) if closing else self.flow
-        reached: set[Vertex] = set()
-        for s in self.sources:
-            start = _n(s.node)
-            if start in view and start not in reached:
-                reached |= nx.node_connected_component(view, start)
-        return frozenset(v[1] for v in reached if v[0] == "m")
+        """Mains a source reaches through open valves, with the (main, node) links in `closing` shut."""
+        shut = [(*self._link_parts[pair], pair) for pair in closing if pair in self._link_parts]
+        # The links are taken out and put back around one synchronous walk (nothing else can run
+        # in between): a filtered view or a copy of the graph costs ten times the walk itself.
+        self._reaches.remove_edges_from(shut)
+        try:
+            reached: set[int] = set()
+            for start in self._source_parts:
+                if start not in reached:
+                    reached |= nx.node_connected_component(self._reaches, start)
+        finally:
+            self._reaches.add_edges_from(shut)
+        return frozenset(m for part in reached for m in self._part_mains[part])
 
     def main_id(self, asset_no: str) -> int | None:
         return self.by_asset.get(asset_no)
