@@ -184,3 +184,39 @@ class FeeAdjustmentStatus(Enum):
 
     PENDING_APPROVAL = "PENDING_APPROVAL"
     UNKNOWN = "UNKNOWN"
+
+
+class MainKind(Enum):
+    """What a main carries: 配水管 feeds service connections, 输水管 carries water between works."""
+
+    DISTRIBUTION = "DISTRIBUTION"
+    TRANSMISSION = "TRANSMISSION"
+    UNKNOWN = "UNKNOWN"
+
+
+class ValveBoundary(Enum):
+    """Whether a valve sits on a DMA or pressure-zone boundary (those stand normally closed)."""
+
+    NONE = "NONE"
+    DMA = "DMA"
+    PRESSURE_ZONE = "PRESSURE_ZONE"
+    UNKNOWN = "UNKNOWN"
+
+
+class SourceKind(Enum):
+    WATER_WORKS = "WATER_WORKS"  # 水厂
+    CLEAR_WATER_RESERVOIR = "CLEAR_WATER_RESERVOIR"  # 清水池
+    ELEVATED_TANK = "ELEVATED_TANK"  # 高位水池
+    PUMP_STATION = "PUMP_STATION"  # 加压泵站
+    UNKNOWN = "UNKNOWN"
+
+
+class SensitiveCategory(Enum):
+    """Why a customer must hear first when the water goes: care needs, not commercial weight."""
+
+    HOSPITAL = "HOSPITAL"
+    DIALYSIS = "DIALYSIS"  # home dialysis patient
+    SCHOOL = "SCHOOL"
+    ELDERLY_ALONE = "ELDERLY_ALONE"  # 孤老
+    LOW_INCOME = "LOW_INCOME"  # 低保
+    UNKNOWN = "UNKNOWN"

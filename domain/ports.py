@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from domain.drafts import FeeAdjustmentDraft, FeeAdjustmentRequest, NoteDraft, TicketDraft
 from domain.enums import TicketStatus
 from domain.geo import GeoPoint
+from domain.network import NetworkMain, Page, SensitiveCustomer, Valve, WaterSource
 from domain.records import (
     Account,
     Bill,
@@ -103,6 +104,11 @@ class CrmPort(Protocol):
         """The note added with `client_ref` among the contact's latest interactions, or None."""
         ...
 
+    async def sensitive_customers(self) -> list[SensitiveCustomer]:
+        """The whole register of customers who need warning first (hospitals, dialysis patients,
+        schools, 孤老, 低保), in register order: a few hundred entries, read in pages inside."""
+        ...
+
 
 class GisPort(Protocol):
     """The network: service connections, mains, outage notices and the dispatch grids."""
@@ -131,6 +137,25 @@ class GisPort(Protocol):
 
     async def grid_at(self, point: GeoPoint) -> Grid | None:
         """The grid the point lies in, or None outside the district."""
+        ...
+
+    # The network layers the isolation trace is built from, read whole in pages of at most
+    # `domain.network.PAGE_MAX` (object-id order; ValueError for a bad offset or limit).
+
+    async def network_mains(self, offset: int, limit: int) -> Page[NetworkMain]:
+        """Mains with their FROM/TO nodes, status and kind."""
+        ...
+
+    async def valves(self, offset: int, limit: int) -> Page[Valve]:
+        """Valves with their main, protected node, position and operability."""
+        ...
+
+    async def service_connection_page(self, offset: int, limit: int) -> Page[ServiceConnection]:
+        """Every service connection with the main it taps."""
+        ...
+
+    async def water_sources(self) -> list[WaterSource]:
+        """Every source (water works, reservoir, tank, pump station) and the node it feeds."""
         ...
 
 

@@ -25,3 +25,8 @@ PipeMaterial = strawberry.enum(d.PipeMaterial, description="管材." + _UNKNOWN)
 PipeStatus = strawberry.enum(d.PipeStatus, description=_UNKNOWN.strip())
 OutageKind = strawberry.enum(d.OutageKind, description=_UNKNOWN.strip())
 OutageStatus = strawberry.enum(d.OutageStatus, description=_UNKNOWN.strip())
+MainKind = strawberry.enum(d.MainKind, description="管线类别." + _UNKNOWN)
+ValveBoundary = strawberry.enum(d.ValveBoundary, description="分区边界." + _UNKNOWN)
+SensitiveCategory = strawberry.enum(
+    d.SensitiveCategory, description="重点保障类别: why a customer must be warned first." + _UNKNOWN
+)

@@ -12,10 +12,11 @@ from schema.customers.customer import Customer
 from schema.customers.identification import IdentificationCandidate
 from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA
 from schema.info import Info
+from schema.network.isolation_plan import IsolationPlan
 from schema.network.outage import Outage
 from schema.network.pipe_segment import PipeSegment
 from schema.tickets.ticket import Ticket
-from services import accounts, board, caller_match, customers, identify, network, tickets
+from services import accounts, board, caller_match, customers, identify, isolation, network, tickets
 
 
 @strawberry.type
@@ -111,3 +112,11 @@ class Query:
     )
     async def supervisor_board(self, info: Info) -> SupervisorBoard | None:
         return SupervisorBoard.of(await board.supervisor_board(info.context))
+
+    @strawberry.field(
+        description="The valve-isolation trace for a main (asset number, e.g. GS-000205): valves to close, "
+        "mains and customers left without water.",
+        directives=[NETWORK_DATA],
+    )
+    async def isolation_plan(self, info: Info, main_id: strawberry.ID) -> IsolationPlan | None:
+        return IsolationPlan.of(await isolation.isolation_plan(info.context, str(main_id)))

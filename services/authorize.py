@@ -93,6 +93,13 @@ def require_unrestricted(ctx: RequestContext, target: str) -> None:
         raise _refuse(ctx, target, None, "district-wide listing needs customer:read:any")
 
 
+def counts_only(ctx: RequestContext, target: str) -> None:
+    """A number over customer-linked records ("412 customers, 380 households lose water") names
+    nobody, so any caller the field's scope admits may have it: the records read to count it never
+    leave the service. Passing here keeps such reads visible to the access-point rule."""
+    del ctx, target
+
+
 def require_ticket(ctx: RequestContext, ticket_id: str, found: Ticket | None) -> Ticket:
     """The ticket, if the caller may read it; `found` None (no such ticket) reads as a refusal too."""
     if found is None or not ctx.access.may_read_ticket(ticket_id, found.customer_no):

@@ -11,6 +11,7 @@ import httpx
 from backends.crm import mapping
 from backends.rest import RestApi
 from domain.drafts import NoteDraft
+from domain.network import SensitiveCustomer
 from domain.records import Customer, Interaction
 from infra.errors import BackendProtocolError, NotFound
 from infra.http.client import BackendHttp
@@ -21,6 +22,8 @@ from infra.telemetry import NO_TELEMETRY, BackendTelemetry
 API = "/crm/api/v2"
 HISTORY_PAGE = 100  # the most listInteractions returns at once
 HISTORY_PAGES = 5  # how far back a lost note is looked for: notes sort newest first
+REGISTER_PAGE = 50  # entries per page of the sensitive-customer register
+REGISTER_PAGES = 200  # a register longer than this many pages is a CRM fault, not data
 _CONTACT_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
 
 
@@ -103,6 +106,24 @@ class CrmClient:
             oldest = min(self.api.record(mapping.interaction, row, op).at for row in rows)
             before = int(oldest.timestamp())
         return None
+
+    async def sensitive_customers(self) -> list[SensitiveCustomer]:
+        """The whole register, page by page (`nextOffset` null after the last)."""
+        op, t = "listSensitiveCustomers", self.api.tables
+        out: list[SensitiveCustomer] = []
+        offset: int | None = 0
+        for _ in range(REGISTER_PAGES):
+            if offset is None:
+                return out
+            body = await self.api.get(
+                op, f"{API}/sensitiveCustomers", {"offset": offset, "limit": REGISTER_PAGE}
+            )
+            out.extend(self.api.rows(body, t.field("register_items"), mapping.sensitive_customer, op))
+            following = body.get(t.field("register_next")) if isinstance(body, dict) else None
+            if following is not None and (not isinstance(following, int) or following <= offset):
+                raise BackendProtocolError(self.name, f"{op}: nextOffset {following!r} does not move on")
+            offset = following
+        raise BackendProtocolError(self.name, f"{op}: more than {REGISTER_PAGES} pages")
 
     def _contact(self, contact_id: str, what: str) -> str:
         if not _CONTACT_ID.fullmatch(contact_id):

@@ -9,9 +9,16 @@ from typing import Any
 from backends.codes import CodeTables, load_code_tables
 from backends.vendor_times import from_epoch_seconds
 from domain.drafts import NoteDraft
-from domain.enums import CustomerKind, InteractionChannel, InteractionOutcome, InteractionType
+from domain.enums import (
+    CustomerKind,
+    InteractionChannel,
+    InteractionOutcome,
+    InteractionType,
+    SensitiveCategory,
+)
 from domain.keys import customer_digits
 from domain.keys import customer_no as canonical_customer_no
+from domain.network import SensitiveCustomer
 from domain.phones import national
 from domain.records import Customer, Interaction
 
@@ -21,6 +28,7 @@ ENUMS = {
     "channel": InteractionChannel,
     "interaction_type": InteractionType,
     "outcome": InteractionOutcome,
+    "sensitive_category": SensitiveCategory,
 }
 FIELDS = frozenset(
     {
@@ -49,6 +57,13 @@ FIELDS = frozenset(
         "note_agent",
         "note_created",
         "interaction_list",
+        "register_items",
+        "register_next",
+        "register_id",
+        "register_customer_no",
+        "register_account_no",
+        "register_category",
+        "register_note",
     }
 )
 # Our reference at the end of a note's text (see `note_body`): the CRM keeps no client reference.
@@ -94,6 +109,18 @@ def customer(t: CodeTables, row: dict[str, Any]) -> Customer:
         vip=bool(row.get(f("vip"))),
         tags=tuple(str(tag) for tag in row.get(f("tags")) or []),
         since=from_epoch_seconds(created) if isinstance(created, int | float) else None,
+    )
+
+
+def sensitive_customer(t: CodeTables, row: dict[str, Any]) -> SensitiveCustomer:
+    f = t.field
+    note = row.get(f("register_note"))
+    return SensitiveCustomer(
+        register_id=str(row[f("register_id")]),
+        customer_no=from_crm_customer_no(int(row[f("register_customer_no")])),
+        account_no=account_no(row[f("register_account_no")]),
+        category=t.lookup("sensitive_category", row.get(f("register_category")), SensitiveCategory),
+        note=str(note).strip() or None if note is not None else None,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -18,6 +19,7 @@ from backends.gis.tables import GisTables, Kind, load_tables
 from backends.gis.wire import Feature
 from domain.enums import OutageStatus
 from domain.geo import GeoPoint, metres_to_path
+from domain.network import PAGE_MAX, NetworkMain, Page, Valve, WaterSource
 from domain.records import Grid, Outage, PipeSegment, ServiceConnection
 from infra.errors import BackendProtocolError, BackendTimeout
 from infra.http.client import BackendHttp
@@ -27,6 +29,7 @@ from infra.telemetry import NO_TELEMETRY, BackendTelemetry
 
 SERVICE_PATH = "/arcgis/rest/services/Water/FeatureServer"
 WKID = "4490"  # CGCS2000: what the layers are drawn in and what GeoPoint means
+T = TypeVar("T")
 GET_LIMIT = 1800  # longer query strings go as a form POST (proxies cap URLs near 2 KB)
 
 
@@ -35,11 +38,21 @@ def service_path(base_url: str) -> str:
     return "" if urlsplit(base_url).path.rstrip("/").endswith("/FeatureServer") else SERVICE_PATH
 
 
+def _page_args(offset: int, limit: int) -> None:
+    for name, value, low, high in (("offset", offset, 0, 10**9), ("limit", limit, 1, PAGE_MAX)):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{name} must be an int from {low} to {high}, got {value!r}")
+
+
 def _keys(values: Sequence[str] | Sequence[int], what: str, limit: int) -> None:
     if isinstance(values, str | bytes):
         raise TypeError(f"{what}: expected a sequence of keys, got a single string")
     if len(set(values)) > limit:
         raise ValueError(f"{what}: at most {limit} keys per call, got {len(set(values))}")
+
+
+def _paged(items: list[T], offset: int, more: bool) -> Page[T]:
+    return Page(tuple(items), offset + len(items) if more else None)
 
 
 class GisClient:
@@ -121,6 +134,47 @@ class GisClient:
     def guard_state(self) -> GuardState:
         """This client's breaker, bulkhead and rate budget now (for the supervisor's board)."""
         return self._http.guard_state()
+
+    # -- the network layers, read in pages for the isolation trace -------------------------------
+
+    async def network_mains(self, offset: int, limit: int) -> Page[NetworkMain]:
+        """Mains with their end nodes, in object-id order, `limit` (≤ PAGE_MAX) from `offset`."""
+        features, more = await self._one_page("main", offset, limit, geometry=False)
+        return _paged([mapping.network_main(f, self.tables) for f in features], offset, more)
+
+    async def valves(self, offset: int, limit: int) -> Page[Valve]:
+        features, more = await self._one_page("valve", offset, limit, geometry=True)
+        return _paged([mapping.valve(f, self.tables) for f in features], offset, more)
+
+    async def service_connection_page(self, offset: int, limit: int) -> Page[ServiceConnection]:
+        """Every connection in object-id order (several may share an account: the first counts)."""
+        features, more = await self._one_page("connection", offset, limit, geometry=True)
+        found = [c for c in (mapping.connection(f, self.tables) for f in features) if c is not None]
+        return Page(tuple(found), offset + len(features) if more else None)
+
+    async def water_sources(self) -> list[WaterSource]:
+        """Every source: a handful, read in one query."""
+        features = await self._query("source", {"where": where.EVERYTHING, "returnGeometry": "false"})
+        return [mapping.water_source(f, self.tables) for f in features]
+
+    async def _one_page(
+        self, kind: Kind, offset: int, limit: int, *, geometry: bool
+    ) -> tuple[tuple[Feature, ...], bool]:
+        """One page in object-id order, and whether more follow (a full page or the server saying so)."""
+        _page_args(offset, limit)
+        params = {
+            "f": "json",
+            "where": where.EVERYTHING,
+            "outSR": WKID,
+            "outFields": self.tables.out_fields(kind),
+            "orderByFields": f"{self.tables.field(kind, 'object_id')} ASC",
+            "returnGeometry": "true" if geometry else "false",
+            "resultOffset": str(offset),
+            "resultRecordCount": str(limit),
+        }
+        path = f"{self._service}/{self.tables.layer(kind)}/query"
+        page = await self._page(path, params, time.monotonic() + self.config.timeout_s)
+        return page.features, page.exceeded or len(page.features) >= limit
 
     async def aclose(self) -> None:
         await self._http.aclose()

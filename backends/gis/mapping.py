@@ -12,7 +12,16 @@ from backends.gis import wire
 from backends.gis.tables import GisTables
 from backends.gis.wire import Attrs, Feature
 from backends.vendor_times import from_epoch_millis, local_date_from_epoch_millis
-from domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
+from domain.enums import (
+    MainKind,
+    OutageKind,
+    OutageStatus,
+    PipeMaterial,
+    PipeStatus,
+    SourceKind,
+    ValveBoundary,
+)
+from domain.network import NetworkMain, Valve, WaterSource
 from domain.records import FieldWorker, Grid, Outage, PipeSegment, ServiceConnection
 
 logger = logging.getLogger("tidegate.backends.gis")
@@ -132,3 +141,60 @@ def main_ids(raw: str | None, outage_id: str) -> tuple[int, ...]:
                 "outage names a main that is not an id", extra={"outage_id": outage_id, "raw": token}
             )
     return tuple(out)
+
+
+def network_main(feature: Feature, t: GisTables) -> NetworkMain:
+    a = Attrs(feature.attributes)
+
+    def f(name: str) -> str:
+        return t.field("main", name)
+
+    return NetworkMain(
+        object_id=a.req_int(f("object_id")),
+        segment_id=a.text(f("segment_id")),
+        from_node=a.req_int(f("from_node")),
+        to_node=a.req_int(f("to_node")),
+        status=t.lookup("pipe_status", a.code(f("status")), PipeStatus),
+        kind=t.lookup("main_kind", a.code(f("kind")), MainKind),
+        diameter_mm=a.opt_int(f("diameter_mm")),
+        road_name=a.opt_text(f("road_name")),
+    )
+
+
+def valve(feature: Feature, t: GisTables) -> Valve:
+    """A position or operability the GIS leaves blank reads as the safe side for a trace: open (water
+    passes) and inoperable (nobody counts on turning it)."""
+    a = Attrs(feature.attributes)
+
+    def f(name: str) -> str:
+        return t.field("valve", name)
+
+    return Valve(
+        object_id=a.req_int(f("object_id")),
+        asset_no=a.text(f("asset_no")),
+        main_object_id=a.req_int(f("main_object_id")),
+        protected_node=a.req_int(f("protected_node")),
+        operable=a.opt_int(f("operable")) == 1,
+        currently_open=a.opt_int(f("currently_open")) != 0,
+        normally_open=a.opt_int(f("normally_open")) != 0,
+        boundary=t.lookup("valve_boundary", a.code(f("boundary")), ValveBoundary),
+        location=wire.point(feature.geometry),
+    )
+
+
+def water_source(feature: Feature, t: GisTables) -> WaterSource:
+    a = Attrs(feature.attributes)
+
+    def f(name: str) -> str:
+        return t.field("source", name)
+
+    object_id = a.req_int(f("object_id"))
+    return WaterSource(
+        object_id=object_id,
+        asset_no=a.text(f("asset_no")),
+        name=a.opt_text(f("name")) or a.text(f("asset_no")),
+        kind=t.lookup("source_kind", a.code(f("kind")), SourceKind),
+        node=a.req_int(f("node")),
+        main_object_ids=main_ids(a.opt_text(f("main_object_ids")), f"source {object_id}"),
+        pressure_zone=a.opt_text(f("pressure_zone")),
+    )

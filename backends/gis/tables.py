@@ -14,18 +14,29 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from backends.codes import CodeTableError, CodeTables, load_code_tables
-from domain.enums import OutageKind, OutageStatus, PipeMaterial, PipeStatus
+from domain.enums import (
+    MainKind,
+    OutageKind,
+    OutageStatus,
+    PipeMaterial,
+    PipeStatus,
+    SourceKind,
+    ValveBoundary,
+)
 
 DEFAULT_PATH = Path(__file__).with_name("codes.yaml")
 
-Kind = Literal["segment", "connection", "grid", "outage"]
-KINDS: tuple[Kind, ...] = ("segment", "connection", "grid", "outage")
+Kind = Literal["segment", "connection", "grid", "outage", "main", "valve", "source"]
+KINDS: tuple[Kind, ...] = ("segment", "connection", "grid", "outage", "main", "valve", "source")
 
 ENUMS: dict[str, type[Enum]] = {
     "pipe_material": PipeMaterial,
     "pipe_status": PipeStatus,
     "outage_kind": OutageKind,
     "outage_status": OutageStatus,
+    "main_kind": MainKind,
+    "valve_boundary": ValveBoundary,
+    "source_kind": SourceKind,
 }
 
 _RECORD_FIELDS: dict[Kind, tuple[str, ...]] = {
@@ -54,6 +65,19 @@ _RECORD_FIELDS: dict[Kind, tuple[str, ...]] = {
         "main_object_ids",
         "affected_accounts",
     ),
+    # The topology the isolation trace reads (the mains layer again, with its node ids).
+    "main": ("object_id", "segment_id", "from_node", "to_node", "status", "kind", "diameter_mm", "road_name"),
+    "valve": (
+        "object_id",
+        "asset_no",
+        "main_object_id",
+        "protected_node",
+        "operable",
+        "currently_open",
+        "normally_open",
+        "boundary",
+    ),
+    "source": ("object_id", "asset_no", "name", "kind", "node", "main_object_ids", "pressure_zone"),
 }
 
 FIELDS = frozenset(

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simulators.crm.records import contact_id, contact_json, interaction_json
+from simulators.crm.sensitive import register
 from simulators.kit.app import build_app
 from simulators.kit.faults import Latency
 from simulators.kit.options import SimOptions
@@ -43,6 +44,7 @@ class CrmService:
         self.runtime = runtime
         self.customer_of = {contact_id(c.customer_no): c.customer_no for c in world.customers}
         self.notes: dict[int, list[Interaction]] = defaultdict(list)
+        self.register = register(world)
 
     def _customer_no(self, contact: str) -> int:
         try:
@@ -139,6 +141,27 @@ class CrmService:
                 results[contact] = [interaction_json(contact, i) for i in self.history(n)[:limit]]
             return json_response({"results": results, "missing": missing}, call=call)
 
+    async def sensitive_customers(self, request: Request) -> Response:
+        """The register of sensitive customers (重点保障用户), paged by offset."""
+        offset = _int_param(request, "offset", 0, 0, 10**9)
+        limit = _int_param(request, "limit", 50, 1, 200)
+        async with self.runtime.call("listSensitiveCustomers") as call:
+            page = self.register[offset : offset + limit]
+            items = [
+                {
+                    "id": e.register_id,
+                    "contactId": contact_id(e.customer_no),
+                    "customerNo": e.customer_no,
+                    "accountNo": int(e.account_no),
+                    "category": e.category,
+                    "remark": e.remark,
+                }
+                for e in page
+            ]
+            following = offset + limit if offset + limit < len(self.register) else None
+            body = {"items": items, "total": len(self.register), "nextOffset": following}
+            return json_response(body, call=call)
+
     async def add_note(self, request: Request) -> Response:
         body = await json_body(request)
         text, agent = body.get("text"), body.get("agentId")
@@ -221,6 +244,11 @@ def create_app(world: World, options: SimOptions, rng: random.Random) -> Starlet
             methods=["GET"],
         ),
         Route(f"{PREFIX}/contacts/{{contact_id}}/notes", _guard("addNote", crm.add_note), methods=["POST"]),
+        Route(
+            f"{PREFIX}/sensitiveCustomers",
+            _guard("listSensitiveCustomers", crm.sensitive_customers),
+            methods=["GET"],
+        ),
         Route(
             f"{PREFIX}/interactions:batchQuery",
             _guard("batchQueryInteractions", crm.batch_interactions),

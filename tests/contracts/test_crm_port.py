@@ -10,7 +10,7 @@ import pytest
 
 from backends.crm.client import CrmClient
 from domain.drafts import NoteDraft
-from domain.enums import InteractionType
+from domain.enums import InteractionType, SensitiveCategory
 from domain.keys import customer_no
 from domain.ports import CrmPort
 from infra.errors import NotFound
@@ -53,9 +53,10 @@ async def recorded(sims: Simulators, known: Known) -> InMemoryCrm:
     try:
         customers = await client.contacts_by_customer_no([*known.customer_nos, known.note_taker])
         histories = await client.interactions([c.crm_id for c in customers.values()], 50)
+        register = await client.sensitive_customers()
     finally:
         await client.aclose()
-    return InMemoryCrm(customers=customers, histories=histories)
+    return InMemoryCrm(customers=customers, histories=histories, register=register)
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
@@ -66,6 +67,7 @@ async def port(
         yield InMemoryCrm(
             customers=dict(recorded.customers),
             histories={cid: list(rows) for cid, rows in recorded.histories.items()},
+            register=list(recorded.register),
         )
         return
     client = _client(clean_sims)
@@ -128,3 +130,16 @@ async def test_a_note_added_is_found_again_by_its_reference(port: CrmPort, known
 async def test_a_note_for_an_unknown_contact_is_not_found(port: CrmPort) -> None:
     with pytest.raises(NotFound):
         await port.add_note(NoteDraft("no-such-contact", "x", "agent-7", "TG1"))
+
+
+async def test_the_sensitive_register_names_each_need_at_one_of_the_customers_accounts(port: CrmPort) -> None:
+    world = seeded_world()
+    register = await port.sensitive_customers()
+    assert len(register) > 50  # more than one page of the CRM's register
+    assert len({e.register_id for e in register}) == len(register)
+    assert {e.category for e in register} == set(SensitiveCategory) - {SensitiveCategory.UNKNOWN}
+    for entry in register:
+        owner = world.account_by_no[entry.account_no].customer_no
+        assert customer_no(owner) == entry.customer_no and entry.note
+    lonely = {customer_no(c.customer_no) for c in world.customers if c.customer_no % 211 == 0}
+    assert {e.customer_no for e in register if e.category is SensitiveCategory.ELDERLY_ALONE} <= lonely

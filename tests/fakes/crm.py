@@ -9,6 +9,7 @@ from datetime import datetime
 
 from domain.drafts import NoteDraft
 from domain.enums import InteractionChannel, InteractionOutcome, InteractionType
+from domain.network import SensitiveCustomer
 from domain.records import Customer, Interaction
 from domain.timestamps import SHANGHAI
 from infra.errors import NotFound
@@ -23,6 +24,7 @@ class InMemoryCrm:
     customers: dict[str, Customer] = field(default_factory=dict)
     histories: dict[str, list[Interaction]] = field(default_factory=dict)
     note_refs: dict[str, str] = field(default_factory=dict)  # interaction id -> client_ref
+    register: list[SensitiveCustomer] = field(default_factory=list)
     log: CallLog = field(default_factory=CallLog)
     now: datetime = field(default_factory=lambda: datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI))
     MAX_BATCH: int = 100
@@ -69,3 +71,7 @@ class InMemoryCrm:
             if self.note_refs.get(i.interaction_id) == client_ref
         ]
         return found[0] if found else None
+
+    async def sensitive_customers(self) -> list[SensitiveCustomer]:
+        self.log.record("sensitive_customers")
+        return list(self.register)

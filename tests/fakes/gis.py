@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from domain.enums import OutageStatus
 from domain.geo import GeoPoint, in_rings, metres_to_path
+from domain.network import PAGE_MAX, NetworkMain, Page, Valve, WaterSource
 from domain.records import Grid, Outage, PipeSegment, ServiceConnection
 from tests.fakes.calls import CallLog, check_batch
 
+T = TypeVar("T")
 Rings = tuple[tuple[GeoPoint, ...], ...]
 
 
@@ -21,6 +24,9 @@ class InMemoryGis:
     mains: list[PipeSegment] = field(default_factory=list)
     notices: list[Outage] = field(default_factory=list)
     grid_areas: list[tuple[Grid, Rings]] = field(default_factory=list)
+    network: list[NetworkMain] = field(default_factory=list)
+    valve_list: list[Valve] = field(default_factory=list)
+    sources: list[WaterSource] = field(default_factory=list)
     log: CallLog = field(default_factory=CallLog)
     MAX_BATCH: int = 100
 
@@ -53,3 +59,27 @@ class InMemoryGis:
     async def grid_at(self, point: GeoPoint) -> Grid | None:
         self.log.record("grid_at")
         return next((grid for grid, area in self.grid_areas if in_rings(point, area)), None)
+
+    async def network_mains(self, offset: int, limit: int) -> Page[NetworkMain]:
+        self.log.record("network_mains")
+        return _page(sorted(self.network, key=lambda m: m.object_id), offset, limit)
+
+    async def valves(self, offset: int, limit: int) -> Page[Valve]:
+        self.log.record("valves")
+        return _page(sorted(self.valve_list, key=lambda v: v.object_id), offset, limit)
+
+    async def service_connection_page(self, offset: int, limit: int) -> Page[ServiceConnection]:
+        self.log.record("service_connection_page")
+        return _page(sorted(self.connections.values(), key=lambda c: c.account_no), offset, limit)
+
+    async def water_sources(self) -> list[WaterSource]:
+        self.log.record("water_sources")
+        return sorted(self.sources, key=lambda s: s.object_id)
+
+
+def _page(items: list[T], offset: int, limit: int) -> Page[T]:
+    for name, value, low, high in (("offset", offset, 0, 10**9), ("limit", limit, 1, PAGE_MAX)):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{name} must be an int from {low} to {high}, got {value!r}")
+    chunk = items[offset : offset + limit]
+    return Page(tuple(chunk), offset + limit if offset + limit < len(items) else None)
