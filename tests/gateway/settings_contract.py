@@ -190,4 +190,9 @@ VARIABLES: dict[str, tuple[object, ...]] = {
     "TIDEGATE_TRACING_EXPORTER": ("typing.Literal['none', 'console', 'otlp']", "", "none"),
     "TIDEGATE_OTLP_ENDPOINT": ("str", "", "http://127.0.0.1:4318/v1/traces"),
     "TIDEGATE_TRACING_SAMPLE_RATIO": ("float", "Ge(ge=0.0),Le(le=1.0)", 1.0),
+    # Added after the split (issue 17, unknown callers): new variables join the table on purpose.
+    "TIDEGATE_IDENTIFY_MAX_ATTEMPTS": ("int", "Ge(ge=1),Le(le=10)", 3),
+    "TIDEGATE_PHONE_SEARCH_BUDGET_MS": ("int", "Ge(ge=100)", 5000),
+    "TIDEGATE_PHONE_SEARCH_MAX_RUNNING": ("int", "Ge(ge=1)", 64),
+    "TIDEGATE_PHONE_SEARCH_WAIT_MS": ("int", "Ge(ge=0)", 250),
 }
