@@ -23,6 +23,7 @@ from services.access import (
     CUSTOMER_READ_ANY,
     INTERACTION_WRITE,
     NETWORK_READ,
+    PII_REVEAL,
     PII_UNMASK,
     STAFF_CONTACT,
     TICKET_READ,
@@ -34,7 +35,7 @@ ROLES_PATH = Path(__file__).with_name("roles.yaml")
 API_SCOPES = frozenset(
     {
         *(CUSTOMER_READ, CUSTOMER_READ_ANY, PII_UNMASK, TICKET_READ, TICKET_WRITE, NETWORK_READ, AUDIT_READ),
-        *(BILLING_ADJUST, INTERACTION_WRITE, STAFF_CONTACT),
+        *(BILLING_ADJUST, INTERACTION_WRITE, STAFF_CONTACT, PII_REVEAL),
     }
 )
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")

@@ -1,0 +1,132 @@
+"""The workbench in a real browser: Debian's chromium driven by Playwright, against a real BFF and
+the four simulators as real processes (their own, so faults and webhooks here touch no other test).
+One browser and one BFF per module; each test gets a fresh page whose requests and console are
+recorded and checked when it ends (nothing off 127.0.0.1, no console errors)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, sync_playwright
+
+from gateway.demo_secrets import DEMO_WEBHOOK_SECRET
+from gateway.http.workbench import bundle_built
+from tests.support.processes import BffProcess, SimProcess, start_bff, start_simulator
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+@dataclass
+class Stack:
+    sims: dict[str, SimProcess]
+    bff: BffProcess
+
+    @property
+    def workbench(self) -> str:
+        return f"{self.bff.url}/workbench"
+
+
+def start_stack(env: dict[str, str] | None = None) -> Stack:
+    """The simulators (300 customers) and a BFF sending webhooks' way, persisted-only like production:
+    the workbench sends ids, never documents, so it must work there."""
+    sims: dict[str, SimProcess] = {}
+    try:
+        for name in ("billing", "crm", "gis", "workorders"):
+            sims[name] = start_simulator(name, customers=300)
+        bff = start_bff(
+            sims,
+            env={
+                "TIDEGATE_PERSISTED_ONLY": "true",
+                "TIDEGATE_WORKORDERS_WEBHOOK_SECRETS": DEMO_WEBHOOK_SECRET,
+                **(env or {}),
+            },
+        )
+    except Exception:
+        for sim in sims.values():
+            sim.stop()
+        raise
+    hooks = {"url": f"{bff.url}/webhooks/workorders", "secrets": [DEMO_WEBHOOK_SECRET], "duplicate_rate": 0}
+    httpx.patch(f"{sims['workorders'].url}/_sim/webhooks", json=hooks).raise_for_status()
+    return Stack(sims, bff)
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    if not bundle_built():
+        pytest.fail("the workbench bundle is missing: run `make install` (tests/workbench need it)")
+    started = start_stack()
+    try:
+        yield started
+    finally:
+        started.bff.stop()
+        for sim in started.sims.values():
+            sim.stop()
+
+
+@pytest.fixture(scope="module")
+def browser_context() -> Iterator[BrowserContext]:
+    """One chromium per module, with a user-data-dir of its own."""
+    profile = Path(tempfile.mkdtemp(prefix="workbench-chromium-"))
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1366, "height": 768},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+@dataclass
+class Watched:
+    """A page and what it did: every request's URL and every console error."""
+
+    page: Page
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    def check_clean(self) -> None:
+        off_host = [u for u in self.requests if urlsplit(u).hostname not in LOCAL_HOSTS]
+        assert not off_host, f"requests left 127.0.0.1: {off_host}"
+        assert not self.console_errors, f"console errors: {self.console_errors}"
+
+
+@pytest.fixture
+def watched(browser_context: BrowserContext) -> Iterator[Watched]:
+    page = browser_context.new_page()
+    seen = Watched(page)
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            seen.console_errors.append(message.text)
+
+    page.on("request", lambda r: seen.requests.append(r.url))
+    page.on("websocket", lambda ws: seen.requests.append(ws.url))
+    page.on("console", console)
+    page.on("pageerror", lambda e: seen.console_errors.append(str(e)))
+    try:
+        yield seen
+    finally:
+        page.close()
+    seen.check_clean()

@@ -1,0 +1,749 @@
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: Maybe<T[SubKey]> };
+export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
+export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** Date (isoformat) */
+  Date: { input: string; output: string; }
+  /** ISO 8601 date and time, always with its offset: 2026-11-26T10:15:00+08:00. */
+  DateTime: { input: string; output: string; }
+  _Any: { input: any; output: any; }
+};
+
+/** A billing account (户). Its fields load lazily and are nullable, so its parts arrive in parallel and a failing backend blanks only the fields it owns. */
+export type Account = {
+  /** 户号: 10 digits with leading zeros. */
+  accountNo: Scalars['String']['output'];
+  activeOutages: Maybe<Array<Outage>>;
+  address: Maybe<Scalars['String']['output']>;
+  /** Arrears plus late fees, less the prepaid balance; never below zero. */
+  amountDue: Maybe<Money>;
+  /** Unpaid bills (欠费), excluding late fees. */
+  arrears: Maybe<Money>;
+  /** Prepaid balance (预存余额). */
+  balance: Maybe<Money>;
+  /** Bills, newest first (at most 50). */
+  bills: Maybe<Array<Bill>>;
+  /** The annual price tier (阶梯) this year's usage has reached. */
+  currentTier: Maybe<Scalars['Int']['output']>;
+  customer: Maybe<Customer>;
+  /** The bank direct-debit mandate (代扣), if any. */
+  directDebit: Maybe<DirectDebit>;
+  directDebitEnabled: Maybe<Scalars['Boolean']['output']>;
+  /** How current the account's balance and arrears are: billing's answer is cached for a minute, and served older (stale: true) when billing is slow, failing or at capacity. */
+  freshness: Maybe<Freshness>;
+  /** The grid (网格) the service connection lies in. */
+  gridCode: Maybe<Scalars['String']['output']>;
+  /** 户名. */
+  holderName: Maybe<Scalars['String']['output']>;
+  landline: Maybe<Scalars['String']['output']>;
+  /** Late fees (滞纳金) accrued to date. */
+  lateFee: Maybe<Money>;
+  /** Where the service connection taps the main. */
+  location: Maybe<GeoPoint>;
+  /** The meter, with its latest reads (at most 50): two more billing calls. */
+  meter: Maybe<Meter>;
+  /** The meter's number, from the account record (no extra call). */
+  meterNo: Maybe<Scalars['String']['output']>;
+  mobile: Maybe<Scalars['String']['output']>;
+  openedOn: Maybe<Scalars['Date']['output']>;
+  payMethod: Maybe<PaymentMethod>;
+  /** Payments, newest first (at most 50). */
+  payments: Maybe<Array<Payment>>;
+  status: Maybe<AccountStatus>;
+  useType: Maybe<WaterUseType>;
+  yearToDateUsageM3: Maybe<Scalars['Int']['output']>;
+};
+
+
+/** A billing account (户). Its fields load lazily and are nullable, so its parts arrive in parallel and a failing backend blanks only the fields it owns. */
+export type AccountBillsArgs = {
+  last?: Scalars['Int']['input'];
+};
+
+
+/** A billing account (户). Its fields load lazily and are nullable, so its parts arrive in parallel and a failing backend blanks only the fields it owns. */
+export type AccountMeterArgs = {
+  reads?: Scalars['Int']['input'];
+};
+
+
+/** A billing account (户). Its fields load lazily and are nullable, so its parts arrive in parallel and a failing backend blanks only the fields it owns. */
+export type AccountPaymentsArgs = {
+  last?: Scalars['Int']['input'];
+};
+
+export type AccountStatus =
+  | 'ACTIVE'
+  | 'ARREARS_NOTICE'
+  | 'CLOSED'
+  | 'SUSPENDED'
+  | 'UNKNOWN';
+
+/** A note on a customer's contact history in the CRM. */
+export type AddInteractionNoteInput = {
+  /** e.g. KH00000001 */
+  customerId: Scalars['ID']['input'];
+  /** What was said or agreed (≤ 1900). */
+  text: Scalars['String']['input'];
+};
+
+export type Bill = {
+  billNo: Scalars['String']['output'];
+  dueOn: Maybe<Scalars['Date']['output']>;
+  issuedOn: Maybe<Scalars['Date']['output']>;
+  outstanding: Money;
+  paid: Money;
+  paidAt: Maybe<Scalars['DateTime']['output']>;
+  /** Billing period, "YYYY-MM". */
+  period: Scalars['String']['output'];
+  readAt: Maybe<Scalars['DateTime']['output']>;
+  /** 水资源费. */
+  resource: Money;
+  /** 污水处理费. */
+  sewage: Money;
+  status: BillStatus;
+  tiers: Array<TierLine>;
+  total: Money;
+  usageM3: Scalars['Int']['output'];
+  /** 水费. */
+  water: Money;
+};
+
+export type BillStatus =
+  | 'PAID'
+  | 'PARTIALLY_PAID'
+  | 'REVERSED'
+  | 'UNKNOWN'
+  | 'UNPAID';
+
+/** A repair ticket to file. Say where: `lat`/`lon`, an account (its service connection), a customer with one account, or an `address` (filed undispatched: addresses are not geocoded). */
+export type CreateTicketInput = {
+  /** 户号, leading zeros optional */
+  accountNo: InputMaybe<Scalars['String']['input']>;
+  address: InputMaybe<Scalars['String']['input']>;
+  category: TicketCategory;
+  /** e.g. KH00000001 */
+  customerId: InputMaybe<Scalars['ID']['input']>;
+  /** What is wrong, in the caller's words (≤ 2000). */
+  description: Scalars['String']['input'];
+  lat: InputMaybe<Scalars['Float']['input']>;
+  lon: InputMaybe<Scalars['Float']['input']>;
+};
+
+/** A contact in the CRM, with what the other systems know about them. */
+export type Customer = {
+  accounts: Maybe<Array<Account>>;
+  /** Active outages whose area holds one of the customer's service connections. */
+  activeOutages: Maybe<Array<Outage>>;
+  /** The utility's customer number, e.g. KH00000001. */
+  id: Scalars['ID']['output'];
+  /** ID card number, as billing holds it on the customer's accounts. */
+  idCard: Maybe<Scalars['String']['output']>;
+  /** The latest contacts with the utility, newest first (at most 50). */
+  interactions: Maybe<Array<Interaction>>;
+  kind: CustomerKind;
+  /** The first landline on record, with its area code. */
+  landline: Maybe<Scalars['String']['output']>;
+  /** The first mobile number on record. */
+  mobile: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  /** Every phone number on record, national format. */
+  phones: Array<Scalars['String']['output']>;
+  /** Customer since. */
+  since: Maybe<Scalars['DateTime']['output']>;
+  tags: Array<Scalars['String']['output']>;
+  /** Repair tickets, newest first (at most 50). */
+  tickets: Maybe<Array<Ticket>>;
+  vip: Scalars['Boolean']['output'];
+};
+
+
+/** A contact in the CRM, with what the other systems know about them. */
+export type CustomerInteractionsArgs = {
+  last?: Scalars['Int']['input'];
+};
+
+
+/** A contact in the CRM, with what the other systems know about them. */
+export type CustomerTicketsArgs = {
+  first?: Scalars['Int']['input'];
+  openOnly?: Scalars['Boolean']['input'];
+  status?: InputMaybe<Array<TicketStatus>>;
+};
+
+export type CustomerKind =
+  | 'INDIVIDUAL'
+  | 'ORGANIZATION'
+  | 'UNKNOWN';
+
+/** A bank direct-debit mandate (代扣). */
+export type DirectDebit = {
+  bankAccount: Scalars['String']['output'];
+  bankCode: Scalars['String']['output'];
+  bankName: Scalars['String']['output'];
+  holder: Scalars['String']['output'];
+  signedOn: Maybe<Scalars['Date']['output']>;
+  status: DirectDebitStatus;
+};
+
+export type DirectDebitStatus =
+  | 'ACTIVE'
+  | 'CANCELLED'
+  | 'UNKNOWN';
+
+/** A fee adjustment request (调整申请) in billing, waiting for a clerk's approval. */
+export type FeeAdjustment = {
+  accountNo: Scalars['String']['output'];
+  /** Signed: negative lowers what the account owes. */
+  amount: Money;
+  billNo: Maybe<Scalars['String']['output']>;
+  /** Our reference, written into billing's reason text: search for it there. */
+  clientRef: Scalars['String']['output'];
+  explanation: Scalars['String']['output'];
+  /** Billing's request number (申请单号), e.g. TZ20261126000001. */
+  id: Scalars['ID']['output'];
+  reason: FeeAdjustmentReason;
+  status: FeeAdjustmentStatus;
+  submittedAt: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** A fee adjustment for billing's clerks to approve. */
+export type FeeAdjustmentInput = {
+  /** 户号, leading zeros optional */
+  accountNo: Scalars['String']['input'];
+  /** Signed fen, never 0: negative lowers what the account owes (-1250 is 12.50 yuan off). */
+  amountFen: Scalars['Int']['input'];
+  /** The bill it corrects, if one. */
+  billNo: InputMaybe<Scalars['String']['input']>;
+  /** Why, for the approver (≤ 200). */
+  explanation: Scalars['String']['input'];
+  reason: FeeAdjustmentReason;
+};
+
+/** 调整类型. UNKNOWN means a code our tables do not know yet (it is logged). */
+export type FeeAdjustmentReason =
+  | 'CHARGE_REFUND'
+  | 'LATE_FEE_WAIVER'
+  | 'OTHER'
+  | 'UNKNOWN'
+  | 'VOLUME_CORRECTION';
+
+/** 申请状态. UNKNOWN means a code our tables do not know yet (it is logged). */
+export type FeeAdjustmentStatus =
+  | 'PENDING_APPROVAL'
+  | 'UNKNOWN';
+
+/** A field worker (网格员) responsible for one grid. */
+export type FieldWorker = {
+  gridCode: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** Their work mobile: masked unless the caller holds staff:contact. */
+  mobile: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+};
+
+/** When the system of record gave this data, and whether it is past its freshness. */
+export type Freshness = {
+  ageSeconds: Scalars['Float']['output'];
+  /** When the back office answered (ISO 8601 with offset). */
+  asOf: Scalars['DateTime']['output'];
+  /** Served past its freshness (the back office was slow, failing or at capacity). */
+  stale: Scalars['Boolean']['output'];
+};
+
+/** A point in CGCS2000 (wkid 4490) degrees. */
+export type GeoPoint = {
+  lat: Scalars['Float']['output'];
+  lon: Scalars['Float']['output'];
+};
+
+/** One contact with the utility: a call, a chat, a counter visit, a note. */
+export type Interaction = {
+  accountNo: Maybe<Scalars['String']['output']>;
+  agentId: Maybe<Scalars['String']['output']>;
+  at: Scalars['DateTime']['output'];
+  channel: InteractionChannel;
+  durationSeconds: Scalars['Int']['output'];
+  id: Scalars['ID']['output'];
+  outcome: InteractionOutcome;
+  /** What was said, as written; phone, ID and card numbers in it masked. */
+  summary: Scalars['String']['output'];
+  type: InteractionType;
+};
+
+export type InteractionChannel =
+  | 'APP'
+  | 'COUNTER'
+  | 'HOTLINE_12345'
+  | 'PHONE'
+  | 'UNKNOWN'
+  | 'WECHAT';
+
+export type InteractionOutcome =
+  | 'AWAITING_CALLBACK'
+  | 'IN_PROGRESS'
+  | 'RESOLVED'
+  | 'TRANSFERRED'
+  | 'UNKNOWN';
+
+export type InteractionType =
+  | 'BILLING_DISPUTE'
+  | 'COMPLAINT'
+  | 'INQUIRY'
+  | 'NOTE'
+  | 'PAYMENT'
+  | 'REPAIR_REQUEST'
+  | 'UNKNOWN';
+
+/** How a masked field reads unless the caller may unmask it. */
+export type MaskKind =
+  | 'ADDRESS'
+  | 'BANK_ACCOUNT'
+  | 'FREE_TEXT'
+  | 'ID_CARD'
+  | 'LANDLINE'
+  | 'MOBILE'
+  | 'NAME'
+  | 'PHONE'
+  | 'STAFF_MOBILE';
+
+export type Meter = {
+  installedOn: Maybe<Scalars['Date']['output']>;
+  meterNo: Scalars['String']['output'];
+  /** Newest first. */
+  reads: Array<MeterRead>;
+  sizeMm: Maybe<Scalars['Int']['output']>;
+};
+
+export type MeterRead = {
+  previousReading: Maybe<Scalars['Int']['output']>;
+  readAt: Maybe<Scalars['DateTime']['output']>;
+  reader: Maybe<Scalars['String']['output']>;
+  reading: Scalars['Int']['output'];
+  status: MeterReadStatus;
+  usageM3: Scalars['Int']['output'];
+};
+
+export type MeterReadStatus =
+  | 'ESTIMATED'
+  | 'METER_BROKEN'
+  | 'METER_REPLACED'
+  | 'METER_STOPPED'
+  | 'NORMAL'
+  | 'NO_ACCESS'
+  | 'REVERSED'
+  | 'UNKNOWN'
+  | 'ZERO_USAGE';
+
+/** An amount of money: integer fen, and the same as a decimal yuan string. */
+export type Money = {
+  fen: Scalars['Int']['output'];
+  /** Two decimal places, e.g. "12.34". */
+  yuan: Scalars['String']['output'];
+};
+
+export type Mutation = {
+  /** Add a note to a customer's contact history (an agent: the caller on their current call). Retry with the same `idempotencyKey` after any failure: the note is never added twice. */
+  addInteractionNote: Interaction;
+  /** File a repair ticket for the grid's field worker. Retry with the same `idempotencyKey` (a UUID per ticket) after any failure: the same input gets the same ticket, never a second one; another input under that key is IDEMPOTENCY_KEY_REUSED. */
+  createTicket: Ticket;
+  /** Ask billing to adjust what an account owes; a billing clerk approves it. Retry with the same `idempotencyKey` after a failure. Billing cannot be searched for requests, so if its answer was lost the key stays IDEMPOTENCY_OUTCOME_UNKNOWN (check billing's queue for `clientRef`); refused during billing's nightly settlement (BACKEND_REJECTED, reason SETTLEMENT_WINDOW). */
+  requestFeeAdjustment: FeeAdjustment;
+  /** Show one customer's PII in clear, on purpose: `reason` (4-200 characters) is written to the audit trail with the customer and fields (never the values). An agent: the customer on their current call only (FORBIDDEN otherwise). Reads nothing new; not idempotent because it changes nothing but the audit trail. */
+  revealCustomerPii: RevealedCustomerPii;
+};
+
+
+export type MutationAddInteractionNoteArgs = {
+  idempotencyKey: Scalars['String']['input'];
+  input: AddInteractionNoteInput;
+};
+
+
+export type MutationCreateTicketArgs = {
+  idempotencyKey: Scalars['String']['input'];
+  input: CreateTicketInput;
+};
+
+
+export type MutationRequestFeeAdjustmentArgs = {
+  idempotencyKey: Scalars['String']['input'];
+  input: FeeAdjustmentInput;
+};
+
+
+export type MutationRevealCustomerPiiArgs = {
+  customerId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+/** A water outage (停水): planned works or an emergency repair. */
+export type Outage = {
+  affectedAccounts: Maybe<Scalars['Int']['output']>;
+  /** The outage area's rings. */
+  area: Array<Array<GeoPoint>>;
+  estimatedRestoreAt: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  kind: OutageKind;
+  /** The mains the outage isolates. */
+  pipeSegments: Maybe<Array<PipeSegment>>;
+  reason: Maybe<Scalars['String']['output']>;
+  startsAt: Maybe<Scalars['DateTime']['output']>;
+  status: OutageStatus;
+};
+
+export type OutageKind =
+  | 'EMERGENCY'
+  | 'PLANNED'
+  | 'UNKNOWN';
+
+export type OutageStatus =
+  | 'ACTIVE'
+  | 'CANCELLED'
+  | 'RESTORED'
+  | 'SCHEDULED'
+  | 'UNKNOWN';
+
+export type Payment = {
+  amount: Money;
+  billNo: Maybe<Scalars['String']['output']>;
+  method: PaymentMethod;
+  paidAt: Maybe<Scalars['DateTime']['output']>;
+  serial: Scalars['String']['output'];
+};
+
+export type PaymentMethod =
+  | 'COUNTER'
+  | 'DIRECT_DEBIT'
+  | 'DOOR_TO_DOOR'
+  | 'ONLINE'
+  | 'PREPAID_DEDUCTION'
+  | 'UNKNOWN';
+
+export type PipeMaterial =
+  | 'DUCTILE_IRON'
+  | 'GREY_CAST_IRON'
+  | 'PE'
+  | 'PVC'
+  | 'STEEL'
+  | 'UNKNOWN';
+
+/** A water main between two junctions (管段). */
+export type PipeSegment = {
+  diameterMm: Maybe<Scalars['Int']['output']>;
+  dma: Maybe<Scalars['String']['output']>;
+  /** Asset number, e.g. GS-000205. */
+  id: Scalars['ID']['output'];
+  installedOn: Maybe<Scalars['Date']['output']>;
+  lengthM: Maybe<Scalars['Float']['output']>;
+  material: PipeMaterial;
+  /** How many open tickets lie on this main, yours or not: "3 open repairs on this main". */
+  openTicketCount: Maybe<Scalars['Int']['output']>;
+  /** Open tickets on this main (within 60 m; at most 50) that you may read: an agent, only their caller's; the others are in `withheldOpenTickets`. */
+  openTickets: Maybe<Array<Ticket>>;
+  /** Outages (any status) that isolate this main. */
+  outages: Maybe<Array<Outage>>;
+  path: Array<GeoPoint>;
+  pressureZone: Maybe<Scalars['String']['output']>;
+  roadName: Maybe<Scalars['String']['output']>;
+  status: PipeStatus;
+  /** The open tickets on this main you may not read, as stubs: what kind of work and how far along, never whose, where or by whom. */
+  withheldOpenTickets: Maybe<Array<RedactedTicket>>;
+};
+
+export type PipeStatus =
+  | 'IN_SERVICE'
+  | 'OUT_OF_SERVICE'
+  | 'PLANNED'
+  | 'UNKNOWN';
+
+export type Query = {
+  _entities: Array<Maybe<_Entity>>;
+  _service: _Service;
+  /** A billing account by 户号 (leading zeros optional). */
+  account: Maybe<Account>;
+  /** A customer by the utility's customer number, e.g. KH00000001. */
+  customer: Maybe<Customer>;
+  /** Customers reachable on this number. Accepts +86, 0086, 86, a leading 0, spaces and dashes. */
+  customerByPhone: Maybe<Array<Customer>>;
+  /** Outages; `active: true` for those cutting water now, omit for all. */
+  outages: Maybe<Array<Outage>>;
+  /** A water main by asset number, e.g. GS-000205. */
+  pipeSegment: Maybe<PipeSegment>;
+  /** Mains within `radiusM` metres (1-2000) of a point, nearest first (at most 50). */
+  pipeSegmentsNear: Maybe<Array<PipeSegment>>;
+  /** A repair ticket by its work-order number. */
+  ticket: Maybe<Ticket>;
+  /** Tickets across the district, newest first; open ones unless `status` says. */
+  tickets: Maybe<Array<Ticket>>;
+};
+
+
+export type Query_EntitiesArgs = {
+  representations: Array<Scalars['_Any']['input']>;
+};
+
+
+export type QueryAccountArgs = {
+  accountNo: Scalars['String']['input'];
+};
+
+
+export type QueryCustomerArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryCustomerByPhoneArgs = {
+  phone: Scalars['String']['input'];
+};
+
+
+export type QueryOutagesArgs = {
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type QueryPipeSegmentArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryPipeSegmentsNearArgs = {
+  lat: Scalars['Float']['input'];
+  lon: Scalars['Float']['input'];
+  radiusM?: Scalars['Int']['input'];
+};
+
+
+export type QueryTicketArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryTicketsArgs = {
+  first?: Scalars['Int']['input'];
+  status?: InputMaybe<Array<TicketStatus>>;
+};
+
+/** A ticket you may know exists and nothing more: no id, customer, account, description, address, location or assignee. */
+export type RedactedTicket = {
+  category: TicketCategory;
+  createdAt: Scalars['DateTime']['output'];
+  priority: TicketPriority;
+  status: TicketStatus;
+};
+
+/** A customer's PII in clear, revealed on purpose with a reason (audited). */
+export type RevealedCustomerPii = {
+  /** e.g. KH00000001 */
+  customerId: Scalars['ID']['output'];
+  idCard: Maybe<Scalars['String']['output']>;
+  landline: Maybe<Scalars['String']['output']>;
+  mobile: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+};
+
+/** A call ringing at an agent's phone, and who is calling: pushed before they answer. */
+export type ScreenPop = {
+  agentId: Scalars['ID']['output'];
+  callId: Scalars['ID']['output'];
+  /** The calling number as the CTI gave it. */
+  caller: Maybe<Scalars['String']['output']>;
+  /** The customers on the calling number, as `customerByPhone` returns them. */
+  customers: Maybe<Array<Customer>>;
+  /** True: served from the screen pop Tidegate ran when the phone rang (no back office asked now); false: looked up for this event. */
+  prefetched: Scalars['Boolean']['output'];
+  /** When the CTI reported the call ringing. */
+  ringingAt: Scalars['DateTime']['output'];
+};
+
+export type Subscription = {
+  /** The agent's screen pops, pushed when their phone rings (first: the current call's, if it is ringing). Agents may watch only their own; supervisors any agent's. */
+  screenPop: ScreenPop;
+  /** A ticket's changes (first: the ticket as it is now), or every change to one customer's tickets. Exactly one of `ticketId`, `customerId`. Agents: tickets of their current call's customers only; the stream ends (FORBIDDEN) at its first event after the call. */
+  ticketUpdated: Ticket;
+};
+
+
+export type SubscriptionScreenPopArgs = {
+  agentId: Scalars['ID']['input'];
+};
+
+
+export type SubscriptionTicketUpdatedArgs = {
+  customerId?: InputMaybe<Scalars['ID']['input']>;
+  ticketId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** A repair ticket (工单) in the work-order system. */
+export type Ticket = {
+  account: Maybe<Account>;
+  address: Maybe<Scalars['String']['output']>;
+  assignee: Maybe<FieldWorker>;
+  category: TicketCategory;
+  clientRef: Maybe<Scalars['String']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  customer: Maybe<Customer>;
+  /** What is wrong, as reported; phone, ID and card numbers in it masked. */
+  description: Scalars['String']['output'];
+  gridCode: Maybe<Scalars['String']['output']>;
+  /** Status changes, oldest first. */
+  history: Array<TicketEvent>;
+  id: Scalars['ID']['output'];
+  /** The newest status change the work-order system pushed (null: none kept), from Tidegate's own store: no call to the work-order system; it trails `status` by the delivery delay. */
+  liveStatus: Maybe<TicketLiveStatus>;
+  location: Maybe<GeoPoint>;
+  /** The main nearest the ticket's location (within 100 m). */
+  pipeSegment: Maybe<PipeSegment>;
+  priority: TicketPriority;
+  status: TicketStatus;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type TicketCategory =
+  | 'BILLING_DISPUTE'
+  | 'BURST_MAIN'
+  | 'LEAK'
+  | 'LOW_PRESSURE'
+  | 'METER_FAULT'
+  | 'NO_WATER'
+  | 'OTHER'
+  | 'UNKNOWN'
+  | 'WATER_QUALITY';
+
+export type TicketEvent = {
+  at: Scalars['DateTime']['output'];
+  operator: Maybe<Scalars['String']['output']>;
+  /** The operator's words; phone, ID and card numbers in them masked. */
+  remark: Maybe<Scalars['String']['output']>;
+  status: TicketStatus;
+};
+
+/** The newest status the work-order system pushed for a ticket (webhook), as Tidegate keeps it. */
+export type TicketLiveStatus = {
+  /** When the work-order system made the change. */
+  changedAt: Scalars['DateTime']['output'];
+  /** The change's number in the ticket's history, from 1. */
+  sequence: Scalars['Int']['output'];
+  status: TicketStatus;
+};
+
+export type TicketPriority =
+  | 'CRITICAL'
+  | 'NORMAL'
+  | 'UNKNOWN'
+  | 'URGENT';
+
+export type TicketStatus =
+  | 'ACCEPTED'
+  | 'ACKNOWLEDGED'
+  | 'CANCELLED'
+  | 'CLOSED'
+  | 'COMPLETED'
+  | 'DISPATCHED'
+  | 'FOLLOW_UP'
+  | 'IN_PROGRESS'
+  | 'ON_HOLD'
+  | 'RETURNED'
+  | 'UNKNOWN';
+
+/** One annual price tier's share of a bill (阶梯水价). */
+export type TierLine = {
+  amount: Money;
+  tier: Scalars['Int']['output'];
+  /** Per cubic metre. */
+  unitPrice: Money;
+  volumeM3: Scalars['Int']['output'];
+};
+
+export type WaterUseType =
+  | 'COMMERCIAL'
+  | 'PUBLIC_INSTITUTION'
+  | 'RESIDENTIAL'
+  | 'SPECIAL_INDUSTRY'
+  | 'UNKNOWN';
+
+export type _Entity = Account | Customer | PipeSegment | Ticket;
+
+export type _Service = {
+  sdl: Scalars['String']['output'];
+};
+
+export type AddInteractionNoteMutationVariables = Exact<{
+  input: AddInteractionNoteInput;
+  idempotencyKey: Scalars['String']['input'];
+}>;
+
+
+export type AddInteractionNoteMutation = { addInteractionNote: { id: string, at: string, channel: InteractionChannel, type: InteractionType, outcome: InteractionOutcome, agentId: string | null, summary: string } };
+
+export type CreateTicketMutationVariables = Exact<{
+  input: CreateTicketInput;
+  idempotencyKey: Scalars['String']['input'];
+}>;
+
+
+export type CreateTicketMutation = { createTicket: { id: string, category: TicketCategory, priority: TicketPriority, status: TicketStatus, description: string, address: string | null, gridCode: string | null, clientRef: string | null, createdAt: string, location: { lon: number, lat: number } | null, assignee: { id: string, name: string, mobile: string | null, gridCode: string | null } | null } };
+
+export type RequestFeeAdjustmentMutationVariables = Exact<{
+  input: FeeAdjustmentInput;
+  idempotencyKey: Scalars['String']['input'];
+}>;
+
+
+export type RequestFeeAdjustmentMutation = { requestFeeAdjustment: { id: string, accountNo: string, reason: FeeAdjustmentReason, explanation: string, billNo: string | null, status: FeeAdjustmentStatus, submittedAt: string | null, clientRef: string, amount: { fen: number, yuan: string } } };
+
+export type ScreenPopQueryVariables = Exact<{
+  phone: Scalars['String']['input'];
+}>;
+
+
+export type ScreenPopQuery = { customerByPhone: Array<{ id: string, name: string, kind: CustomerKind, mobile: string | null, landline: string | null, idCard: string | null, vip: boolean, tags: Array<string>, accounts: Array<{ accountNo: string, holderName: string | null, address: string | null, status: AccountStatus | null, useType: WaterUseType | null, payMethod: PaymentMethod | null, currentTier: number | null, yearToDateUsageM3: number | null, directDebitEnabled: boolean | null, meterNo: string | null, balance: { fen: number, yuan: string } | null, arrears: { fen: number, yuan: string } | null, lateFee: { fen: number, yuan: string } | null, amountDue: { fen: number, yuan: string } | null, freshness: { asOf: string, stale: boolean } | null }> | null, interactions: Array<{ id: string, at: string, channel: InteractionChannel, type: InteractionType, outcome: InteractionOutcome, summary: string, agentId: string | null }> | null, tickets: Array<{ id: string, category: TicketCategory, priority: TicketPriority, status: TicketStatus, description: string, createdAt: string, assignee: { id: string, name: string, mobile: string | null } | null }> | null, activeOutages: Array<{ id: string, kind: OutageKind, status: OutageStatus, reason: string | null, startsAt: string | null, estimatedRestoreAt: string | null }> | null }> | null };
+
+export type WorkbenchAccountQueryVariables = Exact<{
+  accountNo: Scalars['String']['input'];
+}>;
+
+
+export type WorkbenchAccountQuery = { account: { accountNo: string, bills: Array<{ billNo: string, period: string, usageM3: number, status: BillStatus, dueOn: string | null, total: { yuan: string }, outstanding: { yuan: string }, tiers: Array<{ tier: number, volumeM3: number, unitPrice: { yuan: string }, amount: { yuan: string } }> }> | null, meter: { meterNo: string, sizeMm: number | null, reads: Array<{ readAt: string | null, reading: number, usageM3: number, status: MeterReadStatus }> } | null } | null };
+
+export type WorkbenchMainsQueryVariables = Exact<{
+  lat: Scalars['Float']['input'];
+  lon: Scalars['Float']['input'];
+}>;
+
+
+export type WorkbenchMainsQuery = { pipeSegmentsNear: Array<{ id: string, roadName: string | null, material: PipeMaterial, diameterMm: number | null, status: PipeStatus, path: Array<{ lon: number, lat: number }> }> | null };
+
+export type WorkbenchPopSubscriptionVariables = Exact<{
+  agentId: Scalars['ID']['input'];
+}>;
+
+
+export type WorkbenchPopSubscription = { screenPop: { callId: string, agentId: string, caller: string | null, ringingAt: string, prefetched: boolean, customers: Array<{ id: string, name: string, kind: CustomerKind, mobile: string | null, idCard: string | null, vip: boolean, tags: Array<string>, accounts: Array<{ accountNo: string, address: string | null, status: AccountStatus | null, useType: WaterUseType | null, currentTier: number | null, meterNo: string | null, balance: { yuan: string } | null, arrears: { yuan: string } | null, lateFee: { yuan: string } | null, amountDue: { yuan: string } | null, location: { lon: number, lat: number } | null, freshness: { asOf: string, stale: boolean } | null }> | null, interactions: Array<{ id: string, at: string, channel: InteractionChannel, type: InteractionType, outcome: InteractionOutcome, summary: string, agentId: string | null }> | null, tickets: Array<{ id: string, category: TicketCategory, priority: TicketPriority, status: TicketStatus, description: string, createdAt: string }> | null, activeOutages: Array<{ id: string, kind: OutageKind, status: OutageStatus, reason: string | null, startsAt: string | null, estimatedRestoreAt: string | null }> | null }> | null } };
+
+export type RevealCustomerPiiMutationVariables = Exact<{
+  customerId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+}>;
+
+
+export type RevealCustomerPiiMutation = { revealCustomerPii: { customerId: string, name: string, mobile: string | null, landline: string | null, idCard: string | null } };
+
+export type WorkbenchTicketSubscriptionVariables = Exact<{
+  ticketId: Scalars['ID']['input'];
+}>;
+
+
+export type WorkbenchTicketSubscription = { ticketUpdated: { id: string, status: TicketStatus, updatedAt: string, assignee: { name: string } | null } };
