@@ -109,7 +109,7 @@ workbench-check: $(WORKBENCH_DEPS)
 
 # Screenshots of the workbench mid-call, for docs/workbench.md.
 workbench-screenshots: install chromium
-	$(PY) -m bench.workbench_screenshots docs/images
+	$(PY) -m bench.workbench --customers 300 --screenshot docs/images/workbench-mid-call.png
 
 $(FEDERATION_STAMP): $(FEDERATION_NPM)/package.json $(FEDERATION_NPM)/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed once, for the federation test's gateway"; exit 1; }

@@ -49,6 +49,9 @@ def test_demo_starts_everything_and_ctrl_c_stops_everything() -> None:
         assert "http://" not in page.text and "https://" not in page.text
         assert "query ScreenPop" in page.text  # the example operations from gql/
         assert httpx.get(bff_url.replace("/graphql", "/graphiql/graphiql.min.js")).status_code == 200
+        (workbench,) = [m[1] for line in lines if (m := re.match(r"Agent workbench: (\S+)", line))]
+        assert workbench == bff_url.replace("/graphql", "/workbench")
+        assert '"demo":true' in httpx.get(workbench).text  # sign-in and ring-me: the demo's issuer
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
         deadline = time.monotonic() + 5  # the reader thread drains the pipe after exit

@@ -431,3 +431,23 @@ async def test_exactly_one_of_ticket_and_customer(app: LiveApp) -> None:
         assert refused["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
         bad = await _message(ws, await ws.subscribe("subscription { ticketUpdated { nope } }"))
         assert bad["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_a_subscription_runs_by_its_persisted_id_alone(app: LiveApp) -> None:
+    """The workbench sends ids only: an empty `query` (graphql-ws insists on the key) and Apollo's
+    `extensions.persistedQuery`, or `documentId`; an id not in the manifest is refused with a code."""
+    from gateway.persisted.manifest import load_manifest
+
+    (pop_id, *_) = [op.id for op in load_manifest() if op.name == "WorkbenchPop"]
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": pop_id}}
+    async with GraphQLWs.connect(app.ws, token(agent_id="A5007")) as ws:
+        agent = {"agentId": "A5007"}
+        await ws.subscribe("", agent, {"extensions": persisted})
+        await app.subscribed("screenpop:A5007")
+        unknown = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+        refused = await _message(ws, await ws.subscribe("", agent, {"extensions": unknown}))
+        assert refused["type"] == "error"
+        assert refused["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    async with GraphQLWs.connect(app.ws, token(agent_id="A5008")) as ws:
+        await ws.subscribe("", {"agentId": "A5008"}, {"documentId": f"sha256:{pop_id}"})
+        await app.subscribed("screenpop:A5008")

@@ -15,6 +15,8 @@ const LABELS = {
   ringMe: ["模拟来电", "Ring me"],
   caller: ["来电客户", "Caller"],
   customer: ["客户", "Customer"],
+  mobile: ["手机", "Mobile"],
+  idCard: ["证件号", "ID number"],
   accounts: ["账户", "Accounts"],
   balance: ["余额", "Balance"],
   arrears: ["欠费", "Arrears"],

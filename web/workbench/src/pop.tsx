@@ -224,11 +224,11 @@ export function PopCards(props: {
                 <dd data-testid="customer-name" class={shown ? "revealed" : "masked"}>
                   {shown ? shown.name : c.name} {c.vip && <span class="vip">VIP</span>}
                 </dd>
-                <dt>Mobile</dt>
+                <dt>{t(lang, "mobile")}</dt>
                 <dd data-testid="customer-mobile" class={shown ? "revealed" : "masked"}>
                   {shown ? shown.mobile : c.mobile}
                 </dd>
-                <dt>ID</dt>
+                <dt>{t(lang, "idCard")}</dt>
                 <dd data-testid="customer-idcard" class={shown ? "revealed" : "masked"}>
                   {shown ? shown.idCard : c.idCard}
                 </dd>
