@@ -30,7 +30,7 @@ from gateway.http.errors import error_response
 from gateway.live.cti import EVENTS, signed_event
 from services.errors import ErrorCode
 
-DEMO_AGENTS = ("A1001", "A1002", "A1003", "A1004")
+DEMO_AGENTS = ("A1001", "A1002", "A1003", "A1004", "A1005", "A1006")
 DEMO_CALLERS = ("2", "3", "5", "7", "11", "13")  # customer numbers the "ring me" list offers
 _AGENT = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _CALL = re.compile(r"[A-Za-z0-9_.:-]{1,64}")

@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from bench.graphql_ws import GraphQLWs, closed_with
 from gateway.app import create_app
 from gateway.live.cti import signed_event
+from gateway.persisted.manifest import load_manifest
 from gateway.settings import Settings
 from infra.pubsub import RedisBus
 from infra.resilience.ratelimit import redis_client
@@ -436,8 +437,6 @@ async def test_exactly_one_of_ticket_and_customer(app: LiveApp) -> None:
 async def test_a_subscription_runs_by_its_persisted_id_alone(app: LiveApp) -> None:
     """The workbench sends ids only: an empty `query` (graphql-ws insists on the key) and Apollo's
     `extensions.persistedQuery`, or `documentId`; an id not in the manifest is refused with a code."""
-    from gateway.persisted.manifest import load_manifest
-
     (pop_id, *_) = [op.id for op in load_manifest() if op.name == "WorkbenchPop"]
     persisted = {"persistedQuery": {"version": 1, "sha256Hash": pop_id}}
     async with GraphQLWs.connect(app.ws, token(agent_id="A5007")) as ws:

@@ -3,6 +3,7 @@ demo's sign-in and "ring me" exist only with the embedded issuer, never with pro
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import httpx
@@ -49,8 +50,6 @@ async def test_the_demo_issuer_signs_an_agent_in_from_the_workbench(tmp_path: Pa
 
 
 def _segment(token: str) -> bytes:
-    import base64
-
     payload = token.split(".")[1]
     return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page
 
+from simulators.world import build_world
+from tests.support.processes import TEST_AS_OF, TEST_SEED
 from tests.workbench.conftest import Stack, Watched
 
 CALLER = "2"  # customer #2 (a caller with accounts in the 300-customer world)
@@ -159,3 +162,25 @@ def test_workbench_page_headers_forbid_other_origins(stack: Stack, path: str) ->
     assert r.status_code == 200
     assert "default-src 'self'" in r.headers["content-security-policy"]
     assert "tidegate-workbench-config" in r.text and '"demo":true' in r.text
+
+
+def _caller_in_an_active_outage() -> tuple[int, str]:
+    """A customer of the module's 300-customer world whose account taps a main an active outage cut off."""
+    world = build_world(TEST_SEED, 300, date.fromisoformat(TEST_AS_OF))
+    active = {o.outage_id: set(o.main_ids) for o in world.outages if o.status == 1}
+    for account in world.accounts:
+        for outage_id, mains in active.items():
+            if account.main_id in mains and world.customer_by_no[account.customer_no].mobile:
+                return account.customer_no, outage_id
+    raise AssertionError("the seeded world has no caller inside an active outage")
+
+
+def test_workbench_pop_shows_the_red_outage_banner(stack: Stack, watched: Watched) -> None:
+    customer_no, outage_id = _caller_in_an_active_outage()
+    page = watched.page
+    sign_in(page, stack, "A1005")
+    assert page.evaluate("(no) => window.__workbench.ring(no)", str(customer_no))
+    banner = page.get_by_test_id("outage-banner").first
+    banner.wait_for()
+    assert "Estimated restore" in banner.inner_text() and banner.get_attribute("role") == "alert"
+    assert banner.get_attribute("data-outage-id") == outage_id

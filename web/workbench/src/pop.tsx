@@ -207,7 +207,7 @@ export function PopCards(props: {
   return (
     <div class="pop" data-testid="pop" data-call-id={pop.callId}>
       {outages.map((o) => (
-        <div class="outage-banner" role="alert" data-testid="outage-banner">
+        <div class="outage-banner" role="alert" data-testid="outage-banner" data-outage-id={o.id}>
           {t(lang, "outage")}: {o.kind} · {o.reason ?? ""} · {t(lang, "restoreAt")}{" "}
           {o.estimatedRestoreAt?.slice(0, 16).replace("T", " ") ?? "—"}
         </div>
