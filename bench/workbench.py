@@ -78,7 +78,7 @@ def signed_in_page(context: Any, url: str, agent: str) -> Any:
     page = context.new_page()
     page.goto(f"{url}/workbench")
     page.get_by_role("button", name="English").click()
-    page.get_by_label("Agent").select_option(agent)
+    page.get_by_label("Agent", exact=True).select_option(agent)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Ring me").wait_for()
     return page
@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def screenshot(context: Any, url: str, path: Path) -> dict[str, Any]:
     """The workbench mid-call: answered, the pop's cards, the new-ticket form on the mains map."""
     page = signed_in_page(context, url, "A1001")
-    page.get_by_label("Customer").select_option("2")
+    page.get_by_label("Customer", exact=True).select_option("2")
     page.get_by_role("button", name="Ring me").click()
     page.get_by_test_id("pop").wait_for()
     page.wait_for_function("() => window.__workbench.timings.some((t) => t.detailMs !== undefined)")

@@ -70,7 +70,15 @@ def start_stack(env: dict[str, str] | None = None) -> Stack:
 def stack() -> Iterator[Stack]:
     if not bundle_built():
         pytest.fail("the workbench bundle is missing: run `make install` (tests/workbench need it)")
-    started = start_stack()
+    # Accounts go stale at once and may stand in for an hour when billing is late: a second ring of a
+    # caller while billing is slow shows them marked "as of" (the first ring of anyone still asks billing).
+    started = start_stack(
+        {
+            "TIDEGATE_CACHE_ACCOUNTS_TTL_S": "0.05",
+            "TIDEGATE_CACHE_ACCOUNTS_SWR_S": "0",
+            "TIDEGATE_CACHE_ACCOUNTS_SIE_S": "3600",
+        }
+    )
     try:
         yield started
     finally:

@@ -25,13 +25,13 @@ CALLER = "2"  # customer #2 (a caller with accounts in the 300-customer world)
 def sign_in(page: Page, stack: Stack, agent: str) -> None:
     page.goto(stack.workbench)
     page.get_by_role("button", name="English").click()  # the toggle: labels below are English
-    page.get_by_label("Agent").select_option(agent)
+    page.get_by_label("Agent", exact=True).select_option(agent)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Ring me").wait_for()
 
 
 def ring(page: Page, caller: str = CALLER) -> None:
-    page.get_by_label("Customer").select_option(caller)
+    page.get_by_label("Customer", exact=True).select_option(caller)
     page.get_by_role("button", name="Ring me").click()
     page.get_by_test_id("pop").wait_for()
 
@@ -152,6 +152,28 @@ def test_workbench_slow_billing_shows_a_partial_pop_billing_marked(stack: Stack,
         assert "Part of this answer is missing" in accounts.inner_text()
         assert page.locator("[data-card=customer]").first.is_visible()  # the rest still shows
         assert page.get_by_test_id("customer-name").first.inner_text().strip()
+    finally:
+        httpx.put(f"{billing}/_sim/faults", json=before).raise_for_status()
+
+
+def test_workbench_slow_billing_serves_known_accounts_marked_stale(stack: Stack, watched: Watched) -> None:
+    page = watched.page
+    sign_in(page, stack, "A1006")
+    ring(page, "5")  # billing answers: the accounts are cached
+    page.locator("[data-card=accounts] .account").first.wait_for()
+    assert page.locator("[data-card=accounts] [data-testid=stale]").count() == 0  # fresh from billing
+    page.get_by_role("button", name="Hang up").click()
+    page.get_by_test_id("cleared").wait_for()
+    billing = stack.sims["billing"].url
+    before = httpx.get(f"{billing}/_sim/faults").json()
+    slow = {"ops": {"GetAccounts": {"latency_ms": 4_000}}}
+    httpx.patch(f"{billing}/_sim/faults", json=slow).raise_for_status()
+    try:
+        ring(page, "5")
+        page.wait_for_selector("[data-card=accounts] [data-testid=stale]", timeout=15_000)
+        accounts = page.locator("[data-card=accounts]").first
+        assert "May be out of date" in accounts.inner_text()  # Account.freshness: served "as of"
+        assert accounts.get_attribute("data-partial") == "false"  # served, from the cache, and said so
     finally:
         httpx.put(f"{billing}/_sim/faults", json=before).raise_for_status()
 

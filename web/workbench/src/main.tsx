@@ -36,6 +36,7 @@ function App() {
   const [phase, setPhase] = useState<Phase>("idle");
   const [pop, setPop] = useState<Pop | null>(null);
   const [popErrors, setPopErrors] = useState<ErrorLike[]>([]);
+  const [popExtensions, setPopExtensions] = useState<unknown>(null);
   const [streamError, setStreamError] = useState<string | null>(null);
   const [callerNo, setCallerNo] = useState(config.callers?.[0] ?? "2");
   const [revealOpen, setRevealOpen] = useState(false);
@@ -67,6 +68,7 @@ function App() {
           setPanel(null);
           setPop(next);
           setPopErrors((result.errors as ErrorLike[] | undefined) ?? []);
+          setPopExtensions(result.extensions ?? null); // extensions.stale: parts served past freshness
           setPhase("ringing");
           const started = rings.current.get(next.callId);
           pendingDetails.current = (next.customers ?? []).reduce((n, c) => n + (c.accounts?.length ?? 0), 0);
@@ -184,7 +186,7 @@ function App() {
           <form class="signin" onSubmit={(e) => (e.preventDefault(), void signIn())}>
             <label>
               {t(lang, "agent")}
-              <select value={agentId} onChange={(e) => setAgentId(e.currentTarget.value)} disabled={!!token}>
+              <select aria-label={t(lang, "agent")} value={agentId} onChange={(e) => setAgentId(e.currentTarget.value)} disabled={!!token}>
                 {(config.agents ?? []).map((a) => (
                   <option value={a}>{a}</option>
                 ))}
@@ -230,7 +232,7 @@ function App() {
           <span class="ringme">
             <label>
               {t(lang, "customer")}
-              <select value={callerNo} onChange={(e) => setCallerNo(e.currentTarget.value)}>
+              <select aria-label={t(lang, "customer")} value={callerNo} onChange={(e) => setCallerNo(e.currentTarget.value)}>
                 {(config.callers ?? []).map((c) => (
                   <option value={c}>#{c}</option>
                 ))}
@@ -275,6 +277,7 @@ function App() {
             lang={lang}
             pop={pop}
             errors={popErrors}
+            extensions={popExtensions}
             revealOpen={revealOpen}
             setRevealOpen={setRevealOpen}
             onRendered={popRendered}

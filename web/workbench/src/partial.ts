@@ -41,3 +41,21 @@ export function missingParts(errors: ReadonlyArray<ErrorLike> | undefined): Part
   }
   return out;
 }
+
+export interface StaleEntry {
+  path: ReadonlyArray<string | number>;
+  ageSeconds?: number;
+  asOf?: string;
+}
+
+/** Parts served past their freshness (`extensions.stale`), with the oldest "as of" for each. */
+export function staleParts(extensions: unknown): Partial<Record<Part, string>> {
+  const stale = (extensions as { stale?: StaleEntry[] } | null | undefined)?.stale ?? [];
+  const out: Partial<Record<Part, string>> = {};
+  for (const entry of stale) {
+    const part = partOf({ message: "", path: entry.path });
+    const asOf = entry.asOf ?? "";
+    if (!(part in out) || asOf < (out[part] ?? "")) out[part] = asOf;
+  }
+  return out;
+}

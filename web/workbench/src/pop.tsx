@@ -12,7 +12,7 @@ import { client } from "./client";
 import type { Lang, LabelKey } from "./i18n";
 import { t } from "./i18n";
 import { ACCOUNT, REVEAL_PII } from "./ops";
-import { codeOf, missingParts, type ErrorLike, type Part } from "./partial";
+import { codeOf, missingParts, staleParts, type ErrorLike, type Part } from "./partial";
 
 export type Pop = WorkbenchPopSubscription["screenPop"];
 export type PopCustomer = NonNullable<Pop["customers"]>[number];
@@ -28,17 +28,31 @@ function Missing(props: { lang: Lang; codes?: string[] }) {
   );
 }
 
-function Card(props: { lang: Lang; title: LabelKey; part: Part; missing: Partial<Record<Part, string[]>>; children?: unknown }) {
+function Card(props: {
+  lang: Lang;
+  title: LabelKey;
+  part: Part;
+  missing: Partial<Record<Part, string[]>>;
+  stale: Partial<Record<Part, string>>;
+  children?: unknown;
+}) {
   const codes = props.missing[props.part];
+  const staleAsOf = props.stale[props.part];
   return (
     <section
       class={`card${codes?.length ? " partial" : ""}`}
       aria-label={t(props.lang, props.title)}
       data-card={props.part}
       data-partial={codes?.length ? "true" : "false"}
+      data-stale={staleAsOf !== undefined ? "true" : "false"}
     >
       <h3>{t(props.lang, props.title)}</h3>
       <Missing lang={props.lang} codes={codes} />
+      {staleAsOf !== undefined && (
+        <p class="missing" role="note" data-testid="stale-part">
+          ⚠ {t(props.lang, "stale")} ({staleAsOf.slice(11, 16)})
+        </p>
+      )}
       {props.children as never}
     </section>
   );
@@ -191,6 +205,7 @@ export function PopCards(props: {
   lang: Lang;
   pop: Pop;
   errors: ReadonlyArray<ErrorLike>;
+  extensions: unknown;
   revealOpen: boolean;
   setRevealOpen: (open: boolean) => void;
   onRendered: () => void;
@@ -198,6 +213,7 @@ export function PopCards(props: {
 }) {
   const { lang, pop, errors, revealOpen, setRevealOpen } = props;
   const missing = missingParts(errors);
+  const stale = staleParts(props.extensions);
   const customers = pop.customers ?? [];
   const [revealed, setRevealed] = useState<Record<string, Revealed>>({});
   useEffect(() => {
@@ -218,7 +234,7 @@ export function PopCards(props: {
         const shown = revealed[c.id];
         return (
           <div class="customer-grid">
-            <Card lang={lang} title="customer" part="customer" missing={missing}>
+            <Card lang={lang} title="customer" part="customer" missing={missing} stale={stale}>
               <dl class="who">
                 <dt>{t(lang, "customer")}</dt>
                 <dd data-testid="customer-name" class={shown ? "revealed" : "masked"}>
@@ -253,14 +269,14 @@ export function PopCards(props: {
                 />
               )}
             </Card>
-            <Card lang={lang} title="accounts" part="accounts" missing={missing}>
+            <Card lang={lang} title="accounts" part="accounts" missing={missing} stale={stale}>
               <ul class="accounts">
                 {(c.accounts ?? []).map((a) => (
                   <AccountRow lang={lang} account={a} onDetail={props.onDetail} />
                 ))}
               </ul>
             </Card>
-            <Card lang={lang} title="tickets" part="tickets" missing={missing}>
+            <Card lang={lang} title="tickets" part="tickets" missing={missing} stale={stale}>
               <ul>
                 {(c.tickets ?? []).map((tk) => (
                   <li>
@@ -270,7 +286,7 @@ export function PopCards(props: {
                 {c.tickets?.length === 0 && <li>{t(lang, "none")}</li>}
               </ul>
             </Card>
-            <Card lang={lang} title="history" part="history" missing={missing}>
+            <Card lang={lang} title="history" part="history" missing={missing} stale={stale}>
               <ul>
                 {(c.interactions ?? []).map((i) => (
                   <li>
