@@ -5,6 +5,7 @@ recorded and checked when it ends (nothing off 127.0.0.1, no console errors)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, WebSocket, sync_playwright
 
 from gateway.demo_secrets import DEMO_WEBHOOK_SECRET
 from gateway.http.workbench import bundle_built
@@ -113,11 +114,35 @@ class Watched:
     page: Page
     requests: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
+    documents_sent: list[str] = field(default_factory=list)  # any GraphQL text that left the page
+    operations_sent: int = 0
 
     def check_clean(self) -> None:
         off_host = [u for u in self.requests if urlsplit(u).hostname not in LOCAL_HOSTS]
         assert not off_host, f"requests left 127.0.0.1: {off_host}"
         assert not self.console_errors, f"console errors: {self.console_errors}"
+        assert not self.documents_sent, f"the workbench sent query text: {self.documents_sent}"
+
+    def on_request(self, request: Request) -> None:
+        self.requests.append(request.url)
+        if request.method == "POST" and urlsplit(request.url).path == "/graphql":
+            self._operation(json.loads(request.post_data or "{}"))
+
+    def on_websocket(self, socket: WebSocket) -> None:
+        self.requests.append(socket.url)
+
+        def sent(frame: str | bytes) -> None:
+            message = json.loads(frame)
+            if message.get("type") == "subscribe":
+                self._operation(message["payload"])
+
+        socket.on("framesent", sent)
+
+    def _operation(self, payload: dict[str, object]) -> None:
+        """Counted, and its text kept if it carried any (it must name a persisted id instead)."""
+        self.operations_sent += 1
+        if payload.get("query"):
+            self.documents_sent.append(str(payload["query"])[:80])
 
 
 @pytest.fixture
@@ -129,8 +154,8 @@ def watched(browser_context: BrowserContext) -> Iterator[Watched]:
         if message.type == "error":
             seen.console_errors.append(message.text)
 
-    page.on("request", lambda r: seen.requests.append(r.url))
-    page.on("websocket", lambda ws: seen.requests.append(ws.url))
+    page.on("request", seen.on_request)
+    page.on("websocket", seen.on_websocket)
     page.on("console", console)
     page.on("pageerror", lambda e: seen.console_errors.append(str(e)))
     try:

@@ -65,7 +65,7 @@ def test_workbench_ring_pops_before_answer_masked_reveal_audited(stack: Stack, w
     assert "*" in masked, masked
     page.get_by_role("button", name="Answer").click()
     page.wait_for_selector("[data-phase=oncall]")
-    page.get_by_role("button", name="Reveal").click()
+    page.keyboard.press("Alt+R")  # the reveal shortcut
     dialog = page.get_by_test_id("reveal-dialog")
     confirm = dialog.get_by_role("button", name="Confirm")
     assert confirm.is_disabled()  # no reason, no reveal
@@ -85,6 +85,7 @@ def test_workbench_ring_pops_before_answer_masked_reveal_audited(stack: Stack, w
     assert records and records[-1]["reason"] == "caller verifying their mobile number"
     assert records[-1]["agent_id"] == "A1001" and records[-1]["customer"].startswith("KH")
     assert revealed not in json.dumps(records)  # the audit trail never holds the value
+    assert watched.operations_sent >= 3  # the pop subscription, the account query, the reveal: all by id
 
 
 def test_workbench_double_click_files_one_ticket_and_follows_it_live(stack: Stack, watched: Watched) -> None:
