@@ -98,7 +98,12 @@ export function LiveTicket(props: { lang: Lang; id: string; initial: string }) {
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     const sub = client
-      .subscribe<WorkbenchTicketSubscription>({ query: TICKET, variables: { ticketId: id }, errorPolicy: "all" })
+      .subscribe<WorkbenchTicketSubscription>({
+        query: TICKET,
+        variables: { ticketId: id },
+        errorPolicy: "all",
+        fetchPolicy: "no-cache",
+      })
       .subscribe({
         next: (r) => {
           if (r.data?.ticketUpdated) setStatus(r.data.ticketUpdated.status);

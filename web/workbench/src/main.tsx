@@ -48,13 +48,19 @@ function App() {
   const timing = useRef<Timing | null>(null);
   const pendingDetails = useRef(0);
 
+  // What the keyboard handler and the call buttons act on: this render's state, read when they run
+  // (a shortcut pressed just after a render must not see the render before it).
+  const live = useRef({ phase, pop, lang });
+  live.current = { phase, pop, lang };
+
   useEffect(() => onToken(setToken), []);
 
   // The screen pop stream, for as long as the agent is signed in.
   useEffect(() => {
     if (!token || !agentId) return;
     const sub = client
-      .subscribe<WorkbenchPopSubscription>({ query: POP, variables: { agentId }, errorPolicy: "all" })
+      // no-cache: the caller's PII lives in component state only, gone with the call.
+      .subscribe<WorkbenchPopSubscription>({ query: POP, variables: { agentId }, errorPolicy: "all", fetchPolicy: "no-cache" })
       .subscribe({
         next: (result) => {
           const next = result.data?.screenPop;
@@ -120,14 +126,17 @@ function App() {
   };
   probe.ring = ringMe; // the benchmark rings many different callers, not only the list's few
   const answer = async () => {
+    const { phase, pop } = live.current;
     if (phase !== "ringing" || !pop) return;
     await demoCti("CALL_ANSWERED", agentId, pop.callId);
     setPhase("oncall");
   };
   const endCall = async () => {
+    const { pop } = live.current;
     if (!pop) return;
     const accountNo = pop.customers?.[0]?.accounts?.[0]?.accountNo ?? null;
     await demoCti("CALL_ENDED", agentId, pop.callId);
+    await client.clearStore(); // nothing of the caller's stays in the client either
     // Least privilege, visible: the customer's data leaves the screen with the call.
     setPop(null);
     setPopErrors([]);
@@ -153,6 +162,7 @@ function App() {
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (!event.altKey) return;
+      const { phase, pop, lang } = live.current;
       const actions: Record<string, () => void> = {
         a: () => void answer(),
         r: () => pop && setRevealOpen(true),
@@ -168,7 +178,7 @@ function App() {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  });
+  }, [agentId]);
 
   const customer = pop?.customers?.[0] ?? null;
   const account = customer?.accounts?.[0] ?? null;
