@@ -450,3 +450,23 @@ async def test_a_subscription_runs_by_its_persisted_id_alone(app: LiveApp) -> No
     async with GraphQLWs.connect(app.ws, token(agent_id="A5008")) as ws:
         await ws.subscribe("", {"agentId": "A5008"}, {"documentId": f"sha256:{pop_id}"})
         await app.subscribed("screenpop:A5008")
+
+
+CALLS = "subscription($agent: ID!) { callUpdated(agentId: $agent) { callId agentId state } }"
+
+
+async def test_an_agent_follows_their_own_calls_state_and_no_one_elses(app: LiveApp) -> None:
+    caller = _caller(7)
+    async with GraphQLWs.connect(app.ws, token(agent_id="A5009")) as ws:
+        refused = await _message(ws, await ws.subscribe(CALLS, {"agent": "A5010"}))
+        assert refused["type"] == "error" and refused["payload"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert await app.cti("CALL_RINGING", "A5009", "cu-1", caller.mobile) == 204
+        op = await ws.subscribe(CALLS, {"agent": "A5009"})
+        first = (await _next(ws, op))["data"]["callUpdated"]  # the current call: the stream is live
+        assert (first["callId"], first["state"]) == ("cu-1", "RINGING")
+        assert await app.cti("CALL_RINGING", "A5010", "cu-0", caller.mobile) == 204  # not theirs
+        assert await app.cti("CALL_ANSWERED", "A5009", "cu-1") == 204
+        assert await app.cti("CALL_ENDED", "A5009", "cu-1") == 204
+        states = [(await _next(ws, op))["data"]["callUpdated"] for _ in range(2)]
+        assert [(s["callId"], s["state"]) for s in states] == [("cu-1", "ANSWERED"), ("cu-1", "ENDED")]
+        assert {s["agentId"] for s in states} == {"A5009"}

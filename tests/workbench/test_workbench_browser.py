@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page
 
 from simulators.world import build_world
-from tests.support.processes import TEST_AS_OF, TEST_SEED
+from tests.support.processes import CTI_SECRET, TEST_AS_OF, TEST_SEED
 from tests.workbench.conftest import Stack, Watched
 
 CALLER = "2"  # customer #2 (a caller with accounts in the 300-customer world)
@@ -185,6 +185,22 @@ def test_workbench_page_headers_forbid_other_origins(stack: Stack, path: str) ->
     assert r.status_code == 200
     assert "default-src 'self'" in r.headers["content-security-policy"]
     assert "tidegate-workbench-config" in r.text and '"demo":true' in r.text
+
+
+def test_workbench_softphone_bar_follows_the_cti(stack: Stack, watched: Watched) -> None:
+    """Answered and ended at the phone (the CTI tells Tidegate, not this page): the bar follows, and
+    the customer's data leaves the screen when the call ends."""
+    page = watched.page
+    sign_in(page, stack, "A1003")
+    ring(page, "7")
+    call_id = page.get_by_test_id("pop").get_attribute("data-call-id")
+    assert call_id
+    assert stack.bff.cti("CALL_ANSWERED", "A1003", call_id, secret=CTI_SECRET).status_code == 204
+    page.wait_for_selector("[data-phase=oncall]")
+    assert stack.bff.cti("CALL_ENDED", "A1003", call_id, secret=CTI_SECRET).status_code == 204
+    page.get_by_test_id("cleared").wait_for()
+    assert page.get_by_test_id("pop").count() == 0
+    assert page.get_by_test_id("phase").get_attribute("data-phase") == "idle"
 
 
 def _caller_in_an_active_outage() -> tuple[int, str]:

@@ -7,9 +7,9 @@ import { currentToken, onToken, signInDemo, signOut } from "./auth";
 import { client, socket } from "./client";
 import { pageConfig } from "./config";
 import { FeeForm, NoteForm, TicketForm, WrapUpForm } from "./forms";
-import type { WorkbenchAccountQuery, WorkbenchPopSubscription } from "./generated/graphql";
+import type { WorkbenchAccountQuery, WorkbenchCallSubscription, WorkbenchPopSubscription } from "./generated/graphql";
 import { t, type Lang } from "./i18n";
-import { ACCOUNT, POP } from "./ops";
+import { ACCOUNT, CALL, POP } from "./ops";
 import { codeOf, type ErrorLike } from "./partial";
 import { PopCards, type Pop } from "./pop";
 import { demoCti } from "./softphone";
@@ -85,6 +85,24 @@ function App() {
     return () => sub.unsubscribe();
   }, [token, agentId]);
 
+  // The softphone bar follows the CTI, whoever answered or hung up (the phone, the switch, this page).
+  useEffect(() => {
+    if (!token || !agentId) return;
+    const sub = client
+      .subscribe<WorkbenchCallSubscription>({ query: CALL, variables: { agentId }, fetchPolicy: "no-cache" })
+      .subscribe({
+        next: (result) => {
+          const update = result.data?.callUpdated;
+          const { phase, pop } = live.current;
+          if (!update || !pop || update.callId !== pop.callId) return;
+          if (update.state === "ANSWERED" && phase === "ringing") setPhase("oncall");
+          if (update.state === "ENDED") void clearCall(update.callId);
+        },
+        error: (e) => setStreamError(String(e?.message ?? e)),
+      });
+    return () => sub.unsubscribe();
+  }, [token, agentId]);
+
   const popRendered = () => {
     const current = timing.current;
     if (!current || current.popMs >= 0) return;
@@ -134,10 +152,16 @@ function App() {
   const endCall = async () => {
     const { pop } = live.current;
     if (!pop) return;
-    const accountNo = pop.customers?.[0]?.accounts?.[0]?.accountNo ?? null;
     await demoCti("CALL_ENDED", agentId, pop.callId);
+    await clearCall(pop.callId);
+  };
+  /** Least privilege, visible: the customer's data leaves the screen with the call (once). */
+  const clearCall = async (callId: string) => {
+    const { pop } = live.current;
+    if (!pop || pop.callId !== callId) return;
+    live.current = { ...live.current, pop: null };
+    const accountNo = pop.customers?.[0]?.accounts?.[0]?.accountNo ?? null;
     await client.clearStore(); // nothing of the caller's stays in the client either
-    // Least privilege, visible: the customer's data leaves the screen with the call.
     setPop(null);
     setPopErrors([]);
     setPanel(null);

@@ -126,6 +126,20 @@ export type BillStatus =
   | 'UNKNOWN'
   | 'UNPAID';
 
+/** Where a call is: ringing, answered, or ended (for good). UNKNOWN: never sent. */
+export type CallState =
+  | 'ANSWERED'
+  | 'ENDED'
+  | 'RINGING'
+  | 'UNKNOWN';
+
+/** A call at an agent's phone changed state, as the CTI reported it. */
+export type CallUpdate = {
+  agentId: Scalars['ID']['output'];
+  callId: Scalars['ID']['output'];
+  state: CallState;
+};
+
 /** A repair ticket to file. Say where: `lat`/`lon`, an account (its service connection), a customer with one account, or an `address` (filed undispatched: addresses are not geocoded). */
 export type CreateTicketInput = {
   /** 户号, leading zeros optional */
@@ -569,10 +583,17 @@ export type ScreenPop = {
 };
 
 export type Subscription = {
+  /** The agent's calls changing state (first: the current call's, if any), as the CTI reports them to any replica: what a softphone bar shows. Agents may watch only their own; supervisors any agent's. */
+  callUpdated: CallUpdate;
   /** The agent's screen pops, pushed when their phone rings (first: the current call's, if it is ringing). Agents may watch only their own; supervisors any agent's. */
   screenPop: ScreenPop;
   /** A ticket's changes (first: the ticket as it is now), or every change to one customer's tickets. Exactly one of `ticketId`, `customerId`. Agents: tickets of their current call's customers only; the stream ends (FORBIDDEN) at its first event after the call. */
   ticketUpdated: Ticket;
+};
+
+
+export type SubscriptionCallUpdatedArgs = {
+  agentId: Scalars['ID']['input'];
 };
 
 
@@ -717,6 +738,13 @@ export type WorkbenchAccountQueryVariables = Exact<{
 
 
 export type WorkbenchAccountQuery = { account: { accountNo: string, bills: Array<{ billNo: string, period: string, usageM3: number, status: BillStatus, dueOn: string | null, total: { yuan: string }, outstanding: { yuan: string }, tiers: Array<{ tier: number, volumeM3: number, unitPrice: { yuan: string }, amount: { yuan: string } }> }> | null, meter: { meterNo: string, sizeMm: number | null, reads: Array<{ readAt: string | null, reading: number, usageM3: number, status: MeterReadStatus }> } | null } | null };
+
+export type WorkbenchCallSubscriptionVariables = Exact<{
+  agentId: Scalars['ID']['input'];
+}>;
+
+
+export type WorkbenchCallSubscription = { callUpdated: { callId: string, state: CallState } };
 
 export type WorkbenchMainsQueryVariables = Exact<{
   lat: Scalars['Float']['input'];
