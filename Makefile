@@ -36,11 +36,19 @@ BOARD_NPM   := web/board
 BOARD_OUT   := gateway/static/board
 BOARD_STAMP := $(BOARD_OUT)/.built-stamp
 BOARD_SRC   := $(wildcard $(BOARD_NPM)/src/*) $(BOARD_NPM)/build.mjs $(BOARD_NPM)/tsconfig.json gql/manifest.json
+# The agent workbench (web/workbench: Preact, Apollo Client, graphql-ws), bundled by esbuild into
+# gateway/static/workbench/ (git-ignored), which the BFF serves at /workbench.
+WORKBENCH_NPM    := web/workbench
+WORKBENCH_DEPS   := $(WORKBENCH_NPM)/node_modules/.installed-stamp
+WORKBENCH_BUNDLE := gateway/static/workbench/.built-stamp
+WORKBENCH_SRC    := $(wildcard $(WORKBENCH_NPM)/src/*.ts $(WORKBENCH_NPM)/src/*.tsx $(WORKBENCH_NPM)/src/*.css \
+	$(WORKBENCH_NPM)/src/generated/*.ts) $(WORKBENCH_NPM)/build.mjs $(wildcard gql/*.graphql) gql/manifest.json
 # The federation test's real Apollo gateway and Node subgraph (tests/federation).
 FEDERATION_NPM   := tests/federation
 FEDERATION_STAMP := $(FEDERATION_NPM)/node_modules/.installed-stamp
 
-.PHONY: demo test install lock upgrade lock-check graphiql federation-gateway lint typecheck pytest bench clean \
+.PHONY: demo test install lock upgrade lock-check graphiql workbench workbench-check workbench-screenshots \
+	federation-gateway lint typecheck pytest bench clean \
 	redis-server promtool chromium alert-rules board board-screenshot
 
 $(UV): requirements-bootstrap.lock
@@ -87,6 +95,27 @@ $(VENDOR_STAMP): $(GRAPHIQL_NPM)/package.json $(GRAPHIQL_NPM)/package-lock.json
 
 graphiql: $(VENDOR_STAMP)
 
+$(WORKBENCH_DEPS): $(WORKBENCH_NPM)/package.json $(WORKBENCH_NPM)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed once, to build the workbench"; exit 1; }
+	@$(STAGE) "workbench packages" npm ci --no-audit --no-fund --prefix $(WORKBENCH_NPM)
+	@touch $@
+
+$(WORKBENCH_BUNDLE): $(WORKBENCH_DEPS) $(WORKBENCH_SRC)
+	@$(STAGE) "workbench bundle" sh -c 'cd $(WORKBENCH_NPM) && node build.mjs'
+	@touch $@
+
+workbench: $(WORKBENCH_BUNDLE)
+
+# The typed operations are generated from schema/schema.graphql and gql/*.graphql: a stale file, or
+# workbench code that no longer fits the schema, fails here (tests/workbench runs the same).
+workbench-check: $(WORKBENCH_DEPS)
+	@$(STAGE) "workbench types" sh -c 'cd $(WORKBENCH_NPM) && npx graphql-codegen --config codegen.yml --check \
+	  && npx tsc --noEmit -p .'
+
+# Screenshots of the workbench mid-call, for docs/workbench.md.
+workbench-screenshots: install chromium
+	$(PY) -m bench.workbench --customers 300 --screenshot docs/images/workbench-mid-call.png
+
 $(FEDERATION_STAMP): $(FEDERATION_NPM)/package.json $(FEDERATION_NPM)/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed once, for the federation test's gateway"; exit 1; }
 	@$(STAGE) "federation gateway" npm ci --no-audit --no-fund --prefix $(FEDERATION_NPM)
@@ -110,7 +139,7 @@ board-screenshot: install chromium
 	TIDEGATE_BOARD_SCREENSHOT=$(CURDIR)/docs/images/board.png $(PY) -m pytest -q \
 	  tests/e2e/test_board_browser.py
 
-install: $(STAMP) $(VENDOR_STAMP) $(BOARD_STAMP)
+install: $(STAMP) $(VENDOR_STAMP) $(BOARD_STAMP) $(WORKBENCH_BUNDLE)
 
 demo: install
 	$(VENV)/bin/tidegate demo
@@ -154,4 +183,5 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache $(VENDOR) $(FEDERATION_NPM)/node_modules \
-	  $(GRAPHIQL_NPM)/node_modules $(BOARD_OUT) $(BOARD_NPM)/node_modules
+	  $(GRAPHIQL_NPM)/node_modules $(BOARD_OUT) $(BOARD_NPM)/node_modules $(WORKBENCH_NPM)/node_modules \
+	  gateway/static/workbench

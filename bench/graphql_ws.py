@@ -64,10 +64,14 @@ class GraphQLWs:
                 with suppress(asyncio.CancelledError):
                     await client._reader
 
-    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
+    async def subscribe(
+        self, query: str, variables: dict[str, Any] | None = None, extra: dict[str, Any] | None = None
+    ) -> str:
+        """`extra` joins the payload, e.g. `extensions` naming a persisted operation (`query` then empty)."""
         op = str(next(self._ids))
         self._queues[op] = asyncio.Queue()
-        message = {"id": op, "type": "subscribe", "payload": {"query": query, "variables": variables or {}}}
+        payload = {"query": query, "variables": variables or {}, **(extra or {})}
+        message = {"id": op, "type": "subscribe", "payload": payload}
         await self._ws.send_str(_json(message))
         return op
 

@@ -26,8 +26,10 @@ from gateway.http.errors import INTERNAL_MESSAGE, error_response
 from gateway.http.extensions import has_error_codes, schema_extensions
 from gateway.http.graphiql import graphiql_assets
 from gateway.http.graphql_view import GraphQLView
+from gateway.http.workbench import workbench_routes
 from gateway.limits.body_limit import BodyLimit
 from gateway.live.cti import ENDED_TTL_S, SEEN_TTL_S, STORE_STATE, CtiEndpoint, memory_store
+from gateway.live.demo_softphone import DemoSoftphone
 from gateway.live.live_services import LiveServices
 from gateway.live.webhooks import WorkOrderWebhooks, open_ticket_states
 from gateway.live.ws_session import SocketGate
@@ -172,6 +174,9 @@ def create_app(
         subscription_init_timeout_s=settings.live.subscription_init_timeout_s,
         persisted=persisted,
     )
+    # The demo's sign-in and "ring me" (gateway.live.demo_softphone): only with the embedded issuer.
+    cti_secrets = settings.live.cti_secret_list()
+    softphone = DemoSoftphone(auth.issuer, cti_secrets[0]) if auth.issuer and cti_secrets else None
     return Starlette(
         routes=[
             # Only GraphQL needs a bearer token; the principal reaches the view in scope["principal"].
@@ -187,6 +192,8 @@ def create_app(
             Route("/webhooks/workorders", webhooks.handle, methods=["POST"], name="workorder-webhooks"),
             *observability.routes(),  # /healthz, /readyz, /metrics
             Mount("/graphiql", app=graphiql_assets(), name="graphiql"),
+            *workbench_routes(softphone.page_config() if softphone else {"demo": False}),
+            *(softphone.routes() if softphone else []),  # /workbench/demo/*, demo issuer only
             *auth.routes(),  # /.well-known/jwks.json and /oauth/token, local issuer only
             *board_routes(),  # GET /board: the supervisor's board page and its bundle
         ],

@@ -132,6 +132,7 @@ def run_demo(
             print(f"  {name:<11} {urls[name]:<30}  pid {proc.pid}", flush=True)
         print_auth(f"http://127.0.0.1:{bff_port}")
         print(f"  supervisor's board  http://127.0.0.1:{bff_port}/board  (docs/board.md)", flush=True)
+        print(f"\nAgent workbench: http://127.0.0.1:{bff_port}/workbench (sign in, ring me)", flush=True)
         print("demo ready", flush=True)
         while not stopping:
             dead = next((n for n, p in children.items() if p.poll() is not None), None)

@@ -9,16 +9,18 @@ from schema.accounts.adjustment import BILLING_ADJUSTS, FeeAdjustment
 from schema.customers.caller_match import CallerMatch
 from schema.customers.identification import BindCallerInput, CallerVerification, VerifyCallerInput
 from schema.customers.interaction import Interaction
+from schema.customers.revealed import RevealedCustomerPii
 from schema.directives import RequiresScopes
 from schema.free_text import mask_free_text
 from schema.info import Info
 from schema.tickets.ticket import Ticket
-from services import adjustments, identify, mutations, notes
-from services.access import CUSTOMER_READ, INTERACTION_WRITE, TICKET_WRITE
+from services import adjustments, identify, mutations, notes, reveal
+from services.access import CUSTOMER_READ, INTERACTION_WRITE, PII_REVEAL, TICKET_WRITE
 
 TICKET_WRITES = RequiresScopes(scopes=[[TICKET_WRITE]])
 IDENTIFIES = RequiresScopes(scopes=[[CUSTOMER_READ]])  # agents, on their own call
 INTERACTION_WRITES = RequiresScopes(scopes=[[INTERACTION_WRITE]])
+PII_REVEALS = RequiresScopes(scopes=[[PII_REVEAL]])
 
 
 @strawberry.input(
@@ -125,6 +127,20 @@ class Mutation:
     )
     async def bind_caller(self, info: Info, input: BindCallerInput) -> CallerMatch:
         return CallerMatch.of(await identify.bind(info.context, str(input.candidate_id), input.reason))
+
+    @strawberry.mutation(
+        description="Show one customer's PII in clear, on purpose: `reason` (4-200 characters) is "
+        "written to the audit trail with the customer and fields (never the values). An agent: the "
+        "customer on their current call only (FORBIDDEN otherwise). Reads nothing new; not idempotent "
+        "because it changes nothing but the audit trail.",
+        directives=[PII_REVEALS],
+    )
+    async def reveal_customer_pii(
+        self, info: Info, customer_id: strawberry.ID, reason: str
+    ) -> RevealedCustomerPii:
+        return RevealedCustomerPii.of(
+            await reveal.reveal_customer_pii(info.context, str(customer_id), reason)
+        )
 
 
 def _as_written(info: Info, text: str) -> str:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import strawberry
 
+from schema.customers.call_update import CallUpdate
 from schema.customers.screen_pop import ScreenPop
 from schema.directives import CUSTOMER_DATA, TICKET_DATA
 from schema.info import Info
@@ -39,3 +40,13 @@ class Subscription:
     async def screen_pop(self, info: Info, agent_id: strawberry.ID) -> AsyncIterator[ScreenPop]:
         stream = await subscriptions.screen_pops(info.context, str(agent_id))
         return stream.map(ScreenPop.of)
+
+    @strawberry.subscription(
+        description="The agent's calls changing state (first: the current call's, if any), as the CTI "
+        "reports them to any replica: what a softphone bar shows. Agents may watch only their own; "
+        "supervisors any agent's.",
+        directives=[CUSTOMER_DATA],
+    )
+    async def call_updated(self, info: Info, agent_id: strawberry.ID) -> AsyncIterator[CallUpdate]:
+        stream = await subscriptions.call_states(info.context, str(agent_id))
+        return stream.map(CallUpdate.of)

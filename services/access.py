@@ -15,6 +15,7 @@ from services.calls import Call
 CUSTOMER_READ = "customer:read"  # read the customers matched to one's own current call
 CUSTOMER_READ_ANY = "customer:read:any"  # read any customer (supervisors)
 PII_UNMASK = "pii:unmask"  # see PII unmasked, for customers one may read
+PII_REVEAL = "pii:reveal"  # reveal one readable customer's PII on purpose, with a reason (audited)
 TICKET_READ = "ticket:read"
 TICKET_WRITE = "ticket:write"  # file repair tickets (least privilege still applies: services.mutations)
 BILLING_ADJUST = "billing:adjust"  # ask billing to adjust what an account owes (supervisors)

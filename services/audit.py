@@ -21,6 +21,7 @@ class AuditTrail:
     operation: str | None = None
     _unmasked: dict[str, list[str]] = field(default_factory=dict)
     _refusals: list[dict[str, Any]] = field(default_factory=list)
+    _revealed: list[dict[str, Any]] = field(default_factory=list)
     _withheld: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     _acts: list[dict[str, Any]] = field(default_factory=list)
 
@@ -29,6 +30,10 @@ class AuditTrail:
         fields = self._unmasked.setdefault(customer_no, [])
         if path not in fields:
             fields.append(path)
+
+    def revealed(self, customer_no: str, fields: list[str], reason: str) -> None:
+        """PII an agent revealed on purpose (`revealCustomerPii`), with the reason they gave."""
+        self._revealed.append({"customer": customer_no, "fields": fields, "reason": reason})
 
     def refused(self, target: str, key: str | None, reason: str) -> None:
         """A read that was not allowed: what was asked for (a kind and a key), and why."""
@@ -62,6 +67,7 @@ class AuditTrail:
             {**base, "event": "unmasked_read", "customer": customer, "fields": fields}
             for customer, fields in self._unmasked.items()
         ]
+        out += [{**base, "event": "pii_revealed", **revealed} for revealed in self._revealed]
         out += [{**base, "event": "refused", **refusal} for refusal in self._refusals]
         out += [{**base, **act} for act in self._acts]
         return out

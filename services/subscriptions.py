@@ -27,6 +27,8 @@ from infra.pubsub import Message, Subscription
 from services import caller_match, customers, tickets
 from services.access import Access
 from services.authorize import require_customer
+from services.call_feed import CHANNEL as CALL_CHANNEL
+from services.call_machine import CallState
 from services.calls import CallChange, ChangeKind
 from services.context import RequestContext
 from services.customers import CustomerRef
@@ -215,6 +217,43 @@ def _pop_event(ctx: RequestContext, live: Live, pop: StoredPop) -> PopEvent | No
         pop.snapshot.prime(ctx.loaders, time.time())
     nos = tuple(pop.customer_nos) if pop.snapshot is not None else None
     return PopEvent(pop.agent_id, pop.call_id, pop.caller, pop.ringing_at, nos, pop.matched_by, pop.searching)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CallStateEvent:
+    """A call at an agent's phone moved: what the softphone bar shows (no caller, no customers)."""
+
+    agent_id: str
+    call_id: str
+    state: CallState
+
+
+async def call_states(ctx: RequestContext, agent_id: str) -> LiveStream[CallStateEvent]:
+    """The agent's call changing state (RINGING, ANSWERED, ENDED), as every process's registry reports
+    it on the `cti` channel: the current call's state first, if there is one. Only the agent themselves,
+    or a supervisor, may watch."""
+    live = _live(ctx)
+    principal = ctx.access.principal
+    if not ctx.access.unrestricted and (principal is None or principal.agent_id != agent_id):
+        ctx.audit.refused("callUpdated", agent_id, "another agent's calls")
+        raise public_error("not allowed: only your own calls", ErrorCode.FORBIDDEN)
+    subscription, messages = await _enter(live, CALL_CHANNEL)
+    call = live.calls.current(agent_id)
+    first = [CallStateEvent(agent_id, call.call_id, call.state)] if call is not None else []
+    states = {str(state) for state in CallState}
+    last: list[CallStateEvent | None] = [first[0] if first else None]
+
+    async def step(message: Message) -> CallStateEvent | None:
+        kind = message.get("kind")
+        if message.get("agentId") != agent_id or kind not in states:
+            return None  # another agent's, or a binding (which changes no state)
+        event = CallStateEvent(agent_id, str(message.get("callId")), CallState(str(kind)))
+        if event == last[0]:
+            return None  # the change the first event already showed, published a moment later
+        last[0] = event
+        return event
+
+    return LiveStream(subscription, messages, step, first)
 
 
 async def pop_customers(ctx: RequestContext, event: PopEvent) -> list[CustomerRef]:

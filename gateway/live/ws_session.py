@@ -48,6 +48,7 @@ from services.errors import ErrorCode
 logger = logging.getLogger("tidegate.websocket")
 
 _HTTP_ONLY = "queries and mutations are sent with POST /graphql"
+NOT_FOUND = ErrorCode.PERSISTED_QUERY_NOT_FOUND.value  # an id-only subscribe naming no manifest operation
 TOO_MANY_SUBSCRIPTIONS = ErrorCode.TOO_MANY_SUBSCRIPTIONS  # `subscriptions_per_connection` reached
 SESSION = "tidegate.socket"  # the scope key of the connection's `SocketSession`
 
@@ -162,7 +163,11 @@ class TransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         """Subscriptions only: a query or mutation sent here would skip admission control, budgets
-        and the request log, so it is refused with an `error` and belongs on HTTP."""
+        and the request log, so it is refused with an `error` and belongs on HTTP. A payload naming a
+        manifest operation by id (an empty `query`: graphql-ws insists on the key) runs that operation's
+        text, so a persisted-only client such as the workbench never sends a document here either."""
+        if self.connection_acknowledged and not await self._resolve_persisted(message):
+            return
         if self.connection_acknowledged and not _is_subscription(message["payload"]):
             refusal = {
                 "message": f"only subscriptions here: {_HTTP_ONLY}",
@@ -176,6 +181,26 @@ class TransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
         await super().handle_subscribe(message)
         if len(self.operations) > before:
             self._session.subscriptions += 1
+
+    async def _resolve_persisted(self, message: SubscribeMessage) -> bool:
+        """Fill in the manifest text for an id-only subscribe; False (an `error` sent) when the id
+        names no manifest operation."""
+        payload = cast("dict[str, Any]", message["payload"])
+        if payload.get("query"):
+            return True
+        sha256_hex = persisted_id(payload)
+        if sha256_hex is None:
+            return True  # no id either: Strawberry refuses the empty document
+        persisted = getattr(self.view, "persisted", None)
+        prepared = persisted.registry.get(sha256_hex) if persisted is not None else None
+        if prepared is None:
+            refusal = {"message": "PersistedQueryNotFound", "extensions": {"code": NOT_FOUND}}
+            await self.send_message(
+                cast("Message", {"id": message["id"], "type": "error", "payload": [refusal]})
+            )
+            return False
+        payload["query"] = prepared.operation.body
+        return True
 
     async def send_message(self, message: Message) -> None:
         if self._session.expired:
@@ -200,6 +225,19 @@ class TransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
     def _session(self) -> SocketSession:
         session: SocketSession = self.context.request.scope[SESSION]
         return session
+
+
+def persisted_id(payload: Mapping[str, Any]) -> str | None:
+    """The manifest id a subscribe payload names: Apollo's `extensions.persistedQuery.sha256Hash` or
+    GraphQL over HTTP's `documentId` (`sha256:<hex>`); None when it names none."""
+    extensions = payload.get("extensions")
+    apq = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+    if isinstance(apq, dict) and isinstance(apq.get("sha256Hash"), str):
+        return str(apq["sha256Hash"])
+    document_id = payload.get("documentId")
+    if isinstance(document_id, str) and document_id.startswith("sha256:"):
+        return document_id.removeprefix("sha256:")
+    return None
 
 
 def _is_subscription(payload: Any) -> bool:

@@ -52,6 +52,9 @@ def test_demo_starts_everything_and_ctrl_c_stops_everything() -> None:
         (board_url,) = [m[1] for line in lines if (m := re.search(r"supervisor's board\s+(\S+)", line))]
         board = httpx.get(board_url)  # the supervisor's board page, bundled at install time
         assert board.status_code == 200 and "/board/assets/board.js" in board.text
+        (workbench,) = [m[1] for line in lines if (m := re.match(r"Agent workbench: (\S+)", line))]
+        assert workbench == bff_url.replace("/graphql", "/workbench")
+        assert '"demo":true' in httpx.get(workbench).text  # sign-in and ring-me: the demo's issuer
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
         deadline = time.monotonic() + 5  # the reader thread drains the pipe after exit

@@ -78,7 +78,16 @@ async def test_the_page_opens_with_every_gql_operation_as_a_tab(client: httpx.As
     tabs = orjson.loads(data)
     files = sorted(GQL_DIR.glob("*.graphql"))
     untabbed = operations_without_tab()  # they act on an agent's live call (docs/identification.md)
-    assert untabbed == {"CallerMatch", "IdentificationCandidates", "VerifyCaller", "BindCaller"}
+    assert untabbed == {
+        "CallerMatch",
+        "IdentificationCandidates",
+        "VerifyCaller",
+        "BindCaller",
+        "WorkbenchCall",
+        "WorkbenchPop",
+        "WorkbenchTicket",
+        "RevealCustomerPii",
+    }
     texts = [f.read_text(encoding="utf-8") for f in files]
     expected = [t for t in texts if _operation_name(t) not in untabbed]
     assert [t["query"] for t in tabs] == expected and len(expected) == len(texts) - len(untabbed)

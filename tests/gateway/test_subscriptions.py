@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from bench.graphql_ws import GraphQLWs, closed_with
 from gateway.app import create_app
 from gateway.live.cti import signed_event
+from gateway.persisted.manifest import load_manifest
 from gateway.settings import Settings
 from infra.pubsub import RedisBus
 from infra.resilience.ratelimit import redis_client
@@ -431,3 +432,41 @@ async def test_exactly_one_of_ticket_and_customer(app: LiveApp) -> None:
         assert refused["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
         bad = await _message(ws, await ws.subscribe("subscription { ticketUpdated { nope } }"))
         assert bad["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_a_subscription_runs_by_its_persisted_id_alone(app: LiveApp) -> None:
+    """The workbench sends ids only: an empty `query` (graphql-ws insists on the key) and Apollo's
+    `extensions.persistedQuery`, or `documentId`; an id not in the manifest is refused with a code."""
+    (pop_id, *_) = [op.id for op in load_manifest() if op.name == "WorkbenchPop"]
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": pop_id}}
+    async with GraphQLWs.connect(app.ws, token(agent_id="A5007")) as ws:
+        agent = {"agentId": "A5007"}
+        await ws.subscribe("", agent, {"extensions": persisted})
+        await app.subscribed("screenpop:A5007")
+        unknown = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+        refused = await _message(ws, await ws.subscribe("", agent, {"extensions": unknown}))
+        assert refused["type"] == "error"
+        assert refused["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    async with GraphQLWs.connect(app.ws, token(agent_id="A5008")) as ws:
+        await ws.subscribe("", {"agentId": "A5008"}, {"documentId": f"sha256:{pop_id}"})
+        await app.subscribed("screenpop:A5008")
+
+
+CALLS = "subscription($agent: ID!) { callUpdated(agentId: $agent) { callId agentId state } }"
+
+
+async def test_an_agent_follows_their_own_calls_state_and_no_one_elses(app: LiveApp) -> None:
+    caller = _caller(7)
+    async with GraphQLWs.connect(app.ws, token(agent_id="A5009")) as ws:
+        refused = await _message(ws, await ws.subscribe(CALLS, {"agent": "A5010"}))
+        assert refused["type"] == "error" and refused["payload"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert await app.cti("CALL_RINGING", "A5009", "cu-1", caller.mobile) == 204
+        op = await ws.subscribe(CALLS, {"agent": "A5009"})
+        first = (await _next(ws, op))["data"]["callUpdated"]  # the current call: the stream is live
+        assert (first["callId"], first["state"]) == ("cu-1", "RINGING")
+        assert await app.cti("CALL_RINGING", "A5010", "cu-0", caller.mobile) == 204  # not theirs
+        assert await app.cti("CALL_ANSWERED", "A5009", "cu-1") == 204
+        assert await app.cti("CALL_ENDED", "A5009", "cu-1") == 204
+        states = [(await _next(ws, op))["data"]["callUpdated"] for _ in range(2)]
+        assert [(s["callId"], s["state"]) for s in states] == [("cu-1", "ANSWERED"), ("cu-1", "ENDED")]
+        assert {s["agentId"] for s in states} == {"A5009"}

@@ -16,7 +16,7 @@ from gateway.settings import Settings
 from services.access import Principal
 from tests.gateway.conftest import serve, small_schema
 
-AGENT_SCOPE = "customer:read ticket:read network:read ticket:write interaction:write"
+AGENT_SCOPE = "customer:read ticket:read network:read ticket:write interaction:write pii:reveal"
 FORM = {"grant_type": "client_credentials"}
 
 

@@ -84,6 +84,7 @@ def test_tidegate_token_output_verifies(bff: BffProcess) -> None:
         "network:read",
         "ticket:write",
         "interaction:write",
+        "pii:reveal",
     }
 
 

@@ -13,7 +13,14 @@ from gateway.auth.roles import load_roles
 def test_the_roles_and_their_scopes() -> None:
     roles = load_roles()
     assert {name: set(role.scopes) for name, role in roles.items()} == {
-        "agent": {"customer:read", "ticket:read", "network:read", "ticket:write", "interaction:write"},
+        "agent": {
+            "customer:read",
+            "ticket:read",
+            "network:read",
+            "ticket:write",
+            "interaction:write",
+            "pii:reveal",
+        },
         "supervisor": {
             "customer:read",
             "customer:read:any",
@@ -29,7 +36,10 @@ def test_the_roles_and_their_scopes() -> None:
         "auditor": {"audit:read", "network:read"},
         "softphone": {"customer:read", "ticket:read", "network:read"},
     }
-    assert roles["agent"].scope == "customer:read ticket:read network:read ticket:write interaction:write"
+    assert (
+        roles["agent"].scope
+        == "customer:read ticket:read network:read ticket:write interaction:write pii:reveal"
+    )
     assert {name for name, role in roles.items() if role.needs_agent_id} == {"agent", "softphone"}
 
 
