@@ -180,6 +180,14 @@ class NetworkGraph:
             self._reaches.add_edges_from(shut)
         return frozenset(m for part in reached for m in self._part_mains[part])
 
+    def unfed_after_closing(self, valve_ids: Iterable[int]) -> frozenset[int]:
+        """In-service mains that lose their source once these valves close (an outage's closures,
+        as the GIS records them); valves the network does not hold are ignored."""
+        links = frozenset(
+            (v.main_object_id, v.protected_node) for v in (self.valves.get(i) for i in valve_ids) if v
+        )
+        return self.fed_main_ids - self._fed(links)
+
     def main_id(self, asset_no: str) -> int | None:
         return self.by_asset.get(asset_no)
 

@@ -153,9 +153,13 @@ async def build_graph(gis: GisPort) -> NetworkGraph:
     return NetworkGraph(mains, valves, sources, taps)
 
 
-async def network_graph(ctx: RequestContext) -> NetworkGraph:
-    gis = ctx.backends.gis
+async def graph_of(gis: GisPort) -> NetworkGraph:
+    """The kept graph of this GIS adapter (built on first use, rebuilt after `GRAPH_TTL_S`)."""
     return await _graphs.of(gis).get(lambda: build_graph(gis), "network graph")
+
+
+async def network_graph(ctx: RequestContext) -> NetworkGraph:
+    return await graph_of(ctx.backends.gis)
 
 
 def forget_graph(gis: GisPort) -> None:
