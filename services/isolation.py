@@ -158,6 +158,12 @@ async def graph_of(gis: GisPort) -> NetworkGraph:
     return await _graphs.of(gis).get(lambda: build_graph(gis), "network graph")
 
 
+def kept_graph(gis: GisPort) -> NetworkGraph | None:
+    """The graph already built for this adapter, however old, or None: for readers on a budget (the
+    screen pop) that must never wait for a build."""
+    return _graphs.of(gis).value
+
+
 async def network_graph(ctx: RequestContext) -> NetworkGraph:
     return await graph_of(ctx.backends.gis)
 

@@ -11,9 +11,10 @@ Two readers, two paths:
   account stays affected: a burst costs billing one batch per 50 newly affected accounts, once).
   A refresh that fails keeps the last good index and logs it. Per process: each replica builds its
   own (the reads are the GIS's outage list and, for new accounts only, billing and the CRM).
-- **The screen pop** (`outages_for_accounts`) reads the request's cached outage list and the kept
-  graph, and asks which outages leave the caller's mains dry; an outage the network cannot place
-  falls back to the polygon test it replaced.
+- **The screen pop** (`outages_for_accounts`) reads the request's cached outage list and the graph
+  the process keeps (built by the index at start-up; a pop never waits for a build), and asks which
+  outages leave the caller's mains dry. An outage the network cannot place, or a process that has no
+  graph yet, falls back to the polygon test it replaced (`byTrace` false says so).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from domain.records import Outage
 from services.context import RequestContext
 from services.errors import ErrorCode, guarded, public_error
 from services.freshness import ResponsePath
-from services.isolation import graph_of
+from services.isolation import graph_of, kept_graph
 
 logger = logging.getLogger("tidegate.services.outage_impact")
 
@@ -111,10 +112,8 @@ async def outages_for_accounts(
     outages = ctx.freshness.saw(at, await ctx.loaders.outages.load(True))
     if not outages or not account_nos:
         return []
-    try:
-        graph = await graph_of(ctx.backends.gis)
-    except Exception:
-        logger.warning("no network graph: outages by polygon", exc_info=True)
+    graph = kept_graph(ctx.backends.gis)
+    if graph is None:  # never built in this process (the index is off and nobody traced): polygons
         return await _by_polygon(ctx, outages, account_nos, at)
     mains = main_of_account(graph)
     found: list[AccountOutage] = []
@@ -240,9 +239,10 @@ class ImpactIndexer:
         return complete
 
     async def run(self) -> None:
-        """Refresh forever (until cancelled); the first refresh at once."""
+        """Refresh forever (until cancelled); the first refresh at once unless one just ran."""
         while True:
-            await self.refresh()
+            if self.index is None or time.time() - self.index.built_at >= self.interval_s:
+                await self.refresh()
             await asyncio.sleep(self.interval_s)
 
     def ensure_running(self) -> None:

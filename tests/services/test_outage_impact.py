@@ -24,6 +24,7 @@ from domain.records import Outage
 from infra.http.config import BackendConfig
 from services.access import CUSTOMER_READ, NETWORK_READ, TICKET_READ, Access, Principal
 from services.context import build_context
+from services.isolation import graph_of
 from services.outage_impact import ImpactIndexer, indexer_of
 from simulators.world import World
 from simulators.world.model import Account as WorldAccount
@@ -227,6 +228,7 @@ async def test_downstream_of_a_closed_valve_but_outside_the_polygon_is_affected(
         backends,
         gis=HandDrawnGis(backends.gis, tuple(GeoPoint(x, y) for x, y in ring)),
     )
+    await graph_of(hand_drawn.gis)  # what the index does at start-up: the pop never builds it
     polygon = next(x for x in await hand_drawn.gis.outages(True) if x.outage_id == "TS0002")
     here = GeoPoint(*account.service_point)
     assert not polygon.covers(here), "the polygon test would say: not affected"
@@ -247,10 +249,7 @@ async def test_downstream_of_a_closed_valve_but_outside_the_polygon_is_affected(
     }
 
 
-async def test_inside_the_polygon_on_a_still_fed_main_is_not_affected(
-    schema: Any, backends: Backends
-) -> None:
-    world = seeded_world()
+def _inside_but_fed(world: World) -> WorldAccount:
     o = _outage(world, "TS0002")
     active = [x for x in world.outages if x.status == 1]
     inside = [
@@ -260,7 +259,24 @@ async def test_inside_the_polygon_on_a_still_fed_main_is_not_affected(
         and all(x.main_id not in y.main_ids for x in world.accounts_of[a.customer_no] for y in active)
     ]
     assert inside, "the seeded polygon of TS0002 covers accounts on mains that stay fed"
-    account = inside[0]
+    return inside[0]
+
+
+async def test_without_a_graph_yet_the_pop_falls_back_to_the_polygon_and_says_so(
+    schema: Any, backends: Backends
+) -> None:
+    account = _inside_but_fed(seeded_world())
+    result = await _execute(schema, backends, POP, {"id": f"KH{account.customer_no:08d}"}, SUPERVISOR)
+    assert result.errors is None, result.errors
+    why = result.data["customer"]["outageImpacts"]
+    assert [(x["outage"]["id"], x["byTrace"], x["cause"]) for x in why] == [("TS0002", False, "UNKNOWN")]
+
+
+async def test_inside_the_polygon_on_a_still_fed_main_is_not_affected(
+    schema: Any, backends: Backends
+) -> None:
+    await graph_of(backends.gis)  # what the index does at start-up: the pop never builds it
+    account = _inside_but_fed(seeded_world())
     polygon = next(x for x in await backends.gis.outages(True) if x.outage_id == "TS0002")
     assert polygon.covers(GeoPoint(*account.service_point)), "the polygon test would say: affected"
     result = await _execute(schema, backends, POP, {"id": f"KH{account.customer_no:08d}"}, SUPERVISOR)
