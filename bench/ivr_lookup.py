@@ -162,7 +162,10 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         key_path = Path(scratch) / "issuer-key.pem"
         env = backend_env(sims) | cost_only_env(sims) | {"TIDEGATE_LOG_LEVEL": "WARNING"}
         env |= {"TIDEGATE_LOCAL_ISSUER": "true", "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key_path)}
-        env |= {"TIDEGATE_OUTAGE_INDEX_REFRESH_S": "3600"}  # built once at start; none while measuring
+        env |= {
+            "TIDEGATE_OUTAGE_INDEX": "true",
+            "TIDEGATE_OUTAGE_INDEX_REFRESH_S": "3600",
+        }  # built once at start
         softphone = bearer(key_path, "softphone", "softphone", agent_id="A1001")
         supervisor = bearer(key_path, "bench", "supervisor")
         port = free_port()
