@@ -6,8 +6,8 @@ supply although it lies outside, and the far side of a boundary valve inside the
 fed. So the reach of an outage is computed on the network graph (`domain.network_graph`):
 
 - close the outage's valves; every in-service main no source reaches any more is *out*;
-- an out main whose own isolation trace closes no valve beyond the outage's is `SHUT` (the closure
-  is around it); any other out main is `DOWNSTREAM` (it was fed through the shut section);
+- an out main whose valve segment one of the closures cuts straight off a side that still has water
+  is `SHUT`; any other out main is `DOWNSTREAM` (it was fed through a shut segment);
 - an outage that names no valve the network holds falls back to its mains' isolation traces;
   one that names neither valves nor mains the network holds has no reach here (`traced` False), and
   the caller may fall back to the polygon.
@@ -81,19 +81,25 @@ def outage_reach(graph: NetworkGraph, outage: Outage) -> OutageReach:
     causes: dict[int, ImpactCause] = {}
     if closed:
         out = graph.unfed_after_closing(closed)
-        closing_set = set(closed)
+        still_fed = graph.fed_main_ids - out
+        # Shut: a closure cut the main's segment straight off a side that still has water. Any
+        # other dry main lost its supply because it was fed through a shut segment: downstream.
+        links = {(graph.valves[v].main_object_id, graph.valves[v].protected_node) for v in closed}
+        shut_segments: set[int] = set()
+        for v in closed:
+            valve = graph.valves[v]
+            main_side, node_side = graph.segments_at(v)
+            node_wet = any(
+                m in still_fed and (m, valve.protected_node) not in links
+                for m in graph.mains_at_node(valve.protected_node)
+            )
+            if valve.main_object_id in still_fed:
+                shut_segments.add(node_side)
+            if node_wet:
+                shut_segments.add(main_side)
         for main in sorted(out):
-            if main in causes:
-                continue
-            # Shut: these closures are what isolates the main's own area (its trace closes no valve
-            # the outage left open). Otherwise it went dry because its supply runs through the area.
-            trace = graph.trace(main)
-            if {v.object_id for v in trace.valves_to_close} <= closing_set:
-                for m in trace.isolated_main_ids:
-                    if m in out:
-                        causes[m] = ImpactCause.SHUT
-            causes.setdefault(main, ImpactCause.DOWNSTREAM)
-        causes = dict(sorted(causes.items()))
+            shut = graph.segment_of_main(main) in shut_segments
+            causes[main] = ImpactCause.SHUT if shut else ImpactCause.DOWNSTREAM
         valves = tuple(graph.valves[v].asset_no for v in sorted(closed))
     elif known_mains:
         closing: set[int] = set()

@@ -19,6 +19,7 @@ import pytest
 
 from backends.registry import BACKENDS, open_backends
 from domain.geo import GeoPoint
+from domain.outage_impact import ImpactCause, outage_reach
 from domain.ports import Backends
 from domain.records import Outage
 from infra.http.config import BackendConfig
@@ -283,3 +284,19 @@ async def test_inside_the_polygon_on_a_still_fed_main_is_not_affected(
     assert result.errors is None, result.errors
     assert result.data["customer"]["activeOutages"] == []
     assert result.data["customer"]["outageImpacts"] == []
+
+
+async def test_shut_and_downstream_agree_with_the_simulators_own_trace_for_every_seeded_outage(
+    backends: Backends,
+) -> None:
+    """For each of the six outages (any status): SHUT is the simulator's segment, DOWNSTREAM its cut-off."""
+    world = seeded_world()
+    graph = await graph_of(backends.gis)
+    outages = {o.outage_id: o for o in await backends.gis.outages(None)}
+    assert set(outages) == {o.outage_id for o in world.outages}
+    for seeded in world.outages:
+        expected = world.network.trace(seeded.main_ids[0])
+        reach = outage_reach(graph, outages[seeded.outage_id])
+        shut = {m for m, cause in reach.causes.items() if cause is ImpactCause.SHUT}
+        downstream = {m for m, cause in reach.causes.items() if cause is ImpactCause.DOWNSTREAM}
+        assert (shut, downstream) == (set(expected.segment), set(expected.cut_off)), seeded.outage_id
