@@ -50,13 +50,15 @@ def backend_env(sims: Mapping[str, tuple[int, subprocess.Popen[bytes]]]) -> dict
     return {f"TIDEGATE_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, (port, _) in sims.items()}
 
 
-def bearer(key_path: Path, client_id: str = "bench", role: str = "supervisor") -> dict[str, str]:
+def bearer(
+    key_path: Path, client_id: str = "bench", role: str = "supervisor", agent_id: str | None = None
+) -> dict[str, str]:
     """A token from the BFF's local issuer key (a supervisor by default: any customer, no call needed)."""
     from gateway.auth import local_issuer
     from gateway.settings import Settings
 
     issuer = local_issuer(Settings(local_issuer=True, local_issuer_key_path=key_path))
-    return {"Authorization": f"Bearer {issuer.mint(client_id=client_id, role=role)}"}
+    return {"Authorization": f"Bearer {issuer.mint(client_id=client_id, role=role, agent_id=agent_id)}"}
 
 
 async def wait_http(

@@ -15,6 +15,7 @@ breakers, retries or cache: plain pass-through). Neither raises a limit: the loa
 Supervisors unmask PII, so the audit trail is written, to a scratch file.
 
     python -m bench.surge --seconds 20
+    python -m bench.surge --scenario burst --seconds 20   # IVR deflection: bench/surge_burst.py
 
 Prints JSON: `config`, one block per mode, and `checks` (computed, not asserted: billing's peak
 in-flight within its pool, critical success >= 99.9%, screen-pop p99 <= 300 ms, with protection).
@@ -47,6 +48,7 @@ import aiohttp
 import httpx
 import orjson
 
+from bench import surge_burst
 from bench.loadgen import cpu_seconds, percentile
 from bench.stack import backend_env, bearer, server, start_simulators, wait_http
 from bench.surge_mix import KINDS, PHASES, ROOT, Arrival, Caller, burst_area, callers, schedule, variables
@@ -347,7 +349,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1, help="the arrival schedule's seed")
     parser.add_argument("--modes", default="protected,unprotected")
-    result = asyncio.run(_run(_setup(parser.parse_args(argv))))
+    parser.add_argument(
+        "--scenario",
+        choices=("mix", "burst"),
+        default="mix",
+        help="burst: one segment's customers call, with and without IVR deflection (bench/surge_burst.py)",
+    )
+    parser.add_argument("--burst-rate", type=float, default=3.0, help="burst scenario: normal pops a second")
+    args = parser.parse_args(argv)
+    if args.scenario == "burst":
+        burst = surge_burst.run(args.seconds, args.burst_rate, args.surge_factor, args.customers, args.seed)
+        print(json.dumps(asyncio.run(burst), ensure_ascii=False, indent=2))
+        return 0
+    result = asyncio.run(_run(_setup(args)))
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 

@@ -180,6 +180,27 @@ class NetworkGraph:
             self._reaches.add_edges_from(shut)
         return frozenset(m for part in reached for m in self._part_mains[part])
 
+    def unfed_after_closing(self, valve_ids: Iterable[int]) -> frozenset[int]:
+        """In-service mains that lose their source once these valves close (an outage's closures,
+        as the GIS records them); valves the network does not hold are ignored."""
+        links = frozenset(
+            (v.main_object_id, v.protected_node) for v in (self.valves.get(i) for i in valve_ids) if v
+        )
+        return self.fed_main_ids - self._fed(links)
+
+    def segment_of_main(self, main_id: int) -> int:
+        return self.segment_of[_m(main_id)]
+
+    def segments_at(self, valve_id: int) -> tuple[int, int]:
+        """The two valve segments a valve separates (its main's side, its protected node's side)."""
+        v = self.valves[valve_id]
+        return self.segment_of[_m(v.main_object_id)], self.segment_of[_n(v.protected_node)]
+
+    def mains_at_node(self, node: int) -> tuple[int, ...]:
+        """The mains joined at a node (GIS node id)."""
+        vertex = _n(node)
+        return tuple(v[1] for v in self.pipes.neighbors(vertex)) if vertex in self.pipes else ()
+
     def main_id(self, asset_no: str) -> int | None:
         return self.by_asset.get(asset_no)
 

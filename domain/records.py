@@ -226,6 +226,8 @@ class Outage:
     main_object_ids: tuple[int, ...]
     area: tuple[tuple[GeoPoint, ...], ...]
     affected_accounts: int | None
+    # The valves the outage closed (GIS `VALVE_IDS`): where the trace of who is without water starts.
+    valve_object_ids: tuple[int, ...] = ()
 
     def covers(self, point: GeoPoint) -> bool:
         return in_rings(point, self.area)

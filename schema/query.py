@@ -14,9 +14,20 @@ from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA
 from schema.info import Info
 from schema.network.isolation_plan import IsolationPlan
 from schema.network.outage import Outage
+from schema.network.outage_impact import CallerOutageStatus
 from schema.network.pipe_segment import PipeSegment
 from schema.tickets.ticket import Ticket
-from services import accounts, board, caller_match, customers, identify, isolation, network, tickets
+from services import (
+    accounts,
+    board,
+    caller_match,
+    customers,
+    identify,
+    isolation,
+    network,
+    outage_impact,
+    tickets,
+)
 
 
 @strawberry.type
@@ -120,3 +131,12 @@ class Query:
     )
     async def isolation_plan(self, info: Info, main_id: strawberry.ID) -> IsolationPlan | None:
         return IsolationPlan.of(await isolation.isolation_plan(info.context, str(main_id)))
+
+    @strawberry.field(
+        description="For the IVR: is this caller's number without water because of an active outage, "
+        "why, and when it is back. From memory only (no back office is asked); an unknown or withheld "
+        "number is not affected.",
+        directives=[NETWORK_DATA],
+    )
+    async def caller_outage_status(self, info: Info, phone: str) -> CallerOutageStatus | None:
+        return CallerOutageStatus.of(await outage_impact.caller_status(info.context, phone))

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from domain import records
 from services.customers import CustomerRef
+from services.outage_impact import AccountOutage
 
 if TYPE_CHECKING:
     from schema.accounts.account import Account
     from schema.customers.customer import Customer
     from schema.network.outage import Outage
+    from schema.network.outage_impact import OutageImpact
     from schema.network.pipe_segment import PipeSegment
     from schema.tickets.ticket import Ticket
 
@@ -51,3 +53,4 @@ account: Factory[str, Account] = Factory("Account")
 ticket: Factory[records.Ticket, Ticket] = Factory("Ticket")
 pipe_segment: Factory[records.PipeSegment, PipeSegment] = Factory("PipeSegment")
 outage: Factory[records.Outage, Outage] = Factory("Outage")
+outage_impact: Factory[AccountOutage, OutageImpact] = Factory("OutageImpact")

@@ -11,6 +11,7 @@ from services.context import RequestContext
 from services.customers import outages_covering
 from services.errors import ErrorCode, bounded, guarded, public_error
 from services.freshness import ResponsePath
+from services.outage_impact import AccountOutage, outages_for_accounts
 
 _ACCOUNT_NO = re.compile(r"\d{1,10}")
 
@@ -77,3 +78,11 @@ async def active_outages(
 ) -> list[Outage]:
     require_account(ctx, account_no)
     return await outages_covering(ctx, [account_no], at)
+
+
+@guarded
+async def outage_impacts(
+    ctx: RequestContext, account_no: str, at: ResponsePath | None = None
+) -> list[AccountOutage]:
+    require_account(ctx, account_no)
+    return await outages_for_accounts(ctx, [account_no], at)

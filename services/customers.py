@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -14,6 +13,7 @@ from domain.records import Account, Customer, Interaction, Outage, Ticket
 from infra.cache.cache import Cached
 from infra.deadline import time_left
 from infra.errors import BackendUnavailable
+from services import outage_impact
 from services.authorize import require_customer, require_phone_search
 from services.calls import Call
 from services.context import RequestContext
@@ -180,9 +180,15 @@ async def active_outages(
 async def outages_covering(
     ctx: RequestContext, account_nos: list[str], at: ResponsePath | None = None
 ) -> list[Outage]:
-    """Active outages whose area holds one of these accounts' service connections."""
-    connections, outages = await asyncio.gather(
-        ctx.loaders.connection_by_account.load_many(account_nos), ctx.loaders.outages.load(True)
-    )
-    points = [ctx.freshness.saw(at, c).location for c in connections if c is not None]
-    return [o for o in ctx.freshness.saw(at, outages) if any(o.covers(p) for p in points)]
+    """Active outages that leave one of these accounts without water: by the valve-isolation trace
+    from each outage's closed valves (`services.outage_impact`), not by the polygon drawn round it."""
+    return [found.outage for found in await outage_impact.outages_for_accounts(ctx, account_nos, at)]
+
+
+@guarded
+async def outage_impacts(
+    ctx: RequestContext, ref: CustomerRef, at: ResponsePath | None = None
+) -> list[outage_impact.AccountOutage]:
+    """The same outages with why: which account, which main, shut or downstream, which closures."""
+    customer = await profile(ctx, ref)
+    return await outage_impact.outages_for_accounts(ctx, list(customer.account_nos), at)

@@ -153,9 +153,19 @@ async def build_graph(gis: GisPort) -> NetworkGraph:
     return NetworkGraph(mains, valves, sources, taps)
 
 
-async def network_graph(ctx: RequestContext) -> NetworkGraph:
-    gis = ctx.backends.gis
+async def graph_of(gis: GisPort) -> NetworkGraph:
+    """The kept graph of this GIS adapter (built on first use, rebuilt after `GRAPH_TTL_S`)."""
     return await _graphs.of(gis).get(lambda: build_graph(gis), "network graph")
+
+
+def kept_graph(gis: GisPort) -> NetworkGraph | None:
+    """The graph already built for this adapter, however old, or None: for readers on a budget (the
+    screen pop) that must never wait for a build."""
+    return _graphs.of(gis).value
+
+
+async def network_graph(ctx: RequestContext) -> NetworkGraph:
+    return await graph_of(ctx.backends.gis)
 
 
 def forget_graph(gis: GisPort) -> None:

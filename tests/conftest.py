@@ -36,6 +36,18 @@ def _audit_to_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _no_outage_index_at_start() -> Iterator[None]:
+    """The BFFs the suite starts would build the IVR's outage index at start-up, reading the GIS,
+    billing and the CRM in the background: tests that count back-office calls or trace spans would
+    count those too. Off here and only here (it is then built on the first IVR look-up); the tests of
+    the index start it themselves (tests/services/test_outage_impact.py)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TIDEGATE_OUTAGE_INDEX", "false")
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _free_form_documents() -> Iterator[None]:
     """The suite sends free-form documents as agents (in process and to the BFF processes it starts,
     which inherit the environment), so it turns production's persisted-only default off, here and

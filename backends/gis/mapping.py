@@ -124,6 +124,7 @@ def outage(feature: Feature, t: GisTables) -> Outage:
         main_object_ids=main_ids(a.opt_text(f("main_object_ids")), outage_id),
         area=wire.rings(feature.geometry),
         affected_accounts=a.opt_int(f("affected_accounts")),
+        valve_object_ids=main_ids(a.opt_text(f("valve_object_ids")), outage_id),
     )
 
 

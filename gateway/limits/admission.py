@@ -39,6 +39,7 @@ OPERATIONS: dict[str, OperationClass] = {
     "IdentificationCandidates": OperationClass.NORMAL,  # billing's search by name/address is slower
     "VerifyCaller": OperationClass.NORMAL,
     "BindCaller": OperationClass.NORMAL,
+    "CallerOutageStatus": OperationClass.CRITICAL,  # the IVR's answer, from memory: deflects a call
 }
 ROOT_FIELDS: dict[str, OperationClass] = {
     "customerByPhone": OperationClass.CRITICAL,
@@ -48,6 +49,7 @@ ROOT_FIELDS: dict[str, OperationClass] = {
     "callerMatch": OperationClass.CRITICAL,
     "tickets": OperationClass.SHEDDABLE,
     "outages": OperationClass.NORMAL,
+    "callerOutageStatus": OperationClass.CRITICAL,
 }
 # Nested fields that make an operation sheddable wherever they appear: history and bills.
 SHEDDABLE_FIELDS = frozenset({"bills", "payments", "interactions"})

@@ -32,6 +32,7 @@ from services.call_feed import CallFeed
 from services.calls import CallRegistry
 from services.identify_store import Identifications
 from services.live import Live
+from services.outage_impact import ImpactIndexer, indexer_of
 from services.phone_search import CallKey, PhoneSearches
 from services.pop_store import PopStore
 
@@ -46,6 +47,7 @@ class LiveServices:
     live: Live
     ring: RingPrefetch
     _feed: asyncio.Task[None]
+    outage_index: ImpactIndexer | None = None
 
     @classmethod
     async def start(
@@ -107,7 +109,11 @@ class LiveServices:
         with suppress(TimeoutError):
             async with asyncio.timeout(5):  # Redis down at start-up: serve anyway, the feed catches up
                 await ready.wait()
-        return cls(bus, live, ring, feed)
+        outage_index = indexer_of(backends)
+        outage_index.interval_s = settings.live.outage_index_refresh_s
+        if settings.live.outage_index:
+            outage_index.ensure_running()  # the first refresh runs meanwhile: start-up does not wait
+        return cls(bus, live, ring, feed, outage_index)
 
     def state(self) -> dict[str, Any]:
         """What requests reach as `request.state.*` (the bus itself is published as `bus`)."""
@@ -116,6 +122,8 @@ class LiveServices:
     async def aclose(self) -> None:
         """Prefetches and the feed stop; the bus is the app's to close (after this)."""
         await self.ring.aclose()
+        if self.outage_index is not None:
+            await self.outage_index.aclose()
         if self.live.searches is not None:
             await self.live.searches.aclose()
         self._feed.cancel()

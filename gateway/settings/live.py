@@ -37,6 +37,12 @@ class LiveSettings(ComponentSettings):
     """Sockets one token subject may hold on one process (then closed 4403)."""
     subscription_init_timeout_s: float = Field(default=10.0, gt=0)
     """`connection_init` must arrive within this (else closed 4408)."""
+    outage_index: bool = True
+    """Keep the index of who the active outages leave without water (by phone and account) for the
+    IVR's `callerOutageStatus`, built at start-up and refreshed in the background. Off: it is built
+    on the first look-up instead (which answers not affected until then)."""
+    outage_index_refresh_s: float = Field(default=15.0, ge=1, le=3_600)
+    """How often the index re-reads the GIS's active outages (and reads phones of new accounts)."""
 
     def cti_secret_list(self) -> list[str]:
         return [s.strip() for s in self.cti_secrets.split(",") if s.strip()]

@@ -23,6 +23,7 @@ from services.customers import CustomerRef
 if TYPE_CHECKING:
     from schema.customers.customer import Customer
     from schema.network.outage import Outage
+    from schema.network.outage_impact import OutageImpact
 
 
 @strawberry.type(
@@ -122,6 +123,20 @@ class Account:
     ) -> list[Annotated[Outage, strawberry.lazy("schema.network.outage")]] | None:
         return [
             refs.outage(o) for o in await accounts.active_outages(info.context, self.account_no, info.path)
+        ]
+
+    @strawberry.field(
+        description="The active outages leaving this customer's water off, each with why: the main, "
+        "shut or downstream of the closure, and the valves closed (the trace; `activeOutages` lists "
+        "the same outages).",
+        directives=[NETWORK_DATA],
+    )
+    async def outage_impacts(
+        self, info: Info
+    ) -> list[Annotated[OutageImpact, strawberry.lazy("schema.network.outage_impact")]] | None:
+        return [
+            refs.outage_impact(o)
+            for o in await accounts.outage_impacts(info.context, self.account_no, info.path)
         ]
 
 

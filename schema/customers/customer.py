@@ -20,6 +20,7 @@ from services.customers import CustomerRef
 if TYPE_CHECKING:
     from schema.accounts.account import Account
     from schema.network.outage import Outage
+    from schema.network.outage_impact import OutageImpact
     from schema.tickets.ticket import Ticket
 
 
@@ -117,6 +118,19 @@ class Customer:
         self, info: Info
     ) -> list[Annotated[Outage, strawberry.lazy("schema.network.outage")]] | None:
         return [refs.outage(o) for o in await customers.active_outages(info.context, self.ref, info.path)]
+
+    @strawberry.field(
+        description="The active outages leaving this customer's water off, each with why: the main, "
+        "shut or downstream of the closure, and the valves closed (the trace; `activeOutages` lists "
+        "the same outages).",
+        directives=[NETWORK_DATA],
+    )
+    async def outage_impacts(
+        self, info: Info
+    ) -> list[Annotated[OutageImpact, strawberry.lazy("schema.network.outage_impact")]] | None:
+        return [
+            refs.outage_impact(o) for o in await customers.outage_impacts(info.context, self.ref, info.path)
+        ]
 
 
 refs.customer.register(lambda ref: Customer(ref=ref))

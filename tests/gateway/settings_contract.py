@@ -156,6 +156,8 @@ VARIABLES: dict[str, tuple[object, ...]] = {
     "TIDEGATE_SUBSCRIPTIONS_PER_CONNECTION": ("int", "Ge(ge=1)", 10),
     "TIDEGATE_SUBSCRIPTION_CONNECTIONS_PER_CLIENT": ("int", "Ge(ge=1)", 10),
     "TIDEGATE_SUBSCRIPTION_INIT_TIMEOUT_S": ("float", "Gt(gt=0)", 10.0),
+    "TIDEGATE_OUTAGE_INDEX": ("bool", "", True),
+    "TIDEGATE_OUTAGE_INDEX_REFRESH_S": ("float", "Ge(ge=1),Le(le=3600)", 15.0),
     "TIDEGATE_REDACT_FREE_TEXT_AT_WRITE": ("bool", "", False),
     "TIDEGATE_FEDERATION_SDL": ("bool", "", False),
     "TIDEGATE_PERSISTED_MANIFEST_PATH": ("Path", "", "gql/manifest.json"),

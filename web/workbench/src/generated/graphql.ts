@@ -56,6 +56,8 @@ export type Account = {
   meterNo: Maybe<Scalars['String']['output']>;
   mobile: Maybe<Scalars['String']['output']>;
   openedOn: Maybe<Scalars['Date']['output']>;
+  /** The active outages leaving this customer's water off, each with why: the main, shut or downstream of the closure, and the valves closed (the trace; `activeOutages` lists the same outages). */
+  outageImpacts: Maybe<Array<OutageImpact>>;
   payMethod: Maybe<PaymentMethod>;
   /** Payments, newest first (at most 50). */
   payments: Maybe<Array<Payment>>;
@@ -238,6 +240,34 @@ export type CallerMatchStatus =
   | 'UNKNOWN'
   | 'WITHHELD';
 
+/** One outage a caller's number is affected by, as the IVR tells it. */
+export type CallerOutageNotice = {
+  cause: ImpactCause;
+  closedValveIds: Array<Scalars['String']['output']>;
+  estimatedRestoreAt: Maybe<Scalars['DateTime']['output']>;
+  kind: OutageKind;
+  mainId: Scalars['String']['output'];
+  /** A short sentence to play (Chinese, for text to speech). */
+  message: Scalars['String']['output'];
+  outageId: Scalars['ID']['output'];
+  reason: Maybe<Scalars['String']['output']>;
+  roadName: Maybe<Scalars['String']['output']>;
+};
+
+/** Is the caller's number on an account the active outages leave without water? Answered from the process's in-memory index, touching no back office. */
+export type CallerOutageStatus = {
+  affected: Scalars['Boolean']['output'];
+  /** When the index was built (null: not built yet, so every answer is not affected). */
+  asOf: Maybe<Scalars['DateTime']['output']>;
+  cause: Maybe<ImpactCause>;
+  estimatedRestoreAt: Maybe<Scalars['DateTime']['output']>;
+  message: Scalars['String']['output'];
+  /** Every outage, the first as below. */
+  notices: Array<CallerOutageNotice>;
+  outageId: Maybe<Scalars['ID']['output']>;
+  reason: Maybe<Scalars['String']['output']>;
+};
+
 /** What the caller's answers showed. Wrong answers count on the call. */
 export type CallerVerification = {
   /** Wrong answers left before the call locks. */
@@ -278,6 +308,8 @@ export type Customer = {
   /** The first mobile number on record. */
   mobile: Maybe<Scalars['String']['output']>;
   name: Scalars['String']['output'];
+  /** The active outages leaving this customer's water off, each with why: the main, shut or downstream of the closure, and the valves closed (the trace; `activeOutages` lists the same outages). */
+  outageImpacts: Maybe<Array<OutageImpact>>;
   /** Every phone number on record, national format. */
   phones: Array<Scalars['String']['output']>;
   /** Customer since. */
@@ -399,6 +431,12 @@ export type IdentificationCandidate = {
   /** 户名, masked. */
   holderName: Scalars['String']['output'];
 };
+
+/** SHUT: the outage's valves are closed around the customer's main; DOWNSTREAM: the main is fed through the shut section and loses its supply too; UNKNOWN: the network could not place the outage (it names no valve or main the GIS network holds) and its polygon decided. */
+export type ImpactCause =
+  | 'DOWNSTREAM'
+  | 'SHUT'
+  | 'UNKNOWN';
 
 /** One contact with the utility: a call, a chat, a counter visit, a note. */
 export type Interaction = {
@@ -603,6 +641,20 @@ export type Outage = {
   status: OutageStatus;
 };
 
+/** An active outage that leaves one of the customer's accounts without water, and why (from the valve-isolation trace; `byTrace` false: the network could not place the outage and its polygon decided). */
+export type OutageImpact = {
+  /** The account whose service connection is dry. */
+  accountNo: Scalars['String']['output'];
+  byTrace: Scalars['Boolean']['output'];
+  cause: ImpactCause;
+  /** The valves the outage closed (asset nos). */
+  closedValveIds: Array<Scalars['String']['output']>;
+  /** The main the account's connection taps (asset no). */
+  mainId: Maybe<Scalars['String']['output']>;
+  outage: Outage;
+  roadName: Maybe<Scalars['String']['output']>;
+};
+
 export type OutageKind =
   | 'EMERGENCY'
   | 'PLANNED'
@@ -692,6 +744,8 @@ export type Query = {
   account: Maybe<Account>;
   /** Whether Tidegate knows who is calling on your current call (null: on no call). NO_MATCH and WITHHELD are normal answers: identify the caller (`identificationCandidates`, `verifyCaller`, `bindCaller`). */
   callerMatch: Maybe<CallerMatch>;
+  /** For the IVR: is this caller's number without water because of an active outage, why, and when it is back. From memory only (no back office is asked); an unknown or withheld number is not affected. */
+  callerOutageStatus: Maybe<CallerOutageStatus>;
   /** A customer by the utility's customer number, e.g. KH00000001. */
   customer: Maybe<Customer>;
   /** Customers reachable on this number. Accepts +86, 0086, 86, a leading 0, spaces and dashes. */
@@ -722,6 +776,11 @@ export type Query_EntitiesArgs = {
 
 export type QueryAccountArgs = {
   accountNo: Scalars['String']['input'];
+};
+
+
+export type QueryCallerOutageStatusArgs = {
+  phone: Scalars['String']['input'];
 };
 
 
@@ -1006,6 +1065,13 @@ export type CallerMatchQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type CallerMatchQuery = { callerMatch: { callId: string, status: CallerMatchStatus, searching: boolean, source: CallerMatchSource | null, customers: Array<{ id: string, name: string }> | null } | null };
+
+export type CallerOutageStatusQueryVariables = Exact<{
+  phone: Scalars['String']['input'];
+}>;
+
+
+export type CallerOutageStatusQuery = { callerOutageStatus: { affected: boolean, outageId: string | null, reason: string | null, cause: ImpactCause | null, estimatedRestoreAt: string | null, message: string, asOf: string | null, notices: Array<{ outageId: string, kind: OutageKind, cause: ImpactCause, mainId: string, roadName: string | null, closedValveIds: Array<string>, estimatedRestoreAt: string | null, message: string }> } | null };
 
 export type CreateTicketMutationVariables = Exact<{
   input: CreateTicketInput;
