@@ -181,6 +181,8 @@ class Ticket:
     # The fingerprint of the request that filed it (createTicket's key's input and caller), kept at the
     # work-order system: how a key reused for another input is told apart without our own records.
     client_fingerprint: str | None = None
+    # The master order this ticket is a child task of (an outage's valve closure), if any.
+    parent_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +228,7 @@ class Outage:
     main_object_ids: tuple[int, ...]
     area: tuple[tuple[GeoPoint, ...], ...]
     affected_accounts: int | None
+    valve_object_ids: tuple[int, ...] = ()  # the valves closed for it (VALVE_IDS), where the GIS says
 
     def covers(self, point: GeoPoint) -> bool:
         return in_rings(point, self.area)

@@ -10,13 +10,14 @@ from schema.board.board import BOARD_DATA, SupervisorBoard
 from schema.customers.caller_match import CallerMatch
 from schema.customers.customer import Customer
 from schema.customers.identification import IdentificationCandidate
-from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA
+from schema.directives import CUSTOMER_DATA, NETWORK_DATA, OUTAGE_DECLARES, TICKET_DATA
 from schema.info import Info
 from schema.network.isolation_plan import IsolationPlan
 from schema.network.outage import Outage
+from schema.network.outage_declaration import OutageNotices
 from schema.network.pipe_segment import PipeSegment
 from schema.tickets.ticket import Ticket
-from services import accounts, board, caller_match, customers, identify, isolation, network, tickets
+from services import accounts, board, caller_match, customers, identify, isolation, network, outages, tickets
 
 
 @strawberry.type
@@ -120,3 +121,11 @@ class Query:
     )
     async def isolation_plan(self, info: Info, main_id: strawberry.ID) -> IsolationPlan | None:
         return IsolationPlan.of(await isolation.isolation_plan(info.context, str(main_id)))
+
+    @strawberry.field(
+        description="How many outage texts the CRM's outbox holds for a declared outage (supervisors): "
+        "how far a background notice run has got.",
+        directives=[OUTAGE_DECLARES],
+    )
+    async def outage_notices(self, info: Info, outage_id: strawberry.ID) -> OutageNotices | None:
+        return OutageNotices.of(await outages.notice_counts(info.context, str(outage_id)))

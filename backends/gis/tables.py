@@ -64,6 +64,7 @@ _RECORD_FIELDS: dict[Kind, tuple[str, ...]] = {
         "estimated_restore_at",
         "main_object_ids",
         "affected_accounts",
+        "valve_object_ids",
     ),
     # The topology the isolation trace reads (the mains layer again, with its node ids).
     "main": ("object_id", "segment_id", "from_node", "to_node", "status", "kind", "diameter_mm", "road_name"),
