@@ -9,6 +9,7 @@ Expected values come from the seeded world (the simulator's own trace), not from
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ import pytest
 
 from domain.timestamps import SHANGHAI
 from services.idempotency import scoped_key
+from services.outage_notices import SYNC_LIMIT
+from tests.support.admin import stats
 from tests.support.processes import BffProcess, SimProcess, start_bff, start_simulator
 from tests.support.redis_server import RedisProcess, start_redis
 from tests.support.world import seeded_world
@@ -65,8 +68,9 @@ class Main:
     customer_nos: frozenset[int]
 
 
-def _mains(count: int) -> list[Main]:
-    """Served mains whose traces share no main (one outage each), with a few dozen customers each."""
+def _mains(count: int, big: int = 0) -> list[Main]:
+    """Served mains whose traces share no main (one outage each): `count` with a few dozen customers,
+    then `big` with more than a request's worth of texts (`SYNC_LIMIT`)."""
     world = seeded_world()
     net = world.network
     valve_asset = {v.valve_id: v.asset_no for v in net.valves}
@@ -78,7 +82,8 @@ def _mains(count: int) -> list[Main]:
         accounts = [a for a in world.accounts if a.main_id in dry]
         if m.status != 0 or len(trace.valves) < 2 or not trace.sealed or dry & taken:
             continue
-        if not 10 <= len({a.customer_no for a in accounts}) <= 60:
+        customers = len({a.customer_no for a in accounts})
+        if not (10 <= customers <= 60 if len(out) < count else customers > SYNC_LIMIT):
             continue
         taken |= dry
         out.append(
@@ -89,7 +94,7 @@ def _mains(count: int) -> list[Main]:
                 frozenset(a.customer_no for a in accounts),
             )
         )
-        if len(out) == count:
+        if len(out) == count + big:
             return out
     raise AssertionError("not enough separate outages in the seeded network")
 
@@ -108,7 +113,7 @@ def stack() -> Iterator[Stack]:
     redis = start_redis()
     bff = start_bff(sims, env={"TIDEGATE_REDIS_URL": redis.url, "TIDEGATE_RATE_LIMITS": "false"})
     try:
-        yield Stack(bff, sims, redis, _mains(4))
+        yield Stack(bff, sims, redis, _mains(4, big=1))
     finally:
         bff.stop()
         redis.stop()
@@ -184,6 +189,11 @@ def test_declaring_files_one_master_with_a_task_per_closure_and_publishes_the_no
     assert len({m["customerNo"] for m in sent}) == len(sent)
     world = seeded_world()
     assert all(m["mobile"] == world.customer_by_no[m["customerNo"]].mobile for m in sent)
+    assert notices["withoutMobile"] == sum(1 for n in main.customer_nos if not world.customer_by_no[n].mobile)
+    # Tidegate's own log names no mobile in clear.
+    log = stack.bff.log()
+    assert "outage notices sent" in log and "****" in log
+    assert not [m["mobile"] for m in sent if m["mobile"] in log]
 
 
 def test_redeclaring_is_idempotent_and_sends_nothing_twice(stack: Stack) -> None:
@@ -342,3 +352,49 @@ def test_restoring_closes_the_notice_completes_the_master_and_sends_the_all_clea
     again = gql(stack, DECLARE, _declare_vars(main, str(uuid.uuid4())))["data"]["declareOutage"]
     assert again["outage"]["id"] == f"TG-{main.asset_no}-2"
     assert again["masterTicket"]["id"] != master["order_no"]
+
+
+def _sms_batches(stack: Stack) -> int:
+    return int(stats(stack.sims["crm"].url)["operations"].get("sendSms", {}).get("requests", 0))
+
+
+def _outbox_reaches(stack: Stack, outage_id: str, expected: int) -> None:
+    """Wait for a background run to fill the outbox to `expected`; it must never pass it."""
+    for _ in range(240):
+        counted = gql(stack, NOTICES, {"id": outage_id})["data"]["outageNotices"]["declared"]
+        assert counted <= expected
+        if counted == expected:
+            assert len(outbox(stack, f"{outage_id}/D/")) == expected
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"the notice run for {outage_id} stopped at {counted} of {expected}")
+
+
+def test_a_large_notice_run_goes_on_in_the_background_and_once_per_customer(stack: Stack) -> None:
+    main = stack.mains[4]
+    world = seeded_world()
+    with_mobile = {n for n in main.customer_nos if world.customer_by_no[n].mobile}
+    first = gql(stack, DECLARE, _declare_vars(main, str(uuid.uuid4())))["data"]["declareOutage"]
+    outage_id, notices = first["outage"]["id"], first["notices"]
+    assert notices == {
+        "customers": len(main.customer_nos),
+        "sent": 0,
+        "duplicates": 0,
+        "withoutMobile": 0,
+        "background": True,
+    }
+    _outbox_reaches(stack, outage_id, len(with_mobile))
+    # Declared again (another key): the run goes again, batch by batch, and the CRM sends nothing twice.
+    batches = -(-len(main.customer_nos) // 100)
+    before = _sms_batches(stack)
+    again = gql(stack, DECLARE, _declare_vars(main, str(uuid.uuid4())))["data"]["declareOutage"]
+    assert again["outage"]["id"] == outage_id and again["notices"]["background"]
+    for _ in range(240):  # until the second run's batches have all reached the CRM
+        _outbox_reaches(stack, outage_id, len(with_mobile))
+        if _sms_batches(stack) - before >= batches:
+            break
+        time.sleep(0.25)
+    assert _sms_batches(stack) - before >= batches  # (>=: run one's last batch may count late)
+    _outbox_reaches(stack, outage_id, len(with_mobile))
+    sent = outbox(stack, f"{outage_id}/D/")
+    assert {m["customerNo"] for m in sent} == with_mobile
