@@ -22,10 +22,11 @@ import pytest
 from domain.timestamps import SHANGHAI
 from services.idempotency import scoped_key
 from services.outage_notices import SYNC_LIMIT
+from tests.e2e.calls import answer_and_look_up
 from tests.support.admin import stats
 from tests.support.processes import BffProcess, SimProcess, start_bff, start_simulator
 from tests.support.redis_server import RedisProcess, start_redis
-from tests.support.world import seeded_world
+from tests.support.world import seeded_world, sole_callers
 
 DECLARE = """
 mutation Declare($main: ID!, $kind: OutageKind!, $restore: DateTime!, $reason: String!, $key: String!) {
@@ -150,6 +151,11 @@ def orders(stack: Stack, **params: str) -> list[dict[str, Any]]:
     return list(body["list"])
 
 
+def order_total(stack: Stack) -> int:
+    body = httpx.get(f"{stack.sims['workorders'].url}/wo/api/orders", params={"size": "1"}, timeout=10.0)
+    return int(body.json()["total"])
+
+
 def outbox(stack: Stack, prefix: str) -> list[dict[str, Any]]:
     body = httpx.get(
         f"{stack.sims['crm'].url}/crm/api/v2/sms", params={"refPrefix": prefix, "limit": "500"}, timeout=10.0
@@ -221,11 +227,12 @@ def test_redeclaring_is_idempotent_and_sends_nothing_twice(stack: Stack) -> None
 
 def test_an_agent_may_not_declare_restore_or_count(stack: Stack) -> None:
     main = stack.mains[3]
+    before = order_total(stack)
     refused = gql(stack, DECLARE, _declare_vars(main, str(uuid.uuid4())), role="agent")
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     restore = gql(stack, RESTORE, {"id": f"TG-{main.asset_no}-1", "key": "k1"}, role="agent")
     assert restore["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    assert orders(stack, client_ref=f"TG-{main.asset_no}-1") == []
+    assert order_total(stack) == before  # nothing filed
 
 
 def test_bad_input_is_refused_with_a_code(stack: Stack) -> None:
@@ -398,3 +405,60 @@ def test_a_large_notice_run_goes_on_in_the_background_and_once_per_customer(stac
     _outbox_reaches(stack, outage_id, len(with_mobile))
     sent = outbox(stack, f"{outage_id}/D/")
     assert {m["customerNo"] for m in sent} == with_mobile
+
+
+def test_an_agents_no_water_ticket_for_an_affected_caller_is_the_master(stack: Stack) -> None:
+    """The agent on the call files as usual; the answer is the outage's repair, which the agent may
+    then read for the rest of the call (it is on their call now)."""
+    main = stack.mains[3]
+    declared = gql(stack, DECLARE, _declare_vars(main, str(uuid.uuid4())))["data"]["declareOutage"]
+    master_id = declared["masterTicket"]["id"]
+    world = seeded_world()
+    on_main = set(main.account_nos)
+    caller = next(
+        c
+        for c in sole_callers(world)
+        if any(a.account_no in on_main for a in world.accounts_of.get(c.customer_no, []))
+    )
+    account = next(a for a in world.accounts_of[caller.customer_no] if a.account_no in on_main)
+    agent = answer_and_look_up(stack.bff, "A2001", f"call-{uuid.uuid4().hex[:8]}", caller)
+    filed = httpx.post(
+        f"{stack.bff.url}/graphql",
+        json={
+            "query": CREATE,
+            "variables": {
+                "input": {"category": "NO_WATER", "description": "停水了", "accountNo": account.account_no},
+                "key": str(uuid.uuid4()),
+            },
+        },
+        headers=agent,
+        timeout=60.0,
+    ).json()
+    assert "errors" not in filed, filed
+    assert filed["data"]["createTicket"]["id"] == master_id
+    read = httpx.post(
+        f"{stack.bff.url}/graphql",
+        json={"query": "query($id: ID!) { ticket(id: $id) { id status } }", "variables": {"id": master_id}},
+        headers=agent,
+        timeout=30.0,
+    ).json()
+    assert read["data"]["ticket"]["id"] == master_id
+    # A billing question from the same caller is no part of the outage: filed as its own order.
+    other = httpx.post(
+        f"{stack.bff.url}/graphql",
+        json={
+            "query": CREATE,
+            "variables": {
+                "input": {
+                    "category": "BILLING_DISPUTE",
+                    "description": "水费有误",
+                    "accountNo": account.account_no,
+                },
+                "key": str(uuid.uuid4()),
+            },
+        },
+        headers=agent,
+        timeout=60.0,
+    ).json()
+    assert "errors" not in other, other
+    assert other["data"]["createTicket"]["id"] != master_id
