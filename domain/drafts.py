@@ -6,7 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.enums import FeeAdjustmentReason, FeeAdjustmentStatus, TicketCategory, TicketPriority
+from domain.enums import (
+    FeeAdjustmentReason,
+    FeeAdjustmentStatus,
+    OutageKind,
+    OutageStatus,
+    TicketCategory,
+    TicketPriority,
+)
 from domain.geo import GeoPoint
 from domain.money import Money
 
@@ -29,6 +36,8 @@ class TicketDraft:
     worker_id: str | None = None
     reporter_phone: str | None = None
     client_fingerprint: str | None = None
+    # The master order this one is a task of (an outage's valve closures under its repair order).
+    parent_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +80,39 @@ class NoteDraft:
     text: str
     agent_id: str
     client_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutageDraft:
+    """A 停水 notice to publish on the GIS's outage layer. `outage_id` is ours and unique on the layer
+    (a second publish under it answers with the first); `area` is one ring around the dry mains."""
+
+    outage_id: str
+    kind: OutageKind
+    status: OutageStatus
+    reason: str
+    starts_at: datetime
+    estimated_restore_at: datetime
+    main_object_ids: tuple[int, ...]
+    valve_object_ids: tuple[int, ...]
+    affected_accounts: int
+    area: tuple[GeoPoint, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SmsDraft:
+    """One text message for the CRM's SMS gateway. `client_ref` is unique at the CRM: a second send
+    under it is counted as a duplicate and not sent (one notice per outage and customer)."""
+
+    client_ref: str
+    customer_no: str
+    mobile: str  # national digits
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SmsReceipt:
+    """What the CRM did with a batch: queued for sending, or refused as already sent under its ref."""
+
+    accepted: int
+    duplicates: int

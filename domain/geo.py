@@ -52,3 +52,32 @@ def in_rings(point: GeoPoint, rings: tuple[tuple[GeoPoint, ...], ...]) -> bool:
             ) / (b.lat - a.lat) + a.lon:
                 inside = not inside
     return inside
+
+
+def buffered_hull(points: list[GeoPoint], buffer_m: float) -> tuple[GeoPoint, ...]:
+    """The convex hull of the points, each widened to a `buffer_m` octagon first: the area a 停水 notice
+    draws around the dry mains (a hull, not the exact buffer union: a notice, not a survey). The ring
+    runs counter-clockwise and is not closed; empty for no points."""
+    if not points:
+        return ()
+    lat0 = sum(p.lat for p in points) / len(points)
+    dlat = buffer_m / _M_PER_DEG
+    dlon = buffer_m / (_M_PER_DEG * math.cos(math.radians(lat0)))
+    spread = {
+        (round(p.lon + dlon * math.cos(a), 9), round(p.lat + dlat * math.sin(a), 9))
+        for p in points
+        for a in (k * math.pi / 4 for k in range(8))
+    }
+    ordered = sorted(spread)
+
+    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    upper: list[tuple[float, float]] = []
+    for chain, seq in ((lower, ordered), (upper, list(reversed(ordered)))):
+        for p in seq:
+            while len(chain) >= 2 and cross(chain[-2], chain[-1], p) <= 0:
+                chain.pop()
+            chain.append(p)
+    return tuple(GeoPoint(x, y) for x, y in lower[:-1] + upper[:-1])

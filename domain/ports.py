@@ -18,8 +18,16 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from domain.drafts import FeeAdjustmentDraft, FeeAdjustmentRequest, NoteDraft, TicketDraft
-from domain.enums import TicketStatus
+from domain.drafts import (
+    FeeAdjustmentDraft,
+    FeeAdjustmentRequest,
+    NoteDraft,
+    OutageDraft,
+    SmsDraft,
+    SmsReceipt,
+    TicketDraft,
+)
+from domain.enums import OutageStatus, TicketStatus
 from domain.geo import GeoPoint
 from domain.network import NetworkMain, Page, SensitiveCustomer, Valve, WaterSource
 from domain.records import (
@@ -109,6 +117,15 @@ class CrmPort(Protocol):
         schools, 孤老, 低保), in register order: a few hundred entries, read in pages inside."""
         ...
 
+    async def send_sms(self, messages: Sequence[SmsDraft]) -> SmsReceipt:
+        """Queue up to MAX_BATCH text messages in the CRM's SMS outbox. One message per `client_ref`:
+        one sent before (by this call or any earlier one) is counted as a duplicate and not sent."""
+        ...
+
+    async def sms_sent(self, ref_prefix: str) -> int:
+        """How many messages the outbox holds under references starting with `ref_prefix`."""
+        ...
+
 
 class GisPort(Protocol):
     """The network: service connections, mains, outage notices and the dispatch grids."""
@@ -137,6 +154,19 @@ class GisPort(Protocol):
 
     async def grid_at(self, point: GeoPoint) -> Grid | None:
         """The grid the point lies in, or None outside the district."""
+        ...
+
+    async def outage(self, outage_id: str) -> Outage | None:
+        """One notice by its id, whatever its status; None when there is none."""
+        ...
+
+    async def publish_outage(self, draft: OutageDraft) -> Outage:
+        """Draw a notice on the outage layer; one per `outage_id`: a second publish under it answers
+        with the notice already drawn."""
+        ...
+
+    async def set_outage_status(self, outage_id: str, status: OutageStatus) -> Outage:
+        """Change a notice's status (RESTORED closes it); NotFound for an unknown id."""
         ...
 
     # The network layers the isolation trace is built from, read whole in pages of at most
@@ -190,6 +220,16 @@ class WorkOrdersPort(Protocol):
 
     async def grid_workers(self) -> dict[str, FieldWorker]:
         """Grid code -> the field worker the system dispatches that grid's tickets to."""
+        ...
+
+    async def children(self, ticket_id: str) -> list[Ticket]:
+        """The child tasks filed under a master order (`TicketDraft.parent_id`), oldest first; [] for
+        an order with none or an unknown one."""
+        ...
+
+    async def complete_ticket(self, ticket_id: str, remark: str) -> Ticket:
+        """Move the ticket on to COMPLETED (an order already done or cancelled is answered as it is);
+        NotFound for an unknown id."""
         ...
 
     def status_change(self, event: Mapping[str, Any], event_id: str) -> TicketStatusChange | None:

@@ -181,6 +181,8 @@ class Ticket:
     # The fingerprint of the request that filed it (createTicket's key's input and caller), kept at the
     # work-order system: how a key reused for another input is told apart without our own records.
     client_fingerprint: str | None = None
+    # The master order this ticket is a child task of (an outage's valve closure), if any.
+    parent_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

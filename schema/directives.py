@@ -16,7 +16,7 @@ from strawberry.federation.types import FieldSet
 from strawberry.schema_directive import Location
 
 from schema.masking import MaskKind
-from services.access import CUSTOMER_READ, CUSTOMER_READ_ANY, NETWORK_READ, TICKET_READ
+from services.access import CUSTOMER_READ, CUSTOMER_READ_ANY, NETWORK_READ, OUTAGE_DECLARE, TICKET_READ
 
 # Our own core feature (`@link` needs a versioned URL; it is an identifier, never fetched, and the
 # `.example` host says so). Named `access`, not `policy`: Apollo's own `policy` feature would clash.
@@ -52,6 +52,7 @@ class Mask:
 CUSTOMER_DATA = RequiresScopes(scopes=[[CUSTOMER_READ], [CUSTOMER_READ_ANY]])
 TICKET_DATA = RequiresScopes(scopes=[[TICKET_READ]])
 NETWORK_DATA = RequiresScopes(scopes=[[NETWORK_READ]])
+OUTAGE_DECLARES = RequiresScopes(scopes=[[OUTAGE_DECLARE]])  # supervisors: declare, restore, count notices
 
 
 def mask(kind: MaskKind) -> Mask:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
-from domain.enums import FeeAdjustmentReason, TicketCategory
+from domain.enums import FeeAdjustmentReason, OutageKind, TicketCategory
 from schema.accounts.adjustment import BILLING_ADJUSTS, FeeAdjustment
 from schema.customers.caller_match import CallerMatch
 from schema.customers.identification import BindCallerInput, CallerVerification, VerifyCallerInput
 from schema.customers.interaction import Interaction
 from schema.customers.revealed import RevealedCustomerPii
-from schema.directives import RequiresScopes
+from schema.directives import OUTAGE_DECLARES, RequiresScopes
 from schema.free_text import mask_free_text
 from schema.info import Info
+from schema.network.outage_declaration import OutageDeclaration, OutageRestoration
 from schema.tickets.ticket import Ticket
-from services import adjustments, identify, mutations, notes, reveal
+from services import adjustments, identify, mutations, notes, outages, reveal
 from services.access import CUSTOMER_READ, INTERACTION_WRITE, PII_REVEAL, TICKET_WRITE
 
 TICKET_WRITES = RequiresScopes(scopes=[[TICKET_WRITE]])
@@ -141,6 +144,38 @@ class Mutation:
         return RevealedCustomerPii.of(
             await reveal.reveal_customer_pii(info.context, str(customer_id), reason)
         )
+
+    @strawberry.mutation(
+        description="Declare an outage on a main (supervisors): runs the valve-isolation trace, files the "
+        "repair as ONE master work order with a child task per valve to close, publishes the 停水 notice "
+        "on the GIS, and texts every affected customer once. Declaring a main whose outage is still "
+        "active answers with that outage (whatever the key); retry with the same `idempotencyKey`. "
+        "Afterwards, createTicket from an affected customer answers with the master order.",
+        directives=[OUTAGE_DECLARES],
+    )
+    async def declare_outage(
+        self,
+        info: Info,
+        main_id: strawberry.ID,
+        kind: OutageKind,
+        estimated_restore: datetime,
+        reason: str,
+        idempotency_key: str,
+    ) -> OutageDeclaration:
+        request = outages.outage_request(str(main_id), kind, estimated_restore, reason)
+        return OutageDeclaration.of(await outages.declare_outage(info.context, request, idempotency_key))
+
+    @strawberry.mutation(
+        description="Restore a declared outage (supervisors): closes the GIS notice, completes the master "
+        "order and its tasks, and sends the all-clear once per customer. OUTAGE_NOT_ACTIVE for a "
+        "scheduled or cancelled notice; restoring a restored one answers with it.",
+        directives=[OUTAGE_DECLARES],
+    )
+    async def restore_outage(
+        self, info: Info, outage_id: strawberry.ID, idempotency_key: str
+    ) -> OutageRestoration:
+        found = await outages.restore_outage(info.context, str(outage_id), idempotency_key)
+        return OutageRestoration.of(found)
 
 
 def _as_written(info: Info, text: str) -> str:

@@ -10,10 +10,11 @@ from schema.board.board import BOARD_DATA, SupervisorBoard
 from schema.customers.caller_match import CallerMatch
 from schema.customers.customer import Customer
 from schema.customers.identification import IdentificationCandidate
-from schema.directives import CUSTOMER_DATA, NETWORK_DATA, TICKET_DATA
+from schema.directives import CUSTOMER_DATA, NETWORK_DATA, OUTAGE_DECLARES, TICKET_DATA
 from schema.info import Info
 from schema.network.isolation_plan import IsolationPlan
 from schema.network.outage import Outage
+from schema.network.outage_declaration import OutageNotices
 from schema.network.outage_impact import CallerOutageStatus
 from schema.network.pipe_segment import PipeSegment
 from schema.tickets.ticket import Ticket
@@ -26,6 +27,7 @@ from services import (
     isolation,
     network,
     outage_impact,
+    outages,
     tickets,
 )
 
@@ -140,3 +142,11 @@ class Query:
     )
     async def caller_outage_status(self, info: Info, phone: str) -> CallerOutageStatus | None:
         return CallerOutageStatus.of(await outage_impact.caller_status(info.context, phone))
+
+    @strawberry.field(
+        description="How many outage texts the CRM's outbox holds for a declared outage (supervisors): "
+        "how far a background notice run has got.",
+        directives=[OUTAGE_DECLARES],
+    )
+    async def outage_notices(self, info: Info, outage_id: strawberry.ID) -> OutageNotices | None:
+        return OutageNotices.of(await outages.notice_counts(info.context, str(outage_id)))

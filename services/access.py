@@ -23,6 +23,7 @@ INTERACTION_WRITE = "interaction:write"  # add notes to a contact's history (an 
 NETWORK_READ = "network:read"
 AUDIT_READ = "audit:read"
 STAFF_CONTACT = "staff:contact"  # see field workers' own mobile numbers in clear (supervisors)
+OUTAGE_DECLARE = "outage:declare"  # declare and restore outages, send the notices (supervisors)
 BOARD_READ = "board:read"  # the supervisor's board: queue, agents, back-office health (supervisors)
 
 

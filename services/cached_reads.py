@@ -16,6 +16,7 @@ and is reported fresh as of now.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ CONNECTION = _Kind("gis:connection:v1:", ServiceConnection, sealed=True, family=
 SEGMENT_BY_ID = _Kind("gis:segment:v1:id:", PipeSegment, sealed=False, family="segments")
 SEGMENT_BY_OBJECT = _Kind("gis:segment:v1:oid:", PipeSegment, sealed=False, family="segments")
 OUTAGES = _Kind("gis:outages:v1:", list[Outage], sealed=False, family="outages")
+
+logger = logging.getLogger("tidegate.services.cached_reads")
 
 
 class CachedReads:
@@ -116,6 +119,17 @@ class CachedReads:
             backend="gis",
             on_result=functools.partial(self._telemetry.cache_result, OUTAGES.family),
         )
+
+    async def forget_outages(self) -> None:
+        """After an outage was declared or restored here: every replica reads the notices afresh
+        (the cache store is shared). A failing store is logged, never the write's failure."""
+        if self._cache is None:
+            return
+        for key in ("all", "true", "false"):
+            try:
+                await self._cache.forget(f"{OUTAGES.prefix}{key}")
+            except Exception:
+                logger.warning("could not drop a cached outage list", extra={"key": key}, exc_info=True)
 
     async def _many(
         self,

@@ -66,6 +66,9 @@ class ErrorCode(StrEnum):
     # Identifying a caller the number did not (services.identify).
     IDENTIFICATION_LOCKED = "IDENTIFICATION_LOCKED"  # too many wrong answers on this call
     IDENTIFICATION_NOT_VERIFIED = "IDENTIFICATION_NOT_VERIFIED"  # bind needs a verified candidate
+    # Outages (services.outages): restoring what is not in progress, or was not declared here.
+    OUTAGE_NOT_ACTIVE = "OUTAGE_NOT_ACTIVE"  # the notice is scheduled or cancelled: nothing to restore
+    OUTAGE_NOT_DECLARED = "OUTAGE_NOT_DECLARED"  # a GIS notice drawn by hand: no master order to complete
     # Idempotent writes.
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"  # the key was first used with another input
     IDEMPOTENCY_IN_PROGRESS = "IDEMPOTENCY_IN_PROGRESS"  # the key's first attempt has not settled yet

@@ -80,6 +80,7 @@ class Loaders:
         b, t = backends, backends.tracing
         # Semi-static data comes through the cache, as `Cached[...]`: the resolver marks stale paths.
         r = reads or CachedReads(backends, cache=None)
+        self.reads = r  # the cached reads themselves, for a write that outdates them
         self.account_by_no = KeyedLoader[str, Cached[Account]](
             r.accounts, b.billing.MAX_BATCH, "billing.account_by_no", t
         )

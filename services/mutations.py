@@ -9,6 +9,10 @@ Where the fault is: the given lat/lon; else the account's service connection (GI
 customer with a single account, that account's. An address alone is not geocoded (the GIS has no
 address layer): the order is filed undispatched (受理) for the work-order system's dispatchers.
 
+A supply complaint (no water, low pressure, a burst or a leak) from a customer on a main that an
+outage declared through Tidegate left dry, or a street report inside its notice, is not filed again:
+the answer is the outage's master order (`services.outages.attached_order`), and the key keeps it.
+
 Safe without our idempotency records too (Redis away): the key's reference goes with the order, the
 work-order system keeps one order per reference, and the fingerprint stored beside it catches a key
 reused for another input (`services.idempotency`, `unique_reference`).
@@ -25,7 +29,7 @@ from domain.enums import TicketCategory, TicketPriority
 from domain.geo import GeoPoint
 from domain.records import Ticket
 from infra.deadline import deadline
-from services import network
+from services import network, outages
 from services.accounts import normalize_account_no
 from services.authorize import require_account, require_customer
 from services.context import RequestContext
@@ -140,7 +144,10 @@ def _same_input(ticket: Ticket, print_: str) -> Ticket:
 async def _file(ctx: RequestContext, request: TicketRequest, reference: str, print_: str) -> Ticket:
     """Locate, pick the grid's field worker, then the one write (answered with the order already
     filed under `reference`, should a racing or earlier attempt have made it)."""
-    request, point = await asyncio.gather(_identified(ctx, request), _located(ctx, request))
+    request, (point, main_id) = await asyncio.gather(_identified(ctx, request), _located(ctx, request))
+    master = await outages.attached_order(ctx, request.category, main_id, point)
+    if master is not None:  # a declared outage's customer: their report is that repair, not a new one
+        return master
     grid_code, worker, address = None, None, request.address
     if point is not None:
         grid, workers, main = await asyncio.gather(
@@ -184,10 +191,11 @@ async def _identified(ctx: RequestContext, request: TicketRequest) -> TicketRequ
     return replace(request, customer_no=found.customer_no, address=request.address or found.address)
 
 
-async def _located(ctx: RequestContext, request: TicketRequest) -> GeoPoint | None:
-    """The given point; else the account's (or single-account customer's) service connection."""
+async def _located(ctx: RequestContext, request: TicketRequest) -> tuple[GeoPoint | None, int | None]:
+    """The given point; else the account's (or single-account customer's) service connection, with
+    the main it taps (how an outage's customer is told from the rest)."""
     if request.location is not None:
-        return request.location
+        return request.location, None
     account_no = request.account_no
     if account_no is None and request.customer_no is not None:
         customer = await ctx.loaders.customer_by_no.load(request.customer_no)
@@ -197,9 +205,9 @@ async def _located(ctx: RequestContext, request: TicketRequest) -> GeoPoint | No
             raise _bad("this customer has several accounts: give accountNo, lat/lon or an address")
         account_no = customer.account_nos[0] if len(customer.account_nos) == 1 else None
     if account_no is None:
-        return None
+        return None, None
     connection = (await ctx.backends.gis.service_connections([account_no])).get(account_no)
-    return connection.location if connection is not None else None
+    return (connection.location, connection.main_object_id) if connection is not None else (None, None)
 
 
 async def _nothing() -> None:

@@ -10,7 +10,7 @@ import httpx
 
 from backends.crm import mapping
 from backends.rest import RestApi
-from domain.drafts import NoteDraft
+from domain.drafts import NoteDraft, SmsDraft, SmsReceipt
 from domain.network import SensitiveCustomer
 from domain.records import Customer, Interaction
 from infra.errors import BackendProtocolError, NotFound
@@ -124,6 +124,21 @@ class CrmClient:
                 raise BackendProtocolError(self.name, f"{op}: nextOffset {following!r} does not move on")
             offset = following
         raise BackendProtocolError(self.name, f"{op}: more than {REGISTER_PAGES} pages")
+
+    async def send_sms(self, messages: Sequence[SmsDraft]) -> SmsReceipt:
+        """One batch to the SMS gateway. Safe to resend: the CRM sends one message per `clientRef`
+        and counts a resent one as a duplicate, so the batch goes out as a retried write may."""
+        op = "sendSms"
+        self.api.check_batch(messages)
+        payload = {"messages": [mapping.sms_body(m) for m in messages]}
+        body = await self.api.post(op, f"{API}/sms:batchSend", payload, idempotent=True)
+        return SmsReceipt(
+            self.api.field(body, "accepted", int, op), self.api.field(body, "duplicates", int, op)
+        )
+
+    async def sms_sent(self, ref_prefix: str) -> int:
+        body = await self.api.get("listSms", f"{API}/sms", {"refPrefix": ref_prefix, "limit": 0})
+        return int(self.api.field(body, "total", int, "listSms"))
 
     def _contact(self, contact_id: str, what: str) -> str:
         if not _CONTACT_ID.fullmatch(contact_id):

@@ -8,7 +8,7 @@ from typing import Any
 
 from backends.codes import CodeTables, load_code_tables
 from backends.vendor_times import from_epoch_seconds
-from domain.drafts import NoteDraft
+from domain.drafts import NoteDraft, SmsDraft
 from domain.enums import (
     CustomerKind,
     InteractionChannel,
@@ -150,3 +150,13 @@ def note_reference(t: CodeTables, row: dict[str, Any]) -> str | None:
     """The reference a note was added with (from its raw text), or None for anyone else's."""
     found = _REFERENCE.search(str(row.get(t.field("summary")) or ""))
     return found.group(1) if found else None
+
+
+def sms_body(draft: SmsDraft) -> dict[str, Any]:
+    """One message for `sms:batchSend`: the CRM's customer number is an integer."""
+    return {
+        "clientRef": draft.client_ref,
+        "customerNo": int(customer_digits(draft.customer_no)),
+        "mobile": draft.mobile,
+        "content": draft.text,
+    }

@@ -9,19 +9,21 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import httpx
+import orjson
 
 from backends.gis import mapping, where, wire
 from backends.gis.tables import GisTables, Kind, load_tables
 from backends.gis.wire import Feature
+from domain.drafts import OutageDraft
 from domain.enums import OutageStatus
 from domain.geo import GeoPoint, metres_to_path
 from domain.network import PAGE_MAX, NetworkMain, Page, Valve, WaterSource
 from domain.records import Grid, Outage, PipeSegment, ServiceConnection
-from infra.errors import BackendProtocolError, BackendTimeout
+from infra.errors import BackendProtocolError, BackendTimeout, InvalidRequest, NotFound
 from infra.http.client import BackendHttp
 from infra.http.config import BackendConfig
 from infra.resilience.guards import GuardState
@@ -49,6 +51,12 @@ def _keys(values: Sequence[str] | Sequence[int], what: str, limit: int) -> None:
         raise TypeError(f"{what}: expected a sequence of keys, got a single string")
     if len(set(values)) > limit:
         raise ValueError(f"{what}: at most {limit} keys per call, got {len(set(values))}")
+
+
+def _edit_code(result: dict[str, Any]) -> int | None:
+    error = result.get("error")
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, int) else None
 
 
 def _paged(items: list[T], offset: int, more: bool) -> Page[T]:
@@ -121,6 +129,65 @@ class GisClient:
             clause = where.in_ints(status, codes) if active else where.not_in_ints(status, codes)
         features = await self._query("outage", {"where": clause})
         return [mapping.outage(f, self.tables) for f in features]
+
+    async def outage(self, outage_id: str) -> Outage | None:
+        """One notice by its OUTAGE_ID, whatever its status; None when the layer has none."""
+        if not outage_id.strip() or len(outage_id) > 40:
+            return None
+        clause = where.in_text(self.tables.field("outage", "outage_id"), [outage_id])
+        features = await self._query("outage", {"where": clause})
+        return mapping.outage(features[0], self.tables) if features else None
+
+    async def publish_outage(self, draft: OutageDraft) -> Outage:
+        """Add the notice with `applyEdits` (never retried: a write). OUTAGE_ID is unique on the layer:
+        an add under one already there fails with the unique-index error, and the feature already
+        drawn (read back) is the answer, whoever drew it."""
+        result = await self._edit("adds", mapping.outage_feature(draft, self.tables))
+        if not result.get("success"):
+            found = await self.outage(draft.outage_id)
+            if found is None or _edit_code(result) != wire.DUPLICATE_KEY:
+                raise InvalidRequest(
+                    self.name, f"applyEdits refused the outage: {result.get('error')!r:.200}"
+                )
+            return found
+        return await self._read_back(draft.outage_id)
+
+    async def set_outage_status(self, outage_id: str, status: OutageStatus) -> Outage:
+        """Change a notice's STATUS (`applyEdits` update by its object id); NotFound for none."""
+        object_id = await self._outage_object_id(outage_id)
+        attrs = {
+            self.tables.field("outage", "object_id"): object_id,
+            self.tables.field("outage", "status"): self.tables.raw_codes("outage_status", status)[0],
+        }
+        result = await self._edit("updates", {"attributes": attrs})
+        if not result.get("success"):
+            raise InvalidRequest(self.name, f"applyEdits refused the update: {result.get('error')!r:.200}")
+        return await self._read_back(outage_id)
+
+    async def _outage_object_id(self, outage_id: str) -> int:
+        clause = where.in_text(self.tables.field("outage", "outage_id"), [outage_id])
+        features = await self._query("outage", {"where": clause, "returnGeometry": "false"})
+        if not features:
+            raise NotFound(self.name, f"no outage {outage_id!r}")
+        return wire.Attrs(features[0].attributes).req_int(self.tables.field("outage", "object_id"))
+
+    async def _read_back(self, outage_id: str) -> Outage:
+        found = await self.outage(outage_id)
+        if found is None:
+            raise BackendProtocolError(self.name, f"applyEdits succeeded but {outage_id} is not on the layer")
+        return found
+
+    async def _edit(self, kind: str, feature: dict[str, Any]) -> dict[str, Any]:
+        """One feature through `applyEdits`; its one result object."""
+        path = f"{self._service}/{self.tables.layer('outage')}/applyEdits"
+        params = {"f": "json", kind: orjson.dumps([feature]).decode(), "rollbackOnFailure": "false"}
+
+        def parse(response: httpx.Response) -> dict[str, Any]:
+            return wire.edit_result(
+                wire.decode(response.status_code, response.content), f"{kind[:-1]}Results"
+            )
+
+        return await self._http.fetch("POST", path, parse, idempotent=False, data=params)
 
     async def grid_at(self, point: GeoPoint) -> Grid | None:
         """The grid the point lies in; grid edges are half-open on the server, so at most one."""

@@ -7,11 +7,14 @@ directions of that translation live here so no other module learns the quirk.
 from __future__ import annotations
 
 import logging
+from itertools import pairwise
+from typing import Any
 
 from backends.gis import wire
 from backends.gis.tables import GisTables
 from backends.gis.wire import Attrs, Feature
 from backends.vendor_times import from_epoch_millis, local_date_from_epoch_millis
+from domain.drafts import OutageDraft
 from domain.enums import (
     MainKind,
     OutageKind,
@@ -124,8 +127,40 @@ def outage(feature: Feature, t: GisTables) -> Outage:
         main_object_ids=main_ids(a.opt_text(f("main_object_ids")), outage_id),
         area=wire.rings(feature.geometry),
         affected_accounts=a.opt_int(f("affected_accounts")),
-        valve_object_ids=main_ids(a.opt_text(f("valve_object_ids")), outage_id),
+        # VALVE_IDS came with traced outages: a layer (or an outField list) without it has no closures
+        valve_object_ids=main_ids(
+            a.opt_text(f("valve_object_ids")) if f("valve_object_ids") in feature.attributes else None,
+            outage_id,
+        ),
     )
+
+
+def outage_feature(draft: OutageDraft, t: GisTables, object_id: int | None = None) -> dict[str, Any]:
+    """An esriJSON feature for `applyEdits`: the draft's attributes in the layer's codes, its ring
+    clockwise (esri's exterior-ring order) and closed."""
+
+    def f(name: str) -> str:
+        return t.field("outage", name)
+
+    ring = [[p.lon, p.lat] for p in draft.area]
+    if ring and ring[0] != ring[-1]:
+        ring.append(ring[0])
+    if sum(a[0] * b[1] - b[0] * a[1] for a, b in pairwise(ring)) > 0:
+        ring.reverse()
+    attrs: dict[str, Any] = {
+        f("outage_id"): draft.outage_id,
+        f("kind"): t.raw_codes("outage_kind", draft.kind)[0],
+        f("status"): t.raw_codes("outage_status", draft.status)[0],
+        f("reason"): draft.reason,
+        f("starts_at"): int(draft.starts_at.timestamp() * 1000),
+        f("estimated_restore_at"): int(draft.estimated_restore_at.timestamp() * 1000),
+        f("main_object_ids"): ",".join(str(m) for m in draft.main_object_ids),
+        f("valve_object_ids"): ",".join(str(v) for v in draft.valve_object_ids),
+        f("affected_accounts"): draft.affected_accounts,
+    }
+    if object_id is not None:
+        attrs[f("object_id")] = object_id
+    return {"attributes": attrs, "geometry": {"rings": [ring]}}
 
 
 def main_ids(raw: str | None, outage_id: str) -> tuple[int, ...]:

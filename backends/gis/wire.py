@@ -73,6 +73,19 @@ def error_from(error: Any) -> BackendError:
     return BackendServerError(BACKEND, text, vendor_code=str(code))
 
 
+DUPLICATE_KEY = 1019  # applyEdits: a unique index (OUTAGE_ID) already holds the value
+
+
+def edit_result(body: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """The one result of a one-feature `applyEdits` (`addResults` / `updateResults`)."""
+    results = body.get(key)
+    if not isinstance(results, list) or len(results) != 1 or not isinstance(results[0], dict):
+        raise _bad(f"applyEdits answer has no single {key!r} entry")
+    if not isinstance(results[0].get("success"), bool):
+        raise _bad(f"applyEdits {key} entry without a boolean 'success'")
+    return results[0]
+
+
 def feature_page(body: Mapping[str, Any]) -> FeaturePage:
     features = body.get("features")
     if not isinstance(features, list):

@@ -14,7 +14,7 @@ from backends.workorders import mapping, wire
 from domain.drafts import TicketDraft
 from domain.enums import TicketStatus
 from domain.records import FieldWorker, Ticket, TicketStatusChange
-from infra.errors import NotFound
+from infra.errors import BackendProtocolError, InvalidRequest, NotFound
 from infra.http.client import BackendHttp
 from infra.http.config import BackendConfig
 from infra.resilience.guards import GuardState
@@ -25,6 +25,18 @@ PAGE_SIZE = 200
 MAX_PAGES = 25  # 5,000 orders: far beyond any one customer set; a bound, not a hope
 _TICKET_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
 OPEN = frozenset(s for s in TicketStatus if s.is_open)
+# The next step towards COMPLETED from each status the system allows it from (its lifecycle table).
+TOWARDS_DONE = {
+    TicketStatus.ACCEPTED: TicketStatus.DISPATCHED,
+    TicketStatus.RETURNED: TicketStatus.DISPATCHED,
+    TicketStatus.DISPATCHED: TicketStatus.ACKNOWLEDGED,
+    TicketStatus.ACKNOWLEDGED: TicketStatus.IN_PROGRESS,
+    TicketStatus.ON_HOLD: TicketStatus.IN_PROGRESS,
+    TicketStatus.IN_PROGRESS: TicketStatus.COMPLETED,
+}
+DONE = frozenset(
+    {TicketStatus.COMPLETED, TicketStatus.FOLLOW_UP, TicketStatus.CLOSED, TicketStatus.CANCELLED}
+)
 
 
 class WorkOrderClient:
@@ -98,6 +110,35 @@ class WorkOrderClient:
         system without that rule hold several, the first one made)."""
         found = await self._list({"client_ref": client_ref})
         return min(found, key=lambda t: (t.created_at, t.ticket_id)) if found else None
+
+    async def children(self, ticket_id: str) -> list[Ticket]:
+        """The child tasks filed under a master order, oldest first."""
+        if not _TICKET_ID.fullmatch(ticket_id):
+            return []
+        found = await self._list({"parent_no": ticket_id})
+        return sorted(found, key=lambda t: (t.created_at, t.ticket_id))
+
+    async def complete_ticket(self, ticket_id: str, remark: str) -> Ticket:
+        """Walk the order through the system's lifecycle to COMPLETED (完工), one transition at a
+        time; an order already done (or cancelled) is answered as it is. The field crew may move the
+        order meanwhile: a refused step re-reads it and carries on from where it now stands."""
+        ticket = await self.ticket(ticket_id)
+        for _ in range(2 * len(TOWARDS_DONE)):
+            if ticket.status in DONE:
+                return ticket
+            step = TOWARDS_DONE.get(ticket.status)
+            if step is None:
+                raise BackendProtocolError(self.name, f"no way to complete {ticket_id} from {ticket.status}")
+            try:
+                body = await self.api.post(
+                    "transitionOrder",
+                    f"{API}/orders/{ticket_id}/transition",
+                    mapping.transition_body(self.api.tables, step, remark),
+                )
+                ticket = self.api.record(mapping.ticket, body, "transitionOrder")
+            except InvalidRequest:
+                ticket = await self.ticket(ticket_id)  # moved by someone else: look again
+        raise BackendProtocolError(self.name, f"{ticket_id} did not reach COMPLETED")
 
     async def grid_workers(self) -> dict[str, FieldWorker]:
         """Grid code -> the field worker this system dispatches that grid's orders to."""

@@ -53,6 +53,9 @@ FIELDS = frozenset(
         "change_type",
         "change_sequence",
         "change_at",
+        "parent_id",
+        "transition_to",
+        "transition_remark",
     }
 )
 STATUS_CHANGED = "order.status_changed"  # the one webhook event type we consume
@@ -106,9 +109,19 @@ def order_body(t: CodeTables, draft: TicketDraft) -> dict[str, Any]:
         "worker_id": draft.worker_id,
         "reporter_phone": draft.reporter_phone,
         "client_fingerprint": draft.client_fingerprint,
+        "parent_id": draft.parent_id,
     }
     body |= {f(name): value for name, value in optional.items() if value is not None}
     return body
+
+
+def transition_body(t: CodeTables, status: TicketStatus, remark: str) -> dict[str, Any]:
+    """A status transition's JSON: the target as the system's status code."""
+    return {
+        t.field("transition_to"): vendor_code(t, "status", status),
+        t.field("transition_remark"): remark,
+        "operator": "tidegate",
+    }
 
 
 def grid_worker(t: CodeTables, row: dict[str, Any]) -> FieldWorker:
@@ -153,6 +166,7 @@ def ticket(t: CodeTables, row: dict[str, Any]) -> Ticket:
         created_at=from_epoch_millis(row[f("created_at")]),
         updated_at=from_epoch_millis(row[f("updated_at")]),
         history=tuple(_event(t, e) for e in row.get(f("history")) or []),
+        parent_id=row.get(f("parent_id")) or None,
     )
 
 

@@ -202,6 +202,10 @@ class Cache:
                     out[key] = result
         return out
 
+    async def forget(self, key: str) -> None:
+        """Drop a key: the next get fetches (a write this process made has outdated it)."""
+        await self._store.delete(key)
+
     async def drain(self) -> None:
         """Wait for every fetch in flight, background refreshes included (tests, graceful shutdown)."""
         while self._inflight or self._batches:

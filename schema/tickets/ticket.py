@@ -60,6 +60,9 @@ class Ticket:
     location: GeoPoint | None
     grid_code: str | None
     client_ref: str | None
+    parent_id: strawberry.ID | None = strawberry.field(
+        description="The master order this is a child task of (an outage's valve closure), if any."
+    )
     created_at: datetime
     updated_at: datetime
     history: list[TicketEvent] = strawberry.field(description="Status changes, oldest first.")

@@ -2,11 +2,16 @@
 
 Errors are `{"code": ..., "message": ..., "requestId": ...}` with a 4xx/5xx status.
 Batch endpoints take at most 100 ids and report unknown ones under `missing`.
+
+The SMS gateway (`POST sms:batchSend`, at most 100 messages) keeps one message per `clientRef`: a
+message under a reference already sent is answered `DUPLICATE` and not sent again, so a notice
+campaign can be retried whole. `GET sms?refPrefix=` lists the outbox (what the gateway sent).
 """
 
 from __future__ import annotations
 
 import random
+import re
 import time
 import uuid
 from collections import defaultdict
@@ -29,6 +34,7 @@ from simulators.world import World, phone_key
 from simulators.world.history import Interaction
 
 BATCH_MAX = 100
+_MOBILE = re.compile(r"1[0-9]{10}")
 PREFIX = "/crm/api/v2"
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -45,6 +51,7 @@ class CrmService:
         self.customer_of = {contact_id(c.customer_no): c.customer_no for c in world.customers}
         self.notes: dict[int, list[Interaction]] = defaultdict(list)
         self.register = register(world)
+        self.sms: dict[str, dict[str, Any]] = {}  # clientRef -> the message sent: one per reference
 
     def _customer_no(self, contact: str) -> int:
         try:
@@ -186,6 +193,49 @@ class CrmService:
             self.notes[n].append(note)
             return json_response({"interaction": interaction_json(contact, note)}, 201, call=call)
 
+    async def send_sms(self, request: Request) -> Response:
+        body = await json_body(request)
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+            raise BadRequest("messages must be a non-empty list of objects")
+        if len(messages) > BATCH_MAX:
+            raise BadRequest(f"messages takes at most {BATCH_MAX}, got {len(messages)}")
+        for m in messages:
+            ref, mobile, content = m.get("clientRef"), m.get("mobile"), m.get("content")
+            if not isinstance(ref, str) or not 1 <= len(ref) <= 64:
+                raise BadRequest("clientRef must be 1-64 characters")
+            if not isinstance(mobile, str) or not _MOBILE.fullmatch(mobile):
+                raise BadRequest("mobile must be 11 digits starting with 1")
+            if not isinstance(content, str) or not 1 <= len(content) <= 500:
+                raise BadRequest("content must be 1-500 characters")
+        async with self.runtime.call("sendSms", batch=len(messages)) as call:
+            results = []
+            for m in messages:
+                ref = m["clientRef"]
+                if ref in self.sms:
+                    results.append({"clientRef": ref, "status": "DUPLICATE"})
+                    continue
+                self.sms[ref] = {
+                    "clientRef": ref,
+                    "customerNo": m.get("customerNo"),
+                    "mobile": m["mobile"],
+                    "content": m["content"],
+                    "sentAt": int(time.time() * 1000),
+                }
+                results.append({"clientRef": ref, "status": "QUEUED"})
+            accepted = sum(1 for r in results if r["status"] == "QUEUED")
+            body = {"accepted": accepted, "duplicates": len(results) - accepted, "results": results}
+            return json_response(body, call=call)
+
+    async def list_sms(self, request: Request) -> Response:
+        prefix = request.query_params.get("refPrefix", "")
+        offset = _int_param(request, "offset", 0, 0, 10**9)
+        limit = _int_param(request, "limit", 50, 0, 500)
+        async with self.runtime.call("listSms") as call:
+            found = [m for ref, m in self.sms.items() if ref.startswith(prefix)]
+            body = {"items": found[offset : offset + limit], "total": len(found)}
+            return json_response(body, call=call)
+
 
 def _id_list(body: dict[str, Any], key: str) -> list[str]:
     ids = body.get(key)
@@ -249,6 +299,8 @@ def create_app(world: World, options: SimOptions, rng: random.Random) -> Starlet
             _guard("listSensitiveCustomers", crm.sensitive_customers),
             methods=["GET"],
         ),
+        Route(f"{PREFIX}/sms:batchSend", _guard("sendSms", crm.send_sms), methods=["POST"]),
+        Route(f"{PREFIX}/sms", _guard("listSms", crm.list_sms), methods=["GET"]),
         Route(
             f"{PREFIX}/interactions:batchQuery",
             _guard("batchQueryInteractions", crm.batch_interactions),

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from simulators.gis import info
+from simulators.gis import edits, info
 from simulators.gis.errors import INVALID_INPUT, UNABLE, GisError, error_body
 from simulators.gis.layers import Layer, build_layers
 from simulators.gis.query import plan_query, response_format, run_query
@@ -128,6 +128,17 @@ class GisService:
             return await self.serve(request, op, dict, refused=exc, failure=failure)
         return await self.serve(request, op, lambda: run_query(plan), plan.batch, failure=failure)
 
+    async def apply_edits(self, request: Request) -> Response:
+        raw = request.path_params["layer"]
+        try:
+            layer = self.layer(raw)
+        except GisError as exc:
+            return await self.serve(request, "applyEdits:invalid", dict, refused=exc)
+        params = await read_params(request)
+        return await self.serve(
+            request, f"applyEdits:{layer.schema.id}", lambda: edits.apply_edits(layer, params)
+        )
+
     async def unknown(self, request: Request) -> Response:
         request.state.sim_op = "unknown_url"
         if request.url.path.startswith(BASE):
@@ -151,6 +162,7 @@ def create_app(world: World, options: SimOptions, rng: random.Random) -> Starlet
         Route(BASE + "/", svc.service_info, methods=methods),
         Route(BASE + "/{layer}", svc.layer_info, methods=methods),
         Route(BASE + "/{layer}/query", svc.query, methods=methods),
+        Route(BASE + "/{layer}/applyEdits", svc.apply_edits, methods=["POST"]),
         Route("/arcgis/{rest:path}", svc.unknown, methods=methods),
     ]
     health = {

@@ -54,6 +54,12 @@ class Layer:
             max(b[3] for b in boxes),
         )
 
+    def reindex(self) -> None:
+        """After an edit (`edits.py`): object-id order, the spatial index and the keyed lookups anew."""
+        self.oids = sorted(self.features)
+        self.spatial = GridIndex([(f.oid, f.shape.bbox) for f in self.features.values()])
+        self._by_value.clear()
+
     def keyed(self, field: str, values: Iterable[Any]) -> set[int]:
         """Object ids whose `field` equals one of `values`; the per-field index is built on first use."""
         index = self._by_value.get(field)
@@ -69,7 +75,7 @@ def local_midnight_ms(day: date) -> int:
     return int(datetime.combine(day, time(), DATA_TZ).timestamp() * 1000)
 
 
-def _clockwise(ring: tuple[LonLat, ...]) -> list[LonLat]:
+def clockwise(ring: tuple[LonLat, ...]) -> list[LonLat]:
     area2 = sum(a[0] * b[1] - b[0] * a[1] for a, b in pairwise(ring))
     return list(reversed(ring)) if area2 > 0 else list(ring)
 
@@ -83,7 +89,7 @@ def _point(oid: int, attrs: dict[str, Any], p: LonLat) -> Feature:
 
 
 def _polygon(oid: int, attrs: dict[str, Any], ring: tuple[LonLat, ...]) -> Feature:
-    cw = _clockwise(ring)
+    cw = clockwise(ring)
     return Feature(oid, attrs, geometry.polygon([cw]), {"rings": [[_xy(p) for p in cw]]})
 
 

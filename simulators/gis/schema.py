@@ -202,7 +202,7 @@ OUTAGES = LayerSchema(
         Field("REASON", STRING, "停水原因", 200),
         Field("START_TIME", DATE, "停水开始时间", 8),
         Field("EST_RESTORE", DATE, "预计恢复时间", 8),
-        Field("MAIN_IDS", STRING, "涉及管线", 200),
+        Field("MAIN_IDS", STRING, "涉及管线", 2000),
         Field("AFFECTED_CNT", INTEGER, "影响户数"),
         Field("VALVE_IDS", STRING, "关闭阀门", 500),
     ),

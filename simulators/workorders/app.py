@@ -82,8 +82,9 @@ class WorkOrderService:
             raise BadRequest(f"未知状态码: {sorted(unknown)}")
         page, size = _page(request, "page", 1, 10_000), _page(request, "size", 20, PAGE_MAX)
         client_ref = request.query_params.get("client_ref")
+        parent_no = request.query_params.get("parent_no")
         async with self.runtime.call("listOrders", batch=max(len(custs), 1)) as call:
-            found = self.store.query(custs, accts, statuses, client_ref)
+            found = self.store.query(custs, accts, statuses, client_ref, parent_no)
             chunk = found[(page - 1) * size : page * size]
             return json_response(
                 {

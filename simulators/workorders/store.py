@@ -5,6 +5,10 @@ Create is not idempotent by itself: a retried create without `client_ref` makes 
 systems: a create under one already used is refused with 409 and the existing order's number, and
 `GET /orders?client_ref=` finds the order again. `client_sig` is stored with it, opaque (the caller's
 fingerprint of what it asked for). Reads return numeric type codes; create takes letter codes.
+
+An order may be a child task of another (`parent_no`, as Maximo's PARENT work order): an outage's
+repair is one master order and each valve closure a task under it. A child cannot have children, and
+`GET /orders?parent_no=` lists a master's tasks.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ class Order:
     client_sig: str | None = None
     reporter_phone: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    parent_no: str | None = None
 
 
 # Told of every status an order takes from now on: the order, and the index of its new history entry.
@@ -101,6 +106,7 @@ class OrderStore:
         self.listeners: list[ChangeListener] = []
         self.created_here: list[str] = []  # orders made through the API since start-up, oldest first
         self.by_ref: dict[str, str] = {}  # client_ref -> order number: one order per reference
+        self.by_parent: dict[str, list[str]] = {}  # master order -> its child tasks, in filing order
 
     def get(self, number: str) -> Order:
         order = self.orders.get(number)
@@ -134,6 +140,13 @@ class OrderStore:
             raise OrderError(40011, f"client_ref 须为 1-64 位字符串: {ref!r}", 400)
         if sig is not None and (not isinstance(sig, str) or len(sig) > 128):
             raise OrderError(40012, "client_sig 最长 128 位", 400)
+        parent = body.get("parent_no")
+        if parent is not None:
+            master = self.orders.get(parent) if isinstance(parent, str) else None
+            if master is None:
+                raise OrderError(40013, f"主工单不存在: {parent!r}", 400)
+            if master.parent_no is not None:
+                raise OrderError(40014, f"子工单不能再挂子工单: {parent}", 400)
         grid = self._dispatch_grid(body)
         if ref is not None and ref in self.by_ref:
             number = self.by_ref[ref]
@@ -165,11 +178,14 @@ class OrderStore:
             client_sig=sig,
             reporter_phone=body.get("reporter_phone"),
             history=history,
+            parent_no=parent,
         )
         self.orders[order.order_no] = order
         self.by_cust.setdefault(order.cust_code, []).append(order.order_no)
         if ref is not None:
             self.by_ref[ref] = order.order_no
+        if parent is not None:
+            self.by_parent.setdefault(parent, []).append(order.order_no)
         self.created_here.append(order.order_no)
         for index in range(len(order.history)):
             self._changed(order, index)
@@ -218,11 +234,18 @@ class OrderStore:
             listener(order, index)
 
     def query(
-        self, custs: set[str], accts: set[str], statuses: set[str], client_ref: str | None
+        self,
+        custs: set[str],
+        accts: set[str],
+        statuses: set[str],
+        client_ref: str | None,
+        parent_no: str | None = None,
     ) -> list[Order]:
         if client_ref is not None:
             found = self.by_ref.get(client_ref)
             candidates = [self.orders[found]] if found is not None else []
+        elif parent_no is not None:
+            candidates = [self.orders[n] for n in self.by_parent.get(parent_no, [])]
         elif custs:
             candidates = [self.orders[n] for c in custs for n in self.by_cust.get(c, [])]
         else:
@@ -262,6 +285,7 @@ def order_json(store: OrderStore, order: Order) -> dict[str, Any]:
         "worker_mobile": worker.mobile if worker else None,
         "client_ref": order.client_ref,
         "client_sig": order.client_sig,
+        "parent_no": order.parent_no,
         "created_at": order.created_at,
         "updated_at": order.updated_at,
         "history": order.history,

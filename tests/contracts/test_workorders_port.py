@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from domain.keys import customer_no
 from domain.ports import WorkOrdersPort
 from domain.records import TicketStatusChange
 from domain.timestamps import SHANGHAI
-from infra.errors import NotFound
+from infra.errors import InvalidRequest, NotFound
 from infra.http.config import BackendConfig
 from tests.conftest import Simulators
 from tests.contracts import IMPLEMENTATIONS
@@ -175,6 +175,35 @@ async def test_an_order_without_a_fingerprint_reads_as_none(port: WorkOrdersPort
     filed = await port.create_ticket(_draft(_ref(), fingerprint=None))
     assert filed.client_fingerprint is None
     assert (await port.ticket(filed.ticket_id)).client_fingerprint is None
+
+
+async def test_child_tasks_hang_under_their_master_and_are_listed_by_it(port: WorkOrdersPort) -> None:
+    master = await port.create_ticket(_draft(_ref(), "主管爆管抢修"))
+    assert master.parent_id is None and await port.children(master.ticket_id) == []
+    first = await port.create_ticket(replace(_draft(_ref(), "关阀 FM-1"), parent_id=master.ticket_id))
+    second = await port.create_ticket(replace(_draft(_ref(), "关阀 FM-2"), parent_id=master.ticket_id))
+    assert (first.parent_id, second.parent_id) == (master.ticket_id, master.ticket_id)
+    assert [t.ticket_id for t in await port.children(master.ticket_id)] == [first.ticket_id, second.ticket_id]
+    assert (await port.ticket(first.ticket_id)).parent_id == master.ticket_id
+
+
+async def test_a_child_needs_a_master_that_is_no_child_itself(port: WorkOrdersPort) -> None:
+    with pytest.raises(InvalidRequest):
+        await port.create_ticket(replace(_draft(_ref()), parent_id="GD0000000000000"))
+    master = await port.create_ticket(_draft(_ref()))
+    child = await port.create_ticket(replace(_draft(_ref()), parent_id=master.ticket_id))
+    with pytest.raises(InvalidRequest):
+        await port.create_ticket(replace(_draft(_ref()), parent_id=child.ticket_id))
+
+
+async def test_completing_walks_an_order_to_completed_once(port: WorkOrdersPort) -> None:
+    filed = await port.create_ticket(_draft(_ref()))
+    done = await port.complete_ticket(filed.ticket_id, "已恢复供水")
+    assert done.status is TicketStatus.COMPLETED and done.ticket_id == filed.ticket_id
+    again = await port.complete_ticket(filed.ticket_id, "已恢复供水")
+    assert again.status is TicketStatus.COMPLETED and len(again.history) == len(done.history)
+    with pytest.raises(NotFound):
+        await port.complete_ticket("GD0000000000000", "x")
 
 
 # Pushed status changes: each implementation reads its own wire shape; both answer in our vocabulary.

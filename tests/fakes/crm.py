@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.drafts import NoteDraft
+from domain.drafts import NoteDraft, SmsDraft, SmsReceipt
 from domain.enums import InteractionChannel, InteractionOutcome, InteractionType
 from domain.network import SensitiveCustomer
 from domain.records import Customer, Interaction
@@ -25,6 +25,7 @@ class InMemoryCrm:
     histories: dict[str, list[Interaction]] = field(default_factory=dict)
     note_refs: dict[str, str] = field(default_factory=dict)  # interaction id -> client_ref
     register: list[SensitiveCustomer] = field(default_factory=list)
+    outbox: dict[str, SmsDraft] = field(default_factory=dict)  # client_ref -> the message sent
     log: CallLog = field(default_factory=CallLog)
     now: datetime = field(default_factory=lambda: datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI))
     MAX_BATCH: int = 100
@@ -75,3 +76,17 @@ class InMemoryCrm:
     async def sensitive_customers(self) -> list[SensitiveCustomer]:
         self.log.record("sensitive_customers")
         return list(self.register)
+
+    async def send_sms(self, messages: Sequence[SmsDraft]) -> SmsReceipt:
+        self.log.record("send_sms")
+        check_batch(messages, self.MAX_BATCH, "send_sms", empty_ok=False)
+        accepted = 0
+        for m in messages:
+            if m.client_ref not in self.outbox:
+                self.outbox[m.client_ref] = m
+                accepted += 1
+        return SmsReceipt(accepted, len(messages) - accepted)
+
+    async def sms_sent(self, ref_prefix: str) -> int:
+        self.log.record("sms_sent")
+        return sum(1 for ref in self.outbox if ref.startswith(ref_prefix))

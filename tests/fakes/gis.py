@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
+from domain.drafts import OutageDraft
 from domain.enums import OutageStatus
 from domain.geo import GeoPoint, in_rings, metres_to_path
 from domain.network import PAGE_MAX, NetworkMain, Page, Valve, WaterSource
 from domain.records import Grid, Outage, PipeSegment, ServiceConnection
+from infra.errors import NotFound
 from tests.fakes.calls import CallLog, check_batch
 
 T = TypeVar("T")
@@ -59,6 +61,39 @@ class InMemoryGis:
     async def grid_at(self, point: GeoPoint) -> Grid | None:
         self.log.record("grid_at")
         return next((grid for grid, area in self.grid_areas if in_rings(point, area)), None)
+
+    async def outage(self, outage_id: str) -> Outage | None:
+        self.log.record("outage")
+        return next((o for o in self.notices if o.outage_id == outage_id), None)
+
+    async def publish_outage(self, draft: OutageDraft) -> Outage:
+        self.log.record("publish_outage")
+        found = next((o for o in self.notices if o.outage_id == draft.outage_id), None)
+        if found is not None:
+            return found
+        ring = draft.area if draft.area[0] == draft.area[-1] else (*draft.area, draft.area[0])
+        notice = Outage(
+            outage_id=draft.outage_id,
+            kind=draft.kind,
+            status=draft.status,
+            reason=draft.reason,
+            starts_at=draft.starts_at,
+            estimated_restore_at=draft.estimated_restore_at,
+            main_object_ids=draft.main_object_ids,
+            area=(ring,),
+            affected_accounts=draft.affected_accounts,
+            valve_object_ids=draft.valve_object_ids,
+        )
+        self.notices.append(notice)
+        return notice
+
+    async def set_outage_status(self, outage_id: str, status: OutageStatus) -> Outage:
+        self.log.record("set_outage_status")
+        for i, o in enumerate(self.notices):
+            if o.outage_id == outage_id:
+                self.notices[i] = replace(o, status=status)
+                return self.notices[i]
+        raise NotFound("gis", f"no outage {outage_id!r}")
 
     async def network_mains(self, offset: int, limit: int) -> Page[NetworkMain]:
         self.log.record("network_mains")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from domain.drafts import TicketDraft
 from domain.enums import TicketStatus
 from domain.records import FieldWorker, Ticket, TicketEvent, TicketStatusChange
 from domain.timestamps import SHANGHAI
-from infra.errors import NotFound
+from infra.errors import InvalidRequest, NotFound
 from tests.fakes.calls import CallLog, check_batch
 
 
@@ -72,7 +72,12 @@ class InMemoryWorkOrders:
             updated_at=self.now,
             history=(TicketEvent(status, self.now, None, None),),
             client_fingerprint=draft.client_fingerprint,
+            parent_id=draft.parent_id,
         )
+        if draft.parent_id is not None:
+            master = next((t for t in self.filed if t.ticket_id == draft.parent_id), None)
+            if master is None or master.parent_id is not None:
+                raise InvalidRequest("workorders", f"no master order {draft.parent_id!r}")
         self.filed.append(ticket)
         return ticket
 
@@ -83,6 +88,26 @@ class InMemoryWorkOrders:
     async def grid_workers(self) -> dict[str, FieldWorker]:
         self.log.record("grid_workers")
         return dict(self.workers)
+
+    async def children(self, ticket_id: str) -> list[Ticket]:
+        self.log.record("children")
+        return sorted(
+            (t for t in self.filed if t.parent_id == ticket_id), key=lambda t: (t.created_at, t.ticket_id)
+        )
+
+    async def complete_ticket(self, ticket_id: str, remark: str) -> Ticket:
+        self.log.record("complete_ticket")
+        ticket = await self.ticket(ticket_id)
+        if not ticket.status.is_open or ticket.status is TicketStatus.COMPLETED:
+            return ticket
+        done = replace(
+            ticket,
+            status=TicketStatus.COMPLETED,
+            updated_at=self.now,
+            history=(*ticket.history, TicketEvent(TicketStatus.COMPLETED, self.now, "tidegate", remark)),
+        )
+        self.filed[self.filed.index(ticket)] = done
+        return done
 
     def status_change(self, event: Mapping[str, Any], event_id: str) -> TicketStatusChange | None:
         """The fake's pushed events are our vocabulary as JSON (`event(...)` builds one)."""

@@ -493,3 +493,35 @@ def test_batch_sizes_show_in_stats(clean_sims: dict[str, SimProcess]) -> None:
     httpx.get(f"{url}{BASE}/2/query", params={"f": "json", "where": f"ACCT_NO IN ({keys})"})
     op = httpx.get(f"{url}/_sim/stats").json()["operations"]["query:2"]
     assert op["batch_sizes"] == [50, 7]
+
+
+def _edit(client: httpx.Client, layer: int, **params: str) -> dict[str, Any]:
+    r = client.post(f"/{layer}/applyEdits", data={"f": "json", **params})
+    assert r.status_code == 200  # ArcGIS answers 200 even for errors
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def test_apply_edits_takes_only_the_outage_layer_and_no_deletes(gis: httpx.Client) -> None:
+    feature = json.dumps([{"attributes": {"ASSET_NO": "GS-X"}, "geometry": {"paths": [[[0, 0], [1, 1]]]}}])
+    assert _edit(gis, 0, adds=feature)["error"]["code"] == 400
+    assert _edit(gis, 4, deletes="1")["error"]["code"] == 400
+    assert _edit(gis, 4, adds="not json")["error"]["code"] == 400
+
+
+def test_a_bad_outage_feature_fails_alone_and_changes_nothing(gis: httpx.Client) -> None:
+    before = query(gis, 4, where="1=1", returnCountOnly="true")["count"]
+    ring = [[118.78, 32.04], [118.781, 32.04], [118.781, 32.041], [118.78, 32.04]]
+    existing = query(gis, 4, where="1=1", outFields="OUTAGE_ID")["features"][0]["attributes"]["OUTAGE_ID"]
+    bad = [
+        {"attributes": {"OUTAGE_ID": "TG-X-1", "NO_SUCH": 1}, "geometry": {"rings": [ring]}},
+        {"attributes": {"OUTAGE_ID": "TG-X-2", "STATUS": 7}, "geometry": {"rings": [ring]}},
+        {"attributes": {"OUTAGE_ID": "TG-X-3"}, "geometry": {"rings": [[[1, 1], [1, 1], [1, 1]]]}},
+        {"attributes": {"OUTAGE_ID": existing}, "geometry": {"rings": [ring]}},
+    ]
+    body = _edit(gis, 4, adds=json.dumps(bad))
+    assert [r["success"] for r in body["addResults"]] == [False] * 4
+    assert [r["error"]["code"] for r in body["addResults"]] == [1000, 1000, 1000, 1019]
+    update = _edit(gis, 4, updates=json.dumps([{"attributes": {"OBJECTID": 99999, "STATUS": 2}}]))
+    assert update["updateResults"][0]["success"] is False
+    assert query(gis, 4, where="1=1", returnCountOnly="true")["count"] == before

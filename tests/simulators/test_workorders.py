@@ -161,3 +161,23 @@ def test_injected_errors(clean_sims: dict[str, SimProcess]) -> None:
     r = _create(url)
     assert r.status_code == 503 and r.json()["errcode"] == 50301
     assert httpx.get(f"{url}{API}/grids").status_code == 200  # other operations unaffected
+
+
+def test_a_child_order_hangs_under_its_master_and_is_listed_by_it(sims: dict[str, SimProcess]) -> None:
+    url = sims["workorders"].url
+    master = _create(url, type="BG").json()
+    child = _create(url, type="BG", parent_no=master["order_no"])
+    assert child.status_code == 201 and child.json()["parent_no"] == master["order_no"]
+    listed = httpx.get(f"{url}{API}/orders", params={"parent_no": master["order_no"]}).json()
+    assert [o["order_no"] for o in listed["list"]] == [child.json()["order_no"]]
+    assert master["parent_no"] is None
+
+
+def test_a_child_needs_a_master_that_is_no_child(sims: dict[str, SimProcess]) -> None:
+    url = sims["workorders"].url
+    unknown = _create(url, parent_no="GD000000000000")
+    assert (unknown.status_code, unknown.json()["errcode"]) == (400, 40013)
+    master = _create(url).json()
+    child = _create(url, parent_no=master["order_no"]).json()
+    grandchild = _create(url, parent_no=child["order_no"])
+    assert (grandchild.status_code, grandchild.json()["errcode"]) == (400, 40014)

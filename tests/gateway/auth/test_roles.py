@@ -32,6 +32,7 @@ def test_the_roles_and_their_scopes() -> None:
             "billing:adjust",
             "staff:contact",
             "board:read",
+            "outage:declare",
         },
         "auditor": {"audit:read", "network:read"},
         "softphone": {"customer:read", "ticket:read", "network:read"},
