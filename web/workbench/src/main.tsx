@@ -77,10 +77,11 @@ function App() {
           setPopErrors((result.errors as ErrorLike[] | undefined) ?? []);
           setPopExtensions(result.extensions ?? null); // extensions.stale: parts served past freshness
           // A new pop for the call on screen (the agent bound the caller, or billing matched late)
-          // keeps the call where it is; a new call rings.
+          // keeps the call where it is, and ring-to-rendered stays its first pop's; a new call rings.
           const same = live.current.pop?.callId === next.callId;
           live.current = { ...live.current, pop: next };
-          if (!same) setPhase("ringing");
+          if (same) return;
+          setPhase("ringing");
           const started = rings.current.get(next.callId);
           pendingDetails.current = (next.customers ?? []).reduce((n, c) => n + (c.accounts?.length ?? 0), 0);
           timing.current = started === undefined ? null : { callId: next.callId, popMs: -started, prefetched: next.prefetched };
