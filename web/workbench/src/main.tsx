@@ -9,6 +9,7 @@ import { pageConfig } from "./config";
 import { FeeForm, NoteForm, TicketForm, WrapUpForm } from "./forms";
 import type { WorkbenchAccountQuery, WorkbenchCallSubscription, WorkbenchPopSubscription } from "./generated/graphql";
 import { t, type Lang } from "./i18n";
+import { IdentifyPanel } from "./identify";
 import { ACCOUNT, CALL, POP } from "./ops";
 import { codeOf, type ErrorLike } from "./partial";
 import { PopCards, type Pop } from "./pop";
@@ -75,6 +76,11 @@ function App() {
           setPop(next);
           setPopErrors((result.errors as ErrorLike[] | undefined) ?? []);
           setPopExtensions(result.extensions ?? null); // extensions.stale: parts served past freshness
+          // A new pop for the call on screen (the agent bound the caller, or billing matched late)
+          // keeps the call where it is, and ring-to-rendered stays its first pop's; a new call rings.
+          const same = live.current.pop?.callId === next.callId;
+          live.current = { ...live.current, pop: next };
+          if (same) return;
           setPhase("ringing");
           const started = rings.current.get(next.callId);
           pendingDetails.current = (next.customers ?? []).reduce((n, c) => n + (c.accounts?.length ?? 0), 0);
@@ -318,6 +324,7 @@ function App() {
             onDetail={detailRendered}
           />
         )}
+        {pop && !customer && phase !== "wrapup" && <IdentifyPanel key={pop.callId} lang={lang} callId={pop.callId} />}
         {pop && customer && phase !== "wrapup" && (
           <nav class="actions" aria-label="actions">
             <button type="button" onClick={() => setPanel("ticket")} aria-keyshortcuts="Alt+N">

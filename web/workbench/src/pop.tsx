@@ -229,7 +229,7 @@ export function PopCards(props: {
         </div>
       ))}
       <Missing lang={lang} codes={missing.other} />
-      {customers.length === 0 && !errors.length && <p class="card">{t(lang, "noMatch")}</p>}
+      {/* No customer: main.tsx shows the identification panel (identify.tsx) instead. */}
       {customers.map((c, index) => {
         const shown = revealed[c.id];
         return (
