@@ -584,8 +584,12 @@ export type Mutation = {
   bindCaller: CallerMatch;
   /** File a repair ticket for the grid's field worker. Retry with the same `idempotencyKey` (a UUID per ticket) after any failure: the same input gets the same ticket, never a second one; another input under that key is IDEMPOTENCY_KEY_REUSED. */
   createTicket: Ticket;
+  /** Declare an outage on a main (supervisors): runs the valve-isolation trace, files the repair as ONE master work order with a child task per valve to close, publishes the 停水 notice on the GIS, and texts every affected customer once. Declaring a main whose outage is still active answers with that outage (whatever the key); retry with the same `idempotencyKey`. Afterwards, createTicket from an affected customer answers with the master order. */
+  declareOutage: OutageDeclaration;
   /** Ask billing to adjust what an account owes; a billing clerk approves it. Retry with the same `idempotencyKey` after a failure. Billing cannot be searched for requests, so if its answer was lost the key stays IDEMPOTENCY_OUTCOME_UNKNOWN (check billing's queue for `clientRef`); refused during billing's nightly settlement (BACKEND_REJECTED, reason SETTLEMENT_WINDOW). */
   requestFeeAdjustment: FeeAdjustment;
+  /** Restore a declared outage (supervisors): closes the GIS notice, completes the master order and its tasks, and sends the all-clear once per customer. OUTAGE_NOT_ACTIVE for a scheduled or cancelled notice; restoring a restored one answers with it. */
+  restoreOutage: OutageRestoration;
   /** Show one customer's PII in clear, on purpose: `reason` (4-200 characters) is written to the audit trail with the customer and fields (never the values). An agent: the customer on their current call only (FORBIDDEN otherwise). Reads nothing new; not idempotent because it changes nothing but the audit trail. */
   revealCustomerPii: RevealedCustomerPii;
   /** Check the caller's answers (last four of the ID number, the street) against a candidate from `identificationCandidates`, on your current call. Wrong answers count; after the last one the call is locked for identification (IDENTIFICATION_LOCKED). */
@@ -610,9 +614,24 @@ export type MutationCreateTicketArgs = {
 };
 
 
+export type MutationDeclareOutageArgs = {
+  estimatedRestore: Scalars['DateTime']['input'];
+  idempotencyKey: Scalars['String']['input'];
+  kind: OutageKind;
+  mainId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
 export type MutationRequestFeeAdjustmentArgs = {
   idempotencyKey: Scalars['String']['input'];
   input: FeeAdjustmentInput;
+};
+
+
+export type MutationRestoreOutageArgs = {
+  idempotencyKey: Scalars['String']['input'];
+  outageId: Scalars['ID']['input'];
 };
 
 
@@ -624,6 +643,20 @@ export type MutationRevealCustomerPiiArgs = {
 
 export type MutationVerifyCallerArgs = {
   input: VerifyCallerInput;
+};
+
+/** One run of outage texts through the CRM's SMS gateway. */
+export type NoticeRun = {
+  /** True: more than a request's worth; the run goes on after this answer. `outageNotices` counts what the outbox holds. */
+  background: Scalars['Boolean']['output'];
+  /** Affected customers the run is for. */
+  customers: Scalars['Int']['output'];
+  /** Texts the CRM had already sent under the same outage and customer: not sent again. */
+  duplicates: Scalars['Int']['output'];
+  /** Texts this run queued at the CRM (0 while `background`). */
+  sent: Scalars['Int']['output'];
+  /** Customers with no mobile on record: not texted. */
+  withoutMobile: Scalars['Int']['output'];
 };
 
 /** A water outage (停水): planned works or an emergency repair. */
@@ -639,6 +672,16 @@ export type Outage = {
   reason: Maybe<Scalars['String']['output']>;
   startsAt: Maybe<Scalars['DateTime']['output']>;
   status: OutageStatus;
+};
+
+/** A declared outage: the GIS notice, one master repair order, one task per closure. */
+export type OutageDeclaration = {
+  /** One child task per valve to close, in plan order. */
+  closureTasks: Array<Ticket>;
+  /** The repair, filed once: tickets from affected customers attach to it. */
+  masterTicket: Ticket;
+  notices: NoticeRun;
+  outage: Outage;
 };
 
 /** An active outage that leaves one of the customer's accounts without water, and why (from the valve-isolation trace; `byTrace` false: the network could not place the outage and its polygon decided). */
@@ -659,6 +702,22 @@ export type OutageKind =
   | 'EMERGENCY'
   | 'PLANNED'
   | 'UNKNOWN';
+
+/** What the CRM's SMS outbox holds for one outage. */
+export type OutageNotices = {
+  /** All-clear texts sent after the restore. */
+  allClear: Scalars['Int']['output'];
+  /** Outage notices sent, one per customer at most. */
+  declared: Scalars['Int']['output'];
+  outageId: Scalars['ID']['output'];
+};
+
+/** A restored outage: the notice closed, the master order completed, the all-clear. */
+export type OutageRestoration = {
+  masterTicket: Ticket;
+  notices: NoticeRun;
+  outage: Outage;
+};
 
 export type OutageStatus =
   | 'ACTIVE'
@@ -754,6 +813,8 @@ export type Query = {
   identificationCandidates: Maybe<Array<IdentificationCandidate>>;
   /** The valve-isolation trace for a main (asset number, e.g. GS-000205): valves to close, mains and customers left without water. */
   isolationPlan: Maybe<IsolationPlan>;
+  /** How many outage texts the CRM's outbox holds for a declared outage (supervisors): how far a background notice run has got. */
+  outageNotices: Maybe<OutageNotices>;
   /** Outages; `active: true` for those cutting water now, omit for all. */
   outages: Maybe<Array<Outage>>;
   /** A water main by asset number, e.g. GS-000205. */
@@ -804,6 +865,11 @@ export type QueryIdentificationCandidatesArgs = {
 
 export type QueryIsolationPlanArgs = {
   mainId: Scalars['ID']['input'];
+};
+
+
+export type QueryOutageNoticesArgs = {
+  outageId: Scalars['ID']['input'];
 };
 
 
@@ -955,6 +1021,8 @@ export type Ticket = {
   /** The newest status change the work-order system pushed (null: none kept), from Tidegate's own store: no call to the work-order system; it trails `status` by the delivery delay. */
   liveStatus: Maybe<TicketLiveStatus>;
   location: Maybe<GeoPoint>;
+  /** The master order this is a child task of (an outage's valve closure), if any. */
+  parentId: Maybe<Scalars['ID']['output']>;
   /** The main nearest the ticket's location (within 100 m). */
   pipeSegment: Maybe<PipeSegment>;
   priority: TicketPriority;
