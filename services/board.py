@@ -26,6 +26,7 @@ from services.authorize import require_unrestricted
 from services.calls import CallRegistry, CallState
 from services.context import RequestContext
 from services.errors import guarded
+from services.outage_impact import indexer_of, outages_for_accounts
 
 POP_WINDOW_S = 300.0  # screen-pop percentiles cover the last five minutes
 POP_MAX_SAMPLES = 20_000  # a bound on memory under a surge (then the oldest go first)
@@ -155,7 +156,8 @@ class CacheLine:
 @dataclass(frozen=True, slots=True)
 class OutageLine:
     outage: Outage
-    call_ids: tuple[str, ...]  # calls on now whose caller's premise lies in the outage
+    call_ids: tuple[str, ...]  # calls on now whose bound accounts the outage leaves without water
+    ivr_answered: int  # this replica's IVR look-ups it answered "affected", since start
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,25 +274,20 @@ def _caches(telemetry: BoardTelemetry) -> list[CacheLine]:
 
 @guarded
 async def board_outages(ctx: RequestContext) -> list[OutageLine]:
-    """Active outages, each with the calls on now whose bound accounts' premises it covers. Its own
-    field: GIS down costs the board this list (a coded error at its path), not the whole board."""
+    """Active outages, each with the calls on now whose bound accounts it leaves without water (by
+    the valve-isolation trace, as the screen pop decides: `services.outage_impact`) and the callers
+    the IVR told before they reached an agent. Its own field: GIS down costs the board this list (a
+    coded error at its path), not the whole board."""
     require_unrestricted(ctx, "board")
     sources = sources_of(ctx) or BoardSources(CallRegistry())
-    calls = sources.calls
-    cached = await ctx.loaders.outages.load(True)
-    outages = ctx.freshness.saw(None, cached)
-    on_call = [(c.call_id, sorted(c.accounts)) for c in calls.active() if c.accounts]
-    account_nos = sorted({a for _, accounts in on_call for a in accounts})
-    connections = await asyncio.gather(*(ctx.loaders.connection_by_account.load(a) for a in account_nos))
-    where = {
-        a: ctx.freshness.saw(None, c).location for a, c in zip(account_nos, connections, strict=True) if c
-    }
-    lines = []
-    for outage in outages:
-        hit = tuple(
-            call_id
-            for call_id, accounts in on_call
-            if any(a in where and outage.covers(where[a]) for a in accounts)
-        )
-        lines.append(OutageLine(outage, hit))
-    return lines
+    outages = ctx.freshness.saw(None, await ctx.loaders.outages.load(True))
+    on_call = [(c.call_id, sorted(c.accounts)) for c in sources.calls.active() if c.accounts]
+    hits = await asyncio.gather(*(outages_for_accounts(ctx, accounts) for _, accounts in on_call))
+    attributed: dict[str, list[str]] = {}
+    for (call_id, _), found in zip(on_call, hits, strict=True):
+        for hit in found:
+            attributed.setdefault(hit.outage.outage_id, []).append(call_id)
+    answered = indexer_of(ctx.backends).answered
+    return [
+        OutageLine(o, tuple(attributed.get(o.outage_id, ())), answered.get(o.outage_id, 0)) for o in outages
+    ]

@@ -23,6 +23,7 @@ import asyncio
 import logging
 import time
 import weakref
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -162,6 +163,9 @@ class ImpactIndexer:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self.interval_s = REFRESH_S
+        # outage id -> IVR look-ups it answered "affected" (its first notice), since start: the
+        # callers told before reaching an agent, for the board. One entry per outage ever active.
+        self.answered: Counter[str] = Counter()
 
     async def refresh(self) -> ImpactIndex | None:
         """One refresh; on failure the last good index stays (and is returned)."""
@@ -305,4 +309,7 @@ async def caller_status(ctx: RequestContext, phone: str) -> CallerStatus:
         return CallerStatus((), None, number is not None)
     if number is None:
         return CallerStatus((), index.built_at, False)
-    return CallerStatus(index.by_phone.get(number, ()), index.built_at, True)
+    notices = index.by_phone.get(number, ())
+    if notices:
+        indexer.answered[notices[0].outage_id] += 1
+    return CallerStatus(notices, index.built_at, True)

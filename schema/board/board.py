@@ -89,11 +89,18 @@ class BoardCache:
         )
 
 
-@strawberry.type(description="An active outage and the calls on now from premises inside it.")
+@strawberry.type(
+    description="An active outage, the calls on now that it leaves without water (by the valve-isolation "
+    "trace, as the screen pop decides) and the callers the IVR told before they reached an agent."
+)
 class BoardOutage:
     outage: Outage
     call_ids: list[str]
     calls: int
+    ivr_answered: int = strawberry.field(
+        description="IVR look-ups (`callerOutageStatus`) this replica answered affected by this outage "
+        "since it started: callers told without an agent."
+    )
 
 
 @strawberry.type(description="The supervisor's board, as this replica sees it.", directives=[BOARD_DATA])
@@ -134,6 +141,11 @@ class SupervisorBoard:
     async def outages(self, info: Info) -> list[BoardOutage] | None:
         lines = await board.board_outages(info.context)
         return [
-            BoardOutage(outage=Outage.of(o.outage), call_ids=list(o.call_ids), calls=len(o.call_ids))
+            BoardOutage(
+                outage=Outage.of(o.outage),
+                call_ids=list(o.call_ids),
+                calls=len(o.call_ids),
+                ivr_answered=o.ivr_answered,
+            )
             for o in lines
         ]

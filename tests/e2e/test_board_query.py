@@ -112,6 +112,42 @@ def test_the_board_follows_real_calls_pops_and_outages(bff: BffProcess) -> None:
     assert outage["calls"] == 0
 
 
+IVR = next(op for op in load_manifest() if op.name == "CallerOutageStatus")
+
+
+def test_the_board_counts_the_callers_the_ivr_told(bff: BffProcess) -> None:
+    world = seeded_world()
+    caller = caller_in_burst(world)
+    burst = next(o for o in world.outages if o.kind == 2 and o.status == 1)
+    softphone = {**bff.auth("softphone", "A1001"), "apollographql-client-name": "softphone"}
+
+    def ask(phone: str) -> dict[str, Any]:
+        answer = httpx.post(
+            f"{bff.url}/graphql",
+            json={"documentId": f"sha256:{IVR.id}", "variables": {"phone": phone}},
+            headers=softphone,
+            timeout=10,
+        )
+        assert answer.status_code == 200 and "errors" not in answer.json(), answer.text
+        status: dict[str, Any] = answer.json()["data"]["callerOutageStatus"]
+        return status
+
+    told = 0
+    deadline = time.monotonic() + 30
+    while told < 3:  # the suite's BFFs build the index on the first look-up: "not affected" until then
+        status = ask(caller.mobile or "")
+        if status["affected"]:
+            assert status["outageId"] == burst.outage_id
+            told += 1
+        else:
+            assert time.monotonic() < deadline, "the outage index was never built"
+            time.sleep(0.2)
+    assert not ask("anonymous")["affected"]  # a withheld number is told nothing, and not counted
+    lines = {o["outage"]["id"]: o for o in eventually(bff, lambda b: True)["outages"]}
+    assert lines.pop(burst.outage_id)["ivrAnswered"] == told
+    assert lines and all(o["ivrAnswered"] == 0 for o in lines.values())
+
+
 TRIP = {
     "TIDEGATE_BILLING_BREAKER_FAILURE_RATE": "50",
     "TIDEGATE_BREAKER_MINIMUM_CALLS": "4",

@@ -59,6 +59,7 @@ export interface Board {
     | {
         calls: number;
         callIds: string[];
+        ivrAnswered: number;
         outage: { id: string; kind: string; status: string; reason: string | null; estimatedRestoreAt: string | null };
       }[]
     | null;

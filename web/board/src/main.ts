@@ -100,6 +100,7 @@ function render(answer: BoardAnswer): void {
         cell(row, o.outage.reason ?? "–");
         cell(row, o.outage.estimatedRestoreAt ? new Date(o.outage.estimatedRestoreAt).toLocaleString(lang() === "zh" ? "zh-CN" : "en-GB") : "–");
         cell(row, o.callIds.length ? `${o.calls} (${o.callIds.join(", ")})` : "0", { "data-calls": String(o.calls) });
+        cell(row, String(o.ivrAnswered), { "data-ivr": String(o.ivrAnswered) });
       }),
       "noOutages",
     );

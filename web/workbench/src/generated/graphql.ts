@@ -193,10 +193,12 @@ export type BoardCache = {
   staleServes: Scalars['Int']['output'];
 };
 
-/** An active outage and the calls on now from premises inside it. */
+/** An active outage, the calls on now that it leaves without water (by the valve-isolation trace, as the screen pop decides) and the callers the IVR told before they reached an agent. */
 export type BoardOutage = {
   callIds: Array<Scalars['String']['output']>;
   calls: Scalars['Int']['output'];
+  /** IVR look-ups (`callerOutageStatus`) this replica answered affected by this outage since it started: callers told without an agent. */
+  ivrAnswered: Scalars['Int']['output'];
   outage: Outage;
 };
 
@@ -1177,7 +1179,7 @@ export type ScreenPopQuery = { customerByPhone: Array<{ id: string, name: string
 export type SupervisorBoardQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SupervisorBoardQuery = { supervisorBoard: { at: string, ringing: number, answered: number, callsLastMinute: number, callsPerMinute: Array<number>, popsCounted: number, popP50Ms: number | null, popP99Ms: number | null, agents: Array<{ agentId: string, state: string, callId: string | null, secondsInState: number | null }>, backends: Array<{ name: string, status: string, breaker: string | null, failureRate: number | null, lastOutcome: string | null, inFlight: number | null, maxConcurrent: number | null, peakInFlight: number | null, shedByBulkhead: number, maxRps: number | null, recentRps: number, shedByBudget: number }>, caches: Array<{ family: string, hits: number, misses: number, staleServes: number, secondsSinceStale: number | null }>, outages: Array<{ calls: number, callIds: Array<string>, outage: { id: string, kind: OutageKind, status: OutageStatus, reason: string | null, startsAt: string | null, estimatedRestoreAt: string | null, affectedAccounts: number | null } }> | null } | null };
+export type SupervisorBoardQuery = { supervisorBoard: { at: string, ringing: number, answered: number, callsLastMinute: number, callsPerMinute: Array<number>, popsCounted: number, popP50Ms: number | null, popP99Ms: number | null, agents: Array<{ agentId: string, state: string, callId: string | null, secondsInState: number | null }>, backends: Array<{ name: string, status: string, breaker: string | null, failureRate: number | null, lastOutcome: string | null, inFlight: number | null, maxConcurrent: number | null, peakInFlight: number | null, shedByBulkhead: number, maxRps: number | null, recentRps: number, shedByBudget: number }>, caches: Array<{ family: string, hits: number, misses: number, staleServes: number, secondsSinceStale: number | null }>, outages: Array<{ calls: number, callIds: Array<string>, ivrAnswered: number, outage: { id: string, kind: OutageKind, status: OutageStatus, reason: string | null, startsAt: string | null, estimatedRestoreAt: string | null, affectedAccounts: number | null } }> | null } | null };
 
 export type VerifyCallerMutationVariables = Exact<{
   input: VerifyCallerInput;
