@@ -223,3 +223,34 @@ def test_workbench_pop_shows_the_red_outage_banner(stack: Stack, watched: Watche
     banner.wait_for()
     assert "Estimated restore" in banner.inner_text() and banner.get_attribute("role") == "alert"
     assert banner.get_attribute("data-outage-id") == outage_id
+
+
+def test_workbench_token_is_refreshed_before_it_expires(stack: Stack, watched: Watched) -> None:
+    """The token lives in memory and is asked for again at 80 % of its life: the page's clock is
+    moved past that point (Playwright's clock), and the next operation carries the new token."""
+    page = watched.page
+    page.clock.install()
+    issued: list[Any] = []
+    bearers: list[str] = []
+    page.on("response", lambda r: issued.append(r) if r.url.endswith("/workbench/demo/token") else None)
+    page.on(
+        "request",
+        lambda r: bearers.append(r.headers.get("authorization", "")) if r.url.endswith("/graphql") else None,
+    )
+    sign_in(page, stack, "A1004")
+    assert len(issued) == 1
+    first = issued[0].json()
+    assert first["expires_in"] == 900
+    page.clock.run_for(700_000)  # 700 s: before 80 % of 900 s, nothing is asked for
+    assert len(issued) == 1
+    page.clock.run_for(30_000)  # 730 s: past 720 s
+    deadline = time.monotonic() + 10
+    while len(issued) < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert len(issued) == 2, "the token was not refreshed before it expired"
+    second = issued[1].json()
+    assert second["access_token"] != first["access_token"]
+    before = len(bearers)
+    ring(page)  # the ring and the pop run after the refresh
+    sent = bearers[before:]
+    assert sent and all(b == f"Bearer {second['access_token']}" for b in sent), sent[:3]
