@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from gateway.live.ws_session import SocketGate
 from gateway.observability.audit import AuditSink, JsonLinesSink, RedisStreamSink
 from gateway.observability.tracing import TRACER_STATE, open_tracing
 from gateway.observability.wiring import Observability
+from gateway.persisted.compiled_operation import compile_operation
 from gateway.persisted.manifest import ManifestError, PersistedOperation, load_manifest
 from gateway.persisted.queries import open_apq_store, open_persisted_queries
 from gateway.settings import Settings
@@ -88,7 +90,8 @@ def create_app(
     board = BoardSources(calls)  # the supervisor's board: one more telemetry sink, pop times
     telemetry = Fanout(observability.telemetry, board.telemetry)
     try:  # each manifest operation parsed and validated once, here; an invalid one: refuse to start
-        persisted = open_persisted_queries(settings, schema._schema, manifest or ())
+        compiler = partial(compile_operation, schema) if settings.persisted.persisted_compiled else None
+        persisted = open_persisted_queries(settings, schema._schema, manifest or (), compiler)
     except ManifestError as exc:
         logger.error("start-up failed: %s", exc)
         raise

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
@@ -74,52 +75,109 @@ class EachLoader(DataLoader[K, V], Generic[K, V]):
 
 
 class Loaders:
-    """Named `<Thing>By<Key>`, the way the schema asks for them."""
+    """Named `<Thing>By<Key>`, the way the schema asks for them. Each is made on first use: most
+    requests ask one or two of them (the IVR look-up none), and seventeen `DataLoader`s built per
+    request cost more than the look-up itself."""
 
     def __init__(self, backends: Backends, reads: CachedReads | None = None) -> None:
-        b, t = backends, backends.tracing
+        self._backends = backends
         # Semi-static data comes through the cache, as `Cached[...]`: the resolver marks stale paths.
-        r = reads or CachedReads(backends, cache=None)
-        self.reads = r  # the cached reads themselves, for a write that outdates them
-        self.account_by_no = KeyedLoader[str, Cached[Account]](
-            r.accounts, b.billing.MAX_BATCH, "billing.account_by_no", t
-        )
-        self.bills_by_account = EachLoader[tuple[str, int], list[Bill]](
+        self.reads = reads or CachedReads(backends, cache=None)  # also for a write that outdates them
+
+    @cached_property
+    def account_by_no(self) -> KeyedLoader[str, Cached[Account]]:
+        b, t, r = self._backends, self._backends.tracing, self.reads
+        return KeyedLoader[str, Cached[Account]](r.accounts, b.billing.MAX_BATCH, "billing.account_by_no", t)
+
+    @cached_property
+    def bills_by_account(self) -> EachLoader[tuple[str, int], list[Bill]]:
+        b, t = self._backends, self._backends.tracing
+        return EachLoader[tuple[str, int], list[Bill]](
             lambda k: b.billing.bills(*k), "billing.bills_by_account", t
         )
-        self.payments_by_account = EachLoader[tuple[str, int], list[Payment]](
+
+    @cached_property
+    def payments_by_account(self) -> EachLoader[tuple[str, int], list[Payment]]:
+        b, t = self._backends, self._backends.tracing
+        return EachLoader[tuple[str, int], list[Payment]](
             lambda k: b.billing.payments(*k), "billing.payments_by_account", t
         )
-        self.meter_by_account = EachLoader[tuple[str, int], Meter](
+
+    @cached_property
+    def meter_by_account(self) -> EachLoader[tuple[str, int], Meter]:
+        b, t = self._backends, self._backends.tracing
+        return EachLoader[tuple[str, int], Meter](
             lambda k: b.billing.meter(*k), "billing.meter_by_account", t
         )
-        self.direct_debit_by_account = EachLoader[str, DirectDebit | None](
+
+    @cached_property
+    def direct_debit_by_account(self) -> EachLoader[str, DirectDebit | None]:
+        b, t = self._backends, self._backends.tracing
+        return EachLoader[str, DirectDebit | None](
             b.billing.direct_debit, "billing.direct_debit_by_account", t
         )
-        self.customer_by_no = KeyedLoader[str, Customer](
+
+    @cached_property
+    def customer_by_no(self) -> KeyedLoader[str, Customer]:
+        b, t = self._backends, self._backends.tracing
+        return KeyedLoader[str, Customer](
             b.crm.contacts_by_customer_no, b.crm.MAX_BATCH, "crm.customer_by_no", t
         )
-        self.interactions_by_contact = _InteractionsLoader(b)
-        self.tickets_by_customer = KeyedLoader[str, list[Ticket]](
+
+    @cached_property
+    def interactions_by_contact(self) -> _InteractionsLoader:
+        b = self._backends
+        return _InteractionsLoader(b)
+
+    @cached_property
+    def tickets_by_customer(self) -> KeyedLoader[str, list[Ticket]]:
+        b, t = self._backends, self._backends.tracing
+        return KeyedLoader[str, list[Ticket]](
             b.workorders.tickets_by_customers, b.workorders.MAX_BATCH, "workorders.tickets_by_customer", t
         )
-        self.ticket_by_id = EachLoader[str, Ticket](b.workorders.ticket, "workorders.ticket_by_id", t)
-        self.open_tickets = EachLoader[str, list[Ticket]](
+
+    @cached_property
+    def ticket_by_id(self) -> EachLoader[str, Ticket]:
+        b, t = self._backends, self._backends.tracing
+        return EachLoader[str, Ticket](b.workorders.ticket, "workorders.ticket_by_id", t)
+
+    @cached_property
+    def open_tickets(self) -> EachLoader[str, list[Ticket]]:
+        b, t = self._backends, self._backends.tracing
+        return EachLoader[str, list[Ticket]](
             lambda _: b.workorders.open_tickets(), "workorders.open_tickets", t
         )
-        self.connection_by_account = KeyedLoader[str, Cached[ServiceConnection]](
+
+    @cached_property
+    def connection_by_account(self) -> KeyedLoader[str, Cached[ServiceConnection]]:
+        b, t, r = self._backends, self._backends.tracing, self.reads
+        return KeyedLoader[str, Cached[ServiceConnection]](
             r.service_connections, b.gis.MAX_BATCH, "gis.connection_by_account", t
         )
-        self.segment_by_object_id = KeyedLoader[int, Cached[PipeSegment]](
+
+    @cached_property
+    def segment_by_object_id(self) -> KeyedLoader[int, Cached[PipeSegment]]:
+        b, t, r = self._backends, self._backends.tracing, self.reads
+        return KeyedLoader[int, Cached[PipeSegment]](
             r.segments_by_object_id, b.gis.MAX_BATCH, "gis.segment_by_object_id", t
         )
-        self.segment_by_id = KeyedLoader[str, Cached[PipeSegment]](
-            r.segments, b.gis.MAX_BATCH, "gis.segment_by_id", t
-        )
-        self.segments_near = EachLoader[tuple[GeoPoint, int], list[PipeSegment]](
+
+    @cached_property
+    def segment_by_id(self) -> KeyedLoader[str, Cached[PipeSegment]]:
+        b, t, r = self._backends, self._backends.tracing, self.reads
+        return KeyedLoader[str, Cached[PipeSegment]](r.segments, b.gis.MAX_BATCH, "gis.segment_by_id", t)
+
+    @cached_property
+    def segments_near(self) -> EachLoader[tuple[GeoPoint, int], list[PipeSegment]]:
+        b, t = self._backends, self._backends.tracing
+        return EachLoader[tuple[GeoPoint, int], list[PipeSegment]](
             lambda k: b.gis.segments_near(*k), "gis.segments_near", t
         )
-        self.outages = EachLoader[bool | None, Cached[list[Outage]]](r.outages, "gis.outages", t)
+
+    @cached_property
+    def outages(self) -> EachLoader[bool | None, Cached[list[Outage]]]:
+        t, r = self._backends.tracing, self.reads
+        return EachLoader[bool | None, Cached[list[Outage]]](r.outages, "gis.outages", t)
 
     def release(self) -> None:
         """Drop every loaded value once the answer is written: the loaders sit in reference cycles,

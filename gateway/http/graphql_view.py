@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from opentelemetry.trace import get_current_span
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -218,6 +219,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
         A persisted operation's document is handed over parsed and validated
         (`gateway.persisted.prepared_document`)."""
         resolution = current_resolution.get()
+        compiled = resolution.compiled if resolution is not None else None
+        if compiled is not None and request_adapter.method in ("GET", "POST"):
+            result = await compiled.execute(context, request_data.variables)
+            if result is not None:  # None: its variables do not coerce; the executor says why
+                _executed(compiled.name)
+                return result
         try:
             with handing_over(resolution.document if resolution is not None else None):
                 return await self.schema.execute(
@@ -319,3 +326,17 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if extensions:
             response["extensions"] = extensions
         return response
+
+
+def _executed(operation_name: str | None) -> None:
+    """What the schema's `ErrorCodes` and `OperationAttributes` extensions note for an operation the
+    executor ran, for one that ran compiled: the log line's operation, and the span's name."""
+    record = current_request.get()
+    if record is not None:
+        record.operation, record.operation_type = operation_name, "query"
+    span = get_current_span()
+    if span.is_recording():
+        span.update_name(f"query {operation_name}" if operation_name else "query")
+        span.set_attribute("graphql.operation.type", "query")
+        if operation_name:
+            span.set_attribute("graphql.operation.name", operation_name)

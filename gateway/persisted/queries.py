@@ -58,6 +58,7 @@ from gateway.http.errors import BadRequest
 from gateway.http.extensions import limit_rules
 from gateway.limits.cost_limits import CostLimits, check_cost
 from gateway.persisted.apq_store import ApqStore, MemoryApqStore, RedisApqStore
+from gateway.persisted.compiled_operation import CompiledOperation
 from gateway.persisted.manifest import ManifestError, PersistedOperation, document_id
 from gateway.settings import Settings
 from services.access import Principal
@@ -99,9 +100,11 @@ class PreparedOperation:
 
     operation: PersistedOperation
     document: DocumentNode
+    compiled: CompiledOperation | None = None  # planned once (`gateway.persisted.compiled_operation`)
 
 
 Validator = Callable[[DocumentNode], list[GraphQLError]]
+Compiler = Callable[[DocumentNode], CompiledOperation | None]
 
 
 def schema_validator(
@@ -127,10 +130,16 @@ class ManifestRegistry:
 
     @classmethod
     def build(
-        cls, operations: Iterable[PersistedOperation], validator: Validator, *, max_tokens: int
+        cls,
+        operations: Iterable[PersistedOperation],
+        validator: Validator,
+        *,
+        max_tokens: int,
+        compiler: Compiler | None = None,
     ) -> ManifestRegistry:
         """Refuses to build (ManifestError, naming the operation) if one does not parse or validate:
-        the BFF must not start with a safelist its own clients would fail on."""
+        the BFF must not start with a safelist its own clients would fail on. With a `compiler`, the
+        operations it can plan run without graphql-core's executor."""
         prepared = []
         for op in operations:
             try:
@@ -141,7 +150,7 @@ class ManifestRegistry:
             if errors:
                 found = "; ".join(e.message for e in errors)
                 raise ManifestError(f"persisted operation {op.name} ({op.id}) is invalid: {found}")
-            prepared.append(PreparedOperation(op, document))
+            prepared.append(PreparedOperation(op, document, compiler(document) if compiler else None))
         return cls(prepared)
 
     def get(self, sha256_hex: str) -> PreparedOperation | None:
@@ -197,6 +206,7 @@ class Resolution:
     operation_name: str | None
     document: DocumentNode | None = None
     source: str = "free-form"  # "manifest" | "apq" | "free-form"
+    compiled: CompiledOperation | None = None  # a manifest operation planned at start-up
 
 
 current_resolution: ContextVar[Resolution | None] = ContextVar("tidegate_resolution", default=None)
@@ -322,7 +332,9 @@ def id_required() -> PersistedQueryError:
 
 def _of(prepared: PreparedOperation, name: str | None) -> Resolution:
     op = prepared.operation
-    return Resolution(op.body, name or op.name, prepared.document, source="manifest")
+    # A compiled plan runs its document's one operation: only when the request names that one.
+    compiled = prepared.compiled if name in (None, op.name) else None
+    return Resolution(op.body, name or op.name, prepared.document, source="manifest", compiled=compiled)
 
 
 def _canonical(query: str, max_tokens: int) -> str:
@@ -370,13 +382,18 @@ async def request_fields(request: Request) -> dict[str, Any] | None:
 
 
 def open_persisted_queries(
-    settings: Settings, schema: GraphQLSchema, operations: Iterable[PersistedOperation]
+    settings: Settings,
+    schema: GraphQLSchema,
+    operations: Iterable[PersistedOperation],
+    compiler: Compiler | None = None,
 ) -> PersistedQueries:
     """The app's persisted queries, its manifest parsed and validated now, with the rules every
     request is validated with (graphql-core's specified rules and the gateway's limits)."""
     rules = (*specified_rules, *limit_rules(settings))
     validator = schema_validator(schema, rules, CostLimits.from_settings(settings))
-    registry = ManifestRegistry.build(operations, validator, max_tokens=settings.limits.max_tokens)
+    registry = ManifestRegistry.build(
+        operations, validator, max_tokens=settings.limits.max_tokens, compiler=compiler
+    )
     return PersistedQueries(
         registry,
         PersistedQueryPolicy.from_settings(settings),

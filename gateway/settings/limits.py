@@ -66,6 +66,10 @@ class PersistedSettings(ComponentSettings):
     """Comma-separated client ids exempt from `persisted_only` (a federation router's traffic)."""
     apq: bool = True
     """Run-time APQ registration on/off."""
+    persisted_compiled: bool = True
+    """Run the manifest's small queries from a plan made at start-up instead of graphql-core's
+    executor (`gateway.persisted.compiled_operation`: the IVR look-up's speed); off: every operation
+    through the executor."""
     apq_max_entries: int = Field(default=1_000, ge=1)
     """APQ registrations kept in process (without Redis; least recently used first out)."""
     apq_ttl_s: int = Field(default=86_400, ge=60)

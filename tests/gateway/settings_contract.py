@@ -197,4 +197,6 @@ VARIABLES: dict[str, tuple[object, ...]] = {
     "TIDEGATE_PHONE_SEARCH_BUDGET_MS": ("int", "Ge(ge=100)", 5000),
     "TIDEGATE_PHONE_SEARCH_MAX_RUNNING": ("int", "Ge(ge=1)", 64),
     "TIDEGATE_PHONE_SEARCH_WAIT_MS": ("int", "Ge(ge=0)", 250),
+    # Issue 18 (the IVR look-up's speed): compiled persisted operations, with a switch to turn them off.
+    "TIDEGATE_PERSISTED_COMPILED": ("bool", "", True),
 }

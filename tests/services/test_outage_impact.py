@@ -16,12 +16,15 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
+from graphql import parse
 
 from backends.registry import BACKENDS, open_backends
 from domain.geo import GeoPoint
 from domain.outage_impact import ImpactCause, outage_reach
 from domain.ports import Backends
 from domain.records import Outage
+from gateway.persisted.compiled_operation import compile_operation
+from gateway.persisted.manifest import load_manifest
 from infra.http.config import BackendConfig
 from services.access import CUSTOMER_READ, NETWORK_READ, TICKET_READ, Access, Principal
 from services.context import build_context
@@ -300,3 +303,37 @@ async def test_shut_and_downstream_agree_with_the_simulators_own_trace_for_every
         shut = {m for m, cause in reach.causes.items() if cause is ImpactCause.SHUT}
         downstream = {m for m, cause in reach.causes.items() if cause is ImpactCause.DOWNSTREAM}
         assert (shut, downstream) == (set(expected.segment), set(expected.cut_off)), seeded.outage_id
+
+
+async def test_the_compiled_look_up_answers_as_the_executor_does(
+    schema: Any, backends: Backends, clean_sims: Simulators
+) -> None:
+    """`CallerOutageStatus` as the softphone sends it, from the manifest, runs compiled in the BFF
+    (`gateway.persisted.compiled_operation`): same answers as the executor's, refusals and bad
+    input included, and the same back-office silence."""
+    body = next(op.body for op in load_manifest() if op.name == "CallerOutageStatus")
+    compiled = compile_operation(schema, parse(body))
+    assert compiled is not None, "the IVR look-up no longer compiles"
+    world = seeded_world()
+    shut = _sole_phone_accounts(world, _outage(world, "TS0001").main_ids)[0]
+    downstream = _sole_phone_accounts(world, _downstream(world))[0]
+    await _built(backends)
+    nobody = dataclasses.replace(SOFTPHONE, scopes=frozenset({TICKET_READ}))
+    before = _requests(clean_sims)
+    compared, seen = 0, set()
+    for who in (SOFTPHONE, nobody):
+        for phone in (_mobile(world, shut), _mobile(world, downstream), "+86 13800138000", "anonymous", "x1"):
+            executed = await _execute(schema, backends, body, {"phone": phone}, who)
+            ctx = build_context(backends, access=Access(who))
+            result = await compiled.execute(ctx, {"phone": phone})
+            assert result is not None
+            assert result.data == executed.data, phone
+            assert [(e.message, e.path, e.extensions) for e in result.errors or ()] == [
+                (e.message, e.path, e.extensions) for e in executed.errors or ()
+            ], phone
+            compared += 1
+            status = (executed.data or {}).get("callerOutageStatus")
+            seen |= {e.extensions["code"] for e in executed.errors or ()}
+            seen |= {"affected"} if status and status["affected"] else set()
+    assert _requests(clean_sims) == before
+    assert compared == 10 and {"affected", "FORBIDDEN", "BAD_USER_INPUT"} <= seen, seen

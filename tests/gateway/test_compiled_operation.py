@@ -1,0 +1,211 @@
+"""Compiled persisted operations answer exactly as graphql-core's executor does, errors included.
+
+A narrow unit test: a small Strawberry schema of its own (no back office), each document run both
+ways on the same input and the answers compared: data, and each error's message, path and
+extensions. The IVR look-up on the real schema is compared the same way in
+tests/services/test_outage_impact.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+import pytest
+import strawberry
+from graphql import GraphQLError, parse
+from strawberry.extensions import FieldExtension
+
+from gateway.persisted.compiled_operation import compile_operation
+
+CALLS: list[str] = []
+
+
+class Counted(FieldExtension):
+    """A synchronous field extension: it must run on the compiled path too."""
+
+    def resolve(self, next_: Any, source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
+        CALLS.append(".".join(str(k) for k in info.path.as_list()))
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(self, next_: Any, source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
+        return await next_(source, info, **kwargs)
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.type
+class Leaf:
+    name: str
+    colour: Colour
+    at: datetime | None
+    tags: list[str]
+    maybe: list[str | None]
+    bad_items: list[str]
+    counted: int = strawberry.field(extensions=[Counted()])
+
+    @strawberry.field
+    def shout(self) -> str:
+        return self.name.upper()
+
+    @strawberry.field
+    def broken(self) -> str | None:
+        raise ValueError("nope")
+
+    @strawberry.field
+    def broken_required(self) -> str:
+        raise GraphQLError("refused", extensions={"code": "FORBIDDEN"})
+
+    @strawberry.field
+    def padded(self, width: int = 6) -> str:
+        return self.name.ljust(width, ".")
+
+    @strawberry.field
+    def wrong_colour(self) -> Colour:
+        return "green"  # type: ignore[return-value]  # what enum serialization refuses
+
+
+def _leaf(name: str, bad: bool = False) -> Leaf:
+    return Leaf(
+        name=name,
+        colour=Colour.BLUE if len(name) % 2 else Colour.RED,
+        at=datetime(2026, 12, 5, 8, 30, tzinfo=UTC) if name != "none" else None,
+        tags=[name, "x"],
+        maybe=[name, None],
+        bad_items=["ok", None] if bad else ["ok"],  # type: ignore[list-item]
+        counted=len(name),
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def leaf(self, name: str) -> Leaf | None:
+        return None if name == "missing" else _leaf(name)
+
+    @strawberry.field
+    async def leaves(self, count: int, bad: bool = False) -> list[Leaf]:
+        return [_leaf(f"n{i}", bad and i == 1) for i in range(count)]
+
+    @strawberry.field
+    async def required(self) -> Leaf:
+        raise GraphQLError("down", extensions={"code": "BACKEND_UNAVAILABLE"})
+
+    @strawberry.field
+    def other(self) -> int:
+        return 1
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    def touch(self) -> int:
+        return 1
+
+
+SCHEMA = strawberry.Schema(query=Query, mutation=Mutation)
+
+
+def _errors(errors: list[GraphQLError] | None) -> list[tuple[str, Any, Any]]:
+    return [(e.message, e.path, e.extensions) for e in errors or ()]
+
+
+CASES = [
+    (
+        "query Q($n: String!) { leaf(name: $n) { __typename name colour at tags maybe shout alias: name } }",
+        {"n": "abc"},
+    ),
+    ("query Q($n: String!) { leaf(name: $n) { name at } }", {"n": "none"}),
+    ('{ leaf(name: "missing") { name } }', None),
+    ('{ leaf(name: "x") { name broken } }', None),
+    ('{ leaf(name: "x") { name brokenRequired } }', None),
+    ('{ leaf(name: "x") { padded narrow: padded(width: 2) } }', None),
+    ('{ leaf(name: "x") { wrongColour } }', None),
+    ("{ leaves(count: 3) { name counted maybe } }", None),
+    ("{ leaves(count: 3, bad: true) { name badItems } }", None),
+    ("{ required { name } }", None),
+    ("query Q($c: Int!) { leaves(count: $c) { name } }", {"c": 2}),
+]
+
+
+@pytest.mark.parametrize(("document", "variables"), CASES)
+async def test_compiled_answers_as_the_executor_does(document: str, variables: dict[str, Any] | None) -> None:
+    compiled = compile_operation(SCHEMA, parse(document))
+    assert compiled is not None, document
+    CALLS.clear()
+    executed = await SCHEMA.execute(document, variable_values=variables)
+    by_executor = list(CALLS)
+    CALLS.clear()
+    result = await compiled.execute(None, variables)
+    assert result is not None
+    assert result.data == executed.data
+    assert _errors(result.errors) == _errors(executed.errors)
+    assert by_executor == CALLS  # field extensions ran, at the same paths
+
+
+async def test_the_cases_cover_errors_and_null_bubbling() -> None:
+    """The comparison above would pass for two executors that never err: check that it saw errors
+    at each level (a nullable field, a non-null one bubbling to its parent, to the root)."""
+    answers = {}
+    for document, variables in CASES:
+        compiled = compile_operation(SCHEMA, parse(document))
+        assert compiled is not None
+        answers[document] = await compiled.execute(None, variables)
+    broken = answers['{ leaf(name: "x") { name broken } }']
+    assert broken is not None and broken.data == {"leaf": {"name": "x", "broken": None}}
+    bubbled = answers['{ leaf(name: "x") { name brokenRequired } }']
+    assert bubbled is not None and bubbled.data == {"leaf": None}
+    assert _errors(bubbled.errors)[0][2] == {"code": "FORBIDDEN"}
+    root = answers["{ required { name } }"]
+    assert root is not None and root.data is None and root.errors
+    listed = answers["{ leaves(count: 3, bad: true) { name badItems } }"]
+    assert listed is not None and listed.data is None
+    assert _errors(listed.errors)[0][1] == ["leaves", 1, "badItems", 1]
+
+
+async def test_variables_that_do_not_coerce_go_the_usual_way() -> None:
+    compiled = compile_operation(SCHEMA, parse("query Q($c: Int!) { leaves(count: $c) { name } }"))
+    assert compiled is not None
+    assert await compiled.execute(None, {"c": "many"}) is None
+    assert await compiled.execute(None, {}) is None
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "mutation { touch }",
+        '{ leaf(name: "x") { name } other }',  # two root fields: the executor awaits them together
+        '{ leaf(name: "x") { ...F } } fragment F on Leaf { name }',
+        '{ leaf(name: "x") { name @include(if: true) } }',
+        '{ leaf(name: "x") { name name } }',
+        "{ __schema { queryType { name } } }",
+        '{ leaf(name: "x") { name } } query Other { other }',
+    ],
+)
+def test_what_does_not_compile_stays_with_the_executor(document: str) -> None:
+    assert compile_operation(SCHEMA, parse(document)) is None
+
+
+@strawberry.type
+class Slow:
+    @strawberry.field
+    async def later(self) -> int:
+        return 1
+
+
+@strawberry.type
+class SlowQuery:
+    @strawberry.field
+    async def slow(self) -> Slow:
+        return Slow()
+
+
+def test_a_nested_field_that_awaits_does_not_compile() -> None:
+    """Siblings that await run together in the executor: a plan awaiting them in turn would be slower."""
+    schema = strawberry.Schema(query=SlowQuery)
+    assert compile_operation(schema, parse("{ slow { later } }")) is None
