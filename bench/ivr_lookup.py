@@ -6,7 +6,10 @@ to one hour so that no refresh runs during the measurement), then drives two leg
 concurrency, interleaved in one-second slices so both see the same machine:
 
 - `ivr`: the persisted `CallerOutageStatus` by `documentId`, with the softphone's token, for
-  callers half of whom the active outages leave without water;
+  callers half of whom the active outages leave without water, run compiled
+  (`gateway.persisted.compiled_operation`);
+- `ivr_executor`: the same requests to a second BFF process started with
+  `TIDEGATE_PERSISTED_COMPILED=false`, so graphql-core's executor runs them (what compiling saves);
 - `baseline`: the same question the way an agent's client asks it without the index,
   `customerByPhone(phone) { id activeOutages { id } }` (CRM, billing, GIS), as a supervisor.
 
@@ -155,7 +158,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     ]
     scratch = tempfile.mkdtemp(prefix="bench-ivr-")
     sims: dict[str, Any] = {}
-    bff = None
+    bff = executor_bff = None
     try:
         sims = start_simulators(world_args)
         urls = {name: f"http://127.0.0.1:{port}" for name, (port, _) in sims.items()}
@@ -171,6 +174,11 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         port = free_port()
         bff = server(["gateway.cli", "serve"], port, env)
         url = f"http://127.0.0.1:{port}/graphql"
+        executor_port = free_port()
+        executor_bff = server(
+            ["gateway.cli", "serve"], executor_port, env | {"TIDEGATE_PERSISTED_COMPILED": "false"}
+        )
+        executor_url = f"http://127.0.0.1:{executor_port}/graphql"
         doc_id = f"sha256:{_manifest_id('CallerOutageStatus')}"
 
         def ivr_body(i: int) -> bytes:
@@ -180,45 +188,48 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             return orjson.dumps({"query": BASELINE, "variables": {"phone": mixed[i % len(mixed)]}})
 
         await wait_http(url, bff, ivr_body(0), softphone)
+        await wait_http(executor_url, executor_bff, ivr_body(0), softphone)
         started = time.perf_counter()
         async with httpx.AsyncClient(timeout=30) as client:
-            for _ in range(1200):  # the index is built in the background after start-up
-                r = await client.post(
-                    url, content=ivr_body(0), headers={"Content-Type": "application/json", **softphone}
-                )
-                if r.json()["data"]["callerOutageStatus"]["asOf"] is not None:
-                    break
-                await asyncio.sleep(0.1)
+            for target in (url, executor_url):
+                for _ in range(1200):  # the index is built in the background after start-up
+                    r = await client.post(
+                        target, content=ivr_body(0), headers={"Content-Type": "application/json", **softphone}
+                    )
+                    if r.json()["data"]["callerOutageStatus"]["asOf"] is not None:
+                        break
+                    await asyncio.sleep(0.1)
             index_ready_s = time.perf_counter() - started
-            legs: dict[str, list[LegResult]] = {"ivr": [], "baseline": []}
-            calls: dict[str, dict[str, int]] = {"ivr": {}, "baseline": {}}
+            legs: dict[str, list[LegResult]] = {"ivr": [], "ivr_executor": [], "baseline": []}
+            calls: dict[str, dict[str, int]] = {name: {} for name in legs}
             spec = {
-                "ivr": (ivr_body, _ivr_ok, softphone),
-                "baseline": (baseline_body, _baseline_ok, supervisor),
+                "ivr": (url, bff.pid, ivr_body, _ivr_ok, softphone),
+                "ivr_executor": (executor_url, executor_bff.pid, ivr_body, _ivr_ok, softphone),
+                "baseline": (url, bff.pid, baseline_body, _baseline_ok, supervisor),
             }
             warm = min(0.5, args.seconds / 4)
-            for body, ok, auth in spec.values():
+            for target, pid, body, ok, auth in spec.values():
                 await drive(
-                    url,
+                    target,
                     body,
                     ok,
                     concurrency=args.concurrency,
                     seconds=warm,
-                    server_pid=bff.pid,
+                    server_pid=pid,
                     headers=auth,
                 )
             slices = max(1, round(args.seconds / args.slice_s))
             for _ in range(slices):
-                for name, (body, ok, auth) in spec.items():
+                for name, (target, pid, body, ok, auth) in spec.items():
                     await _backend_calls(client, urls, reset=True)
                     legs[name].append(
                         await drive(
-                            url,
+                            target,
                             body,
                             ok,
                             concurrency=args.concurrency,
                             seconds=args.seconds / slices,
-                            server_pid=bff.pid,
+                            server_pid=pid,
                             headers=auth,
                         )
                     )
@@ -226,7 +237,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
                         calls[name][system] = calls[name].get(system, 0) + n
         engine = await in_process(urls, mixed, min(args.seconds, 2.0))
     finally:
-        stop([bff] if bff else [])
+        stop([p for p in (bff, executor_bff) if p is not None])
         stop([proc for _, proc in sims.values()])
         shutil.rmtree(scratch, ignore_errors=True)
     out: dict[str, Any] = {}
@@ -242,6 +253,12 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         "p99_ms": out["ivr"]["p99_ms"],
         "target": TARGET,
         "ivr": out["ivr"],
+        "ivr_executor": out["ivr_executor"],
+        "compiled_cpu_ratio": (
+            round(out["ivr"]["cpu_ms_per_request"] / out["ivr_executor"]["cpu_ms_per_request"], 3)
+            if out["ivr"]["cpu_ms_per_request"] and out["ivr_executor"]["cpu_ms_per_request"]
+            else None
+        ),
         "baseline": out["baseline"],
         "in_process": engine,
         "config": {
@@ -252,7 +269,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             "latency_scale": args.latency_scale,
             "phones": {"affected": len(affected), "unaffected": len(others), "sent": "alternating"},
             "index_ready_s": round(index_ready_s, 2),
-            "server_processes": 1,
+            "server_processes": "1 per leg (ivr and baseline share one; ivr_executor has its own)",
         },
     }
 

@@ -38,13 +38,12 @@ def linked_loaders() -> set[str]:
     tree = ast.parse((RESOLVERS / "loaders.py").read_text(encoding="utf-8"))
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     found: set[str] = set()
-    for node in ast.walk(classes["Loaders"]):
-        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
+    for node in classes["Loaders"].body:  # each loader is a cached property, made on first use
+        if not (isinstance(node, ast.FunctionDef) and node.returns is not None):
             continue
-        target = node.targets[0]
-        if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
+        if not any(ast.unparse(d) == "cached_property" for d in node.decorator_list):
             continue
-        made = node.value.func
+        made = node.returns
         text = ast.unparse(made)
         if isinstance(made, ast.Name) and made.id in classes:  # a loader class of its own
             text = " ".join(ast.unparse(b) for b in classes[made.id].bases)
@@ -52,7 +51,7 @@ def linked_loaders() -> set[str]:
             name in text.replace("[", " ").replace("]", " ").replace(",", " ").split()
             for name in LINKED_TYPES
         ):
-            found.add(target.attr)
+            found.add(node.name)
     return found
 
 
