@@ -8,7 +8,6 @@ and nobody else's tests see it.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from bench.graphql_ws import GraphQLWs
 from tests.conftest import Simulators
 from tests.support.admin import stats
 from tests.support.field_crew import file_order, move_order
+from tests.support.live import next_data, until
 from tests.support.processes import BffProcess, SimProcess, start_bff, start_simulator
 from tests.support.redis_server import RedisProcess, start_redis
 from tests.support.world import seeded_world, sole_callers
@@ -121,21 +121,6 @@ def _requests(sim: SimProcess, op: str) -> int:
     return int(found["requests"]) if found else 0
 
 
-async def _next(ws: GraphQLWs, op: str) -> dict[str, Any]:
-    async with asyncio.timeout(15):  # a safety net against a hang, not a latency assertion
-        message = await ws.receive(op)
-    assert message["type"] == "next", message
-    return cast("dict[str, Any]", message["payload"]["data"])
-
-
-async def _until(condition: Any, what: str) -> None:
-    for _ in range(1_000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"never: {what}")
-
-
 def _order(fleet: Fleet, customer_no: int) -> str:
     return file_order(fleet.workorders.url, customer_no, "小区门口漏水", "WG-03")
 
@@ -162,15 +147,15 @@ async def test_an_agent_sees_the_completion_the_webhook_brought_to_another_proce
     assert fleet.b.cti("CALL_RINGING", "A6001", "call-6001", caller.mobile).status_code == 204
     assert fleet.b.cti("CALL_ANSWERED", "A6001", "call-6001", caller.mobile).status_code == 204
     # The state before we start: the webhooks for 03 and 05 have been applied (c reads IN_PROGRESS).
-    await _until(lambda: _status(fleet, order, token) == "IN_PROGRESS", "the order in progress")
+    await until(lambda: _status(fleet, order, token) == "IN_PROGRESS", "the order in progress")
 
     async with GraphQLWs.connect(fleet.ws(fleet.a), token) as ws:
         op = await ws.subscribe(TICKET, {"id": order})
-        first = (await _next(ws, op))["ticketUpdated"]
+        first = (await next_data(ws, op))["ticketUpdated"]
         assert (first["id"], first["status"]) == (order, "IN_PROGRESS")
         completed_at = time.monotonic()
         _move(fleet, order, "06")  # the field worker completes it; the simulator's webhook goes to b
-        got = (await _next(ws, op))["ticketUpdated"]
+        got = (await next_data(ws, op))["ticketUpdated"]
         seen_after_s = time.monotonic() - completed_at
     assert (got["id"], got["status"]) == (order, "COMPLETED")
     print(f"completion seen on process a {seen_after_s * 1000:.0f} ms after the simulator completed it")
@@ -183,9 +168,9 @@ async def test_ring_on_one_process_pop_on_another_answer_on_a_third(fleet: Fleet
     crm = fleet.sims["crm"]
     async with GraphQLWs.connect(fleet.ws(fleet.a), token) as ws:
         op = await ws.subscribe(POPS, {"a": "A6002"})
-        await _until(lambda: fleet.subscribers("screenpop:A6002") == 1, "the subscription live")
+        await until(lambda: fleet.subscribers("screenpop:A6002") == 1, "the subscription live")
         assert fleet.b.cti("CALL_RINGING", "A6002", "call-6002", caller.mobile).status_code == 204
-        pop = (await _next(ws, op))["screenPop"]
+        pop = (await next_data(ws, op))["screenPop"]
     assert pop["callId"] == "call-6002" and pop["prefetched"] is True
     (customer,) = pop["customers"]
     assert customer["id"] == f"KH{caller.customer_no:08d}"
@@ -200,6 +185,6 @@ async def test_ring_on_one_process_pop_on_another_answer_on_a_third(fleet: Fleet
     # The call's binding reached c; so does its end, whichever process the CTI tells.
     assert _codes(_ask(fleet.c, ONE, {"id": customer["id"]}, token)) == []
     assert fleet.a.cti("CALL_ENDED", "A6002", "call-6002").status_code == 204
-    await _until(
+    await until(
         lambda: _codes(_ask(fleet.c, ONE, {"id": customer["id"]}, token)) == ["FORBIDDEN"], "ended on c"
     )

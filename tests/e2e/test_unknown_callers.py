@@ -28,6 +28,7 @@ from simulators.world import phone_key
 from simulators.world.model import Customer as WorldCustomer
 from tests.conftest import Simulators
 from tests.support.admin import stats
+from tests.support.live import next_data, until
 from tests.support.processes import BffProcess, SimProcess, start_bff, start_simulator
 from tests.support.redis_server import RedisProcess, start_redis
 from tests.support.world import seeded_world, sole_callers
@@ -107,21 +108,6 @@ def _codes(body: dict[str, Any]) -> list[str]:
     return [e["extensions"]["code"] for e in body.get("errors", [])]
 
 
-async def _next(ws: GraphQLWs, op: str) -> dict[str, Any]:
-    async with asyncio.timeout(15):  # a safety net against a hang, not a latency assertion
-        message = await ws.receive(op)
-    assert message["type"] == "next", message
-    return cast("dict[str, Any]", message["payload"]["data"])
-
-
-async def _until(condition: Any, what: str) -> None:
-    for _ in range(1_000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"never: {what}")
-
-
 def _phone_searches(billing: SimProcess) -> int:
     found = stats(billing.url)["operations"].get("QueryAccountsByPhone")
     return int(found["requests"]) if found else 0
@@ -164,7 +150,7 @@ def test_an_unknown_number_is_no_match_within_the_deadline_and_readyz_stays_read
     assert match["data"]["callerMatch"]["status"] == "NO_MATCH"
     assert match["data"]["callerMatch"]["callId"] == "call-7001"
     # billing's search finishes in the background (it finds nobody); billing was not failed.
-    asyncio.run(_until(lambda: not _searching(pair.a, token), "the phone search over"))
+    asyncio.run(until(lambda: not _searching(pair.a, token), "the phone search over"))
     ready = httpx.get(f"{pair.a.url}/readyz").json()
     assert ready["status"] == "ready", ready
     assert ready["checks"]["billing"]["last_outcome"] == "ok", ready
@@ -187,10 +173,10 @@ async def test_a_late_billing_match_updates_the_pop_live(pair: Pair) -> None:
     token = pair.a.token("agent", "A7002")
     async with GraphQLWs.connect(pair.ws(), token) as ws:
         op = await ws.subscribe(POPS, {"a": "A7002"})
-        await _until(lambda: pair.subscribers("screenpop:A7002") == 1, "the subscription live")
+        await until(lambda: pair.subscribers("screenpop:A7002") == 1, "the subscription live")
         assert pair.b.cti("CALL_RINGING", "A7002", "call-7002", number).status_code == 204
-        first = (await _next(ws, op))["screenPop"]
-        later = (await _next(ws, op))["screenPop"]
+        first = (await next_data(ws, op))["screenPop"]
+        later = (await next_data(ws, op))["screenPop"]
     assert first["callId"] == "call-7002" and first["customers"] == []
     assert first["match"]["status"] == "NO_MATCH"
     assert later["callId"] == "call-7002"
@@ -204,21 +190,19 @@ async def test_a_late_billing_match_updates_the_pop_live(pair: Pair) -> None:
     assert _codes(again) == [] and again["data"]["customerByPhone"] == [{"id": _kh(owner)}]
     assert _phone_searches(pair.billing) == searches
     assert pair.b.cti("CALL_ENDED", "A7002", "call-7002").status_code == 204
-    await _until(lambda: _codes(_ask(pair.a, ONE, {"id": _kh(owner)}, token)) == ["FORBIDDEN"], "ended")
+    await until(lambda: _codes(_ask(pair.a, ONE, {"id": _kh(owner)}, token)) == ["FORBIDDEN"], "ended")
 
 
 async def test_a_withheld_number_is_a_normal_no_match(pair: Pair) -> None:
     token = pair.a.token("agent", "A7003")
     async with GraphQLWs.connect(pair.ws(), token) as ws:
         op = await ws.subscribe(POPS, {"a": "A7003"})
-        await _until(lambda: pair.subscribers("screenpop:A7003") == 1, "the subscription live")
+        await until(lambda: pair.subscribers("screenpop:A7003") == 1, "the subscription live")
         # A switch that withholds the number sends no digits: "anonymous", "", or nothing at all.
         assert pair.b.cti("CALL_RINGING", "A7003", "call-7003", "anonymous").status_code == 204
-        pop = (await _next(ws, op))["screenPop"]
+        pop = (await next_data(ws, op))["screenPop"]
     assert pop["customers"] == [] and pop["match"]["status"] == "WITHHELD"
-    await _until(
-        lambda: _ask(pair.a, CALLER_MATCH, {}, token)["data"]["callerMatch"] is not None, "call on a"
-    )
+    await until(lambda: _ask(pair.a, CALLER_MATCH, {}, token)["data"]["callerMatch"] is not None, "call on a")
     match = _ask(pair.a, CALLER_MATCH, {}, token)["data"]["callerMatch"]
     assert match["status"] == "WITHHELD" and match["customers"] == []
     assert pair.b.cti("CALL_ENDED", "A7003", "call-7003").status_code == 204
@@ -234,7 +218,7 @@ def test_search_verify_bind_then_least_privilege_follows_the_bound_customer(pair
     assert _codes(refused) == ["FORBIDDEN"]
 
     assert pair.b.cti("CALL_ANSWERED", "A7004", "call-7004", None).status_code == 204  # withheld
-    asyncio.run(_until(lambda: _match(pair.a, token) is not None, "the call on a"))
+    asyncio.run(until(lambda: _match(pair.a, token) is not None, "the call on a"))
     found = _ask(pair.a, CANDIDATES, {"accountNo": account.account_no.lstrip("0")}, token)
     assert _codes(found) == []
     (candidate,) = found["data"]["identificationCandidates"]
@@ -271,12 +255,12 @@ def test_search_verify_bind_then_least_privilege_follows_the_bound_customer(pair
     mine = {"id": _kh(caller.customer_no)}
     other_agent = pair.a.token("agent", "A7009")
     assert pair.b.cti("CALL_TRANSFERRED", "A7009", "call-7004").status_code == 204
-    asyncio.run(_until(lambda: _codes(_ask(pair.a, ONE, mine, other_agent)) == [], "moved with the call"))
+    asyncio.run(until(lambda: _codes(_ask(pair.a, ONE, mine, other_agent)) == [], "moved with the call"))
     assert _codes(_ask(pair.a, ONE, mine, token)) == ["FORBIDDEN"]
     moved = _match(pair.a, other_agent)
     assert moved is not None and moved["status"] == "IDENTIFIED"
     assert pair.b.cti("CALL_ENDED", "A7009", "call-7004").status_code == 204
-    asyncio.run(_until(lambda: _codes(_ask(pair.a, ONE, mine, other_agent)) == ["FORBIDDEN"], "the end"))
+    asyncio.run(until(lambda: _codes(_ask(pair.a, ONE, mine, other_agent)) == ["FORBIDDEN"], "the end"))
 
 
 def test_wrong_answers_lock_identification_on_the_call(pair: Pair) -> None:
@@ -285,7 +269,7 @@ def test_wrong_answers_lock_identification_on_the_call(pair: Pair) -> None:
     account = world.accounts_of[caller.customer_no][0]
     token = pair.a.token("agent", "A7005")
     assert pair.b.cti("CALL_ANSWERED", "A7005", "call-7005", UNKNOWN).status_code == 204
-    asyncio.run(_until(lambda: _match(pair.a, token) is not None, "the call on a"))
+    asyncio.run(until(lambda: _match(pair.a, token) is not None, "the call on a"))
     (candidate,) = _ask(pair.a, CANDIDATES, {"accountNo": account.account_no}, token)["data"][
         "identificationCandidates"
     ]
@@ -325,24 +309,24 @@ async def test_a_transfer_moves_access_a_conference_shares_it_and_the_end_revoke
 
     assert pair.b.cti("CALL_RINGING", me, "call-7006", caller.mobile).status_code == 204
     assert pair.b.cti("CALL_ANSWERED", me, "call-7006", caller.mobile).status_code == 204
-    await _until(lambda: reads(me) == [], "the first agent reads the caller")
+    await until(lambda: reads(me) == [], "the first agent reads the caller")
     assert reads(to) == ["FORBIDDEN"]
 
     async with GraphQLWs.connect(pair.ws(), tokens[to]) as ws:
         op = await ws.subscribe(POPS, {"a": to})
-        await _until(lambda: pair.subscribers(f"screenpop:{to}") == 1, "the subscription live")
+        await until(lambda: pair.subscribers(f"screenpop:{to}") == 1, "the subscription live")
         assert pair.b.cti("CALL_TRANSFERRED", to, "call-7006").status_code == 204
-        pop = (await _next(ws, op))["screenPop"]
+        pop = (await next_data(ws, op))["screenPop"]
     assert pop["callId"] == "call-7006" and [c["id"] for c in pop["customers"]] == [customer]
-    await _until(lambda: reads(me) == ["FORBIDDEN"], "the transferring agent loses the caller")
+    await until(lambda: reads(me) == ["FORBIDDEN"], "the transferring agent loses the caller")
     assert reads(to) == []
 
     assert pair.b.cti("CALL_ANSWERED", to, "call-7006", caller.mobile).status_code == 204
     assert pair.b.cti("CALL_CONFERENCE_JOINED", joins, "call-7006").status_code == 204
-    await _until(lambda: reads(joins) == [], "the joining agent shares the caller")
+    await until(lambda: reads(joins) == [], "the joining agent shares the caller")
     assert reads(to) == [] and reads(me) == ["FORBIDDEN"]
 
     assert pair.b.cti("CALL_ENDED", to, "call-7006").status_code == 204
-    await _until(lambda: reads(joins) == ["FORBIDDEN"] and reads(to) == ["FORBIDDEN"], "the end revokes all")
+    await until(lambda: reads(joins) == ["FORBIDDEN"] and reads(to) == ["FORBIDDEN"], "the end revokes all")
     assert reads(me) == ["FORBIDDEN"]
     assert pair.b.cti("CALL_TRANSFERRED", me, "call-7006").status_code == 409  # an ended call stays ended
