@@ -55,6 +55,13 @@ def open_backends(
     )
 
 
+def share_guards(backends: Backends, replicas: int) -> None:
+    """Every real client held to its replica's part of the fleet's guards (fakes have none)."""
+    for client in (backends.billing, backends.crm, backends.gis, backends.workorders):
+        if isinstance(client, BillingClient | CrmClient | GisClient | WorkOrderClient):
+            client.share(replicas)
+
+
 def guard_readers(backends: Backends) -> dict[str, Callable[[], GuardState]]:
     """Each real client's guard snapshot, by backend name (in-memory fakes have none: left out)."""
     readers: dict[str, Callable[[], GuardState]] = {}

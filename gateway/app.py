@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from backends.registry import guard_readers, open_backends
+from backends.registry import guard_readers, open_backends, share_guards
 from gateway.auth import KeySource, build_auth
 from gateway.http.board_page import board_routes
 from gateway.http.errors import INTERNAL_MESSAGE, error_response
@@ -43,6 +43,7 @@ from gateway.persisted.queries import open_apq_store, open_persisted_queries
 from gateway.settings import Settings
 from infra.cache.cache import Cache
 from infra.cache.store import CacheStore, MemoryStore, RedisStore
+from infra.fleet import Fleet
 from infra.idempotency_store import MemoryIdempotencyStore, RedisIdempotencyStore
 from infra.resilience.gcra import RedisGcra
 from infra.resilience.priority import OperationClass
@@ -82,6 +83,15 @@ def create_app(
     )
     if not has_error_codes(schema.extensions):
         raise ValueError("build the schema with gateway.http.extensions.schema_extensions(settings)")
+    if settings.redis.replicas > 1 and not settings.redis.redis_url:
+        # Without Redis nothing is shared: each replica would admit the fleet's whole limits, keep its
+        # own idempotency keys (a retried write on another replica files twice) and its own calls.
+        message = (
+            f"TIDEGATE_REPLICAS={settings.redis.replicas} needs TIDEGATE_REDIS_URL: replicas share "
+            "limits, idempotency keys, calls and screen pops through Redis. Set it, or run one replica."
+        )
+        logger.error("start-up failed: %s", message)
+        raise ValueError(message)
     auth = build_auth(settings, keys)  # no way to check tokens: refuse to start, never run open
     calls = CallRegistry()  # which call each agent is on, fed by the CTI
     webhooks = WorkOrderWebhooks.from_settings(settings)  # a malformed secret: refuse to start
@@ -118,6 +128,16 @@ def create_app(
             settings.redis.replicas,
             deadline_s=settings.admission.rate_redis_deadline_ms / 1000,
         )
+        # How many replicas share Redis now, announced by each (infra.fleet): every replica's part of
+        # billing's bulkhead and rate budget, and of the admission buckets' local fallback, follows it.
+        fleet = Fleet(redis, floor=settings.redis.replicas)
+        await fleet.start()
+
+        def share(size: int) -> None:
+            share_guards(backends, size)
+            limiter.share(size)
+
+        fleet.on_size(share)
         cache = open_cache(settings, redis)
         reads = CachedReads(
             backends,
@@ -151,9 +171,11 @@ def create_app(
                 **live.state(),  # .live (subscriptions), .ring_prefetch (the CTI)
                 TRACER_STATE: tracing.tracer,  # the view's operation spans (None: tracing off)
                 "board": board,  # the supervisor's board (services.board), and where pops are timed
+                "fleet": fleet,
             }
         finally:
             observability.stopping()
+            await fleet.aclose()  # leaves the fleet at once: the others' shares grow at their next beat
             await live.aclose()
             if cache is not None:
                 await cache.drain()  # background refreshes finish before their clients close

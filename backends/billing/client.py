@@ -67,6 +67,10 @@ class BillingClient:
         """This client's breaker, bulkhead and rate budget now (for the supervisor's board)."""
         return self._http.guard_state()
 
+    def share(self, replicas: int) -> None:
+        """This replica's part of the fleet's bulkhead and rate budget (`infra.fleet`)."""
+        self._http.share(replicas)
+
     async def aclose(self) -> None:
         await self._http.aclose()
 

@@ -149,5 +149,9 @@ class CrmClient:
         """This client's breaker, bulkhead and rate budget now (for the supervisor's board)."""
         return self.api.http.guard_state()
 
+    def share(self, replicas: int) -> None:
+        """This replica's part of the fleet's bulkhead and rate budget (`infra.fleet`)."""
+        self.api.http.share(replicas)
+
     async def aclose(self) -> None:
         await self.api.http.aclose()

@@ -202,6 +202,10 @@ class GisClient:
         """This client's breaker, bulkhead and rate budget now (for the supervisor's board)."""
         return self._http.guard_state()
 
+    def share(self, replicas: int) -> None:
+        """This replica's part of the fleet's bulkhead and rate budget (`infra.fleet`)."""
+        self._http.share(replicas)
+
     # -- the network layers, read in pages for the isolation trace -------------------------------
 
     async def network_mains(self, offset: int, limit: int) -> Page[NetworkMain]:

@@ -48,11 +48,12 @@ class BillingSettings(BackendSettings):
     breaker_failure_rate: float = Field(default=10.0, gt=0, le=100)
     """% of billing calls failed or timed out that opens its breaker."""
     max_concurrent: int = Field(default=16, ge=1)
-    """Billing calls in flight (its pool is 20)."""
+    """Billing calls in flight, fleet-wide (its pool is 20): each replica holds its share, divided by
+    the replicas announced in Redis (`infra.fleet`)."""
     critical_reserve: int = Field(default=4, ge=0)
     """Of those, slots only critical work may use."""
     max_rps: float = Field(default=50.0, gt=0)
-    """Billing calls started per second (per process: divided by `replicas`)."""
+    """Billing calls started per second, fleet-wide: each replica holds its share (`infra.fleet`)."""
     critical_reserve_rps: float = Field(default=15.0, ge=0)
     """Of that rate, the part only critical work may use."""
     sheddable_max_rps: float = Field(default=20.0, gt=0)

@@ -127,7 +127,7 @@ class Settings(BaseModel):
                 billing.sheddable_max_rps,
                 burst=billing.rps_burst,
                 max_wait_s=wait_s,
-            ).share(self.redis.replicas)
+            )
             if on
             else None
         )

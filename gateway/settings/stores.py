@@ -16,8 +16,9 @@ class RedisSettings(ComponentSettings):
     """Redis shared by the replicas: rate buckets, cache, idempotency keys, APQ, ticket states, event
     bus, kept screen pops. Unset: all of it in process."""
     replicas: int = Field(default=1, ge=1)
-    """BFF processes sharing the limits: each one's fallback share of the buckets and of billing's rps
-    budget is the limit divided by this."""
+    """The least number of BFF processes to assume share the limits. The replicas announce themselves
+    in Redis (`infra.fleet`) and divide billing's bulkhead and rate budget, and the buckets' local
+    fallback, by the larger of the live count and this. More than 1 needs `redis_url`."""
     redis_timeout_ms: int = Field(default=100, ge=1)
     """Redis socket timeouts (a hung Redis costs little)."""
 

@@ -84,6 +84,15 @@ class BackendHttp:
             RetryPolicy(config.name, config.retry, clock=clock, sleep=sleep) if config.retry else None
         )
 
+    def share(self, replicas: int) -> None:
+        """Hold this replica to its part of what the fleet promised the back office: the configured
+        bulkhead and rate budget are the fleet's, divided here by the replicas sharing them now
+        (`infra.fleet`); called again whenever the fleet changes size."""
+        if self.bulkhead is not None and self.config.bulkhead is not None:
+            self.bulkhead.reconfigure(self.config.bulkhead.share(replicas))
+        if self.rate is not None and self.config.rate is not None:
+            self.rate.reconfigure(self.config.rate.share(replicas))
+
     def guard_state(self) -> GuardState:
         """Breaker, bulkhead and rate budget as they stand now (the supervisor's board reads it)."""
         return guard_state(self.name, self.breaker, self.bulkhead, self.rate)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from infra.deadline import time_left
 from infra.errors import BackendError
@@ -47,6 +47,26 @@ class BulkheadConfig:
         if self.sheddable_max_concurrent is not None and not 1 <= self.sheddable_max_concurrent <= normal:
             raise ValueError("need 1 <= sheddable_max_concurrent <= max_concurrent - reserved_for_critical")
 
+    def share(self, replicas: int) -> BulkheadConfig:
+        """One replica's part of a pool the whole fleet shares: every ceiling divided (rounded down,
+        at least one call, and the critical reserve below the ceiling), so the fleet never has more
+        in flight than the back office's pool."""
+        if replicas < 1:
+            raise ValueError(f"replicas must be >= 1, not {replicas}")
+        if replicas == 1:
+            return self
+        ceiling = max(1, self.max_concurrent // replicas)
+        reserve = min(self.reserved_for_critical // replicas, ceiling - 1)
+        shed = self.sheddable_max_concurrent
+        return replace(
+            self,
+            max_concurrent=ceiling,
+            reserved_for_critical=reserve,
+            sheddable_max_concurrent=None
+            if shed is None
+            else max(1, min(shed // replicas, ceiling - reserve)),
+        )
+
     def limit(self, level: str) -> int:
         """Calls in flight (of every class) at or above which work of this tier must wait."""
         if level == CRITICAL:
@@ -76,10 +96,9 @@ class Bulkhead:
     async def acquire(self) -> None:
         """Take a slot, waiting up to `max_wait_s` (critical work up to its deadline instead)."""
         label, level = class_label(), tier()
-        limit = self.config.limit(level)
         loop = asyncio.get_running_loop()
         give_up = loop.time() + self.config.max_wait_s
-        while self.in_flight >= limit:
+        while self.in_flight >= (limit := self.config.limit(level)):  # `reconfigure` may move it
             self._freed.clear()
             remaining = time_left() if level == CRITICAL else give_up - loop.time()
             if remaining is not None and remaining <= 0:
@@ -99,4 +118,9 @@ class Bulkhead:
 
     def release(self) -> None:
         self.in_flight -= 1
+        self._freed.set()
+
+    def reconfigure(self, config: BulkheadConfig) -> None:
+        """New ceilings (the fleet changed size): calls in flight finish; waiters look again."""
+        self.config = config
         self._freed.set()

@@ -104,14 +104,22 @@ class RateBudget:
         self._clock = clock
         self._sleep = sleep
         self._gcra = LocalGcra(clock)
+        self._buckets: dict[str, list[Bucket]] = {}
+        self.reconfigure(config)
+
+    def reconfigure(self, config: RateBudgetConfig) -> None:
+        """New rates (the fleet changed size). The buckets keep their names, so what was spent stays
+        spent: a replica whose share shrinks does not start over with a full burst."""
+        self.config = config
         # Each tier is charged to its own bucket and to those of every tier above it.
         limits = config.tiers()
         chain: list[Bucket] = []
-        self._buckets: dict[str, list[Bucket]] = {}
+        buckets: dict[str, list[Bucket]] = {}
         for level, bucket in ((CRITICAL, "all"), (NORMAL, "noncritical"), (SHEDDABLE, "sheddable")):
             if bucket in limits:
-                chain = [*chain, Bucket(f"{name}:{bucket}", limits[bucket])]
-            self._buckets[level] = chain
+                chain = [*chain, Bucket(f"{self.name}:{bucket}", limits[bucket])]
+            buckets[level] = chain
+        self._buckets = buckets
 
     async def acquire(self) -> None:
         """Take a token for the current operation class, waiting as its class allows, or shed it."""

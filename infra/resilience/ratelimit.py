@@ -115,6 +115,13 @@ class RateLimiter:
         # switch (stuck behind a hung Redis, say) is old news and must not flip the state back.
         self._epoch = 0
 
+    def share(self, replicas: int) -> None:
+        """How many replicas share the limits now (`infra.fleet`): each one's fallback share."""
+        if replicas < 1:
+            raise ValueError(f"replicas must be at least 1, not {replicas}")
+        if self._redis is not None:
+            self._replicas = replicas
+
     @property
     def shared(self) -> bool:
         """True while decisions come from Redis (for health checks and metrics)."""

@@ -128,13 +128,19 @@ def test_billing_budgets_and_retries_by_default() -> None:
     assert all(c.rate is None and c.bulkhead is None for n, c in configs.items() if n != "billing")
 
 
-def test_the_rps_budget_is_shared_between_replicas(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_rps_budget_is_the_fleets_and_each_replica_takes_its_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The configs are what the whole fleet promised billing; each replica divides them by the
+    replicas sharing them now (`infra.fleet`, applied in the app: tests/e2e/test_fleet.py)."""
     monkeypatch.setenv("TIDEGATE_REPLICAS", "2")
     monkeypatch.setenv("TIDEGATE_BILLING_MAX_RPS", "60")
     monkeypatch.setenv("TIDEGATE_RETRY_MAX_ATTEMPTS", "3")
     configs = Settings().backend_configs()
     rate, retry = configs["billing"].rate, configs["crm"].retry
-    assert rate is not None and (rate.max_rps, rate.critical_reserve_rps, rate.burst) == (30.0, 7.5, 5)
+    assert rate is not None and (rate.max_rps, rate.critical_reserve_rps, rate.burst) == (60.0, 15.0, 10)
+    half = rate.share(2)
+    assert (half.max_rps, half.critical_reserve_rps, half.burst) == (30.0, 7.5, 5)
     assert retry is not None and retry.max_attempts == 3
 
 

@@ -1,0 +1,85 @@
+"""Replicas that know their fleet: BFF processes on one real redis-server count each other, and each
+holds billing to its part of the fleet's bulkhead and rate budget (read off the supervisor's board,
+which shows this replica's guards); one that stops gives its part back. More than one replica
+without Redis refuses to start."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from tests.conftest import Simulators
+from tests.e2e.test_board_query import board
+from tests.support.processes import ROOT, BffProcess, start_bff
+from tests.support.redis_server import RedisProcess
+
+
+def billing_guards(bff: BffProcess) -> dict[str, Any]:
+    body = board(bff, bff.auth("supervisor"))
+    # (Only the guards matter here: the outages part may time out against a busy GIS.)
+    assert all(e["path"][:2] != ["supervisorBoard", "backends"] for e in body.get("errors", [])), body
+    lines = body["data"]["supervisorBoard"]["backends"]
+    found: dict[str, Any] = next(b for b in lines if b["name"] == "billing")
+    return found
+
+
+def eventually(check: Callable[[], bool], what: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.1)
+
+
+def test_fleet_replicas_share_billing_and_take_back_a_stopped_ones_part(
+    sims: Simulators, redis_server: RedisProcess
+) -> None:
+    env = {"TIDEGATE_REDIS_URL": redis_server.url}  # billing: 16 calls in flight, 50 a second, fleet-wide
+    first = start_bff(sims, env)
+    others: list[BffProcess] = []
+    try:
+        alone = billing_guards(first)
+        assert (alone["maxConcurrent"], alone["maxRps"]) == (16, 50)
+        others = [start_bff(sims, env) for _ in range(2)]
+        fleet = [first, *others]
+        eventually(
+            lambda: all(billing_guards(b)["maxConcurrent"] == 5 for b in fleet),
+            "three replicas each hold a third of billing's 16 calls in flight (rounded down)",
+        )
+        assert all(abs(billing_guards(b)["maxRps"] - 50 / 3) < 0.01 for b in fleet)
+        others.pop().stop()  # a clean stop: it leaves the fleet at once
+        eventually(
+            lambda: all(billing_guards(b)["maxConcurrent"] == 8 for b in (first, others[0])),
+            "two replicas left, a half each",
+        )
+        assert billing_guards(first)["maxRps"] == 25
+    finally:
+        for bff in (first, *others):
+            bff.stop()
+
+
+def test_more_than_one_replica_without_redis_refuses_to_start(sims: Simulators) -> None:
+    urls = {f"TIDEGATE_{name.upper()}_URL": sim.url for name, sim in sims.items()}
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", "0"],
+        cwd=ROOT,
+        env={**urls, "PATH": "/usr/bin:/bin", "TIDEGATE_REPLICAS": "2", "TIDEGATE_LOCAL_ISSUER": "true"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "TIDEGATE_REPLICAS=2 needs TIDEGATE_REDIS_URL" in done.stdout + done.stderr
+
+
+def test_a_single_replica_without_redis_still_starts(sims: Simulators) -> None:
+    bff = start_bff(sims)
+    try:
+        assert httpx.get(f"{bff.url}/healthz", timeout=5).status_code == 200
+        assert billing_guards(bff)["maxConcurrent"] == 16  # the whole pool: it is alone
+    finally:
+        bff.stop()
