@@ -35,6 +35,8 @@ from gateway.live.live_services import LiveServices
 from gateway.live.webhooks import WorkOrderWebhooks, open_ticket_states
 from gateway.live.ws_session import SocketGate
 from gateway.observability.audit import AuditSink, JsonLinesSink, RedisStreamSink
+from gateway.observability.heap import freeze_startup_heap
+from gateway.observability.logging import configure_logging
 from gateway.observability.tracing import TRACER_STATE, open_tracing
 from gateway.observability.wiring import Observability
 from gateway.persisted.compiled_operation import compile_operation
@@ -60,6 +62,20 @@ from services.idempotency import Idempotency, IdempotencyPolicy
 logger = logging.getLogger("tidegate.app")
 
 
+class StartRefused(ValueError):
+    """Settings this app will not run with (the message says which and why)."""
+
+
+def app_from_environment() -> Starlette:
+    """The app each of `tidegate serve --workers N`'s processes builds for itself (uvicorn's
+    factory): settings from the environment, logging configured, the start-up heap frozen."""
+    settings = Settings()
+    configure_logging(settings.serving.log_level)
+    app = create_app(settings)
+    freeze_startup_heap()
+    return app
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -83,6 +99,13 @@ def create_app(
     )
     if not has_error_codes(schema.extensions):
         raise ValueError("build the schema with gateway.http.extensions.schema_extensions(settings)")
+    if settings.serving.workers > 1 and not settings.redis.redis_url:
+        message = (
+            f"{settings.serving.workers} workers need TIDEGATE_REDIS_URL: each worker is a replica, and "
+            "replicas share limits, idempotency keys, calls and screen pops through Redis."
+        )
+        logger.error("start-up failed: %s", message)
+        raise StartRefused(message)
     if settings.redis.replicas > 1 and not settings.redis.redis_url:
         # Without Redis nothing is shared: each replica would admit the fleet's whole limits, keep its
         # own idempotency keys (a retried write on another replica files twice) and its own calls.
@@ -91,7 +114,7 @@ def create_app(
             "limits, idempotency keys, calls and screen pops through Redis. Set it, or run one replica."
         )
         logger.error("start-up failed: %s", message)
-        raise ValueError(message)
+        raise StartRefused(message)
     auth = build_auth(settings, keys)  # no way to check tokens: refuse to start, never run open
     calls = CallRegistry()  # which call each agent is on, fed by the CTI
     webhooks = WorkOrderWebhooks.from_settings(settings)  # a malformed secret: refuse to start

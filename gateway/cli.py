@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the GraphQL BFF (settings from TIDEGATE_* variables)")
     serve.add_argument("--host", default=None, help="default: TIDEGATE_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, default=None, help="default: TIDEGATE_PORT or 8000")
+    serve.add_argument(
+        "--workers", type=int, default=None, help="processes on the port, each a replica (needs Redis past 1)"
+    )
 
     token = sub.add_parser(
         "token",
@@ -178,14 +181,16 @@ def _simulate(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from gateway.app import create_app
+    from gateway.app import StartRefused, create_app
     from gateway.auth import AuthConfigError
-    from gateway.http.serving import run
+    from gateway.http.serving import run, run_workers
     from gateway.observability.logging import configure_logging
     from gateway.persisted.manifest import ManifestError
     from gateway.settings import Settings
 
-    overrides = {name: value for name in ("host", "port") if (value := getattr(args, name)) is not None}
+    overrides = {
+        name: value for name in ("host", "port", "workers") if (value := getattr(args, name)) is not None
+    }
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
@@ -193,10 +198,16 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     configure_logging(settings.serving.log_level)
     try:
+        # With workers, this build only checks the settings (and makes the local issuer's key file
+        # once, before the workers race to): each worker builds its own app.
         app = create_app(settings)
-    except (AuthConfigError, ManifestError) as exc:  # no way to check tokens; a broken safelist
-        print(f"tidegate serve: {exc}", file=sys.stderr)
+    except (AuthConfigError, ManifestError, StartRefused) as exc:  # no way to check tokens; a broken
+        print(f"tidegate serve: {exc}", file=sys.stderr)  # safelist; settings it will not run with
         return 2
+    if settings.serving.workers > 1:
+        del app
+        run_workers(settings, {f"TIDEGATE_{name.upper()}": str(value) for name, value in overrides.items()})
+        return 0
     run(app, settings)
     return 0
 

@@ -3,6 +3,8 @@ that must measure the same serving path."""
 
 from __future__ import annotations
 
+import os
+
 import uvicorn
 from starlette.applications import Starlette
 
@@ -24,5 +26,25 @@ def run(app: Starlette, settings: Settings) -> None:
         lifespan="on",
         log_config=None,
         access_log=False,  # the app logs one line per GraphQL request itself
+        server_header=False,
+    )
+
+
+def run_workers(settings: Settings, overrides: dict[str, str]) -> None:
+    """`settings.serving.workers` processes on one socket (uvicorn's supervisor restarts a worker
+    that dies). Each builds its app from the environment (`gateway.app.app_from_environment`), so
+    the command line's overrides travel as `TIDEGATE_*` variables; each is a replica of the fleet."""
+    os.environ.update(overrides)
+    uvicorn.run(
+        "gateway.app:app_from_environment",
+        factory=True,
+        host=settings.serving.host,
+        port=settings.serving.port,
+        loop="auto",
+        http="auto",
+        workers=settings.serving.workers,
+        lifespan="on",
+        log_config=None,
+        access_log=False,
         server_header=False,
     )

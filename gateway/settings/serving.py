@@ -18,6 +18,9 @@ class ServingSettings(ComponentSettings):
     """Interface `tidegate serve` binds (`--host` overrides it)."""
     port: int = Field(default=8000, ge=0, le=65_535)
     """Port `tidegate serve` listens on (`--port` overrides it)."""
+    workers: int = Field(default=1, ge=1, le=64)
+    """Processes `tidegate serve` runs on its port (`--workers` overrides it). Each is a replica of the
+    fleet (`infra.fleet`), so more than 1 needs `TIDEGATE_REDIS_URL`."""
     log_level: LogLevel = "INFO"
     """Level of the JSON log lines on stderr (any case)."""
     dev_mode: bool = False

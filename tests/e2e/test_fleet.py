@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import redis
 
 from tests.conftest import Simulators
 from tests.e2e.test_board_query import board
@@ -72,8 +73,8 @@ def test_more_than_one_replica_without_redis_refuses_to_start(sims: Simulators) 
         text=True,
         timeout=60,
     )
-    assert done.returncode != 0
-    assert "TIDEGATE_REPLICAS=2 needs TIDEGATE_REDIS_URL" in done.stdout + done.stderr
+    assert done.returncode == 2
+    assert "TIDEGATE_REPLICAS=2 needs TIDEGATE_REDIS_URL" in done.stderr
 
 
 def test_a_single_replica_without_redis_still_starts(sims: Simulators) -> None:
@@ -83,3 +84,39 @@ def test_a_single_replica_without_redis_still_starts(sims: Simulators) -> None:
         assert billing_guards(bff)["maxConcurrent"] == 16  # the whole pool: it is alone
     finally:
         bff.stop()
+
+
+def test_fleet_of_workers_each_worker_is_a_replica(sims: Simulators, redis_server: RedisProcess) -> None:
+    """`tidegate serve` with two workers on one port: two replicas in the fleet, each holding half of
+    billing's 16 calls in flight, whichever of them answers the board."""
+    bff = start_bff(sims, {"TIDEGATE_REDIS_URL": redis_server.url, "TIDEGATE_WORKERS": "2"})
+    try:
+        eventually(
+            lambda: all(billing_guards(bff)["maxConcurrent"] == 8 for _ in range(6)),
+            "both workers hold half of billing's calls in flight",
+        )
+        assert len({line.split(":")[1] for line in _members(redis_server)}) == 2  # two worker pids
+    finally:
+        bff.stop()
+
+
+def _members(redis_server: RedisProcess) -> list[str]:
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    try:
+        return [str(member) for member in client.zrange("tidegate:fleet", 0, -1)]
+    finally:
+        client.close()
+
+
+def test_more_than_one_worker_without_redis_refuses_to_start(sims: Simulators) -> None:
+    urls = {f"TIDEGATE_{name.upper()}_URL": sim.url for name, sim in sims.items()}
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", "0", "--workers", "2"],
+        cwd=ROOT,
+        env={**urls, "PATH": "/usr/bin:/bin", "TIDEGATE_LOCAL_ISSUER": "true"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "2 workers need TIDEGATE_REDIS_URL" in done.stderr

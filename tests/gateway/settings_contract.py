@@ -199,4 +199,6 @@ VARIABLES: dict[str, tuple[object, ...]] = {
     "TIDEGATE_PHONE_SEARCH_WAIT_MS": ("int", "Ge(ge=0)", 250),
     # Issue 18 (the IVR look-up's speed): compiled persisted operations, with a switch to turn them off.
     "TIDEGATE_PERSISTED_COMPILED": ("bool", "", True),
+    # Issue 19 (scale-out): worker processes, each a replica of the fleet.
+    "TIDEGATE_WORKERS": ("int", "Ge(ge=1),Le(le=64)", 1),
 }
