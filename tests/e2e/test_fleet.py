@@ -5,6 +5,8 @@ without Redis refuses to start."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import subprocess
 import sys
 import time
@@ -12,12 +14,16 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 import redis
 
+from bench.graphql_ws import Closed, GraphQLWs
 from tests.conftest import Simulators
 from tests.e2e.test_board_query import board
 from tests.support.processes import ROOT, BffProcess, start_bff
 from tests.support.redis_server import RedisProcess
+
+POPS = "subscription($a: ID!) { screenPop(agentId: $a) { callId } }"
 
 
 def billing_guards(bff: BffProcess) -> dict[str, Any]:
@@ -120,3 +126,23 @@ def test_more_than_one_worker_without_redis_refuses_to_start(sims: Simulators) -
     )
     assert done.returncode == 2
     assert "2 workers need TIDEGATE_REDIS_URL" in done.stderr
+
+
+async def test_a_replica_stopping_tells_subscribers_to_reconnect(sims: Simulators) -> None:
+    """SIGTERM (a deploy, a scale-in): a subscriber gets close code 1012 (service restart: reconnect,
+    to another replica) rather than a dropped socket, and the app shuts down through its lifespan."""
+    bff = start_bff(sims)
+    try:
+        token = bff.token("supervisor")
+        async with GraphQLWs.connect(bff.url.replace("http://", "ws://") + "/graphql", token) as ws:
+            op = await ws.subscribe(POPS, {"a": "A7001"})
+            await asyncio.sleep(0.3)  # the subscription is running
+            bff.proc.send_signal(signal.SIGTERM)
+            with pytest.raises(Closed) as closed:
+                await asyncio.wait_for(ws.receive(op), 30)
+        assert closed.value.code == 1012
+        # uvicorn re-raises the signal once it has shut down gracefully: the lifespan ran to its end.
+        assert bff.proc.wait(timeout=30) in (0, -signal.SIGTERM)
+        assert "Application shutdown complete" in bff.log()
+    finally:
+        bff.stop()
