@@ -76,6 +76,21 @@ def app_from_environment() -> Starlette:
     return app
 
 
+def _unshared_fleet(settings: Settings) -> str | None:
+    """Why these settings would run several replicas with nothing shared (None: they do not). Without
+    Redis each replica would admit the fleet's whole limits, keep its own idempotency keys (a retried
+    write on another replica files twice) and its own calls and screen pops."""
+    if settings.redis.redis_url:
+        return None
+    shared = "replicas share limits, idempotency keys, calls and screen pops through Redis"
+    workers, replicas = settings.serving.workers, settings.redis.replicas
+    if workers > 1:
+        return f"{workers} workers need TIDEGATE_REDIS_URL: each worker is a replica, and {shared}."
+    if replicas > 1:
+        return f"TIDEGATE_REPLICAS={replicas} needs TIDEGATE_REDIS_URL: {shared}. Set it, or run one replica."
+    return None
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -99,22 +114,9 @@ def create_app(
     )
     if not has_error_codes(schema.extensions):
         raise ValueError("build the schema with gateway.http.extensions.schema_extensions(settings)")
-    if settings.serving.workers > 1 and not settings.redis.redis_url:
-        message = (
-            f"{settings.serving.workers} workers need TIDEGATE_REDIS_URL: each worker is a replica, and "
-            "replicas share limits, idempotency keys, calls and screen pops through Redis."
-        )
-        logger.error("start-up failed: %s", message)
-        raise StartRefused(message)
-    if settings.redis.replicas > 1 and not settings.redis.redis_url:
-        # Without Redis nothing is shared: each replica would admit the fleet's whole limits, keep its
-        # own idempotency keys (a retried write on another replica files twice) and its own calls.
-        message = (
-            f"TIDEGATE_REPLICAS={settings.redis.replicas} needs TIDEGATE_REDIS_URL: replicas share "
-            "limits, idempotency keys, calls and screen pops through Redis. Set it, or run one replica."
-        )
-        logger.error("start-up failed: %s", message)
-        raise StartRefused(message)
+    if (unshared := _unshared_fleet(settings)) is not None:
+        logger.error("start-up failed: %s", unshared)
+        raise StartRefused(unshared)
     auth = build_auth(settings, keys)  # no way to check tokens: refuse to start, never run open
     calls = CallRegistry()  # which call each agent is on, fed by the CTI
     webhooks = WorkOrderWebhooks.from_settings(settings)  # a malformed secret: refuse to start
