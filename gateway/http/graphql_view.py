@@ -27,7 +27,6 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from opentelemetry.trace import get_current_span
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -60,6 +59,7 @@ from gateway.limits.admission import buckets, classify, rate_limited
 from gateway.live.ws_session import SocketGate, TextFrames, TransportWS
 from gateway.observability.heap import release_frames
 from gateway.observability.logging import RequestRecord, current_request
+from gateway.observability.operation_attributes import name_operation
 from gateway.observability.tracing import operation_span
 from gateway.persisted.prepared_document import handing_over
 from gateway.persisted.queries import PersistedQueries, current_resolution
@@ -220,10 +220,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
         (`gateway.persisted.prepared_document`)."""
         resolution = current_resolution.get()
         compiled = resolution.compiled if resolution is not None else None
-        if compiled is not None and request_adapter.method in ("GET", "POST"):
+        if compiled is not None:  # a query: GET and POST both run it
             result = await compiled.execute(context, request_data.variables)
             if result is not None:  # None: its variables do not coerce; the executor says why
-                _executed(compiled.name)
+                if (record := current_request.get()) is not None:  # what `ErrorCodes` notes otherwise
+                    record.operation, record.operation_type = compiled.name, "query"
+                name_operation("query", compiled.name)
                 return result
         try:
             with handing_over(resolution.document if resolution is not None else None):
@@ -326,17 +328,3 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if extensions:
             response["extensions"] = extensions
         return response
-
-
-def _executed(operation_name: str | None) -> None:
-    """What the schema's `ErrorCodes` and `OperationAttributes` extensions note for an operation the
-    executor ran, for one that ran compiled: the log line's operation, and the span's name."""
-    record = current_request.get()
-    if record is not None:
-        record.operation, record.operation_type = operation_name, "query"
-    span = get_current_span()
-    if span.is_recording():
-        span.update_name(f"query {operation_name}" if operation_name else "query")
-        span.set_attribute("graphql.operation.type", "query")
-        if operation_name:
-            span.set_attribute("graphql.operation.name", operation_name)

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 import orjson
 import pytest
+from graphql import parse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -18,6 +19,8 @@ from pydantic import ValidationError
 
 from gateway.app import create_app
 from gateway.observability.tracing import open_tracing
+from gateway.persisted.compiled_operation import compile_operation
+from gateway.persisted.manifest import PersistedOperation, document_id
 from gateway.settings import Settings
 from tests.gateway.conftest import TEST_KEYS, serve, small_schema
 
@@ -49,6 +52,28 @@ async def test_the_operation_span_is_named_after_the_operation(settings: Setting
     assert headers["traceresponse"].split("-")[1] == format_trace_id(span.context.trace_id)
     anonymous, _, _ = await _one(settings, {"query": "{ hello }"})
     assert anonymous.name == "query" and "graphql.operation.name" not in (anonymous.attributes or {})
+
+
+async def test_a_compiled_persisted_query_names_its_span_too(settings: Settings) -> None:
+    """A manifest query that runs compiled (`gateway.persisted.compiled_operation`) passes no schema
+    extension, yet its span is named as the executor's would be."""
+    body = "query Greeting { hello }"
+    manifest = [PersistedOperation(document_id(body), body, "Greeting", "query")]
+    assert compile_operation(small_schema(settings), parse(body)) is not None  # it does run compiled
+    exporter = InMemorySpanExporter()
+    app = create_app(
+        settings, schema=small_schema(settings), keys=TEST_KEYS, span_exporter=exporter, manifest=manifest
+    )
+    async with serve(app) as client:
+        r = await client.post("/graphql", json={"documentId": f"sha256:{document_id(body)}"})
+    assert r.status_code == 200 and "errors" not in r.json(), r.text
+    (span,) = exporter.get_finished_spans()
+    assert span.name == "query Greeting"
+    attributes = dict(span.attributes or {})
+    assert (attributes["graphql.operation.type"], attributes["graphql.operation.name"]) == (
+        "query",
+        "Greeting",
+    )
 
 
 async def test_errors_mark_the_span_with_their_codes_and_no_input(settings: Settings) -> None:
