@@ -22,7 +22,8 @@ def server(module: Sequence[str], port: int, env: Mapping[str, str]) -> subproce
     """`python -m MODULE... --port PORT` with extra environment, its output discarded."""
     return subprocess.Popen(
         [sys.executable, "-m", *module, "--port", str(port)],
-        env={**os.environ, **env},
+        # No balancer to take a bench's BFF out before it stops: stop at once (legs follow each other).
+        env={**os.environ, "TIDEGATE_DRAIN_DELAY_S": "0", **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         preexec_fn=die_with_parent,

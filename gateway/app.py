@@ -23,6 +23,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from backends.registry import guard_readers, open_backends, share_guards
 from gateway.auth import KeySource, build_auth
 from gateway.http.board_page import board_routes
+from gateway.http.draining import Drain
 from gateway.http.errors import INTERNAL_MESSAGE, error_response
 from gateway.http.extensions import has_error_codes, schema_extensions
 from gateway.http.graphiql import graphiql_assets
@@ -178,6 +179,8 @@ def create_app(
         bus = live.bus
         board.guards = guard_readers(backends)
         observability.serving()
+        drain = Drain(observability.stopping, settings.serving.drain_delay_s)
+        drain.install()  # SIGTERM: not ready first, the socket closes drain_delay_s later
         try:
             # Reaches each request as request.state.backends / .audit_sink / .limiter.
             yield {
@@ -199,6 +202,7 @@ def create_app(
                 "fleet": fleet,
             }
         finally:
+            drain.uninstall()
             observability.stopping()
             await fleet.aclose()  # leaves the fleet at once: the others' shares grow at their next beat
             await live.aclose()

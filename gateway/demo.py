@@ -40,6 +40,7 @@ def spawn_bff(port: int, sim_ports: dict[str, int]) -> subprocess.Popen[bytes]:
         "TIDEGATE_PERSISTED_ONLY": os.environ.get("TIDEGATE_PERSISTED_ONLY", "false"),
         "TIDEGATE_CTI_SECRETS": os.environ.get("TIDEGATE_CTI_SECRETS", DEMO_CTI_SECRET),
         "TIDEGATE_WORKORDERS_WEBHOOK_SECRETS": webhook_secrets(),
+        "TIDEGATE_DRAIN_DELAY_S": "0",  # no balancer to take a laptop's demo out first
     }
     return subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],

@@ -21,6 +21,10 @@ class ServingSettings(ComponentSettings):
     workers: int = Field(default=1, ge=1, le=64)
     """Processes `tidegate serve` runs on its port (`--workers` overrides it). Each is a replica of the
     fleet (`infra.fleet`), so more than 1 needs `TIDEGATE_REDIS_URL`."""
+    drain_delay_s: float = Field(default=3.0, ge=0, le=60)
+    """On SIGTERM, how long `/readyz` says `not_ready` while the replica still serves, before the
+    server closes its socket and drains (balancers take it out first; `gateway.http.draining`).
+    A second SIGTERM or a SIGINT skips the wait; 0: close at once."""
     log_level: LogLevel = "INFO"
     """Level of the JSON log lines on stderr (any case)."""
     dev_mode: bool = False

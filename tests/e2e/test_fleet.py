@@ -128,18 +128,33 @@ def test_more_than_one_worker_without_redis_refuses_to_start(sims: Simulators) -
     assert "2 workers need TIDEGATE_REDIS_URL" in done.stderr
 
 
-async def test_a_replica_stopping_tells_subscribers_to_reconnect(sims: Simulators) -> None:
-    """SIGTERM (a deploy, a scale-in): a subscriber gets close code 1012 (service restart: reconnect,
-    to another replica) rather than a dropped socket, and the app shuts down through its lifespan."""
-    bff = start_bff(sims)
+async def test_a_replica_stopping_goes_unready_first_then_tells_subscribers_to_reconnect(
+    sims: Simulators,
+) -> None:
+    """SIGTERM (a deploy, a scale-in): `/readyz` says not_ready at once while the replica still serves
+    queries and keeps its subscribers for the drain delay (balancers take it out first); then a
+    subscriber gets close code 1012 (service restart: reconnect, to another replica) rather than a
+    dropped socket, and the app shuts down through its lifespan."""
+    bff = start_bff(sims, {"TIDEGATE_DRAIN_DELAY_S": "3"})
     try:
         token = bff.token("supervisor")
         async with GraphQLWs.connect(bff.url.replace("http://", "ws://") + "/graphql", token) as ws:
             op = await ws.subscribe(POPS, {"a": "A7001"})
             await asyncio.sleep(0.3)  # the subscription is running
-            bff.proc.send_signal(signal.SIGTERM)
+            async with httpx.AsyncClient(base_url=bff.url, headers=bff.auth("supervisor")) as http:
+                assert (await http.get("/readyz")).json()["status"] != "not_ready"
+                bff.proc.send_signal(signal.SIGTERM)
+                signalled = time.monotonic()
+                for _ in range(100):  # at once: the handler runs between two bytecodes
+                    if (ready := await http.get("/readyz")).status_code == 503:
+                        break
+                assert ready.json() == {"status": "not_ready", "phase": "stopping", "checks": {}}
+                served = await http.post("/graphql", json={"query": "{ __typename }"})
+                assert served.status_code == 200 and served.json() == {"data": {"__typename": "Query"}}
+                assert time.monotonic() - signalled < 3, "the socket was still open during the delay"
             with pytest.raises(Closed) as closed:
                 await asyncio.wait_for(ws.receive(op), 30)
+            assert time.monotonic() - signalled >= 2.9  # not before the drain delay
         assert closed.value.code == 1012
         # uvicorn re-raises the signal once it has shut down gracefully: the lifespan ran to its end.
         assert bff.proc.wait(timeout=30) in (0, -signal.SIGTERM)

@@ -201,4 +201,5 @@ VARIABLES: dict[str, tuple[object, ...]] = {
     "TIDEGATE_PERSISTED_COMPILED": ("bool", "", True),
     # Issue 19 (scale-out): worker processes, each a replica of the fleet.
     "TIDEGATE_WORKERS": ("int", "Ge(ge=1),Le(le=64)", 1),
+    "TIDEGATE_DRAIN_DELAY_S": ("float", "Ge(ge=0),Le(le=60)", 3.0),
 }

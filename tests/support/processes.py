@@ -150,6 +150,7 @@ def start_bff(sims: Mapping[str, SimProcess], env: Mapping[str, str] | None = No
         # deadlines set their own.
         "TIDEGATE_BUDGET_CRITICAL_MS": "10000",
         "TIDEGATE_CTI_SECRETS": CTI_SECRET,
+        "TIDEGATE_DRAIN_DELAY_S": "0",  # stop at once; the drain test sets its own
     }
     bff_env |= env or {}
     log_path = Path(tempfile.mkstemp(prefix="bff-", suffix=".log")[1])
