@@ -1,6 +1,7 @@
 """The idempotency proof: 1,000 concurrent createTicket submissions, 30% of them under a key another
-submission already uses, a fifth of all attempts dropped mid-request, spread over two BFF processes that
-share one real redis-server, against the real work-order simulator.
+submission already uses, a fifth of all attempts dropped mid-request, spread over three BFF replicas that
+share one real redis-server, against the real work-order simulator; one replica is killed (SIGKILL)
+mid-storm, with requests in flight, and the balancer sends the rest to the other two.
 
 A client behaves as a real one would: it sends, and after a dropped connection (the whole request sent,
 then the socket reset before a byte of the answer is read), an IDEMPOTENCY_IN_PROGRESS or a backend
@@ -31,8 +32,9 @@ from tests.support.ticket_storm import CREATE, orders_by_ref, send_once, storm_i
 SUBMISSIONS = 1_000
 DUPLICATE_SHARE = 0.30  # submissions under a key another submission already uses
 DROP_SHARE = 0.20  # attempts whose connection is reset after the request is sent, before the answer
-IN_FLIGHT = 96  # concurrent requests across both processes: what two cores carry (not the count)
+IN_FLIGHT = 96  # concurrent requests across the replicas: what two cores carry (not the count)
 MAX_ATTEMPTS = 30
+KILL_AFTER = 300  # answers before the third replica is killed
 PATIENCE_S = 1.0  # the longest a client waits before asking again
 RETRYABLE = {
     "IDEMPOTENCY_IN_PROGRESS",
@@ -44,6 +46,9 @@ RETRYABLE = {
 ENV = {
     "TIDEGATE_RATE_LIMITS": "false",  # admission control has its own tests: here every attempt reaches a key
     "TIDEGATE_IDEMPOTENCY_SETTLE_S": "1",  # a write in doubt is reconciled after a second, not five
+    # A key the killed replica was working on is held until its lease ends: 8 s rather than 30, so the
+    # clients' thirty attempts outlast it (another replica then looks the order up before writing).
+    "TIDEGATE_IDEMPOTENCY_LEASE_S": "8",
     # Two BFFs, the simulators and a thousand clients share two cores: Redis answers in far more than the
     # 100 ms a hung Redis may cost in production. A claim that timed out on our side but ran in Redis
     # holds its key for the whole 30 s lease (correct, and slow): this test is about keys, not Redis.
@@ -60,6 +65,11 @@ class Tally:
     history: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # every attempt, per key
     dropped: int = 0
     attempts: int = 0
+    alive: list[int] = field(default_factory=list)  # the replicas the balancer still sends to
+    killed: int | None = None  # the replica killed mid-storm
+    lost_to_kill: int = 0  # attempts in flight on it when it died
+    answered: int = 0
+    kill_now: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 async def _submit(
@@ -81,10 +91,18 @@ async def _submit(
         }
     )
     for _ in range(MAX_ATTEMPTS):
-        process = rng.randrange(len(bffs))  # the balancer's pick, per attempt
         tally.attempts += 1
         async with gate:
-            r = await send_once(bffs[process], body, headers[process], client, rng, DROP_SHARE)
+            process = rng.choice(tally.alive)  # the balancer's pick, per attempt, as it is sent
+            try:
+                r = await send_once(bffs[process], body, headers[process], client, rng, DROP_SHARE)
+            except OSError:  # the killed replica refused the connection
+                r = None
+        if r is None and process == tally.killed:
+            tally.lost_to_kill += 1
+            tally.history[key].append(f"killed@{process}")
+            await asyncio.sleep(rng.uniform(0.05, 0.5))
+            continue
         if r is None:
             tally.dropped += 1
             tally.history[key].append(f"dropped@{process}")
@@ -96,6 +114,9 @@ async def _submit(
             tally.history[key].append(f"answered@{process}")
             tally.answers[key].append(r.content)
             tally.by_process[process] += 1
+            tally.answered += 1
+            if tally.answered == KILL_AFTER:
+                tally.kill_now.set()
             return
         (error,) = answer["errors"]
         code = error["extensions"]["code"]
@@ -110,7 +131,17 @@ async def _submit(
     raise AssertionError(f"{key}: no answer in {MAX_ATTEMPTS} attempts: {tally.history[key]}")
 
 
-async def test_a_thousand_submissions_make_one_order_per_key(
+async def _kill_one_replica_mid_storm(bffs: list[BffProcess], tally: Tally) -> None:
+    """SIGKILL (an OOM kill, a lost node) once KILL_AFTER submissions are answered: no drain, no
+    lifespan; its requests in flight die with it. The balancer stops sending to it at once."""
+    await tally.kill_now.wait()
+    victim = len(bffs) - 1
+    bffs[victim].proc.kill()
+    tally.killed = victim
+    tally.alive.remove(victim)
+
+
+async def test_a_thousand_submissions_over_three_replicas_one_killed_make_one_order_per_key(
     sims: Simulators, clean_sims: Simulators
 ) -> None:
     for name in ("billing", "crm", "gis", "workorders"):
@@ -123,14 +154,16 @@ async def test_a_thousand_submissions_make_one_order_per_key(
     bffs: list[BffProcess] = []
     tally = Tally()
     try:
-        bffs = [start_bff(sims, env={**ENV, "TIDEGATE_REDIS_URL": redis.url}) for _ in range(2)]
+        bffs = [start_bff(sims, env={**ENV, "TIDEGATE_REDIS_URL": redis.url}) for _ in range(3)]
+        tally.alive = list(range(len(bffs)))
         headers = [{**b.auth("supervisor"), "Content-Type": "application/json"} for b in bffs]
         limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT)
         started = time.monotonic()
         async with httpx.AsyncClient(limits=limits) as client:
             gate = asyncio.Semaphore(IN_FLIGHT)
             await asyncio.gather(
-                *(_submit(k, inputs[k], bffs, headers, client, gate, rng, tally) for k in submissions)
+                _kill_one_replica_mid_storm(bffs, tally),
+                *(_submit(k, inputs[k], bffs, headers, client, gate, rng, tally) for k in submissions),
             )
         elapsed = time.monotonic() - started
     finally:
@@ -154,10 +187,14 @@ async def test_a_thousand_submissions_make_one_order_per_key(
     assert created == distinct  # one create per key: nothing was sent twice and reconciled away
 
     assert tally.dropped > 0 and min(tally.by_process[i] for i in range(len(bffs))) > 0
+    # The kill cost clients their connections mid-request, and each of those keys still ended above
+    # on its one order, told to every client alike.
+    assert tally.killed is not None and tally.lost_to_kill > 0
     lost_first = sum(1 for k in keys if tally.history[k][0].startswith("dropped"))  # the create's answer lost
     print(
         f"\nstorm: {SUBMISSIONS} submissions, {distinct} keys, {created} orders created, "
         f"{tally.attempts} attempts, {tally.dropped} dropped connections ({lost_first} keys' first attempt), "
         f"retried on {dict(tally.codes)}, "
-        f"answers per process {dict(tally.by_process)}, {elapsed:.1f} s"
+        f"answers per process {dict(tally.by_process)}, {tally.lost_to_kill} attempts lost to the kill "
+        f"of replica {tally.killed}, {elapsed:.1f} s"
     )
