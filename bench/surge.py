@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -102,10 +103,15 @@ async def _post(
         return resp.status, await resp.read()
 
 
-async def _drive(
-    url: str, arrivals: list[Arrival], bodies: list[bytes], tokens: list[dict[str, str]], timeout_s: float
+async def drive(
+    urls: Sequence[str],
+    arrivals: list[Arrival],
+    bodies: list[bytes],
+    tokens: list[dict[str, str]],
+    timeout_s: float,
 ) -> tuple[list[Outcome], dict[str, Any]]:
-    """Send every arrival at its time, whatever is still in flight; the loop's lag says if we kept up."""
+    """Send every arrival at its time, whatever is still in flight; the loop's lag says if we kept up.
+    With several replicas' URLs, arrivals go round-robin (a balancer's spread)."""
     outcomes: list[Outcome] = []
     lags_ms: list[float] = []
     connector = aiohttp.TCPConnector(limit=0)
@@ -115,7 +121,7 @@ async def _drive(
         async def one(i: int, arrival: Arrival, due: float) -> None:
             headers = {"Content-Type": "application/json", **tokens[i % len(tokens)]}
             try:
-                status, body = await _post(session, url, bodies[i], headers)
+                status, body = await _post(session, urls[i % len(urls)], bodies[i], headers)
             except TimeoutError:
                 outcomes.append(failed(arrival.kind, arrival.phase, timeout_s * 1000, "CLIENT_TIMEOUT"))
                 return
@@ -188,12 +194,12 @@ async def _mode(
         bff = server(["gateway.cli", "serve"], port, env)
         url = f"http://127.0.0.1:{port}/graphql"
         area = run.area
-        bodies = [_body(a, i, area) for i, a in enumerate(plan)]
+        bodies = [request_body(a, i, area) for i, a in enumerate(plan)]
         probe_bodies = {
-            k: _body(Arrival(0.0, "normal", KINDS[k], probes[n], False), n, area)
+            k: request_body(Arrival(0.0, "normal", KINDS[k], probes[n], False), n, area)
             for n, k in enumerate(k for k, rate in run.rates.items() if rate > 0)
         }
-        warm = _body(Arrival(0.0, "normal", KINDS["screen_pop"], probes[-1], False), 0, area)
+        warm = request_body(Arrival(0.0, "normal", KINDS["screen_pop"], probes[-1], False), 0, area)
         await wait_http(url, bff, warm, tokens[0])
         billing = f"http://127.0.0.1:{sims['billing'][0]}"
         async with httpx.AsyncClient(timeout=30) as client:
@@ -202,7 +208,7 @@ async def _mode(
                 await _reset(client, f"http://127.0.0.1:{port}")
             pids = {"bff": bff.pid, **{name: proc.pid for name, (_, proc) in sims.items()}}
             cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
-            outcomes, loadgen = await _drive(url, plan, bodies, tokens, run.client_timeout_s)
+            outcomes, loadgen = await drive([url], plan, bodies, tokens, run.client_timeout_s)
             await asyncio.sleep(0.2)
             cpu = {
                 name: round((cpu_seconds(pid) - cpu[name]) / loadgen["seconds"], 3)
@@ -235,7 +241,7 @@ def _overrides(mode: str) -> dict[str, str]:
     return {"TIDEGATE_PROTECTION": "false"} if mode == "unprotected" else {}
 
 
-def _body(arrival: Arrival, serial: int, area: tuple[float, float, float, float]) -> bytes:
+def request_body(arrival: Arrival, serial: int, area: tuple[float, float, float, float]) -> bytes:
     kind = arrival.kind
     doc = {
         "query": kind.query,

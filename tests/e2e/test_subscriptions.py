@@ -134,7 +134,7 @@ def _status(fleet: Fleet, order_no: str, token: str) -> str:
     return str(body["data"]["ticket"]["status"]) if body.get("data") and body["data"]["ticket"] else ""
 
 
-async def test_an_agent_sees_the_completion_the_webhook_brought_to_another_process(
+async def test_an_agent_on_one_replica_sees_the_completion_the_webhook_brought_to_another(
     fleet: Fleet, reset: None
 ) -> None:
     caller = _caller(0)
@@ -162,7 +162,7 @@ async def test_an_agent_sees_the_completion_the_webhook_brought_to_another_proce
     assert "work-order webhook" in fleet.b.log() and "work-order webhook" not in fleet.a.log()
 
 
-async def test_ring_on_one_process_pop_on_another_answer_on_a_third(fleet: Fleet, reset: None) -> None:
+async def test_ring_on_one_replica_pop_on_another_answer_on_a_third(fleet: Fleet, reset: None) -> None:
     caller = _caller(1)
     token = fleet.a.token("agent", "A6002")
     crm = fleet.sims["crm"]
