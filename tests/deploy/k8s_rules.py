@@ -414,7 +414,10 @@ def code_tables(objects: list[Object], app: App) -> list[str]:
         if data is None:
             problems.append(f"{backend}'s mount names no file of a ConfigMap ({mount.get('subPath')})")
         elif data != repo_file.read_text(encoding="utf-8"):
-            problems.append(f"{backend}'s code tables differ from {repo_file.relative_to(ROOT)}")
+            problems.append(
+                f"{backend}'s code tables differ from {repo_file.relative_to(ROOT)}: copy it into "
+                f"{(K8S / 'base' / 'code-tables').relative_to(ROOT)}/"
+            )
         if not mount.get("readOnly"):
             problems.append(f"{backend}'s code tables are mounted writable")
     return problems
@@ -442,6 +445,9 @@ def security(objects: list[Object], app: App) -> list[str]:
         problems.append(f"runAsUser is not the image's user {user}")
     if context.get("allowPrivilegeEscalation") is not False:
         problems.append("allowPrivilegeEscalation is not false")
+    seccomp = context.get("seccompProfile") or pod_context.get("seccompProfile") or {}
+    if seccomp.get("type") not in ("RuntimeDefault", "Localhost"):
+        problems.append("no seccomp profile (PodSecurity's restricted level asks for RuntimeDefault)")
     if "ALL" not in ((context.get("capabilities") or {}).get("drop") or []):
         problems.append("capabilities are not all dropped")
     if spec.get("automountServiceAccountToken") is not False:
