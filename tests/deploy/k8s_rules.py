@@ -341,8 +341,8 @@ def fleet(objects: list[Object], _app: App) -> list[str]:
     return problems
 
 
-def _preserved(container: Object) -> float:
-    """Seconds the preStop hook holds the pod before SIGTERM (`sleep N`, or the sleep action)."""
+def _pre_stop_s(container: Object) -> float:
+    """Seconds a preStop hook holds the pod before SIGTERM (`sleep N`, or the sleep action)."""
     hook = (container.get("lifecycle") or {}).get("preStop") or {}
     if sleep := hook.get("sleep"):
         return float(sleep["seconds"])
@@ -351,8 +351,9 @@ def _preserved(container: Object) -> float:
 
 
 def drain_bound_s(config: Settings) -> float:
-    """How long a replica may still work after SIGTERM: the longest request's deadline, then the
-    lifespan's shutdown (cache refreshes within their backend's timeout and retries, spans exported)."""
+    """How long a replica may still work once its socket has closed: the longest request's deadline
+    (uvicorn's drain has no limit of its own), then the lifespan's shutdown (cache refreshes within
+    their backend's timeout and retries, spans exported)."""
     request_s = max(
         *config.budgets().values(),
         config.live.phone_search_budget_ms / 1000,
@@ -366,17 +367,24 @@ def drain_bound_s(config: Settings) -> float:
 
 
 def termination(objects: list[Object], _app: App) -> list[str]:
-    """The grace period covers the preStop pause and the drain; the pause is there at all."""
+    """A stopping replica says not_ready and keeps serving until the readiness probe has seen it
+    (TIDEGATE_DRAIN_DELAY_S, or a preStop pause), and the grace period covers that and the drain."""
     spec, container = pod(objects), bff(objects)
+    config = settings(objects)
     grace = spec.get("terminationGracePeriodSeconds", 30)
-    pause = _preserved(container)
-    needed = pause + drain_bound_s(settings(objects))
+    serving_s = _pre_stop_s(container) + config.serving.drain_delay_s
+    readiness = container.get("readinessProbe") or {}
+    noticed_s = readiness.get("periodSeconds", 10) * readiness.get("failureThreshold", 3)
+    needed = serving_s + drain_bound_s(config)
     problems = []
-    if pause <= 0:
-        problems.append("no preStop pause: uvicorn stops listening before the endpoints drop the pod")
+    if serving_s < noticed_s:
+        problems.append(
+            f"the replica closes its socket {serving_s:.0f} s after SIGTERM, before the readiness probe "
+            f"can see it not ready ({noticed_s} s): raise TIDEGATE_DRAIN_DELAY_S"
+        )
     if grace <= needed:
         problems.append(
-            f"terminationGracePeriodSeconds {grace} is not longer than preStop and drain ({needed:.1f} s)"
+            f"terminationGracePeriodSeconds {grace} is not longer than the wait and drain ({needed:.1f} s)"
         )
     return problems
 

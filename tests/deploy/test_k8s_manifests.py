@@ -240,7 +240,9 @@ MUTATIONS = [
         "terminationGracePeriodSeconds: 15",
         "base",
     ),
-    ("termination", DEPLOYMENT, 'command: ["sleep", "10"]', 'command: ["true"]', "base"),
+    ("termination", CONFIG, "TIDEGATE_DRAIN_DELAY_S=10", "TIDEGATE_DRAIN_DELAY_S=0", "base"),
+    ("termination", CONFIG, "TIDEGATE_DRAIN_DELAY_S=10", "TIDEGATE_DRAIN_DELAY_S=3", "base"),
+    ("termination", DEPLOYMENT, "failureThreshold: 2", "failureThreshold: 4", "base"),
     (
         "termination",
         CONFIG,
