@@ -10,12 +10,9 @@ deadline settings.
 
 from __future__ import annotations
 
-import base64
-import os
 import re
 import tomllib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
@@ -28,6 +25,7 @@ from gateway.settings import Settings
 from gateway.settings.component import ENV_PREFIX
 from tests.deploy.dockerfile import Stage
 from tests.deploy.dockerfile_rules import ROOT, listening_port
+from tests.deploy.k8s_objects import bff, decoded, deployment, environment, named, of_kind, pod, settings
 from tests.deploy.kustomize import Object, containers, split_image
 from tests.gateway.settings_contract import VARIABLES
 
@@ -66,66 +64,6 @@ def secret_settings() -> frozenset[str]:
         prefix = str(kind.model_config.get("env_prefix", ENV_PREFIX))
         found |= {f"{prefix}{name}".upper() for name, info in kind.model_fields.items() if not info.repr}
     return frozenset(found)
-
-
-def of_kind(objects: list[Object], kind: str) -> list[Object]:
-    return [o for o in objects if o.get("kind") == kind]
-
-
-def named(objects: list[Object], kind: str, name: str) -> Object | None:
-    return next((o for o in of_kind(objects, kind) if o["metadata"]["name"] == name), None)
-
-
-def deployment(objects: list[Object]) -> Object:
-    found = of_kind(objects, "Deployment")
-    assert len(found) == 1, f"expected one Deployment, found {len(found)}"
-    return found[0]
-
-
-def pod(objects: list[Object]) -> Object:
-    spec: Object = deployment(objects)["spec"]["template"]["spec"]
-    return spec
-
-
-def bff(objects: list[Object]) -> Object:
-    return next(iter(containers(deployment(objects))))
-
-
-def decoded(secret: Object) -> dict[str, str]:
-    return {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()} | dict(
-        secret.get("stringData") or {}
-    )
-
-
-def environment(objects: list[Object]) -> dict[str, str]:
-    """The BFF container's variables as the kubelet sets them: envFrom in order, then env."""
-    env: dict[str, str] = {}
-    for source in bff(objects).get("envFrom") or []:
-        if ref := source.get("configMapRef"):
-            config = named(objects, "ConfigMap", ref["name"])
-            env |= (config or {}).get("data") or {}
-        if ref := source.get("secretRef"):
-            secret = named(objects, "Secret", ref["name"])
-            env |= decoded(secret) if secret else {}
-    env |= {e["name"]: e["value"] for e in bff(objects).get("env") or [] if "value" in e}
-    return env
-
-
-@contextmanager
-def _no_settings_in_process() -> Iterator[None]:
-    """The test process's own TIDEGATE_* variables (the suite sets some) hidden while settings are read."""
-    saved = {k: os.environ.pop(k) for k in [k for k in os.environ if k.startswith(ENV_PREFIX)]}
-    try:
-        yield
-    finally:
-        os.environ.update(saved)
-
-
-def settings(objects: list[Object]) -> Settings:
-    """The settings a replica starts with: the manifests' variables, the rest at their defaults."""
-    env = environment(objects)
-    with _no_settings_in_process():
-        return Settings(**{k.removeprefix(ENV_PREFIX).lower(): v for k, v in env.items() if k in VARIABLES})
 
 
 def schemas(objects: list[Object], _app: App) -> list[str]:

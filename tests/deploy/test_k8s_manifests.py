@@ -20,7 +20,7 @@ from gateway.app import create_app
 from gateway.demo_secrets import DEMO_CTI_SECRET, DEMO_WEBHOOK_SECRET
 from gateway.settings import Settings
 from infra.sealed import Sealer
-from tests.deploy import k8s_rules
+from tests.deploy import k8s_objects, k8s_rules
 from tests.deploy.dockerfile import parse
 from tests.deploy.dockerfile_rules import ROOT
 from tests.deploy.k8s_rules import K8S, App
@@ -32,7 +32,7 @@ VALID_CACHE_KEY = base64.b64encode(bytes(range(32))).decode()
 
 def real_secrets(objects: list[Object]) -> Settings:
     """The rendered settings with the placeholders swapped for valid keys (the demo's)."""
-    config = k8s_rules.settings(objects)
+    config = k8s_objects.settings(objects)
     return config.model_copy(
         update={
             "cache": config.cache.model_copy(update={"cache_key": VALID_CACHE_KEY}),
@@ -79,13 +79,13 @@ def test_the_base_holds_the_bff_its_budgets_and_its_external_redis() -> None:
         ("Service", "tidegate"),
         ("Service", "tidegate-redis"),
     ]
-    redis = k8s_rules.named(objects, "Service", "tidegate-redis")
+    redis = k8s_objects.named(objects, "Service", "tidegate-redis")
     assert redis is not None and redis["spec"]["type"] == "ExternalName"
 
 
 def test_the_placeholders_keep_the_bff_from_starting() -> None:
     """Applied as committed, the Secret's placeholders stop start-up rather than run with a known key."""
-    config = k8s_rules.settings(render(K8S / "base"))
+    config = k8s_objects.settings(render(K8S / "base"))
     with pytest.raises(ValueError):
         Sealer.from_setting(config.cache.cache_key)  # the lifespan builds it first thing
     with pytest.raises(ValueError, match="whsec_"):
@@ -95,14 +95,14 @@ def test_the_placeholders_keep_the_bff_from_starting() -> None:
 def test_the_overlay_keeps_the_base_and_changes_what_it_says() -> None:
     base, overlay = render(K8S / "base"), render(K8S / "overlays/example")
     assert {o["metadata"].get("namespace") for o in overlay} == {"contact-centre"}
-    assert k8s_rules.bff(overlay)["image"] == "registry.example.internal/tidegate/tidegate-bff:0.1.0"
-    env_base, env_overlay = k8s_rules.environment(base), k8s_rules.environment(overlay)
+    assert k8s_objects.bff(overlay)["image"] == "registry.example.internal/tidegate/tidegate-bff:0.1.0"
+    env_base, env_overlay = k8s_objects.environment(base), k8s_objects.environment(overlay)
     assert env_overlay["TIDEGATE_BILLING_URL"] != env_base["TIDEGATE_BILLING_URL"]
     assert env_overlay["TIDEGATE_REPLICAS"] == env_base["TIDEGATE_REPLICAS"]  # merged, not replaced
     # The merged ConfigMap gets a new name, and the Deployment follows it: the pods roll.
-    config_ref = k8s_rules.bff(overlay)["envFrom"][0]["configMapRef"]["name"]
-    assert config_ref != k8s_rules.bff(base)["envFrom"][0]["configMapRef"]["name"]
-    assert k8s_rules.named(overlay, "ConfigMap", config_ref) is not None
+    config_ref = k8s_objects.bff(overlay)["envFrom"][0]["configMapRef"]["name"]
+    assert config_ref != k8s_objects.bff(base)["envFrom"][0]["configMapRef"]["name"]
+    assert k8s_objects.named(overlay, "ConfigMap", config_ref) is not None
 
 
 # --- the renderer -----------------------------------------------------------------------------
