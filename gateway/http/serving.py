@@ -27,6 +27,7 @@ def run(app: Starlette, settings: Settings) -> None:
         log_config=None,
         access_log=False,  # the app logs one line per GraphQL request itself
         server_header=False,
+        timeout_graceful_shutdown=settings.serving.shutdown_timeout_s,
     )
 
 
@@ -47,4 +48,5 @@ def run_workers(settings: Settings, overrides: dict[str, str]) -> None:
         log_config=None,
         access_log=False,
         server_header=False,
+        timeout_graceful_shutdown=settings.serving.shutdown_timeout_s,
     )

@@ -289,15 +289,16 @@ def _pre_stop_s(container: Object) -> float:
 
 
 def drain_bound_s(config: Settings) -> float:
-    """How long a replica may still work once its socket has closed: the longest request's deadline
-    (uvicorn's drain has no limit of its own), then the lifespan's shutdown (cache refreshes within
-    their backend's timeout and retries, spans exported)."""
-    request_s = max(
+    """How long a replica may still work once its socket has closed: the longest request's deadline,
+    or uvicorn's drain limit (TIDEGATE_SHUTDOWN_TIMEOUT_S) if shorter, then the lifespan's shutdown
+    (cache refreshes within their backend's timeout and retries, spans exported)."""
+    deadline_s = max(
         *config.budgets().values(),
         config.live.phone_search_budget_ms / 1000,
         config.live.screen_pop_prefetch_budget_ms / 1000,
         config.auth.jwks_timeout_s,
     )
+    request_s = min(deadline_s, config.serving.shutdown_timeout_s)
     attempts = config.resilience.retry_max_attempts if config.resilience.retries else 1
     refresh_s = max(config.backend(name).timeout_s for name in BACKENDS) * attempts
     export_s = SPAN_EXPORT_TIMEOUT_S if config.observability.tracing_exporter != "none" else 0.0

@@ -247,7 +247,7 @@ MUTATIONS = [
         "termination",
         CONFIG,
         "TIDEGATE_WORKERS=1",
-        "TIDEGATE_WORKERS=1\nTIDEGATE_BUDGET_SHEDDABLE_MS=60000",
+        "TIDEGATE_WORKERS=1\nTIDEGATE_SHUTDOWN_TIMEOUT_S=600\nTIDEGATE_BUDGET_SHEDDABLE_MS=60000",
         "base",
     ),
     # 30 s would do without tracing; the overlay turns the OTLP exporter on (its export may take 30 s).
