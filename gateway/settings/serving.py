@@ -25,7 +25,7 @@ class ServingSettings(ComponentSettings):
     """On SIGTERM, how long `/readyz` says `not_ready` while the replica still serves, before the
     server closes its socket and drains (balancers take it out first; `gateway.http.draining`).
     A second SIGTERM or a SIGINT skips the wait; 0: close at once."""
-    shutdown_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    shutdown_timeout_s: int = Field(default=30, ge=1, le=600)
     """Once the socket is closed, how long the server waits for requests in flight before it cancels
     them and shuts down anyway (a stuck request must not hold a deploy until the orchestrator kills)."""
     log_level: LogLevel = "INFO"

@@ -202,5 +202,5 @@ VARIABLES: dict[str, tuple[object, ...]] = {
     # Issue 19 (scale-out): worker processes, each a replica of the fleet.
     "TIDEGATE_WORKERS": ("int", "Ge(ge=1),Le(le=64)", 1),
     "TIDEGATE_DRAIN_DELAY_S": ("float", "Ge(ge=0),Le(le=60)", 3.0),
-    "TIDEGATE_SHUTDOWN_TIMEOUT_S": ("float", "Gt(gt=0),Le(le=600)", 30.0),
+    "TIDEGATE_SHUTDOWN_TIMEOUT_S": ("int", "Ge(ge=1),Le(le=600)", 30),
 }
