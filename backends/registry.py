@@ -20,6 +20,7 @@ from backends.workorders.client import WorkOrderClient
 from domain.ports import Backends
 from infra.http.config import BackendConfig
 from infra.resilience.guards import GuardState
+from infra.resilience.rate_budget import SharedRate
 from infra.telemetry import NO_TELEMETRY, BackendTelemetry
 from infra.tracing import BackendTracing
 
@@ -31,16 +32,19 @@ def open_backends(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     telemetry: BackendTelemetry = NO_TELEMETRY,
     tracer: Tracer | None = None,
+    shared_rate: SharedRate | None = None,
 ) -> Backends:
     """The real adapters behind their ports. Building a client loads and validates every code table
     (fail fast). `tracer`: the app's, when tracing is on; each call then gets a span and sends
-    `traceparent`."""
+    `traceparent`. `shared_rate`: the fleet's buckets (Redis), on which every rate budget draws."""
     missing = sorted(set(BACKENDS) - set(configs))
     if missing:
         raise ValueError(f"backend configuration missing for {missing}")
     t = transports or {}
     if tracer is not None:
         configs = {name: replace(config, tracer=tracer) for name, config in configs.items()}
+    if shared_rate is not None:
+        configs = {name: replace(config, shared_rate=shared_rate) for name, config in configs.items()}
     billing = BillingClient(configs["billing"], transport=t.get("billing"), telemetry=telemetry)
     crm = CrmClient(configs["crm"], transport=t.get("crm"), telemetry=telemetry)
     gis = GisClient(configs["gis"], transport=t.get("gis"), telemetry=telemetry)

@@ -137,25 +137,35 @@ def create_app(
         # Opened inside the server's event loop (clients bind to it); a broken code table
         # raises here, and the server refuses to start with the table's message.
         tracing = open_tracing(settings, span_exporter)  # owned by this app, never the global provider
-        try:
-            backends = open_backends(settings.backend_configs(), transports, telemetry, tracing.tracer)
-        except Exception as exc:
-            logger.error("start-up failed: %s", exc)
-            tracing.shutdown()
-            raise
-        audit = open_audit_sink(settings)
         redis = (
             redis_client(settings.redis.redis_url, timeout_s=settings.redis.redis_timeout_ms / 1000)
             if settings.redis.redis_url
             else None
         )
+        # The fleet's buckets: admission, and with Redis the backends' rate budgets too (one budget
+        # for the fleet, each replica's share of it while Redis is away).
         limiter = RateLimiter(
             RedisGcra(redis) if redis else None,
             settings.redis.replicas,
             deadline_s=settings.admission.rate_redis_deadline_ms / 1000,
         )
+        try:
+            backends = open_backends(
+                settings.backend_configs(),
+                transports,
+                telemetry,
+                tracing.tracer,
+                shared_rate=limiter if redis is not None else None,
+            )
+        except Exception as exc:
+            logger.error("start-up failed: %s", exc)
+            tracing.shutdown()
+            if redis is not None:
+                await redis.aclose()
+            raise
+        audit = open_audit_sink(settings)
         # How many replicas share Redis now, announced by each (infra.fleet): every replica's part of
-        # billing's bulkhead and rate budget, and of the admission buckets' local fallback, follows it.
+        # billing's bulkhead, and of the buckets' local fallback, follows it.
         fleet = Fleet(redis, floor=settings.redis.replicas)
         await fleet.start()
 

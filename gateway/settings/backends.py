@@ -53,7 +53,8 @@ class BillingSettings(BackendSettings):
     critical_reserve: int = Field(default=4, ge=0)
     """Of those, slots only critical work may use."""
     max_rps: float = Field(default=50.0, gt=0)
-    """Billing calls started per second, fleet-wide: each replica holds its share (`infra.fleet`)."""
+    """Billing calls started per second, fleet-wide: one budget in Redis that every replica draws on
+    (each its share of it while Redis is away)."""
     critical_reserve_rps: float = Field(default=15.0, ge=0)
     """Of that rate, the part only critical work may use."""
     sheddable_max_rps: float = Field(default=20.0, gt=0)

