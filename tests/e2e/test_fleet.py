@@ -21,7 +21,7 @@ import redis
 from bench.graphql_ws import Closed, GraphQLWs
 from tests.conftest import Simulators
 from tests.e2e.test_board_query import board
-from tests.support.admin import reset_stats, stats
+from tests.support.admin import reset_stats, set_faults, stats
 from tests.support.processes import ROOT, BffProcess, start_bff
 from tests.support.redis_server import RedisProcess
 from tests.support.world import seeded_world
@@ -192,5 +192,29 @@ async def test_a_replica_stopping_goes_unready_first_then_tells_subscribers_to_r
         # uvicorn re-raises the signal once it has shut down gracefully: the lifespan ran to its end.
         assert bff.proc.wait(timeout=30) in (0, -signal.SIGTERM)
         assert "Application shutdown complete" in bff.log()
+    finally:
+        bff.stop()
+
+
+async def test_a_replica_stopping_finishes_the_requests_in_flight(clean_sims: Simulators) -> None:
+    """A screen pop in flight when SIGTERM arrives (billing takes a second to answer) still gets its whole
+    answer: the server stops accepting, not answering."""
+    for name in ("billing", "crm", "gis", "workorders"):
+        _ = clean_sims[name]  # started before the BFF, which uses all four
+    bff = start_bff(clean_sims, {"TIDEGATE_DRAIN_DELAY_S": "0"})
+    try:
+        set_faults(clean_sims["billing"].url, ops={"GetAccounts": {"latency_ms": 1_000}})
+        phone = next(c.mobile for c in seeded_world().customers[500:] if c.mobile)
+        async with httpx.AsyncClient(base_url=bff.url, headers=bff.auth("supervisor"), timeout=30) as http:
+            pending = asyncio.create_task(
+                http.post("/graphql", json={"query": POP, "variables": {"p": phone}})
+            )
+            await asyncio.sleep(0.5)  # the pop is waiting on billing
+            bff.proc.send_signal(signal.SIGTERM)
+            answer = await pending
+        body = answer.json()
+        assert answer.status_code == 200 and "errors" not in body, body
+        assert all(a["balance"] is not None for p in body["data"]["customerByPhone"] for a in p["accounts"])
+        assert bff.proc.wait(timeout=30) in (0, -signal.SIGTERM)
     finally:
         bff.stop()
