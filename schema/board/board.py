@@ -47,7 +47,9 @@ class BoardBackend:
     max_concurrent: int | None
     peak_in_flight: int | None
     shed_by_bulkhead: int
-    max_rps: float | None = strawberry.field(description="The calls/s budget this replica draws on: the fleet's, with Redis.")
+    max_rps: float | None = strawberry.field(
+        description="The calls/s budget this replica draws on: the fleet's, with Redis."
+    )
     recent_rps: float = strawberry.field(description="Calls/s the budget let start, last 10 s.")
     shed_by_budget: int
 
