@@ -138,9 +138,7 @@ async def test_replicas_on_the_fleets_shared_buckets_draw_on_one_budget() -> Non
     own fallback share does that while Redis is away)."""
     time = FakeTime()
     fleet = RateLimiter(None, clock=time.clock)
-    a, b = (
-        RateBudget("billing", CONFIG, clock=time.clock, sleep=time.sleep, shared=fleet) for _ in range(2)
-    )
+    a, b = (RateBudget("billing", CONFIG, clock=time.clock, sleep=time.sleep, shared=fleet) for _ in range(2))
     with deadline(0.05):
         shed_a = await burst(a, "critical", 7)
         shed_b = await burst(b, "critical", 7)
