@@ -27,8 +27,9 @@ import socket
 from collections.abc import Callable
 from contextlib import suppress
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from infra.redis_client import RedisClient
 
 logger = logging.getLogger("tidegate.fleet")
 
@@ -60,7 +61,7 @@ class Fleet:
 
     def __init__(
         self,
-        redis: Redis | None,
+        redis: RedisClient | None,
         *,
         floor: int = 1,
         member: str | None = None,

@@ -18,10 +18,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppres
 from typing import Any, Protocol
 
 import orjson
-from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from infra.resilience.ratelimit import REDIS_FAILURES
+from infra.redis_client import REDIS_FAILURES, RedisClient
 
 logger = logging.getLogger("tidegate.pubsub")
 
@@ -131,7 +130,7 @@ class RedisBus:
 
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         *,
         max_queued: int = 1_000,
         heartbeat_s: float = 5.0,

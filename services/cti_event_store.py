@@ -22,10 +22,8 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any, Protocol, cast
 
-from redis.asyncio import Redis
-
 from infra.errors import StoreUnavailable
-from infra.resilience.ratelimit import REDIS_FAILURES
+from infra.redis_client import REDIS_FAILURES, RedisClient
 
 MAX_ENTRIES = 100_000
 
@@ -104,7 +102,7 @@ class RedisCtiEventStore:
     """Seen ids and ended calls shared by every replica; give it a fast-failing `ratelimit.redis_client`."""
 
     def __init__(
-        self, redis: Redis, *, seen_ttl_s: float, ended_ttl_s: float, prefix: str = "tidegate:cti:"
+        self, redis: RedisClient, *, seen_ttl_s: float, ended_ttl_s: float, prefix: str = "tidegate:cti:"
     ) -> None:
         self._seen_ms = _ms(seen_ttl_s)
         self._ended_ms = _ms(ended_ttl_s)

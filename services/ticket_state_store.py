@@ -21,13 +21,12 @@ from enum import StrEnum
 from typing import Any, Protocol, cast
 
 import orjson
-from redis.asyncio import Redis
 
 from domain.enums import TicketStatus
 from domain.records import TicketStatusChange
 from domain.timestamps import SHANGHAI
 from infra.errors import StoreUnavailable
-from infra.resilience.ratelimit import REDIS_FAILURES
+from infra.redis_client import REDIS_FAILURES, RedisClient
 
 MAX_ENTRIES = 100_000
 
@@ -151,7 +150,12 @@ class RedisTicketStateStore:
     """States and seen ids shared by every replica; give it a fast-failing `ratelimit.redis_client`."""
 
     def __init__(
-        self, redis: Redis, *, dedupe_ttl_s: float, state_ttl_s: float, prefix: str = "tidegate:tickets:"
+        self,
+        redis: RedisClient,
+        *,
+        dedupe_ttl_s: float,
+        state_ttl_s: float,
+        prefix: str = "tidegate:tickets:",
     ) -> None:
         self._redis = redis
         self._dedupe_ms = _ms(dedupe_ttl_s)

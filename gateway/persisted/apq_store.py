@@ -15,8 +15,9 @@ import logging
 from collections import OrderedDict
 from typing import Protocol
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from infra.redis_client import RedisClient
 
 logger = logging.getLogger("tidegate.apq")
 
@@ -55,7 +56,7 @@ class MemoryApqStore:
 class RedisApqStore:
     """Shared by every replica; each entry lives `ttl_s` from its last registration."""
 
-    def __init__(self, redis: Redis, ttl_s: int) -> None:
+    def __init__(self, redis: RedisClient, ttl_s: int) -> None:
         self.redis = redis
         self.ttl_s = ttl_s
 

@@ -20,7 +20,7 @@ class ServingSettings(ComponentSettings):
     """Port `tidegate serve` listens on (`--port` overrides it)."""
     workers: int = Field(default=1, ge=1, le=64)
     """Processes `tidegate serve` runs on its port (`--workers` overrides it). Each is a replica of the
-    fleet (`infra.fleet`), so more than 1 needs `TIDEGATE_REDIS_URL`."""
+    fleet (`infra.fleet`), so more than 1 needs a shared Redis."""
     log_level: LogLevel = "INFO"
     """Level of the JSON log lines on stderr (any case)."""
     dev_mode: bool = False

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
 import orjson
-from redis.asyncio import Redis
 
-from infra.resilience.ratelimit import REDIS_FAILURES
+from infra.redis_client import REDIS_FAILURES, RedisClient
 
 logger = logging.getLogger("tidegate.cache")
 
@@ -135,7 +134,7 @@ class RedisStore:
     100 ms, not a default socket timeout.
     """
 
-    def __init__(self, redis: Redis, *, prefix: str = "tidegate:cache:") -> None:
+    def __init__(self, redis: RedisClient, *, prefix: str = "tidegate:cache:") -> None:
         self._redis = redis
         self._prefix = prefix
         self._healthy = True

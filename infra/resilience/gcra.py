@@ -25,8 +25,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
+
+from infra.redis_client import RedisClient
 
 _US = 1_000_000
 NEVER = -1  # retry-after sentinel: the cost exceeds a bucket's burst, waiting will not help
@@ -253,7 +254,7 @@ class RedisGcra:
 
     _CHARGE_BATCH = 512  # keys per charge call: each key is a GET and a SET inside one script
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: RedisClient) -> None:
         self._client = client
         self._loads = 0
         self._load_lock = asyncio.Lock()
