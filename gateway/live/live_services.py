@@ -1,7 +1,7 @@
 """`LiveServices`: the bus, the call feed between replicas and the ring-time prefetch, opened together.
 
-A shared Redis (`settings.redis.configured`) makes them span replicas (pub/sub for the bus, the cache store for
-kept screen pops); without it they serve this process alone, as the demo needs. Started in the
+A shared Redis (`settings.redis.configured`) makes them span replicas (pub/sub for the bus, the
+cache store for kept screen pops); without it they serve this process alone, as the demo needs. Started in the
 app's lifespan, before the server takes traffic: the call feed is listening by the time the first
 CTI event can arrive.
 """

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
 import orjson
+from redis.asyncio.cluster import RedisCluster
 
 from infra.redis_client import REDIS_FAILURES, RedisClient
 
@@ -166,7 +167,13 @@ class RedisStore:
         if not keys:
             return []
         try:
-            raws = await self._redis.mget([self._prefix + key for key in keys])
+            names = [self._prefix + key for key in keys]
+            # A cluster spreads the keys over slots: one MGET per slot (not atomic; a read need not be).
+            raws = await (
+                self._redis.mget_nonatomic(names)
+                if isinstance(self._redis, RedisCluster)
+                else self._redis.mget(names)
+            )
         except REDIS_FAILURES as exc:
             return self._failed("MGET", keys[0], exc, [None] * len(keys))
         self._ok()
