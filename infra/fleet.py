@@ -27,9 +27,7 @@ import socket
 from collections.abc import Callable
 from contextlib import suppress
 
-from redis.exceptions import RedisError
-
-from infra.redis_client import RedisClient
+from infra.redis_client import REDIS_FAILURES, RedisClient
 
 logger = logging.getLogger("tidegate.fleet")
 
@@ -114,7 +112,7 @@ class Fleet:
             return
         try:
             await self.beat()
-        except (RedisError, OSError, TimeoutError) as exc:
+        except REDIS_FAILURES as exc:
             logger.warning("fleet: cannot announce this replica yet: %s", exc)
         self._task = asyncio.create_task(self._run(), name="fleet-heartbeat")
 
@@ -123,7 +121,7 @@ class Fleet:
             await asyncio.sleep(self.heartbeat_s)
             try:
                 await self.beat()
-            except (RedisError, OSError, TimeoutError) as exc:  # the last count stands until Redis answers
+            except REDIS_FAILURES as exc:  # the last count stands until Redis answers
                 logger.warning("fleet heartbeat failed: %s", exc)
 
     async def aclose(self) -> None:
@@ -134,6 +132,6 @@ class Fleet:
                 await asyncio.wait_for(self._task, self.heartbeat_s)
             self._task = None
         if self.redis is not None:  # best effort: if Redis does not answer, the TTL drops it
-            with suppress(RedisError, OSError, TimeoutError):
+            with suppress(*REDIS_FAILURES):
                 async with asyncio.timeout(self.heartbeat_s):
                     await self.redis.zrem(self.key, self.member)

@@ -15,9 +15,7 @@ import logging
 from collections import OrderedDict
 from typing import Protocol
 
-from redis.exceptions import RedisError
-
-from infra.redis_client import RedisClient
+from infra.redis_client import REDIS_FAILURES, RedisClient
 
 logger = logging.getLogger("tidegate.apq")
 
@@ -63,7 +61,7 @@ class RedisApqStore:
     async def get(self, sha256_hex: str) -> str | None:
         try:
             found = await self.redis.get(KEY_PREFIX + sha256_hex)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             logger.warning("APQ store unreachable, read as a miss: %s", type(exc).__name__)
             return None
         if found is None:
@@ -73,5 +71,5 @@ class RedisApqStore:
     async def put(self, sha256_hex: str, document: str) -> None:
         try:
             await self.redis.set(KEY_PREFIX + sha256_hex, document.encode("utf-8"), ex=self.ttl_s)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             logger.warning("APQ store unreachable, registration not kept: %s", type(exc).__name__)
