@@ -157,6 +157,7 @@ def start_cluster(replicas: int = 0) -> RedisClusterProcesses:
                 "--cluster-port", str(bus),
                 "--cluster-config-file", str(Path(workdir.name) / f"nodes-{port}.conf"),
                 "--cluster-node-timeout", str(NODE_TIMEOUT_MS), "--save", "", "--appendonly", "no",
+                "--repl-diskless-sync-delay", "0",
                 "--dir", workdir.name,
             ]  # fmt: skip
             nodes.append(ClusterNodeProcess(port, _launch(args, port)))
@@ -212,6 +213,7 @@ def start_sentinel_set() -> SentinelSet:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir.name]
+        common += ["--repl-diskless-sync-delay", "0"]  # a replica in sync at once, not after 5 s
         mport = free_port()
         master = ClusterNodeProcess(mport, _launch(["--port", str(mport), *common], mport))
         procs.append(master.proc)
