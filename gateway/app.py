@@ -84,10 +84,16 @@ def _unshared_fleet(settings: Settings) -> str | None:
         return None
     shared = "replicas share limits, idempotency keys, calls and screen pops through Redis"
     workers, replicas = settings.serving.workers, settings.redis.replicas
+    other_ways = "(or TIDEGATE_REDIS_SENTINELS, or TIDEGATE_REDIS_CLUSTER_NODES)"
     if workers > 1:
-        return f"{workers} workers need TIDEGATE_REDIS_URL: each worker is a replica, and {shared}."
+        return (
+            f"{workers} workers need TIDEGATE_REDIS_URL {other_ways}: each worker is a replica, and {shared}."
+        )
     if replicas > 1:
-        return f"TIDEGATE_REPLICAS={replicas} needs TIDEGATE_REDIS_URL: {shared}. Set it, or run one replica."
+        return (
+            f"TIDEGATE_REPLICAS={replicas} needs TIDEGATE_REDIS_URL {other_ways}: {shared}. "
+            "Set it, or run one replica."
+        )
     return None
 
 
