@@ -107,6 +107,8 @@ def test_cluster_replicas_count_each_other_as_a_fleet(fleet: ClusterFleet) -> No
     finally:
         client.close()
     replicas = (fleet.a, fleet.b, fleet.c)
+    for bff in replicas:  # /readyz pings the cluster through the same client
+        assert httpx.get(f"{bff.url}/readyz", timeout=10).json()["checks"]["redis"] == {"status": "up"}
     eventually(
         lambda: all(billing_guards(bff)["maxConcurrent"] == 5 for bff in replicas),
         "three replicas each hold a third of billing's 16 calls in flight",
