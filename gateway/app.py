@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import strawberry
 from opentelemetry.sdk.trace.export import SpanExporter
-from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -48,9 +47,10 @@ from infra.cache.cache import Cache
 from infra.cache.store import CacheStore, MemoryStore, RedisStore
 from infra.fleet import Fleet
 from infra.idempotency_store import MemoryIdempotencyStore, RedisIdempotencyStore
+from infra.redis_client import RedisClient, RedisTarget, open_redis, redis_client
 from infra.resilience.gcra import RedisGcra
 from infra.resilience.priority import OperationClass
-from infra.resilience.ratelimit import RateLimiter, redis_client
+from infra.resilience.ratelimit import RateLimiter
 from infra.sealed import Sealer
 from infra.telemetry import Fanout
 from schema import build_schema
@@ -81,15 +81,30 @@ def _unshared_fleet(settings: Settings) -> str | None:
     """Why these settings would run several replicas with nothing shared (None: they do not). Without
     Redis each replica would admit the fleet's whole limits, keep its own idempotency keys (a retried
     write on another replica files twice) and its own calls and screen pops."""
-    if settings.redis.redis_url:
+    if settings.redis.configured:
         return None
     shared = "replicas share limits, idempotency keys, calls and screen pops through Redis"
     workers, replicas = settings.serving.workers, settings.redis.replicas
+    other_ways = "(or TIDEGATE_REDIS_SENTINELS, or TIDEGATE_REDIS_CLUSTER_NODES)"
     if workers > 1:
-        return f"{workers} workers need TIDEGATE_REDIS_URL: each worker is a replica, and {shared}."
+        return (
+            f"{workers} workers need TIDEGATE_REDIS_URL {other_ways}: each worker is a replica, and {shared}."
+        )
     if replicas > 1:
-        return f"TIDEGATE_REPLICAS={replicas} needs TIDEGATE_REDIS_URL: {shared}. Set it, or run one replica."
+        return (
+            f"TIDEGATE_REPLICAS={replicas} needs TIDEGATE_REDIS_URL {other_ways}: {shared}. "
+            "Set it, or run one replica."
+        )
     return None
+
+
+def _redis_target(settings: Settings) -> RedisTarget:
+    """Where the shared Redis is; settings that give it two ways, or a malformed node list, refuse."""
+    try:
+        return settings.redis.target()
+    except ValueError as exc:
+        logger.error("start-up failed: %s", exc)
+        raise StartRefused(str(exc)) from exc
 
 
 def create_app(
@@ -118,6 +133,7 @@ def create_app(
     if (unshared := _unshared_fleet(settings)) is not None:
         logger.error("start-up failed: %s", unshared)
         raise StartRefused(unshared)
+    redis_target = _redis_target(settings)  # a URL, a Sentinel set or cluster nodes (infra.redis_client)
     auth = build_auth(settings, keys)  # no way to check tokens: refuse to start, never run open
     calls = CallRegistry()  # which call each agent is on, fed by the CTI
     webhooks = WorkOrderWebhooks.from_settings(settings)  # a malformed secret: refuse to start
@@ -137,11 +153,7 @@ def create_app(
         # Opened inside the server's event loop (clients bind to it); a broken code table
         # raises here, and the server refuses to start with the table's message.
         tracing = open_tracing(settings, span_exporter)  # owned by this app, never the global provider
-        redis = (
-            redis_client(settings.redis.redis_url, timeout_s=settings.redis.redis_timeout_ms / 1000)
-            if settings.redis.redis_url
-            else None
-        )
+        redis = open_redis(redis_target, timeout_s=settings.redis.redis_timeout_ms / 1000)
         # The fleet's buckets: admission, and with Redis the backends' rate budgets too (one budget
         # for the fleet, each replica's share of it while Redis is away).
         limiter = RateLimiter(
@@ -270,7 +282,7 @@ def create_app(
     )
 
 
-def open_cache(settings: Settings, redis: Redis | None) -> Cache | None:
+def open_cache(settings: Settings, redis: RedisClient | None) -> Cache | None:
     """Redis when configured (shared by the replicas, single-flight across them), else in-process."""
     if not settings.cache_on():
         return None
@@ -280,7 +292,7 @@ def open_cache(settings: Settings, redis: Redis | None) -> Cache | None:
     return Cache(store)
 
 
-def open_idempotency(settings: Settings, redis: Redis | None) -> Idempotency:
+def open_idempotency(settings: Settings, redis: RedisClient | None) -> Idempotency:
     """Mutation keys in Redis when configured (every replica sees every key), else in this process."""
     store = RedisIdempotencyStore(redis) if redis is not None else MemoryIdempotencyStore()
     policy = IdempotencyPolicy(
@@ -291,7 +303,7 @@ def open_idempotency(settings: Settings, redis: Redis | None) -> Idempotency:
     return Idempotency(store, policy)
 
 
-def open_cti_events(redis: Redis | None) -> CtiEventStore:
+def open_cti_events(redis: RedisClient | None) -> CtiEventStore:
     """Used CTI event ids and ended calls in Redis when configured (a replay posted to another
     replica is refused too), else in this process."""
     if redis is None:
@@ -302,9 +314,9 @@ def open_cti_events(redis: Redis | None) -> CtiEventStore:
 def open_audit_sink(settings: Settings) -> AuditSink:
     file_sink = JsonLinesSink(Path(settings.observability.audit_path))
     if settings.observability.audit_redis_url:
-        return RedisStreamSink(
-            settings.observability.audit_redis_url, settings.observability.audit_stream, fallback=file_sink
-        )
+        # The one factory, with the audit's own patience: a record waits for a slow Redis up to 1 s.
+        client = redis_client(settings.observability.audit_redis_url, timeout_s=1.0, pool_wait_s=1.0)
+        return RedisStreamSink(client, settings.observability.audit_stream, fallback=file_sink)
     return file_sink
 
 

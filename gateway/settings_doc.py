@@ -39,7 +39,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "observability": ("Metrics, health, tracing and audit", "operations.md"),
     "limits": ("Document limits", "api.md#limits"),
     "resilience": ("Surge protection, retries and circuit breakers", "resilience.md"),
-    "redis": ("Redis and replicas", "resilience.md#admission-control"),
+    "redis": ("Redis and replicas", "resilience.md#pointing-at-redis"),
     "admission": ("Admission control", "resilience.md#admission-control"),
     "deadlines": ("Deadlines", "resilience.md#deadlines"),
     "cache": ("Cache", "resilience.md#cache"),

@@ -27,8 +27,7 @@ import socket
 from collections.abc import Callable
 from contextlib import suppress
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from infra.redis_client import REDIS_FAILURES, RedisClient
 
 logger = logging.getLogger("tidegate.fleet")
 
@@ -60,7 +59,7 @@ class Fleet:
 
     def __init__(
         self,
-        redis: Redis | None,
+        redis: RedisClient | None,
         *,
         floor: int = 1,
         member: str | None = None,
@@ -113,7 +112,7 @@ class Fleet:
             return
         try:
             await self.beat()
-        except (RedisError, OSError, TimeoutError) as exc:
+        except REDIS_FAILURES as exc:
             logger.warning("fleet: cannot announce this replica yet: %s", exc)
         self._task = asyncio.create_task(self._run(), name="fleet-heartbeat")
 
@@ -122,7 +121,7 @@ class Fleet:
             await asyncio.sleep(self.heartbeat_s)
             try:
                 await self.beat()
-            except (RedisError, OSError, TimeoutError) as exc:  # the last count stands until Redis answers
+            except REDIS_FAILURES as exc:  # the last count stands until Redis answers
                 logger.warning("fleet heartbeat failed: %s", exc)
 
     async def aclose(self) -> None:
@@ -133,6 +132,6 @@ class Fleet:
                 await asyncio.wait_for(self._task, self.heartbeat_s)
             self._task = None
         if self.redis is not None:  # best effort: if Redis does not answer, the TTL drops it
-            with suppress(RedisError, OSError, TimeoutError):
+            with suppress(*REDIS_FAILURES):
                 async with asyncio.timeout(self.heartbeat_s):
                     await self.redis.zrem(self.key, self.member)

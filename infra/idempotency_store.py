@@ -22,10 +22,9 @@ from enum import StrEnum
 from typing import Any, Protocol, cast
 
 import orjson
-from redis.asyncio import Redis
 
 from infra.errors import StoreUnavailable
-from infra.resilience.ratelimit import REDIS_FAILURES
+from infra.redis_client import REDIS_FAILURES, RedisClient
 
 
 class Outcome(StrEnum):
@@ -186,7 +185,7 @@ class RedisIdempotencyStore:
     """Records shared by every replica, as hashes under `prefix`; give it a fast-failing client
     (`ratelimit.redis_client`), since a hung Redis must cost a write 100 ms, not a socket timeout."""
 
-    def __init__(self, redis: Redis, *, prefix: str = "tidegate:idem:") -> None:
+    def __init__(self, redis: RedisClient, *, prefix: str = "tidegate:idem:") -> None:
         self._redis = redis
         self._prefix = prefix
         self._script = redis.register_script(_LUA)

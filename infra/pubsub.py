@@ -5,6 +5,15 @@ JSON-able dicts. `MemoryBus` serves one process (the demo, narrow tests); `Redis
 several, so a webhook landing on one replica reaches a subscriber on another. Delivery is at most
 once and only to subscribers present at publish time: anything that must not be lost is stored
 first, and the bus only says "look again".
+
+On a Redis Cluster the bus uses sharded pub/sub (SPUBLISH / SSUBSCRIBE: a message goes to the shard
+owning its channel's slot, not to every node), with every channel under one hash tag
+(`{tidegate:bus}:ticket:<id>` on the wire), so one connection to one master carries all of this
+process's subscriptions as on a single server. The bus's traffic (ticket changes, screen pops) is
+small; one slot keeps it simple, and a failover of that slot's master is a lost connection like any
+other: the listener asks the cluster client where the slot is now (a keyed command, which refreshes
+its slot map) and subscribes there afresh. A slot moved away while we listen (the server's
+SUNSUBSCRIBE of a channel we still follow) reads the same way.
 """
 
 from __future__ import annotations
@@ -13,17 +22,23 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import Any, Protocol
 
 import orjson
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from infra.resilience.ratelimit import REDIS_FAILURES
+from infra.redis_client import REDIS_FAILURES, RedisClient
 
 logger = logging.getLogger("tidegate.pubsub")
+
+SHARD_TAG = "{tidegate:bus}:"  # on a cluster, every channel's wire name starts so: one slot
 
 Message = dict[str, Any]
 
@@ -131,7 +146,7 @@ class RedisBus:
 
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         *,
         max_queued: int = 1_000,
         heartbeat_s: float = 5.0,
@@ -143,6 +158,10 @@ class RedisBus:
         self._heartbeat_s = heartbeat_s
         self._confirm_s = confirm_s
         self._retry_max_s = retry_max_s
+        # Sharded pub/sub on a cluster (see the module docstring); the wire names carry the one tag.
+        self._sharded = isinstance(redis, RedisCluster)
+        self._tag = SHARD_TAG if self._sharded else ""
+        self._node: Redis | None = None  # on a cluster: the client of the bus slot's master
         # Always subscribed, so the connection is never idle-unsubscribed and pings have a reason to flow.
         self._own = f"tidegate:bus:{uuid.uuid4().hex}"
         self._confirmed: dict[str, asyncio.Event] = {}
@@ -153,7 +172,10 @@ class RedisBus:
     async def publish(self, channel: str, message: Message) -> None:
         data = orjson.dumps(message)  # outside the try: a message that will not serialize is a bug
         try:
-            await self._redis.publish(channel, data)
+            if isinstance(self._redis, RedisCluster):
+                await self._redis.spublish(self._tag + channel, data)
+            else:
+                await self._redis.publish(channel, data)
         except REDIS_FAILURES as exc:
             logger.warning("publish on %s failed (%s: %s): message lost", channel, type(exc).__name__, exc)
 
@@ -176,7 +198,7 @@ class RedisBus:
                 self._confirmed.pop(channel, None)
             if gone and self._pubsub is not None:
                 with suppress(*REDIS_FAILURES):
-                    await self._pubsub.unsubscribe(*gone)
+                    await self._unsubscribe(self._pubsub, gone)
 
     async def _ensure_subscribed(self, new: list[str], channels: tuple[str, ...]) -> None:
         """Subscribe to the `new` channels and wait until Redis has confirmed all `channels`, so a publish
@@ -187,7 +209,7 @@ class RedisBus:
         events = [self._confirmed.setdefault(c, asyncio.Event()) for c in channels]
         if new and self._pubsub is not None:
             with suppress(*REDIS_FAILURES):
-                await self._pubsub.subscribe(*new)
+                await self._subscribe(self._pubsub, new)
         with suppress(TimeoutError):
             async with asyncio.timeout(self._confirm_s):
                 for event in events:
@@ -196,13 +218,14 @@ class RedisBus:
     async def _listen(self) -> None:
         backoff = 0.05
         while True:
-            pubsub = self._redis.pubsub()
+            pubsub: PubSub | None = None
             try:
+                pubsub = await self._open()
                 wanted = {self._own, *self._local.channels()}
-                await pubsub.subscribe(*wanted)
+                await self._subscribe(pubsub, wanted)
                 self._pubsub = pubsub
                 if late := [c for c in self._local.channels() if c not in wanted]:  # added while we waited
-                    await pubsub.subscribe(*late)
+                    await self._subscribe(pubsub, late)
                 backoff = 0.05
                 await self._read(pubsub)
             except REDIS_FAILURES as exc:
@@ -213,8 +236,7 @@ class RedisBus:
                 self._pubsub = None
                 for event in self._confirmed.values():
                     event.clear()
-                with suppress(*REDIS_FAILURES):
-                    await pubsub.aclose()
+                await self._close(pubsub)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self._retry_max_s)
 
@@ -230,15 +252,64 @@ class RedisBus:
                 await pubsub.ping()
                 continue
             heard = now
-            kind, channel = message["type"], _text(message.get("channel"))
-            if kind == "subscribe" and channel is not None:
+            kind, channel = message["type"], self._channel(message.get("channel"))
+            if kind in ("subscribe", "ssubscribe") and channel is not None:
                 if not self._healthy:
                     self._healthy = True
                     logger.info("Redis bus connected again")
                 if (event := self._confirmed.get(channel)) is not None:
                     event.set()
-            elif kind == "message" and channel is not None:
+            elif kind in ("message", "smessage") and channel is not None:
                 self._deliver(channel, message["data"])
+            elif kind == "sunsubscribe" and channel is not None and self._followed(channel):
+                # The server dropped a channel we still follow: its slot has moved (resharding).
+                raise RedisConnectionError(f"the bus slot moved away from this node ({channel})")
+
+    async def _open(self) -> PubSub:
+        """A pub/sub connection: the client's own, or on a cluster one to the bus slot's master. The
+        keyed command first routes through the cluster client, which after a failover refreshes its
+        slot map (and fails fast while the slot has no master yet): the node it names is current."""
+        if not isinstance(self._redis, RedisCluster):
+            return self._redis.pubsub()
+        await self._redis.spublish(self._tag + self._own, b"{}")
+        node = self._redis.get_node_from_key(self._tag + self._own)
+        if node is None:
+            raise RedisConnectionError("the bus slot has no master")
+        kwargs = self._redis.get_connection_kwargs()
+        self._node = Redis(
+            host=node.host,
+            port=int(node.port),
+            socket_timeout=kwargs.get("socket_timeout"),
+            socket_connect_timeout=kwargs.get("socket_connect_timeout"),
+            retry=Retry(NoBackoff(), 0),
+        )
+        return self._node.pubsub()
+
+    async def _close(self, pubsub: PubSub | None) -> None:
+        with suppress(*REDIS_FAILURES):
+            if pubsub is not None:
+                await pubsub.aclose()
+            if self._node is not None:
+                await self._node.aclose()
+        self._node = None
+
+    async def _subscribe(self, pubsub: PubSub, channels: Iterable[str]) -> None:
+        wire = [self._tag + channel for channel in channels]
+        await (pubsub.ssubscribe(*wire) if self._sharded else pubsub.subscribe(*wire))
+
+    async def _unsubscribe(self, pubsub: PubSub, channels: list[str]) -> None:
+        wire = [self._tag + channel for channel in channels]
+        await (pubsub.sunsubscribe(*wire) if self._sharded else pubsub.unsubscribe(*wire))
+
+    def _channel(self, wire: object) -> str | None:
+        """The channel's name without the wire's tag."""
+        text = _text(wire)
+        if text is None or not text.startswith(self._tag):
+            return None
+        return text[len(self._tag) :]
+
+    def _followed(self, channel: str) -> bool:
+        return channel == self._own or self._local.followed(channel)
 
     def _deliver(self, channel: str, data: bytes | str) -> None:
         try:

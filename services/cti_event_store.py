@@ -22,10 +22,8 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any, Protocol, cast
 
-from redis.asyncio import Redis
-
 from infra.errors import StoreUnavailable
-from infra.resilience.ratelimit import REDIS_FAILURES
+from infra.redis_client import REDIS_FAILURES, RedisClient
 
 MAX_ENTRIES = 100_000
 
@@ -90,7 +88,9 @@ def _expire(table: OrderedDict[str, float], now: float) -> None:
         table.popitem(last=False)
 
 
-# KEYS[1]: the event's seen-marker, KEYS[2]: the call's ended-marker.
+# KEYS[1]: the event's seen-marker, KEYS[2]: the call's ended-marker. Both carry the call id as their
+# hash tag (`<prefix>{<call>}:seen:<event>`, `<prefix>{<call>}:ended`), so on a Redis Cluster they
+# share a slot: an event belongs to one call, and a replay carries the same call as the original.
 # ARGV: seen TTL (ms), ended TTL (ms), '1' when the event ends the call.
 _LUA = """
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 'replayed' end
@@ -104,7 +104,7 @@ class RedisCtiEventStore:
     """Seen ids and ended calls shared by every replica; give it a fast-failing `ratelimit.redis_client`."""
 
     def __init__(
-        self, redis: Redis, *, seen_ttl_s: float, ended_ttl_s: float, prefix: str = "tidegate:cti:"
+        self, redis: RedisClient, *, seen_ttl_s: float, ended_ttl_s: float, prefix: str = "tidegate:cti:"
     ) -> None:
         self._seen_ms = _ms(seen_ttl_s)
         self._ended_ms = _ms(ended_ttl_s)
@@ -112,7 +112,8 @@ class RedisCtiEventStore:
         self._script = redis.register_script(_LUA)
 
     async def admit(self, event_id: str, call_id: str, *, ends_call: bool) -> Admission:
-        keys = [f"{self._prefix}seen:{event_id}", f"{self._prefix}ended:{call_id}"]
+        call = f"{self._prefix}{{{call_id}}}"
+        keys = [f"{call}:seen:{event_id}", f"{call}:ended"]
         args = [self._seen_ms, self._ended_ms, "1" if ends_call else "0"]
         try:
             reply = await cast("Awaitable[Any]", self._script(keys=keys, args=args))

@@ -21,13 +21,12 @@ from enum import StrEnum
 from typing import Any, Protocol, cast
 
 import orjson
-from redis.asyncio import Redis
 
 from domain.enums import TicketStatus
 from domain.records import TicketStatusChange
 from domain.timestamps import SHANGHAI
 from infra.errors import StoreUnavailable
-from infra.resilience.ratelimit import REDIS_FAILURES
+from infra.redis_client import REDIS_FAILURES, RedisClient
 
 MAX_ENTRIES = 100_000
 
@@ -135,7 +134,9 @@ class MemoryTicketStateStore:
             table.popitem(last=False)
 
 
-# KEYS[1]: the delivery's seen-marker, KEYS[2]: the ticket's state hash {seq, record}.
+# KEYS[1]: the delivery's seen-marker, KEYS[2]: the ticket's state hash {seq, record}. Both carry the
+# ticket id as their hash tag (`<prefix>{<ticket>}:seen:<event>`, `<prefix>{<ticket>}:state`), so on a
+# Redis Cluster they share a slot: a delivery's id names a change of one ticket.
 # ARGV: sequence, record, dedupe TTL (ms), state TTL (ms).
 _LUA = """
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[3]) then return 'duplicate' end
@@ -151,7 +152,12 @@ class RedisTicketStateStore:
     """States and seen ids shared by every replica; give it a fast-failing `ratelimit.redis_client`."""
 
     def __init__(
-        self, redis: Redis, *, dedupe_ttl_s: float, state_ttl_s: float, prefix: str = "tidegate:tickets:"
+        self,
+        redis: RedisClient,
+        *,
+        dedupe_ttl_s: float,
+        state_ttl_s: float,
+        prefix: str = "tidegate:tickets:",
     ) -> None:
         self._redis = redis
         self._dedupe_ms = _ms(dedupe_ttl_s)
@@ -160,7 +166,8 @@ class RedisTicketStateStore:
         self._script = redis.register_script(_LUA)
 
     async def apply(self, change: TicketStatusChange) -> ApplyOutcome:
-        keys = [f"{self._prefix}seen:{change.event_id}", f"{self._prefix}state:{change.ticket_id}"]
+        ticket = self._ticket(change.ticket_id)
+        keys = [f"{ticket}:seen:{change.event_id}", f"{ticket}:state"]
         args: list[int | bytes] = [change.sequence, encode(change), self._dedupe_ms, self._state_ms]
         try:
             reply = await cast("Awaitable[Any]", self._script(keys=keys, args=args))
@@ -172,11 +179,14 @@ class RedisTicketStateStore:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for ticket_id in ticket_ids:
-                    pipe.hget(f"{self._prefix}state:{ticket_id}", "record")
+                    pipe.hget(f"{self._ticket(ticket_id)}:state", "record")  # a cluster splits it by node
                 replies: Sequence[bytes | None] = await pipe.execute()
         except REDIS_FAILURES as exc:
             raise TicketStateStoreUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
         return {t: decode(raw) for t, raw in zip(ticket_ids, replies, strict=True) if raw is not None}
+
+    def _ticket(self, ticket_id: str) -> str:
+        return f"{self._prefix}{{{ticket_id}}}"
 
 
 def _ms(seconds: float) -> int:

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.support.processes import SimProcess, start_simulator
+from tests.support.redis_cluster import RedisClusterProcesses, start_cluster
 from tests.support.redis_server import RedisProcess, start_redis
 
 SERVICES = ("billing", "crm", "gis", "workorders")
@@ -92,3 +93,14 @@ def redis_server() -> Iterator[RedisProcess]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterProcesses]:
+    """A real three-master Redis Cluster for the whole session (started the first time a test asks):
+    the store contract suites run against it as against a single server."""
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -1,7 +1,7 @@
 """`LiveServices`: the bus, the call feed between replicas and the ring-time prefetch, opened together.
 
-Redis at `settings.redis.redis_url` makes them span replicas (pub/sub for the bus, the cache store for
-kept screen pops); without it they serve this process alone, as the demo needs. Started in the
+A shared Redis (`settings.redis.configured`) makes them span replicas (pub/sub for the bus, the
+cache store for kept screen pops); without it they serve this process alone, as the demo needs. Started in the
 app's lifespan, before the server takes traffic: the call feed is listening by the time the first
 CTI event can arrive.
 """
@@ -16,7 +16,6 @@ from typing import Any
 
 import strawberry
 from opentelemetry.trace import Tracer
-from redis.asyncio import Redis
 
 from domain.ports import Backends
 from domain.records import Account
@@ -25,6 +24,7 @@ from gateway.observability.audit import AuditSink
 from gateway.settings import Settings
 from infra.cache.store import CacheStore, MemoryStore, RedisStore
 from infra.pubsub import EventBus, MemoryBus, RedisBus
+from infra.redis_client import RedisClient
 from infra.sealed import Sealer
 from services import late_match
 from services.cached_reads import CachedReads
@@ -58,7 +58,7 @@ class LiveServices:
         backends: Backends,
         reads: CachedReads | None,
         audit: AuditSink,
-        redis: Redis | None,
+        redis: RedisClient | None,
         tracer: Tracer | None = None,
     ) -> LiveServices:
         if redis is not None and not settings.cache.cache_key:

@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Sequence
 
 import orjson
-from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -31,6 +30,7 @@ from gateway.auth import AuthConfigError
 from gateway.http.errors import error_response
 from gateway.live.webhook_signature import WebhookVerificationError, parse_secrets, verify
 from gateway.settings import Settings
+from infra.redis_client import RedisClient
 from services import ticket_updates
 from services.ticket_state_store import (
     MemoryTicketStateStore,
@@ -45,7 +45,7 @@ _MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")  # it becomes part of a Redi
 RETRY_AFTER_S = 5
 
 
-def open_ticket_states(settings: Settings, redis: Redis | None) -> TicketStateStore:
+def open_ticket_states(settings: Settings, redis: RedisClient | None) -> TicketStateStore:
     """Redis when configured (every replica applies against the same states), else in this process."""
     dedupe_s, state_s = (
         settings.webhooks.workorders_webhook_dedupe_ttl_s,

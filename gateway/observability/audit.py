@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from infra.redis_client import RedisClient
+
 logger = logging.getLogger("tidegate.audit")
 
 
@@ -54,10 +56,10 @@ class JsonLinesSink:
 class RedisStreamSink:
     """XADD each record to a stream; on any Redis failure fall back to the file sink."""
 
-    def __init__(self, url: str, stream: str, fallback: JsonLinesSink, maxlen: int = 1_000_000) -> None:
-        import redis.asyncio as aioredis
-
-        self._redis = aioredis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+    def __init__(
+        self, redis: RedisClient, stream: str, fallback: JsonLinesSink, maxlen: int = 1_000_000
+    ) -> None:
+        self._redis = redis  # infra.redis_client; the sink owns it and closes it
         self.stream = stream
         self.fallback = fallback
         self.maxlen = maxlen

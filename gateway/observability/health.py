@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from backends.registry import BACKENDS
+from infra.redis_client import RedisClient
 
 logger = logging.getLogger("tidegate.health")
 
@@ -112,14 +112,14 @@ class Health:
         if self.phase is not Phase.SERVING:
             return JSONResponse({"status": "not_ready", "phase": str(self.phase), "checks": {}}, 503)
         checks: dict[str, dict[str, Any]] = {}
-        redis: Redis | None = getattr(request.state, "redis", None)
+        redis: RedisClient | None = getattr(request.state, "redis", None)
         if redis is not None:
             checks["redis"] = await self._ping(redis)
         checks |= self.backends.checks()
         ready = all(check["status"] == UP for check in checks.values())
         return JSONResponse({"status": "ready" if ready else "degraded", "checks": checks})
 
-    async def _ping(self, redis: Redis) -> dict[str, Any]:
+    async def _ping(self, redis: RedisClient) -> dict[str, Any]:
         try:
             async with asyncio.timeout(self.redis_timeout_s):
                 await redis.ping()

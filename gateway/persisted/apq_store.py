@@ -15,8 +15,7 @@ import logging
 from collections import OrderedDict
 from typing import Protocol
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from infra.redis_client import REDIS_FAILURES, RedisClient
 
 logger = logging.getLogger("tidegate.apq")
 
@@ -55,14 +54,14 @@ class MemoryApqStore:
 class RedisApqStore:
     """Shared by every replica; each entry lives `ttl_s` from its last registration."""
 
-    def __init__(self, redis: Redis, ttl_s: int) -> None:
+    def __init__(self, redis: RedisClient, ttl_s: int) -> None:
         self.redis = redis
         self.ttl_s = ttl_s
 
     async def get(self, sha256_hex: str) -> str | None:
         try:
             found = await self.redis.get(KEY_PREFIX + sha256_hex)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             logger.warning("APQ store unreachable, read as a miss: %s", type(exc).__name__)
             return None
         if found is None:
@@ -72,5 +71,5 @@ class RedisApqStore:
     async def put(self, sha256_hex: str, document: str) -> None:
         try:
             await self.redis.set(KEY_PREFIX + sha256_hex, document.encode("utf-8"), ex=self.ttl_s)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             logger.warning("APQ store unreachable, registration not kept: %s", type(exc).__name__)

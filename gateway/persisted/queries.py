@@ -49,7 +49,6 @@ from typing import Any
 import orjson
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, print_ast, specified_rules
 from graphql.validation import ASTValidationRule
-from redis.asyncio import Redis
 from starlette.requests import Request
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.schema import validate_document
@@ -61,6 +60,7 @@ from gateway.persisted.apq_store import ApqStore, MemoryApqStore, RedisApqStore
 from gateway.persisted.compiled_operation import CompiledOperation
 from gateway.persisted.manifest import ManifestError, PersistedOperation, document_id
 from gateway.settings import Settings
+from infra.redis_client import RedisClient
 from services.access import Principal
 from services.errors import ErrorCode
 
@@ -403,6 +403,6 @@ def open_persisted_queries(
     )
 
 
-def open_apq_store(settings: Settings, redis: Redis | None) -> ApqStore | None:
+def open_apq_store(settings: Settings, redis: RedisClient | None) -> ApqStore | None:
     """Redis when configured (every replica finds every registration); None: the in-process LRU."""
     return RedisApqStore(redis, settings.persisted.apq_ttl_s) if redis is not None else None

@@ -20,7 +20,7 @@ class ServingSettings(ComponentSettings):
     """Port `tidegate serve` listens on (`--port` overrides it)."""
     workers: int = Field(default=1, ge=1, le=64)
     """Processes `tidegate serve` runs on its port (`--workers` overrides it). Each is a replica of the
-    fleet (`infra.fleet`), so more than 1 needs `TIDEGATE_REDIS_URL`."""
+    fleet (`infra.fleet`), so more than 1 needs a shared Redis."""
     drain_delay_s: float = Field(default=3.0, ge=0, le=60)
     """On SIGTERM, how long `/readyz` says `not_ready` while the replica still serves, before the
     server closes its socket and drains (balancers take it out first; `gateway.http.draining`).

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from gateway.settings.component import ComponentSettings
 from infra.cache.cache import CachePolicy
+from infra.redis_client import DEFAULT_SENTINEL_MASTER, RedisTarget, parse_nodes
 from services.cached_reads import CachePolicies
 
 
@@ -14,13 +15,43 @@ class RedisSettings(ComponentSettings):
 
     redis_url: str | None = None
     """Redis shared by the replicas: rate buckets, cache, idempotency keys, APQ, ticket states, event
-    bus, kept screen pops. Unset: all of it in process."""
+    bus, kept screen pops. Unset (and no `redis_sentinels` or `redis_cluster_nodes`): all of it in
+    process. Give exactly one of the three."""
+    redis_sentinels: str | None = None
+    """Instead of `redis_url`: the Sentinel set watching the shared Redis, `host:port,host:port`; the
+    master is found through them and followed across a failover."""
+    redis_sentinel_master: str = DEFAULT_SENTINEL_MASTER
+    """The master's name in the sentinels' configuration (with `redis_sentinels`)."""
+    redis_cluster_nodes: str | None = None
+    """Instead of `redis_url`: a Redis Cluster, `host:port,...` of some of its masters (the rest are
+    discovered). Scripts' keys share a slot, the bus uses sharded pub/sub (docs/resilience.md)."""
     replicas: int = Field(default=1, ge=1)
     """The least number of BFF processes to assume share the limits. The replicas announce themselves
     in Redis (`infra.fleet`) and divide billing's bulkhead and rate budget, and the buckets' local
-    fallback, by the larger of the live count and this. More than 1 needs `redis_url`."""
+    fallback, by the larger of the live count and this. More than 1 needs a shared Redis."""
     redis_timeout_ms: int = Field(default=100, ge=1)
     """Redis socket timeouts (a hung Redis costs little)."""
+
+    @property
+    def configured(self) -> bool:
+        """Whether the replicas share a Redis (any of the three ways of giving one)."""
+        return bool(self.redis_url or self.redis_sentinels or self.redis_cluster_nodes)
+
+    def target(self) -> RedisTarget:
+        """Where that Redis is; `ValueError` when more than one way is given or a node is not host:port."""
+        given = [
+            f"TIDEGATE_{name.upper()}"
+            for name in ("redis_url", "redis_sentinels", "redis_cluster_nodes")
+            if getattr(self, name)
+        ]
+        if len(given) > 1:
+            raise ValueError(f"{' and '.join(given)} are both set: give the shared Redis one way only.")
+        try:
+            sentinels = parse_nodes(self.redis_sentinels)
+            nodes = parse_nodes(self.redis_cluster_nodes)
+        except ValueError as exc:
+            raise ValueError(f"TIDEGATE_REDIS_SENTINELS / TIDEGATE_REDIS_CLUSTER_NODES: {exc}") from exc
+        return RedisTarget(self.redis_url, sentinels, self.redis_sentinel_master, nodes)
 
 
 class CacheSettings(ComponentSettings):
@@ -29,7 +60,7 @@ class CacheSettings(ComponentSettings):
     capacity (stale-if-error, sie)."""
 
     cache: bool = True
-    """The cache for semi-static reads (Redis at `redis_url`, else in process) on/off."""
+    """The cache for semi-static reads (the shared Redis when configured, else in process) on/off."""
     cache_max_entries: int = Field(default=100_000, ge=1)
     """Entries in the in-process store only (least recently used go first)."""
     cache_key: str | None = Field(default=None, repr=False)
@@ -72,7 +103,7 @@ class WriteSettings(ComponentSettings):
     """Mutations: idempotency keys' answers kept and replayed, and free text masked before it is written."""
 
     idempotency_ttl_s: float = Field(default=86_400.0, ge=60)
-    """How long a mutation key's answer is kept and replayed (Redis at `redis_url`, else in process)."""
+    """How long a mutation key's answer is kept and replayed (shared Redis if configured, else here)."""
     idempotency_lease_s: float = Field(default=30.0, gt=0)
     """A running attempt older than this is taken to have died."""
     idempotency_settle_s: float = Field(default=5.0, ge=0)

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
 import orjson
-from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
-from infra.resilience.ratelimit import REDIS_FAILURES
+from infra.redis_client import REDIS_FAILURES, RedisClient
 
 logger = logging.getLogger("tidegate.cache")
 
@@ -135,7 +135,7 @@ class RedisStore:
     100 ms, not a default socket timeout.
     """
 
-    def __init__(self, redis: Redis, *, prefix: str = "tidegate:cache:") -> None:
+    def __init__(self, redis: RedisClient, *, prefix: str = "tidegate:cache:") -> None:
         self._redis = redis
         self._prefix = prefix
         self._healthy = True
@@ -167,7 +167,13 @@ class RedisStore:
         if not keys:
             return []
         try:
-            raws = await self._redis.mget([self._prefix + key for key in keys])
+            names = [self._prefix + key for key in keys]
+            # A cluster spreads the keys over slots: one MGET per slot (not atomic; a read need not be).
+            raws = await (
+                self._redis.mget_nonatomic(names)
+                if isinstance(self._redis, RedisCluster)
+                else self._redis.mget(names)
+            )
         except REDIS_FAILURES as exc:
             return self._failed("MGET", keys[0], exc, [None] * len(keys))
         self._ok()

@@ -25,8 +25,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
+
+from infra.redis_client import RedisClient
 
 _US = 1_000_000
 NEVER = -1  # retry-after sentinel: the cost exceeds a bucket's burst, waiting will not help
@@ -189,7 +190,8 @@ class LocalGcra:
         self._reported = {key: tat for key, tat in self._reported.items() if tat > now_us}
 
 
-# KEYS[i]  bucket key i (in Redis Cluster all keys of one call must share a hash slot)
+# KEYS[i]  bucket key i (in Redis Cluster all keys of one call must share a hash slot: `RedisGcra`
+#          puts every bucket under one hash tag, see its docstring)
 # ARGV[1]  cost (integer units)
 # ARGV[2i], ARGV[2i+1]  emission interval and burst tolerance of KEYS[i], integer microseconds
 # Reply    {allowed 1|0, retry_after_us (-1: never fits), remaining_1, ..., remaining_n}
@@ -249,12 +251,18 @@ return #KEYS
 
 class RedisGcra:
     """The arithmetic as one atomic Lua script, so every replica draws on the same buckets and
-    all of them read one clock (Redis's TIME, never ours: replica clocks disagree)."""
+    all of them read one clock (Redis's TIME, never ours: replica clocks disagree).
+
+    Each bucket is stored as `prefix + key`, and the prefix holds a hash tag (`tidegate:{rl}:`): on a
+    Redis Cluster a script's keys must share a slot, and a request's buckets (global, client, class)
+    are checked in one script, as a charge's are. The global bucket is in every request anyway, so
+    one slot for all of them costs no spread that was there to have."""
 
     _CHARGE_BATCH = 512  # keys per charge call: each key is a GET and a SET inside one script
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: RedisClient, *, prefix: str = "tidegate:{rl}:") -> None:
         self._client = client
+        self._prefix = prefix
         self._loads = 0
         self._load_lock = asyncio.Lock()
 
@@ -266,7 +274,7 @@ class RedisGcra:
         _validate(buckets, cost)
         if not buckets:
             return Decision(allowed=True, retry_after_s=0.0, remaining={}, shared=True)
-        keys = [bucket.key for bucket in buckets]
+        keys = [self._prefix + bucket.key for bucket in buckets]
         args: list[int] = [cost]
         for bucket in buckets:
             args += [bucket.limit.interval_us, bucket.limit.tolerance_us]
@@ -276,11 +284,13 @@ class RedisGcra:
     async def charge(self, owed: Mapping[str, int]) -> None:
         """Push each key's TAT forward by the µs owed, in batches of `_CHARGE_BATCH` keys. Plain EVAL:
         a charge happens once per return from fallback, not worth a second cached script. With
-        nothing owed it still makes one round trip, so a charge that returns means Redis answers."""
-        items = list(owed.items())
-        for start in range(0, max(1, len(items)), self._CHARGE_BATCH):
+        nothing owed it still makes one round trip, so a charge that returns means Redis answers: a
+        charge of 0 to `probe`, a key in the buckets' slot, so on a cluster it is their master that
+        answered."""
+        items = list(owed.items()) or [("probe", 0)]
+        for start in range(0, len(items), self._CHARGE_BATCH):
             batch = items[start : start + self._CHARGE_BATCH]
-            keys, values = [key for key, _ in batch], [value for _, value in batch]
+            keys, values = [self._prefix + key for key, _ in batch], [value for _, value in batch]
             await cast("Awaitable[int]", self._client.eval(CHARGE_LUA, len(keys), *keys, *values))
 
     async def _evalsha(self, keys: list[str], args: list[int]) -> list[int]:

@@ -22,7 +22,7 @@ is left of its own share, and charges that too when it returns: the outage's bou
 limit plus one window's local shares) holds throughout. A charge that times out after Redis applied
 it is charged again at the next probe: the error falls on the side of refusing, never admitting.
 
-Two bounds keep a sick Redis cheap. `redis_client()` fails fast: 100 ms connect and read timeouts
+Two bounds keep a sick Redis cheap. `infra.redis_client` fails fast: 100 ms connect and read timeouts
 (a script call takes ~0.2 ms here; 100 rather than 50 because a busy event loop on 2 cores lags
 tens of ms, and a timeout that fires on our own lag flips the replica to its share for a second:
 a fresh local share on top of the shared bucket, which the way back then charges), and no
@@ -40,18 +40,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-
+from infra.redis_client import REDIS_FAILURES, redis_client
 from infra.resilience.gcra import Bucket, Decision, LocalGcra
 
-logger = logging.getLogger("tidegate.ratelimit")
+__all__ = ["REDIS_FAILURES", "RateLimiter", "SharedGcra", "redis_client"]
 
-# What "Redis is not answering" looks like: redis-py errors (ConnectionError, TimeoutError,
-# ResponseError such as LOADING or READONLY), raw socket errors, asyncio timeouts.
-REDIS_FAILURES: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+logger = logging.getLogger("tidegate.ratelimit")
 
 
 class SharedGcra(Protocol):
@@ -60,25 +54,6 @@ class SharedGcra(Protocol):
     async def acquire(self, buckets: Sequence[Bucket], cost: int = 1) -> Decision: ...
 
     async def charge(self, owed: Mapping[str, int]) -> None: ...
-
-
-def redis_client(
-    url: str, *, timeout_s: float = 0.1, max_connections: int = 32, pool_wait_s: float = 1.0
-) -> Redis:
-    """A client fit for rate limiting: fails fast (connect and read timeouts), never retries, and
-    queues a burst of requests for a bounded pool (redis-py's default pool raises past 100
-    connections in use, which would read as an outage). `pool_wait_s` is a backstop (a wait past
-    it raises "No connection available", an outage): RateLimiter's deadline is the bound that
-    matters, so a caller that lengthens the deadline lengthens this too."""
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=max_connections,
-        timeout=pool_wait_s,
-        socket_timeout=timeout_s,
-        socket_connect_timeout=timeout_s,
-        retry=Retry(NoBackoff(), 0),
-    )
-    return Redis.from_pool(pool)
 
 
 class RateLimiter:

@@ -14,6 +14,7 @@ from gateway.persisted.manifest import document_id
 from gateway.settings import Settings
 from infra.resilience.ratelimit import redis_client
 from tests.gateway.conftest import TEST_KEYS, serve, small_schema
+from tests.support.redis_cluster import shared_client
 from tests.support.redis_server import RedisProcess
 
 
@@ -27,11 +28,16 @@ async def redis(redis_server: RedisProcess) -> AsyncIterator[Redis]:
         await client.aclose()
 
 
-@pytest.fixture(params=["memory", "redis"])
-def store(request: pytest.FixtureRequest) -> ApqStore:
+@pytest.fixture(params=["memory", "redis", "cluster"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[ApqStore]:
     if request.param == "memory":
-        return MemoryApqStore(100)
-    return RedisApqStore(request.getfixturevalue("redis"), ttl_s=600)
+        yield MemoryApqStore(100)
+        return
+    client = shared_client(request, request.param, timeout_s=1.0)
+    if request.param == "redis":
+        await client.flushdb()
+    yield RedisApqStore(client, ttl_s=600)
+    await client.aclose()
 
 
 async def test_a_stored_document_is_found_by_its_hash(store: ApqStore) -> None:

@@ -10,6 +10,7 @@ import orjson
 import redis
 
 from gateway.observability.audit import JsonLinesSink, RedisStreamSink
+from infra.redis_client import redis_client
 from tests.support.redis_server import start_redis
 
 RECORD = {
@@ -32,7 +33,7 @@ async def test_json_lines_append(tmp_path: Path) -> None:
 async def test_redis_stream_and_fallback_when_redis_goes_away(tmp_path: Path) -> None:
     server = start_redis()
     fallback = JsonLinesSink(tmp_path / "fallback.jsonl")
-    sink = RedisStreamSink(server.url, "tidegate:audit", fallback)
+    sink = RedisStreamSink(redis_client(server.url, timeout_s=1.0), "tidegate:audit", fallback)
     try:
         await sink.write([RECORD, {**RECORD, "event": "refused"}])
         entries: Any = redis.Redis(port=server.port).xrange("tidegate:audit")

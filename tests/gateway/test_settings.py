@@ -8,9 +8,12 @@ import pytest
 from pydantic import ValidationError
 
 from backends.registry import BACKENDS, open_backends
+from gateway.app import StartRefused, create_app
 from gateway.settings import BillingSettings, Settings
 from infra.http.config import BackendConfig
+from infra.redis_client import RedisTarget
 from services.context import build_context
+from tests.gateway.conftest import small_schema
 from tests.gateway.settings_contract import VARIABLES, variables
 
 
@@ -205,3 +208,39 @@ def test_flat_keywords_reach_their_component_and_components_can_be_given_whole(
     assert (given.billing.max_rps, given.billing.timeout_s, given.serving.port) == (30.0, 1.5, 9100)
     with pytest.raises(ValidationError):
         given.billing = BillingSettings()  # type: ignore[misc]
+
+
+def test_shared_redis_as_a_url_a_sentinel_set_or_cluster_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three ways to give the replicas' Redis, one `configured` and one `target` for all of them."""
+    assert not Settings().redis.configured and Settings().redis.target() == RedisTarget()
+    url = Settings(redis_url="redis://127.0.0.1:6379/0").redis
+    assert url.configured and url.target().kind == "url"
+    monkeypatch.setenv("TIDEGATE_REDIS_CLUSTER_NODES", "127.0.0.1:7000, 127.0.0.1:7001,")
+    cluster = Settings().redis
+    assert cluster.configured
+    assert cluster.target().cluster_nodes == (("127.0.0.1", 7000), ("127.0.0.1", 7001))
+    monkeypatch.delenv("TIDEGATE_REDIS_CLUSTER_NODES")
+    monkeypatch.setenv("TIDEGATE_REDIS_SENTINELS", "10.0.0.1:26379,10.0.0.2:26379")
+    monkeypatch.setenv("TIDEGATE_REDIS_SENTINEL_MASTER", "tidegate")
+    sentinel = Settings().redis.target()
+    assert (sentinel.kind, sentinel.sentinel_master) == ("sentinel", "tidegate")
+    assert sentinel.sentinels == (("10.0.0.1", 26379), ("10.0.0.2", 26379))
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            {"redis_url": "redis://127.0.0.1:6379/0", "redis_cluster_nodes": "127.0.0.1:7000"},
+            "TIDEGATE_REDIS_URL and TIDEGATE_REDIS_CLUSTER_NODES are both set",
+        ),
+        ({"redis_cluster_nodes": "127.0.0.1"}, "'127.0.0.1' is not host:port"),
+        ({"redis_sentinels": "sentinel:port"}, "'sentinel:port' is not host:port"),
+    ],
+)
+def test_cluster_or_sentinel_settings_that_cannot_be_used_refuse_to_start(
+    given: dict[str, str], message: str
+) -> None:
+    settings = Settings(**given)
+    with pytest.raises(StartRefused, match=message):
+        create_app(settings, schema=small_schema(settings))

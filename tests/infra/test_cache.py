@@ -18,6 +18,7 @@ from infra.cache.store import CacheStore, Entry, MemoryStore, RedisStore
 from infra.errors import BackendServerError, NotFound
 from infra.resilience.ratelimit import redis_client
 from tests.support.clocks import FakeClock
+from tests.support.redis_cluster import shared_client
 from tests.support.redis_server import RedisProcess, start_redis
 
 KEY = "tariff:v1:DOM-STD"
@@ -221,14 +222,14 @@ async def test_memory_store_forgets_after_keep_s(clock: FakeClock) -> None:
 # --- one contract, both stores ---------------------------------------------------------------------
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def store(request: pytest.FixtureRequest, clock: FakeClock) -> AsyncIterator[CacheStore]:
     if request.param == "memory":
         yield MemoryStore(clock=clock)
         return
-    server: RedisProcess = request.getfixturevalue("redis_server")
-    client = redis_client(server.url)
-    await client.flushall()
+    client = shared_client(request, request.param)
+    if request.param == "redis":
+        await client.flushall()
     yield RedisStore(client)
     await client.aclose()
 
@@ -240,6 +241,13 @@ async def test_store_round_trips_entries(store: CacheStore) -> None:
     assert await store.get("k") == entry
     await store.delete("k")
     assert await store.get("k") is None
+
+
+async def test_store_batches_keys_of_any_slot_on_a_cluster_too(store: CacheStore) -> None:
+    keys = [f"tariff:{n}" for n in range(20)]  # on a cluster: spread over the three masters
+    await store.set_many([(key, Entry(1_800_000_000.0, n)) for n, key in enumerate(keys)], 60)
+    found = await store.get_many([*keys, "absent"])
+    assert [entry.payload if entry else None for entry in found] == [*range(20), None]
 
 
 async def test_store_lock_is_exclusive_and_released_only_by_its_holder(store: CacheStore) -> None:

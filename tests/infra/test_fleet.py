@@ -10,21 +10,25 @@ import pytest
 from redis.asyncio import Redis
 
 from infra.fleet import Fleet
+from infra.redis_client import RedisClient
 from infra.resilience.bulkhead import Bulkhead, BulkheadConfig
 from infra.resilience.priority import operation_class
 from infra.resilience.rate_budget import RateBudget, RateBudgetConfig
+from tests.support.redis_cluster import shared_client
 from tests.support.redis_server import RedisProcess
 
 
-def fast(redis: Redis | None, member: str, floor: int = 1) -> Fleet:
+def fast(redis: RedisClient | None, member: str, floor: int = 1) -> Fleet:
     """A fleet that beats every 50 ms and forgets a silent replica after 300 ms."""
     return Fleet(redis, floor=floor, member=member, heartbeat_s=0.05, ttl_s=0.3)
 
 
-@pytest.fixture
-async def redis(redis_server: RedisProcess) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url, socket_timeout=0.5)
-    await client.flushdb()
+@pytest.fixture(params=["redis", "cluster"])
+async def redis(request: pytest.FixtureRequest) -> AsyncIterator[RedisClient]:
+    """The fleet's key on a single server and on a three-master cluster (one key: any slot will do)."""
+    client = shared_client(request, request.param, timeout_s=0.5)
+    if request.param == "redis":
+        await client.flushdb()
     try:
         yield client
     finally:
@@ -40,7 +44,7 @@ async def _settle(fleet: Fleet, size: int) -> None:
     raise AssertionError(f"fleet size stayed {fleet.size}, expected {size}: {members}")
 
 
-async def test_replicas_count_each_other_and_a_clean_leave_is_seen(redis: Redis) -> None:
+async def test_replicas_count_each_other_and_a_clean_leave_is_seen(redis: RedisClient) -> None:
     seen: list[int] = []
     a, b, c = (fast(redis, name) for name in "abc")
     try:
@@ -61,7 +65,7 @@ async def test_replicas_count_each_other_and_a_clean_leave_is_seen(redis: Redis)
     assert await redis.zcard("tidegate:fleet") == 0
 
 
-async def test_a_replica_that_dies_drops_out_after_its_ttl(redis: Redis) -> None:
+async def test_a_replica_that_dies_drops_out_after_its_ttl(redis: RedisClient) -> None:
     alive, dead = fast(redis, "alive"), fast(redis, "dead")
     try:
         await alive.start()
@@ -75,7 +79,7 @@ async def test_a_replica_that_dies_drops_out_after_its_ttl(redis: Redis) -> None
         await dead.aclose()
 
 
-async def test_the_floor_holds_and_without_redis_the_fleet_is_the_floor(redis: Redis) -> None:
+async def test_the_floor_holds_and_without_redis_the_fleet_is_the_floor(redis: RedisClient) -> None:
     floored = fast(redis, "x", floor=3)
     await floored.start()
     assert floored.live == 1 and floored.size == 3

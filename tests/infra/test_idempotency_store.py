@@ -18,7 +18,7 @@ from infra.idempotency_store import (
 )
 from infra.resilience.ratelimit import redis_client
 from tests.support.clocks import FakeClock
-from tests.support.redis_server import RedisProcess
+from tests.support.redis_cluster import shared_client
 
 LEASE, TTL = 0.2, 60.0
 
@@ -30,7 +30,7 @@ class Subject:
     advance: Callable[[float], object]  # let this much time pass for the store
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def subject(request: pytest.FixtureRequest) -> AsyncIterator[Subject]:
     if request.param == "memory":
         clock = FakeClock()
@@ -41,8 +41,7 @@ async def subject(request: pytest.FixtureRequest) -> AsyncIterator[Subject]:
 
         yield Subject(store, store, move)
         return
-    server: RedisProcess = request.getfixturevalue("redis_server")
-    one, two = redis_client(server.url), redis_client(server.url)
+    one, two = shared_client(request, request.param), shared_client(request, request.param)
     try:
         yield Subject(RedisIdempotencyStore(one), RedisIdempotencyStore(two), _sleep)
     finally:

@@ -10,8 +10,10 @@ from typing import Any, cast
 import pytest
 from redis.asyncio import Redis
 
-from infra.pubsub import EventBus, MemoryBus, Message, RedisBus
+from infra.pubsub import SHARD_TAG, EventBus, MemoryBus, Message, RedisBus
+from infra.redis_client import cluster_client
 from infra.resilience.ratelimit import redis_client
+from tests.support.redis_cluster import RedisClusterProcesses, shared_client
 from tests.support.redis_server import RedisProcess
 
 
@@ -24,15 +26,14 @@ def _redis(server: RedisProcess) -> Redis:
     return redis_client(server.url, timeout_s=0.5)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
     if request.param == "memory":
         memory = MemoryBus(max_queued=3)
         yield memory
         await memory.aclose()
         return
-    server: RedisProcess = request.getfixturevalue("redis_server")
-    client = _redis(server)
+    client = shared_client(request, request.param, timeout_s=0.5)
     redis_bus = RedisBus(client, max_queued=3)
     yield redis_bus
     await redis_bus.aclose()
@@ -148,3 +149,48 @@ async def test_what_is_not_a_json_object_is_dropped(redis_server: RedisProcess) 
     finally:
         await bus.aclose()
         await client.aclose()
+
+
+async def test_cluster_replicas_share_the_bus_through_one_shard(redis_cluster: RedisClusterProcesses) -> None:
+    """Sharded pub/sub: two replicas' buses on different cluster clients; every channel in one slot, so
+    one master carries the subscriptions and the others none."""
+    one, two = (cluster_client(redis_cluster.startup_nodes(), timeout_s=0.5) for _ in range(2))
+    a, b = RedisBus(one), RedisBus(two)
+    try:
+        async with b.subscribe("ticket:T1", "screenpop:A1") as messages:
+            await a.publish("ticket:T1", {"ticketId": "T1"})
+            await a.publish("screenpop:A1", {"agent": "A1"})
+            assert [await _next(messages), await _next(messages)] == [{"ticketId": "T1"}, {"agent": "A1"}]
+            owner = redis_cluster.master_port_of(SHARD_TAG)
+            for node in redis_cluster.live():
+                probe: Any = Redis(port=node.port)  # redis-py's execute_command is untyped
+                shards = await probe.execute_command("PUBSUB", "SHARDCHANNELS")
+                await probe.aclose()
+                assert (len(shards) == 3) == (node.port == owner)  # the two channels and b's own
+    finally:
+        await a.aclose()
+        await b.aclose()
+        await one.aclose()
+        await two.aclose()
+
+
+async def test_cluster_bus_connection_killed_is_made_again(redis_cluster: RedisClusterProcesses) -> None:
+    client = cluster_client(redis_cluster.startup_nodes(), timeout_s=0.5)
+    bus = RedisBus(client, heartbeat_s=0.2)
+    probe: Any = Redis(port=redis_cluster.master_port_of(SHARD_TAG))  # execute_command is untyped
+    try:
+        async with bus.subscribe("cti") as messages:
+            assert await probe.client_kill_filter(_type="pubsub") == 1
+            for _ in range(200):  # the state: the listener has subscribed `cti` again on the shard
+                numsub = cast(
+                    "list[Any]", await probe.execute_command("PUBSUB", "SHARDNUMSUB", SHARD_TAG + "cti")
+                )
+                if numsub[1] == 1:
+                    break
+                await asyncio.sleep(0.02)
+            await bus.publish("cti", {"event": "CALL_RINGING"})
+            assert await _next(messages) == {"event": "CALL_RINGING"}
+    finally:
+        await bus.aclose()
+        await client.aclose()
+        await probe.aclose()

@@ -27,10 +27,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
+from infra.redis_client import RedisClient, is_cluster
 from infra.resilience.gcra import Bucket, Decision, Limit, LocalGcra, RedisGcra
 from infra.resilience.ratelimit import RateLimiter, redis_client
 from simulators.launch import die_with_parent, stop
 from tests.support.clocks import FakeClock
+from tests.support.redis_cluster import shared_client
 from tests.support.redis_server import RedisProcess, start_redis
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,8 +132,8 @@ def test_idle_buckets_are_forgotten() -> None:
 # --- one contract, two implementations: LocalGcra and the Lua script on a real redis-server -------
 
 
-@pytest.fixture(params=["local", "redis"])
-async def acquire(request: pytest.FixtureRequest, redis_server: RedisProcess) -> AsyncIterator[Acquire]:
+@pytest.fixture(params=["local", "redis", "cluster"])
+async def acquire(request: pytest.FixtureRequest) -> AsyncIterator[Acquire]:
     if request.param == "local":
         local = LocalGcra(FakeClock())
 
@@ -140,8 +142,8 @@ async def acquire(request: pytest.FixtureRequest, redis_server: RedisProcess) ->
 
         yield local_acquire
         return
-    client = Redis(port=redis_server.port)
-    await client.flushall()
+    client = shared_client(request, request.param, timeout_s=2.0)
+    await _flush(client)
     yield RedisGcra(client).acquire
     await client.aclose()
 
@@ -173,10 +175,8 @@ async def test_contract_cost(acquire: Acquire) -> None:
     assert (await acquire([bucket], 2)).allowed  # the refusals charged nothing
 
 
-@pytest.fixture(params=["local", "redis"])
-async def twins(
-    request: pytest.FixtureRequest, redis_server: RedisProcess
-) -> AsyncIterator[tuple[Acquire, Charge]]:
+@pytest.fixture(params=["local", "redis", "cluster"])
+async def twins(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Acquire, Charge]]:
     """`acquire` and `charge` of one implementation (the contract's charge half)."""
     if request.param == "local":
         local = LocalGcra(FakeClock())
@@ -189,8 +189,8 @@ async def twins(
 
         yield local_acquire, local_charge
         return
-    client = Redis(port=redis_server.port)
-    await client.flushall()
+    client = shared_client(request, request.param, timeout_s=2.0)
+    await _flush(client)
     gcra = RedisGcra(client)
     yield gcra.acquire, gcra.charge
     await client.aclose()
@@ -221,6 +221,12 @@ async def test_contract_caller_mistakes_raise(acquire: Acquire) -> None:
         await acquire([bucket], 0)
 
 
+async def _flush(client: RedisClient) -> None:
+    """The single server is the module's own (the cluster comes emptied by `shared_client`)."""
+    if not is_cluster(client):
+        await client.flushall()
+
+
 # --- the Lua script's own duties --------------------------------------------------------------------
 
 
@@ -229,10 +235,12 @@ async def test_keys_expire_when_idle_and_a_refusal_writes_nothing(client: Redis)
     narrow = Bucket("rl:client:alice", Limit(rate_per_s=1.0, burst=10))
     for _ in range(10):
         assert (await gcra.acquire([narrow])).allowed
-    assert 9_000 < await client.pttl("rl:client:alice") <= 10_000  # idle again after 10 intervals
+    assert (
+        9_000 < await client.pttl("tidegate:{rl}:rl:client:alice") <= 10_000
+    )  # idle again after 10 intervals
     fresh = Bucket("rl:global", Limit(rate_per_s=1.0, burst=10))
     assert not (await gcra.acquire([narrow, fresh])).allowed
-    assert await client.exists("rl:global") == 0
+    assert await client.exists("tidegate:{rl}:rl:global") == 0
 
 
 async def test_the_script_is_loaded_once_and_again_after_script_flush(client: Redis) -> None:

@@ -18,6 +18,7 @@ from services.cti_event_store import (
     RedisCtiEventStore,
 )
 from tests.support.clocks import FakeClock
+from tests.support.redis_cluster import shared_client
 from tests.support.redis_server import RedisProcess
 
 SEEN_S, ENDED_S = 600.0, 3600.0
@@ -29,15 +30,14 @@ class Subject:
     other: CtiEventStore  # a second client of the same store (another replica, for Redis)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def subject(request: pytest.FixtureRequest) -> AsyncIterator[Subject]:
     if request.param == "memory":
         store = MemoryCtiEventStore(seen_ttl_s=SEEN_S, ended_ttl_s=ENDED_S)
         yield Subject(store, store)
         return
-    server: RedisProcess = request.getfixturevalue("redis_server")
     prefix = f"test:{uuid.uuid4().hex}:"
-    one, two = redis_client(server.url, timeout_s=2.0), redis_client(server.url, timeout_s=2.0)
+    one, two = (shared_client(request, request.param, timeout_s=2.0) for _ in range(2))
     try:
         yield Subject(
             RedisCtiEventStore(one, seen_ttl_s=SEEN_S, ended_ttl_s=ENDED_S, prefix=prefix),
@@ -87,8 +87,8 @@ async def test_redis_keeps_the_ids_and_ends_with_their_ttls(redis_server: RedisP
     try:
         store = RedisCtiEventStore(client, seen_ttl_s=SEEN_S, ended_ttl_s=ENDED_S, prefix=prefix)
         await store.admit("e1", "c1", ends_call=True)
-        seen_ms = await client.pttl(f"{prefix}seen:e1")
-        ended_ms = await client.pttl(f"{prefix}ended:c1")
+        seen_ms = await client.pttl(f"{prefix}{{c1}}:seen:e1")  # the call is the hash tag
+        ended_ms = await client.pttl(f"{prefix}{{c1}}:ended")
         assert 0 < seen_ms <= SEEN_S * 1000 and SEEN_S * 1000 < ended_ms <= ENDED_S * 1000
     finally:
         await client.aclose()

@@ -24,7 +24,7 @@ from services.ticket_state_store import (
     TicketStateStoreUnavailable,
 )
 from tests.support.clocks import FakeClock
-from tests.support.redis_server import RedisProcess
+from tests.support.redis_cluster import shared_client
 
 DEDUPE_S, STATE_S = 60.0, 600.0
 LIFECYCLE = [
@@ -46,7 +46,7 @@ class Subject:
     advance: Callable[[float], object]
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def subject(request: pytest.FixtureRequest) -> AsyncIterator[Subject]:
     if request.param == "memory":
         clock = FakeClock()
@@ -57,9 +57,8 @@ async def subject(request: pytest.FixtureRequest) -> AsyncIterator[Subject]:
 
         yield Subject(store, store, move)
         return
-    server: RedisProcess = request.getfixturevalue("redis_server")
     prefix = f"test:{uuid.uuid4().hex}:"
-    one, two = redis_client(server.url, timeout_s=2.0), redis_client(server.url, timeout_s=2.0)
+    one, two = (shared_client(request, request.param, timeout_s=2.0) for _ in range(2))
     try:
         yield Subject(
             RedisTicketStateStore(one, dedupe_ttl_s=DEDUPE_S, state_ttl_s=STATE_S, prefix=prefix),
