@@ -62,15 +62,20 @@ async def by_phone(ctx: RequestContext, phone: str) -> list[CustomerRef]:
     on_call = call is not None and call.caller == number
     if on_call and call is not None and call.identified is not None:
         return [CustomerRef(call.identified)]  # verified by the agent: the number's matches do not count
+    crm_failed: BackendUnavailable | None = None
     try:
         contacts = await ctx.backends.crm.contacts_by_phone(number)
     except BackendUnavailable as exc:
         logger.warning("crm phone lookup failed; falling back to billing", extra={"error": exc.message})
-        contacts = []
+        contacts, crm_failed = [], exc
     # A call that knows its caller already (a late match, a transfer) need not ask billing again.
     known_on_call = on_call and call is not None and bool(call.customers)
     if not contacts and not known_on_call:
         found = await _billing_phone_search(ctx, number, call if on_call else None)
+        if not found and crm_failed is not None:
+            # Nobody found only because the contact master did not answer: that is the CRM's failure
+            # (coded, at this field), not "no match" (billing's search goes on for the call).
+            raise crm_failed
         now = time.time()
         for account in found:  # read in full just now: the account fields need not ask again
             ctx.loaders.account_by_no.prime(

@@ -5,7 +5,7 @@ work (screen pops, tickets) still succeeds.
 Each replica holds a third of billing's bulkhead (the fleet counts itself in Redis) and all draw on
 one rate budget in Redis;
 the arrivals are `bench/surge.py`'s own (Poisson, a tenfold surge, repeat callers), spread over the
-replicas round-robin as a balancer would. Counts and shares only: latencies are printed, not judged.
+replicas round-robin as a balancer would. Once on one redis-server, once on a Redis Cluster. Counts and shares only: latencies are printed, not judged.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from tests.conftest import Simulators
 from tests.e2e.test_fleet import billing_guards, eventually
 from tests.support.admin import reset_stats, set_faults, stats
 from tests.support.processes import BffProcess, start_bff
-from tests.support.redis_server import RedisProcess
 from tests.support.world import seeded_world
 
 PHASES = (("normal", 2.0, 1.0), ("surge", 6.0, 10.0), ("recovery", 2.0, 1.0))
@@ -30,14 +29,14 @@ AGENTS = 20
 
 
 async def test_fleet_of_three_holds_billing_to_its_pool_and_budget_through_a_surge(
-    clean_sims: Simulators, redis_server: RedisProcess, tmp_path: Path
+    clean_sims: Simulators, fleet_redis: dict[str, str], tmp_path: Path
 ) -> None:
     for name in ("billing", "crm", "gis", "workorders"):  # started before the BFFs, which use all four
         sim = clean_sims[name]  # with real latencies, so calls pile up as they would
         set_faults(sim.url, latency_scale=1.0)
     key = tmp_path / "issuer-key.pem"  # one issuer key: a token is good on every replica
     env = {
-        "TIDEGATE_REDIS_URL": redis_server.url,
+        **fleet_redis,  # one redis-server, or a three-master Redis Cluster
         "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key),
         "TIDEGATE_BUDGET_CRITICAL_MS": "300",  # the real screen-pop deadline
         "TIDEGATE_LOG_LEVEL": "WARNING",

@@ -103,3 +103,15 @@ async def test_crm_down_falls_back_to_billing_for_who_is_calling(run: Run, clean
     assert all(p["accounts"] and p["name"] for p in pops)
     codes = _codes_by_path(result.errors)
     assert codes and all(path.endswith(".interactions") for path in codes), codes
+
+
+async def test_crm_down_and_billing_finding_nobody_is_the_crms_failure_not_no_match(
+    run: Run, clean_sims: Simulators
+) -> None:
+    """A number the CRM could not look up and billing does not know: the CRM's coded failure at the
+    field, never an empty "no match" that would send the agent to identify a caller the CRM knows."""
+    _faults(clean_sims, "crm", error_rate=1.0)
+    result = await run(SCREEN_POP, {"phone": "13900000000"})
+    assert result.data is not None and result.data["customerByPhone"] is None
+    codes = _codes_by_path(result.errors)
+    assert codes == {"customerByPhone": "BACKEND_ERROR"}, codes
