@@ -31,6 +31,8 @@ from types import FrameType
 
 import httpx
 
+from gateway.demo_secrets import DEMO_CTI_SECRET
+from simulators.kit.options import DEFAULT_PORTS
 from simulators.launch import die_with_parent, free_port, spawn_simulator, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -180,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="tidegate-router-"))
     try:
         world = ["--seed", "4242", "--customers", str(args.customers), "--latency-scale", "1"]
-        for name in SERVICES:
-            port = free_port()
+        for name in SERVICES:  # on the demo's ports, as the docs' examples expect
+            port = DEFAULT_PORTS[name]
             children.append(
                 Child(
                     name,
@@ -194,8 +196,11 @@ def main(argv: list[str] | None = None) -> int:
             if not wait_healthy(sim.url, sim.proc, 120):
                 raise RuntimeError(f"{sim.name} simulator did not start")
         env = {f"TIDEGATE_{sim.name.upper()}_URL": sim.url for sim in children}
-        env |= {"TIDEGATE_LOCAL_ISSUER": "true", "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(scratch / "key.pem")}
-        env |= {"TIDEGATE_PERSISTED_FREE_FORM_CLIENTS": "workbench,workbench-agent"}
+        # The demo's key file (.tidegate/issuer-key.pem unless set) and CTI secret: `tidegate token`
+        # and `tidegate cti` work as with `make demo`. Persisted-only, as in production, except the
+        # workbench's traffic, which comes through the router (docs/router.md).
+        env |= {"TIDEGATE_LOCAL_ISSUER": "true", "TIDEGATE_CTI_SECRETS": DEMO_CTI_SECRET}
+        env |= {"TIDEGATE_PERSISTED_ONLY": "true", "TIDEGATE_PERSISTED_FREE_FORM_CLIENTS": "workbench"}
         if args.replicas > 1:
             children.append(redis := start_redis())
             env["TIDEGATE_REDIS_URL"] = f"redis://127.0.0.1:{redis.port}/0"
@@ -203,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         children.append(survey := start_survey())
         compose(scratch / "supergraph.graphql", f"{bff.url}/graphql", survey.url)
         children.append(router := start_router(scratch / "supergraph.graphql", args.port))
-        print(f"\nTidegate behind Hive Gateway (Ctrl-C stops everything); token key {scratch / 'key.pem'}")
+        print("\nTidegate behind Hive Gateway (Ctrl-C stops everything):")
         for child in children:
             print(f"  {child.name:<11} {child.url:<26} pid {child.proc.pid}", flush=True)
         print(f"router ready: {router.url}/graphql, {args.replicas} replicas at {bff.url}", flush=True)
