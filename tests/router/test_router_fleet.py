@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 
 from bench.graphql_ws import GraphQLWs
+from gateway.auth import local_issuer
+from gateway.settings import Settings
 from simulators.world.model import Customer
 from tests.router.conftest import Fleet
 from tests.support.admin import stats
@@ -106,6 +108,17 @@ def test_fleet_persisted_operation_by_id_through_the_router(fleet: Fleet) -> Non
         assert "*" in customer["name"]  # masked for an agent, as Tidegate masks it
     unknown = fleet.post({"documentId": "sha256:" + "0" * 64, "variables": variables}, agent).json()
     assert _codes(unknown) == ["PERSISTED_QUERY_NOT_IN_LIST"]
+
+    # The softphone is list-only at Tidegate: the router's planned fetch is a document, not an id.
+    softphone = {"Authorization": f"Bearer {_softphone_token(fleet, agent_id)}"}
+    refused = fleet.post(by_document_id, softphone).json()
+    assert _codes(refused) == ["PERSISTED_QUERY_ID_REQUIRED"], refused
+
+
+def _softphone_token(fleet: Fleet, agent_id: str) -> str:
+    """A softphone's token (client id and role `softphone`), from the replicas' issuer key."""
+    settings = Settings(local_issuer=True, local_issuer_key_path=fleet.bff.issuer_key_path)
+    return local_issuer(settings).mint(client_id="softphone", role="softphone", agent_id=agent_id)
 
 
 def test_fleet_mutation_through_the_router_is_idempotent(fleet: Fleet) -> None:
