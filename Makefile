@@ -46,9 +46,13 @@ WORKBENCH_SRC    := $(wildcard $(WORKBENCH_NPM)/src/*.ts $(WORKBENCH_NPM)/src/*.
 # The federation test's real Apollo gateway and Node subgraph (tests/federation).
 FEDERATION_NPM   := tests/federation
 FEDERATION_STAMP := $(FEDERATION_NPM)/node_modules/.installed-stamp
+# Hive Gateway and The Guild's composition, in front of N replicas (deploy/router, docs/router.md).
+ROUTER_NPM   := deploy/router
+ROUTER_STAMP := $(ROUTER_NPM)/node_modules/.installed-stamp
+ROUTER_REPLICAS ?= 2
 
 .PHONY: demo test install lock upgrade lock-check graphiql workbench workbench-check workbench-screenshots \
-	federation-gateway lint typecheck pytest bench clean \
+	federation-gateway router-gateway router lint typecheck pytest bench clean \
 	redis-server promtool chromium alert-rules board board-screenshot
 
 $(UV): requirements-bootstrap.lock
@@ -123,6 +127,18 @@ $(FEDERATION_STAMP): $(FEDERATION_NPM)/package.json $(FEDERATION_NPM)/package-lo
 
 federation-gateway: $(FEDERATION_STAMP)
 
+$(ROUTER_STAMP): $(ROUTER_NPM)/package.json $(ROUTER_NPM)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed once, for Hive Gateway"; exit 1; }
+	@$(STAGE) "router (Hive Gateway)" npm ci --no-audit --no-fund --prefix $(ROUTER_NPM)
+	@touch $@
+
+router-gateway: $(ROUTER_STAMP)
+
+# Simulators, Redis, `tidegate serve --workers $(ROUTER_REPLICAS)` on :8000, the survey subgraph and Hive
+# Gateway on :4000 in front of them, until Ctrl-C (bench/router.py; docs/router.md).
+router: install redis-server $(FEDERATION_STAMP) $(ROUTER_STAMP)
+	$(PY) -m bench.router --replicas $(ROUTER_REPLICAS)
+
 $(BOARD_STAMP): $(BOARD_NPM)/package.json $(BOARD_NPM)/package-lock.json $(BOARD_SRC)
 	@command -v npm >/dev/null || { echo "npm is needed once, to bundle the board"; exit 1; }
 	@$(STAGE) "board bundle" sh -c 'set -e; npm ci --no-audit --no-fund --prefix $(BOARD_NPM); \
@@ -173,7 +189,7 @@ alert-rules: promtool
 	@$(STAGE) "alert rules (promtool)" sh -c 'promtool check rules deploy/prometheus/alerts.yml && \
 	  cd deploy/prometheus && promtool test rules alerts_test.yml'
 
-pytest: install redis-server chromium $(FEDERATION_STAMP)
+pytest: install redis-server chromium $(FEDERATION_STAMP) $(ROUTER_STAMP)
 	@$(STAGE) --live "pytest" $(PY) -m pytest -q
 
 test: lock-check lint typecheck alert-rules pytest
@@ -182,6 +198,6 @@ bench: install
 	$(PY) -m bench.sim_pool
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache $(VENDOR) $(FEDERATION_NPM)/node_modules \
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache $(VENDOR) $(FEDERATION_NPM)/node_modules $(ROUTER_NPM)/node_modules \
 	  $(GRAPHIQL_NPM)/node_modules $(BOARD_OUT) $(BOARD_NPM)/node_modules $(WORKBENCH_NPM)/node_modules \
 	  gateway/static/workbench

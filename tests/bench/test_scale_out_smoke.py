@@ -1,0 +1,25 @@
+"""A ~1 s smoke run of bench/scale_out.py (two legs: 1 and 2 replicas behind Hive Gateway) so the
+benchmark never rots (no timing asserted).
+
+What it does assert is the point of scaling out behind the router: every pop answered through it, and
+billing's peak in flight within its pool whatever the replica count (the guards are fleet-wide)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import scale_out
+
+
+def test_scale_out_cluster_bench_runs_and_prints_its_json(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--seconds", "1", "--slice-s", "0.5", "--replicas", "1,2", "--customers", "2000"]
+    assert scale_out.main([*argv, "--latency-scale", "0"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result["rps"]) == {"replicas_1", "replicas_2"}
+    for leg in ("replicas_1", "replicas_2"):
+        assert result[leg]["requests"] > 0 and result[leg]["failures"] == 0, result[leg]
+        billing = result[leg]["billing"]
+        assert billing["calls"] > 0 and billing["within_capacity"], billing
+        assert billing["peak_in_flight"] <= billing["fleet_max_concurrent"]
