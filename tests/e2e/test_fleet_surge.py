@@ -3,9 +3,9 @@ calls in flight than its pool nor more calls a second than the fleet's budget, a
 work (screen pops, tickets) still succeeds.
 
 Each replica holds a third of billing's bulkhead (the fleet counts itself in Redis) and all draw on
-one rate budget in Redis;
-the arrivals are `bench/surge.py`'s own (Poisson, a tenfold surge, repeat callers), spread over the
-replicas round-robin as a balancer would. Once on one redis-server, once on a Redis Cluster. Counts and shares only: latencies are printed, not judged.
+one rate budget in Redis. The arrivals are `bench/surge.py`'s own (Poisson, a tenfold surge, repeat
+callers), spread over the replicas round-robin as a balancer would. Once on one redis-server, once
+on a Redis Cluster. Counts and shares only: latencies are printed, not judged.
 """
 
 from __future__ import annotations
