@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
@@ -43,6 +44,7 @@ from gateway.persisted.compiled_operation import compile_operation
 from gateway.persisted.manifest import ManifestError, PersistedOperation, load_manifest
 from gateway.persisted.queries import open_apq_store, open_persisted_queries
 from gateway.settings import Settings
+from gateway.settings.problems import BadSettings, load_settings
 from infra.cache.cache import Cache
 from infra.cache.store import CacheStore, MemoryStore, RedisStore
 from infra.fleet import Fleet
@@ -67,10 +69,25 @@ class StartRefused(ValueError):
     """Settings this app will not run with (the message says which and why)."""
 
 
+def start_refusal(settings: Settings) -> str | None:
+    """Why `create_app` would refuse these settings (None: it would not): for `tidegate serve` to say
+    so in one line before it configures logging and builds anything."""
+    try:
+        settings.redis.target()  # the shared Redis given one way only
+    except ValueError as exc:
+        return str(exc)
+    return _unshared_fleet(settings)
+
+
 def app_from_environment() -> Starlette:
     """The app each of `tidegate serve --workers N`'s processes builds for itself (uvicorn's
-    factory): settings from the environment, logging configured, the start-up heap frozen."""
-    settings = Settings()
+    factory): settings from the environment, logging configured, the start-up heap frozen. Bad
+    settings exit 2 with a line each (`gateway.settings.problems`), never a traceback."""
+    try:
+        settings = load_settings()
+    except BadSettings as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
     configure_logging(settings.serving.log_level)
     app = create_app(settings)
     freeze_startup_heap()

@@ -3,15 +3,40 @@
 The simulators (and Faker, which builds their world) ship in a checkout, not in the wheel: an
 installed BFF offers `serve`, `token`, `cti`, `sdl` and `pq`, and `simulate` and `demo` appear only
 where the simulators can be imported. This module imports them lazily for that reason alone.
+
+Exit codes: 0 done; 1 a check failed or the server answered no (`pq build --check`, `cti`); 2 bad
+arguments or settings, each told in one line on stderr (`tidegate: TIDEGATE_X=...: what is wrong; e.g.
+a good value`), before anything starts.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import os
 import sys
 from datetime import date
+from typing import TYPE_CHECKING
 
 from gateway.demo_secrets import DEMO_CTI_SECRET
+
+if TYPE_CHECKING:
+    from gateway.settings import Settings
+
+CTI_EVENTS = {
+    "ringing": "CALL_RINGING",
+    "answered": "CALL_ANSWERED",
+    "ended": "CALL_ENDED",
+    "transferred": "CALL_TRANSFERRED",  # --agent-id: the agent the call goes to
+    "conference-joined": "CALL_CONFERENCE_JOINED",  # --agent-id: the agent who joins
+}
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("tidegate")
+    except importlib.metadata.PackageNotFoundError:  # a checkout never installed
+        return "unknown (not installed)"
 
 
 def _positive_int(text: str) -> int:
@@ -100,7 +125,10 @@ def _add_checkout_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tidegate", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="tidegate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sdl = sub.add_parser("sdl", help="print the GraphQL schema (SDL); --write updates schema/schema.graphql")
@@ -113,10 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     pq.add_argument("--check", action="store_true", help="exit 1 if the committed manifest is stale")
 
     cti = sub.add_parser("cti", help="send a signed call event to a BFF, as the CTI would (demo, drills)")
-    cti.add_argument("event", choices=("ringing", "answered", "ended", "transferred", "conference-joined"))
+    cti.add_argument("event", choices=tuple(CTI_EVENTS))
     cti.add_argument("--agent-id", required=True)
     cti.add_argument("--call-id", required=True)
-    cti.add_argument("--caller", default=None, help="the calling number, any format")
+    cti.add_argument(
+        "--caller",
+        default=None,
+        help="the calling number, any format of a mainland mobile or landline (required for ringing)",
+    )
     cti.add_argument("--url", default="http://127.0.0.1:8000", help="the BFF")
     cti.add_argument("--secret", default=None, help="default: TIDEGATE_CTI_SECRETS' first, or the demo's")
     cti.add_argument("--event-id", default=None, help="default: a fresh UUID (each id is good once)")
@@ -178,31 +210,47 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
+def _settings(
+    overrides: dict[str, object] | None = None, *, flags: dict[str, str] | None = None, warn: bool = True
+) -> Settings:
+    """The settings from the environment (and `overrides`), or `SystemExit(2)` after one line per bad
+    value; with `warn`, a warning line first for each `TIDEGATE_*` variable that is no setting."""
+    from gateway.settings.problems import BadSettings, load_settings
+    from gateway.settings.unknown import unknown_variable_warnings
 
-    from gateway.app import StartRefused, create_app
+    if warn:
+        for line in unknown_variable_warnings(os.environ):
+            print(line, file=sys.stderr)
+    try:
+        return load_settings(overrides, flags=flags)
+    except BadSettings as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gateway.app import StartRefused, create_app, start_refusal
     from gateway.auth import AuthConfigError
-    from gateway.http.serving import run, run_workers
+    from gateway.http.serving import bind_problem, run, run_workers
     from gateway.observability.logging import configure_logging
     from gateway.persisted.manifest import ManifestError
-    from gateway.settings import Settings
 
     overrides = {
         name: value for name in ("host", "port", "workers") if (value := getattr(args, name)) is not None
     }
-    try:
-        settings = Settings(**overrides)
-    except ValidationError as exc:
-        print(f"tidegate serve: bad settings: {exc}", file=sys.stderr)
+    settings = _settings(overrides, flags={name: f"--{name}" for name in overrides})
+    # Before logging is configured and anything is built: one line each, not a log line and a traceback.
+    refusal = start_refusal(settings) or bind_problem(settings.serving.host, settings.serving.port)
+    if refusal is not None:
+        print(f"tidegate: {refusal}", file=sys.stderr)
         return 2
     configure_logging(settings.serving.log_level)
     try:
         # With workers, this build only checks the settings (and makes the local issuer's key file
         # once, before the workers race to): each worker builds its own app.
         app = create_app(settings)
-    except (AuthConfigError, ManifestError, StartRefused) as exc:  # no way to check tokens; a broken
-        print(f"tidegate serve: {exc}", file=sys.stderr)  # safelist; settings it will not run with
+    except (AuthConfigError, ManifestError, StartRefused, OSError) as exc:  # no way to check tokens;
+        print(f"tidegate: {exc}", file=sys.stderr)  # a broken safelist; a key file it cannot write
         return 2
     if settings.serving.workers > 1:
         del app
@@ -213,38 +261,64 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
     from gateway.auth import local_issuer
-    from gateway.settings import Settings
 
+    settings = _settings()
     try:
-        issuer = local_issuer(Settings())
+        issuer = local_issuer(settings)
         client_id = args.client_id or ("softphone" if args.role == "softphone" else "workbench")
         token = issuer.mint(
             client_id=client_id, role=args.role, agent_id=args.agent_id, scope=args.scope, ttl_s=args.ttl_s
         )
-    except (ValidationError, ValueError) as exc:  # bad settings, roles.yaml, key file or arguments
+    except (ValueError, OSError) as exc:  # roles.yaml, key file or arguments
         print(f"tidegate token: {exc}", file=sys.stderr)
         return 2
     print(token)
     return 0
 
 
+def _cti_problem(args: argparse.Namespace) -> str | None:
+    """What the CTI endpoint would refuse or quietly drop in these arguments (None: nothing): it
+    answers 204 to a ringing call whose number it cannot read, and the screen pop then finds nobody."""
+    from domain.phones import national
+    from gateway.live.cti import EVENT_ID_REQUIRED, BadEvent, parse, signed_event
+
+    if args.event == "ringing" and not args.caller:
+        return (
+            "--caller is required for ringing (the screen pop looks the caller up by it);"
+            " e.g. --caller 13812345678"
+        )
+    if args.caller is not None and national(args.caller) is None:
+        return (
+            f"--caller {args.caller!r}: not a mainland mobile or landline number;"
+            " e.g. --caller 13812345678 or --caller '(0571) 8612-3456'"
+        )
+    if not args.url.startswith(("http://", "https://")):
+        return f"--url {args.url!r}: expected an http:// or https:// URL; e.g. --url http://127.0.0.1:8000"
+    body, _ = signed_event(
+        "-", CTI_EVENTS[args.event], args.agent_id, args.call_id, args.caller, event_id=args.event_id
+    )
+    try:
+        parse(body)  # the endpoint's own check: event id, agent and call ids
+    except BadEvent as exc:
+        if exc.code == EVENT_ID_REQUIRED:
+            return (
+                f"--event-id {args.event_id!r}: 1-128 printable ASCII characters; e.g. --event-id $(uuidgen)"
+            )
+        return "--agent-id and --call-id must not be empty; e.g. --agent-id A1001 --call-id demo-1"
+    return None
+
+
 def _cti(args: argparse.Namespace) -> int:
     import httpx
 
     from gateway.live.cti import signed_event
-    from gateway.settings import Settings
 
-    secret = args.secret or next(iter(Settings().live.cti_secret_list()), DEMO_CTI_SECRET)
-    event = {
-        "ringing": "CALL_RINGING",
-        "answered": "CALL_ANSWERED",
-        "ended": "CALL_ENDED",
-        "transferred": "CALL_TRANSFERRED",  # --agent-id: the agent the call goes to
-        "conference-joined": "CALL_CONFERENCE_JOINED",  # --agent-id: the agent who joins
-    }[args.event]
+    if (problem := _cti_problem(args)) is not None:
+        print(f"tidegate cti: {problem}", file=sys.stderr)
+        return 2
+    secret = args.secret or next(iter(_settings(warn=False).live.cti_secret_list()), DEMO_CTI_SECRET)
+    event = CTI_EVENTS[args.event]
     # Every event has its own id (single use): a fresh one unless --event-id names one.
     body, headers = signed_event(
         secret, event, args.agent_id, args.call_id, args.caller, event_id=args.event_id

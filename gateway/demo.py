@@ -20,6 +20,8 @@ from types import FrameType
 import httpx
 
 from gateway.demo_secrets import DEMO_AGENT, DEMO_CTI_SECRET, DEMO_WEBHOOK_SECRET
+from gateway.settings.component import ENV_PREFIX
+from gateway.settings.problems import BadSettings, load_settings
 from simulators.kit.options import DEFAULT_PORTS, SERVICES
 from simulators.launch import die_with_parent, port_free, spawn_simulator, stop, wait_healthy
 
@@ -27,11 +29,9 @@ BFF_PORT = 8000
 DEMO_CREW_INTERVAL_MS = 5_000  # the simulated field crew moves an open order on every 5 s
 
 
-def spawn_bff(port: int, sim_ports: dict[str, int]) -> subprocess.Popen[bytes]:
-    """`tidegate serve --port PORT` as a child that dies with us, pointed at the simulators and
-    issuing its own tokens (the key file in TIDEGATE_LOCAL_ISSUER_KEY_PATH, shared with us)."""
-    env = {
-        **os.environ,
+def bff_variables(sim_ports: dict[str, int]) -> dict[str, str]:
+    """The `TIDEGATE_*` variables the demo sets for its BFF, over the environment's."""
+    return {
         **{f"TIDEGATE_{name.upper()}_URL": f"http://127.0.0.1:{p}" for name, p in sim_ports.items()},
         "TIDEGATE_LOCAL_ISSUER": "true",
         "TIDEGATE_DEV_MODE": "true",  # GraphiQL needs introspection
@@ -42,6 +42,28 @@ def spawn_bff(port: int, sim_ports: dict[str, int]) -> subprocess.Popen[bytes]:
         "TIDEGATE_WORKORDERS_WEBHOOK_SECRETS": webhook_secrets(),
         "TIDEGATE_DRAIN_DELAY_S": "0",  # no balancer to take a laptop's demo out first
     }
+
+
+def settings_problems(sim_ports: dict[str, int]) -> list[str]:
+    """The lines `tidegate serve` would refuse the BFF's settings with (none: it would start), checked
+    before any simulator is started rather than after they all are."""
+    from gateway.app import start_refusal
+
+    variables = bff_variables(sim_ports)
+    try:
+        settings = load_settings(
+            {name.removeprefix(ENV_PREFIX).lower(): value for name, value in variables.items()}
+        )
+    except BadSettings as exc:
+        return exc.lines
+    refusal = start_refusal(settings)
+    return [] if refusal is None else [f"tidegate: {refusal}"]
+
+
+def spawn_bff(port: int, sim_ports: dict[str, int]) -> subprocess.Popen[bytes]:
+    """`tidegate serve --port PORT` as a child that dies with us, pointed at the simulators and
+    issuing its own tokens (the key file in TIDEGATE_LOCAL_ISSUER_KEY_PATH, shared with us)."""
+    env = {**os.environ, **bff_variables(sim_ports)}
     return subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
         env=env,
@@ -100,6 +122,9 @@ def run_demo(
 ) -> int:
     ports = {name: DEFAULT_PORTS[name] + port_offset for name in SERVICES}
     bff_port = BFF_PORT + port_offset
+    if problems := settings_problems(ports):
+        print("\n".join(problems), file=sys.stderr)
+        return 2
     busy = [f"{name} ({port})" for name, port in {**ports, "bff": bff_port}.items() if not port_free(port)]
     if busy:
         print(f"tidegate demo: ports already in use: {', '.join(busy)}; try --port-offset", file=sys.stderr)

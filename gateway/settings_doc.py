@@ -56,9 +56,10 @@ HEADER = f"""# Configuration
 
 Every setting is an environment variable with the `{ENV_PREFIX}` prefix, read once by whoever starts
 the process (`tidegate serve`, `tidegate demo`, a test) into `gateway.settings.Settings`, one small
-settings class per component below, and handed to `create_app(settings)`. A value out of bounds stops
-start-up with the variable named. Booleans take `true`/`false` (or `1`/`0`); comma-separated lists are
-one string.
+settings class per component below, and handed to `create_app(settings)`. A value out of bounds or of
+the wrong format stops start-up (exit 2) with one line per bad value: the variable, what is wrong, and a
+value that would do; a `TIDEGATE_*` variable that is no setting is warned about with the closest name.
+Booleans take `true`/`false` (or `1`/`0`); comma-separated lists are one string.
 """
 
 

@@ -31,7 +31,10 @@ def free_port() -> int:
 
 
 def port_free(port: int) -> bool:
+    """Whether a server could listen on 127.0.0.1:`port` now. Tried with `SO_REUSEADDR`, as uvicorn
+    binds: without it a port whose last connections sit in TIME_WAIT reads as busy when it is not."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

@@ -46,7 +46,16 @@ class Auth:
 
 def local_issuer(settings: Settings) -> LocalIssuer:
     """The embedded issuer: key file loaded (or created), roles and clients validated."""
-    key = IssuerKey.load_or_create(settings.auth.local_issuer_key_path, settings.auth.local_issuer_algorithm)
+    path = settings.auth.local_issuer_key_path
+    try:
+        key = IssuerKey.load_or_create(path, settings.auth.local_issuer_algorithm)
+    except OSError as exc:  # a directory it may not create, a file it may not read
+        raise AuthConfigError(
+            f"TIDEGATE_LOCAL_ISSUER_KEY_PATH={path}: cannot read or create the key"
+            f" ({exc.strerror or exc}); e.g. TIDEGATE_LOCAL_ISSUER_KEY_PATH=.tidegate/issuer-key.pem"
+        ) from None
+    except AuthConfigError as exc:  # not a key we can sign with: "<path>: why"
+        raise AuthConfigError(f"TIDEGATE_LOCAL_ISSUER_KEY_PATH={exc}") from None
     return LocalIssuer(
         key,
         issuer=settings.auth.token_issuer,

@@ -3,13 +3,33 @@ that must measure the same serving path."""
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 
 import uvicorn
 from starlette.applications import Starlette
 
 from gateway.observability.heap import freeze_startup_heap
 from gateway.settings import Settings
+
+
+def bind_problem(host: str, port: int) -> str | None:
+    """Why uvicorn could not listen on `host:port` (None: it can), tried as uvicorn binds: with
+    `SO_REUSEADDR`, so a port whose last connections sit in TIME_WAIT reads as free, as it is. Port 0
+    (any free one) is not checked. Checked before the app is built, not after "startup complete"."""
+    if port == 0:
+        return None
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        reason = "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        return f"cannot listen on {host}:{port}: {reason}"
+    return None
 
 
 def run(app: Starlette, settings: Settings) -> None:

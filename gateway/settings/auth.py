@@ -12,6 +12,7 @@ from pydantic_settings import NoDecode
 
 from gateway.auth.clients import RegisteredClient, demo_clients
 from gateway.auth.jwks import SUPPORTED_ALGORITHMS
+from gateway.settings import formats
 from gateway.settings.component import ComponentSettings
 
 
@@ -41,15 +42,13 @@ class AuthSettings(ComponentSettings):
     """Algorithm of a newly created local issuer key."""
     token_ttl_s: int = Field(default=900, ge=60, le=3_600)
     """Lifetime of the local issuer's tokens."""
-    clients: dict[str, RegisteredClient] = Field(default_factory=demo_clients)
+    clients: Annotated[dict[str, RegisteredClient], NoDecode] = Field(default_factory=demo_clients)
     """The local issuer's clients, JSON: client id to `{"secret", "role", "agent_id"?}`."""
 
     @field_validator("jwks_url")
     @classmethod
     def _jwks_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError(f"expected an http(s):// URL, got {value!r}")
-        return value or None
+        return formats.http_url(value) if value else None
 
     @field_validator("token_algorithms", mode="before")
     @classmethod
@@ -64,3 +63,8 @@ class AuthSettings(ComponentSettings):
             if unsupported or not value:
                 raise ValueError(f"supported: {', '.join(sorted(SUPPORTED_ALGORITHMS))}; got {list(value)}")
         return value
+
+    @field_validator("clients", mode="before")
+    @classmethod
+    def _clients(cls, value: object) -> object:
+        return formats.json_object(value)

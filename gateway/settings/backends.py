@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from gateway.settings import formats
 from gateway.settings.component import ENV_PREFIX, ComponentSettings
 
 
@@ -29,9 +30,7 @@ class BackendSettings(ComponentSettings):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError(f"expected an http(s):// URL, got {value!r}")
-        return value.rstrip("/")
+        return formats.http_url(value).rstrip("/")
 
 
 class BillingSettings(BackendSettings):

@@ -193,6 +193,6 @@ def compose(settings: type[Settings], values: dict[str, Any]) -> dict[str, Any]:
                 )
                 for detail in error.errors()
             ]
-    if errors:
-        raise ValidationError.from_exception_data(settings.__name__, errors)
+    if errors:  # the values left out of the message: some are secrets (the CLI shows them masked)
+        raise ValidationError.from_exception_data(settings.__name__, errors, hide_input=True)
     return built

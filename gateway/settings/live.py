@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from gateway.live.webhook_signature import parse_secrets
 from gateway.settings.component import ComponentSettings
 
 
@@ -60,3 +61,9 @@ class WebhookSettings(ComponentSettings):
     """How long a webhook id is remembered (3 days: longer than the sender retries)."""
     workorders_ticket_state_ttl_s: float = Field(default=2_592_000.0, ge=60)
     """How long a ticket's pushed state is kept (30 days)."""
+
+    @field_validator("workorders_webhook_secrets")
+    @classmethod
+    def _webhook_secrets(cls, value: str) -> str:
+        parse_secrets(value)  # ValueError without the secret: a malformed one stops start-up
+        return value

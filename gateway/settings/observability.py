@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from gateway.settings import formats
 from gateway.settings.component import ComponentSettings
 
 
@@ -30,6 +31,16 @@ class ObservabilitySettings(ComponentSettings):
     audit_path: str = "var/audit.jsonl"
     """Append-only JSON lines of the audit trail (also the fallback when Redis fails)."""
     audit_redis_url: str | None = None
-    """When set, the audit trail goes to a Redis stream there."""
+    """When set (`redis://`, `rediss://` or `unix://`), the audit trail goes to a Redis stream there."""
     audit_stream: str = "tidegate:audit"
     """The audit trail's Redis stream."""
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _otlp_endpoint(cls, value: str) -> str:
+        return formats.http_url(value)
+
+    @field_validator("audit_redis_url")
+    @classmethod
+    def _audit_redis_url(cls, value: str | None) -> str | None:
+        return formats.redis_url(value)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from gateway.settings import formats
 from gateway.settings.component import ComponentSettings
 from infra.cache.cache import CachePolicy
 from infra.redis_client import DEFAULT_SENTINEL_MASTER, RedisTarget, parse_nodes
@@ -14,9 +15,9 @@ class RedisSettings(ComponentSettings):
     """The Redis shared by the replicas, and how many replicas share it (their fallback shares)."""
 
     redis_url: str | None = None
-    """Redis shared by the replicas: rate buckets, cache, idempotency keys, APQ, ticket states, event
-    bus, kept screen pops. Unset (and no `redis_sentinels` or `redis_cluster_nodes`): all of it in
-    process. Give exactly one of the three."""
+    """Redis shared by the replicas (`redis://`, `rediss://` or `unix://`): rate buckets, cache,
+    idempotency keys, APQ, ticket states, event bus, kept screen pops. Unset (and no `redis_sentinels`
+    or `redis_cluster_nodes`): all of it in process. Give exactly one of the three."""
     redis_sentinels: str | None = None
     """Instead of `redis_url`: the Sentinel set watching the shared Redis, `host:port,host:port`; the
     master is found through them and followed across a failover."""
@@ -31,6 +32,17 @@ class RedisSettings(ComponentSettings):
     fallback, by the larger of the live count and this. More than 1 needs a shared Redis."""
     redis_timeout_ms: int = Field(default=100, ge=1)
     """Redis socket timeouts (a hung Redis costs little)."""
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        return formats.redis_url(value)
+
+    @field_validator("redis_sentinels", "redis_cluster_nodes")
+    @classmethod
+    def _nodes(cls, value: str | None) -> str | None:
+        parse_nodes(value)  # host:port,host:port (a ValueError names the bad one)
+        return value
 
     @property
     def configured(self) -> bool:
@@ -84,6 +96,11 @@ class CacheSettings(ComponentSettings):
     """Mains and service connections: then stale-while-revalidate for."""
     cache_network_sie_s: float = Field(default=86_400.0, ge=0)
     """Mains and service connections: then stale-if-error for."""
+
+    @field_validator("cache_key")
+    @classmethod
+    def _cache_key(cls, value: str | None) -> str | None:
+        return formats.sealing_key(value)
 
     def cache_policies(self) -> CachePolicies:
         """`accounts` (arrears status), `outages`, `network` (mains, service connections)."""

@@ -191,7 +191,13 @@ VARIABLES: dict[str, tuple[object, ...]] = {
     "TIDEGATE_LOCAL_ISSUER_KEY_PATH": ("Path", "", ".tidegate/issuer-key.pem"),
     "TIDEGATE_LOCAL_ISSUER_ALGORITHM": ("typing.Literal['ES256', 'RS256']", "", "ES256"),
     "TIDEGATE_TOKEN_TTL_S": ("int", "Ge(ge=60),Le(le=3600)", 900),
-    "TIDEGATE_CLIENTS": ("dict[str, gateway.auth.clients.RegisteredClient]", "", "factory:demo_clients"),
+    # Issue 20: the JSON parsed by the field's own validator (a clear error, not pydantic-settings'
+    # traceback), hence NoDecode.
+    "TIDEGATE_CLIENTS": (
+        "dict[str, gateway.auth.clients.RegisteredClient]",
+        "<class 'pydantic_settings.sources.types.NoDecode'>",
+        "factory:demo_clients",
+    ),
     "TIDEGATE_TRACING_EXPORTER": ("typing.Literal['none', 'console', 'otlp']", "", "none"),
     "TIDEGATE_OTLP_ENDPOINT": ("str", "", "http://127.0.0.1:4318/v1/traces"),
     "TIDEGATE_TRACING_SAMPLE_RATIO": ("float", "Ge(ge=0.0),Le(le=1.0)", 1.0),

@@ -234,8 +234,6 @@ def test_shared_redis_as_a_url_a_sentinel_set_or_cluster_nodes(monkeypatch: pyte
             {"redis_url": "redis://127.0.0.1:6379/0", "redis_cluster_nodes": "127.0.0.1:7000"},
             "TIDEGATE_REDIS_URL and TIDEGATE_REDIS_CLUSTER_NODES are both set",
         ),
-        ({"redis_cluster_nodes": "127.0.0.1"}, "'127.0.0.1' is not host:port"),
-        ({"redis_sentinels": "sentinel:port"}, "'sentinel:port' is not host:port"),
     ],
 )
 def test_cluster_or_sentinel_settings_that_cannot_be_used_refuse_to_start(
@@ -244,3 +242,17 @@ def test_cluster_or_sentinel_settings_that_cannot_be_used_refuse_to_start(
     settings = Settings(**given)
     with pytest.raises(StartRefused, match=message):
         create_app(settings, schema=small_schema(settings))
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"redis_cluster_nodes": "127.0.0.1"}, "'127.0.0.1' is not host:port"),
+        ({"redis_sentinels": "sentinel:port"}, "'sentinel:port' is not host:port"),
+    ],
+)
+def test_sentinel_or_cluster_nodes_that_are_not_host_port_are_refused_as_settings(
+    given: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(**given)
