@@ -46,6 +46,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _token_ttl(text: str) -> int:
+    from gateway.auth.clients import MAX_TOKEN_TTL_S
+
+    value = _positive_int(text)
+    if value > MAX_TOKEN_TTL_S:
+        raise argparse.ArgumentTypeError(f"at most {MAX_TOKEN_TTL_S} s (an hour), got {value}")
+    return value
+
+
 def _rate(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
@@ -169,7 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument(
         "--client-id", default=None, help="default: softphone for the softphone role, else workbench"
     )
-    token.add_argument("--ttl-s", type=_positive_int, default=None, help="default: TIDEGATE_TOKEN_TTL_S")
+    token.add_argument(
+        "--ttl-s", type=_token_ttl, default=None, help="1..3600, default: TIDEGATE_TOKEN_TTL_S"
+    )
     token.add_argument("--scope", default=None, help="space-separated scopes (default: the role's)")
 
     _add_checkout_commands(sub)
@@ -262,11 +273,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _token(args: argparse.Namespace) -> int:
     from gateway.auth import local_issuer
+    from gateway.auth.clients import DEMO_SIGN_IN_CLIENT
 
     settings = _settings()
     try:
         issuer = local_issuer(settings)
-        client_id = args.client_id or ("softphone" if args.role == "softphone" else "workbench")
+        client_id = args.client_id or ("softphone" if args.role == "softphone" else DEMO_SIGN_IN_CLIENT)
         token = issuer.mint(
             client_id=client_id, role=args.role, agent_id=args.agent_id, scope=args.scope, ttl_s=args.ttl_s
         )

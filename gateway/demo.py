@@ -87,11 +87,12 @@ def subscribe_webhooks(workorders_url: str, bff_url: str) -> None:
 def print_auth(bff_url: str) -> None:
     """An agent token for the demo BFF, and how to get the next one when it expires."""
     from gateway.auth import local_issuer
+    from gateway.auth.clients import DEMO_SIGN_IN_CLIENT
     from gateway.settings import Settings
 
     settings = Settings(local_issuer=True)  # the BFF's settings: same key file, issuer, audience
     issuer = local_issuer(settings)
-    token = issuer.mint(client_id="workbench", role="agent", agent_id=DEMO_AGENT)
+    token = issuer.mint(client_id=DEMO_SIGN_IN_CLIENT, role="agent", agent_id=DEMO_AGENT)
     lines = [
         f"\nAuth: local issuer, key {settings.auth.local_issuer_key_path};"
         " send Authorization: Bearer <token>",

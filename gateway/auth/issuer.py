@@ -21,13 +21,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.auth.clients import RegisteredClient, authenticate_client, check_clients
+from gateway.auth.clients import MAX_TOKEN_TTL_S, RegisteredClient, authenticate_client, check_clients
 from gateway.auth.errors import OAuthError
 from gateway.auth.jwks import StaticKeys
 from gateway.auth.keys import IssuerKey
 from gateway.auth.roles import Roles
 
-MAX_TTL_S = 86_400
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
 
 
@@ -66,8 +65,8 @@ class LocalIssuer:
         if granted.needs_agent_id and not agent_id:
             raise ValueError(f"role {role} needs an agent id")
         ttl = self.ttl_s if ttl_s is None else ttl_s
-        if not 1 <= ttl <= MAX_TTL_S:
-            raise ValueError(f"ttl must be 1..{MAX_TTL_S} s, got {ttl}")
+        if not 1 <= ttl <= MAX_TOKEN_TTL_S:
+            raise ValueError(f"ttl must be 1..{MAX_TOKEN_TTL_S} s, got {ttl}")
         now = int(self._clock())
         claims: dict[str, Any] = {
             "iss": self.issuer,

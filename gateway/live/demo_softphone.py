@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from domain.keys import customer_no as canonical_customer_no
+from gateway.auth.clients import DEMO_SIGN_IN_CLIENT
 from gateway.auth.issuer import LocalIssuer
 from gateway.http.errors import error_response
 from gateway.live.cti import EVENTS, signed_event
@@ -68,7 +69,7 @@ class DemoSoftphone:
         agent_id = body.get("agentId") if body else None
         if not isinstance(agent_id, str) or not _AGENT.fullmatch(agent_id):
             return _bad('send {"agentId": "A1001"}')
-        token = self.issuer.mint(client_id="workbench", role="agent", agent_id=agent_id)
+        token = self.issuer.mint(client_id=DEMO_SIGN_IN_CLIENT, role="agent", agent_id=agent_id)
         return JSONResponse(
             {"access_token": token, "token_type": "Bearer", "expires_in": self.issuer.ttl_s},
             headers={"Cache-Control": "no-store"},

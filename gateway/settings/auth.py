@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
-from gateway.auth.clients import RegisteredClient, demo_clients
+from gateway.auth.clients import MAX_TOKEN_TTL_S, RegisteredClient, demo_clients
 from gateway.auth.jwks import SUPPORTED_ALGORITHMS
 from gateway.settings import formats
 from gateway.settings.component import ComponentSettings
@@ -40,7 +40,7 @@ class AuthSettings(ComponentSettings):
     """The local issuer's key (created 0600, git-ignored), shared by `tidegate serve` and `tidegate token`."""
     local_issuer_algorithm: Literal["ES256", "RS256"] = "ES256"
     """Algorithm of a newly created local issuer key."""
-    token_ttl_s: int = Field(default=900, ge=60, le=3_600)
+    token_ttl_s: int = Field(default=900, ge=60, le=MAX_TOKEN_TTL_S)
     """Lifetime of the local issuer's tokens."""
     clients: Annotated[dict[str, RegisteredClient], NoDecode] = Field(default_factory=demo_clients)
     """The local issuer's clients, JSON: client id to `{"secret", "role", "agent_id"?}`."""

@@ -217,3 +217,16 @@ def test_a_port_in_time_wait_reads_as_free_as_uvicorn_binds_it() -> None:
             pytest.skip("no TIME_WAIT left on the port here")
     assert port_free(port)
     assert bind_problem("127.0.0.1", port) is None
+
+
+@pytest.mark.parametrize(("ttl", "accepted"), [("3600", True), ("3601", False), ("86400", False)])
+def test_a_token_lasts_at_most_an_hour_as_the_docs_say(ttl: str, accepted: bool, tmp_path: Path) -> None:
+    """docs/security.md (printed from `MAX_TOKEN_TTL_S`) says an hour: `tidegate token` keeps to it."""
+    done = tidegate(["token", "--role", "agent", "--agent-id", "A1001", "--ttl-s", ttl], {}, tmp_path)
+    if accepted:
+        assert done.returncode == 0 and done.stdout.count(".") == 2, done.stderr
+        return
+    assert done.returncode == 2 and done.stdout == ""
+    *usage, line = done.stderr.splitlines()  # argparse's usage lines, then the refusal
+    assert usage[0].startswith("usage: tidegate token")
+    assert "--ttl-s" in line and "at most 3600 s" in line
