@@ -46,6 +46,7 @@ from gateway.persisted.queries import open_apq_store, open_persisted_queries
 from gateway.settings import Settings
 from gateway.settings.problems import BadSettings, load_settings
 from infra.cache.cache import Cache
+from infra.cache.local import LocalTier
 from infra.cache.store import CacheStore, MemoryStore, RedisStore
 from infra.fleet import Fleet
 from infra.idempotency_store import MemoryIdempotencyStore, RedisIdempotencyStore
@@ -306,7 +307,9 @@ def open_cache(settings: Settings, redis: RedisClient | None) -> Cache | None:
     store: CacheStore = (
         RedisStore(redis) if redis is not None else MemoryStore(settings.cache.cache_max_entries)
     )
-    return Cache(store)
+    local_s = settings.cache.cache_local_ttl_s
+    local = LocalTier(settings.cache.cache_local_max_entries, local_s) if local_s > 0 else None
+    return Cache(store, local=local)
 
 
 def open_idempotency(settings: Settings, redis: RedisClient | None) -> Idempotency:

@@ -75,6 +75,12 @@ class CacheSettings(ComponentSettings):
     """The cache for semi-static reads (the shared Redis when configured, else in process) on/off."""
     cache_max_entries: int = Field(default=100_000, ge=1)
     """Entries in the in-process store only (least recently used go first)."""
+    cache_local_ttl_s: float = Field(default=2.0, ge=0, le=60)
+    """Fresh entries' decoded values are also kept in each process for at most this long (0: not at
+    all), so a repeated read costs no Redis round trip and no AES-GCM open. Also how long a replica may
+    answer from its own copy after another replica's write dropped the key (infra/cache/local.py)."""
+    cache_local_max_entries: int = Field(default=10_000, ge=1)
+    """Decoded values kept in each process (least recently used go first)."""
     cache_key: str | None = Field(default=None, repr=False)
     """Base64 of 32 bytes sealing cached PII and kept screen pops (AES-256-GCM). Unset: one per process;
     replicas sharing Redis must share it, else they read each other's entries as misses."""

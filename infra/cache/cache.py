@@ -27,6 +27,11 @@ Single-flight: concurrent gets for one key in one process share one fetch (one t
 up to `lock_wait_s`, take the lock themselves if it is freed or expires, and fetch without it if the
 holder stays silent past the wait.
 
+Two tiers: with a `LocalTier`, a fresh entry's decoded value is also kept in process for a few seconds
+(`infra.cache.local` says why and for how long), so a repeated read costs neither a store round trip
+nor an AES-GCM open; only fresh entries are kept there, and every drop here (`forget`, a rejection)
+drops it there too.
+
 The cache never makes a request fail on its own account: a store that is down reads as a miss (every
 get fetches), an entry `load` cannot read is a miss, a value `dump` cannot write is served uncached.
 
@@ -46,6 +51,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from infra.cache.local import LocalTier
 from infra.cache.store import CacheStore, Entry
 from infra.deadline import detached_context, time_left
 from infra.errors import BackendRejected, BackendTimeout, BackendUnavailable
@@ -110,8 +116,10 @@ class Cache:
         lock_ttl_s: float = 10.0,
         lock_wait_s: float = 3.0,
         poll_interval_s: float = 0.05,
+        local: LocalTier | None = None,
     ) -> None:
         self._store = store
+        self._local = local
         self._clock = clock
         self._lock_ttl_s = lock_ttl_s
         self._lock_wait_s = lock_wait_s
@@ -133,10 +141,15 @@ class Cache:
     ) -> Cached[T]:
         """`on_result` hears `hit`, `miss` (fetched, or failed) or `stale` (served past freshness)."""
         report = on_result or _ignore
+        kept = self._kept(key)
+        if kept is not None:
+            report(HIT)
+            return self._cached(kept, stale=False)
         hit = await self._read(key, load)
         if hit is not None:
             age = self._age(hit)
             if age < policy.ttl_s:
+                self._keep(key, hit, policy, age)
                 report(HIT)
                 return self._cached(hit, stale=False)
             if age < policy.ttl_s + policy.stale_while_revalidate_s:
@@ -168,15 +181,23 @@ class Cache:
         cannot cover raises for the whole batch (the loader fails each key of it). `on_result` hears
         of each distinct key as `get` reports it."""
         report = on_result or _ignore
-        wanted = list(dict.fromkeys(keys))
-        hits = await self._read_many(wanted, load)
         out: dict[str, Cached[T]] = {}
+        wanted: list[str] = []
+        for key in dict.fromkeys(keys):
+            kept = self._kept(key)
+            if kept is None:
+                wanted.append(key)
+            else:
+                out[key] = self._cached(kept, stale=False)
+                report(HIT)
+        hits = await self._read_many(wanted, load) if wanted else []
         refresh: dict[str, _Hit[T] | None] = {}
         need: dict[str, _Hit[T] | None] = {}
         for key, hit in zip(wanted, hits, strict=True):
             if hit is not None:
                 age = self._age(hit)
                 if age < policy.ttl_s:
+                    self._keep(key, hit, policy, age)
                     out[key] = self._cached(hit, stale=False)
                     report(HIT)
                     continue
@@ -204,6 +225,7 @@ class Cache:
 
     async def forget(self, key: str) -> None:
         """Drop a key: the next get fetches (a write this process made has outdated it)."""
+        self._drop_kept(key)
         await self._store.delete(key)
 
     async def drain(self) -> None:
@@ -257,7 +279,8 @@ class Cache:
             hit = await self._read(key, load)
             if hit is not None:
                 seen = hit
-                if self._age(hit) < policy.ttl_s:
+                if (age := self._age(hit)) < policy.ttl_s:
+                    self._keep(key, hit, policy, age)
                     if token is not None:
                         await self._store.release_lock(key, token)
                     return self._cached(hit, stale=False)
@@ -287,6 +310,7 @@ class Cache:
                 return self._cached(seen, stale=True)
             raise
         except BackendRejected:
+            self._drop_kept(key)
             await self._store.delete(key)
             raise
         now = self._clock()
@@ -294,6 +318,8 @@ class Cache:
             await self._store.set(key, Entry(now, dump(value)), policy.keep_s)
         except Exception:  # the caller's dump, or a value orjson cannot write: serve it uncached
             logger.exception("Cannot cache %s: served uncached", key)
+        else:
+            self._keep(key, _Hit(now, value), policy, 0.0)
         return Cached(value, 0.0, stale=False, stored_at=now)
 
     async def _read(self, key: str, load: Load[T]) -> _Hit[T] | None:
@@ -373,6 +399,7 @@ class Cache:
         except BaseException as exc:  # BackendRejected, or a bug: every waiter hears of it
             if isinstance(exc, BackendRejected):
                 for key in keys:
+                    self._drop_kept(key)
                     await self._store.delete(key)
             for future in futures.values():
                 _fail(future, exc)
@@ -387,8 +414,11 @@ class Cache:
                     rows.append((key, Entry(now, dump(found[key]))))
                 except Exception:
                     logger.exception("Cannot cache %s: served uncached", key)
+                else:
+                    self._keep(key, _Hit(now, found[key]), policy, 0.0)
                 _resolve(futures[key], Cached(found[key], 0.0, stale=False, stored_at=now))
             else:  # the system of record knows no such key: nothing older may answer for it
+                self._drop_kept(key)
                 await self._store.delete(key)
                 _resolve(futures[key], None)
         await self._store.set_many(rows, policy.keep_s)
@@ -413,6 +443,18 @@ class Cache:
             raise BackendTimeout(
                 backend, "no cached value, and no answer within the operation's budget"
             ) from None
+
+    def _kept(self, key: str) -> _Hit[Any] | None:
+        """The first tier's copy (fresh by construction), if there is one."""
+        return None if self._local is None else self._local.get(key)
+
+    def _keep(self, key: str, hit: _Hit[Any], policy: CachePolicy, age: float) -> None:
+        if self._local is not None:
+            self._local.put(key, hit, policy.ttl_s - age)
+
+    def _drop_kept(self, key: str) -> None:
+        if self._local is not None:
+            self._local.discard(key)
 
     def _cached(self, hit: _Hit[T], *, stale: bool) -> Cached[T]:
         return Cached(hit.value, self._age(hit), stale=stale, stored_at=hit.stored_at)

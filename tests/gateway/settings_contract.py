@@ -135,6 +135,8 @@ VARIABLES: dict[str, tuple[object, ...]] = {
     "TIDEGATE_BREAKER_HALF_OPEN_CALLS": ("int", "Ge(ge=1)", 5),
     "TIDEGATE_CACHE": ("bool", "", True),
     "TIDEGATE_CACHE_MAX_ENTRIES": ("int", "Ge(ge=1)", 100000),
+    "TIDEGATE_CACHE_LOCAL_TTL_S": ("float", "Ge(ge=0),Le(le=60)", 2.0),
+    "TIDEGATE_CACHE_LOCAL_MAX_ENTRIES": ("int", "Ge(ge=1)", 10000),
     "TIDEGATE_CACHE_KEY": ("str | None", "", None),
     "TIDEGATE_CACHE_ACCOUNTS_TTL_S": ("float", "Gt(gt=0)", 60.0),
     "TIDEGATE_CACHE_ACCOUNTS_SWR_S": ("float", "Ge(ge=0)", 600.0),

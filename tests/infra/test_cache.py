@@ -19,7 +19,7 @@ from infra.errors import BackendServerError, NotFound
 from infra.resilience.ratelimit import redis_client
 from tests.support.clocks import FakeClock
 from tests.support.redis_cluster import shared_client
-from tests.support.redis_server import RedisProcess, start_redis
+from tests.support.redis_server import start_redis
 
 KEY = "tariff:v1:DOM-STD"
 POLICY = CachePolicy(ttl_s=60, stale_while_revalidate_s=30, stale_if_error_s=600)
@@ -65,21 +65,8 @@ async def get(cache: Cache, backend: Backend, policy: CachePolicy = POLICY) -> C
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(1_800_000_000.0)
-
-
-@pytest.fixture
 def cache(clock: FakeClock) -> Cache:
     return Cache(MemoryStore(clock=clock), clock)
-
-
-@pytest.fixture
-async def redis(redis_server: RedisProcess) -> AsyncIterator[Redis]:
-    client = redis_client(redis_server.url)
-    await client.flushall()
-    yield client
-    await client.aclose()
 
 
 # --- policy ----------------------------------------------------------------------------------------
