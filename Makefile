@@ -50,9 +50,13 @@ FEDERATION_STAMP := $(FEDERATION_NPM)/node_modules/.installed-stamp
 ROUTER_NPM   := deploy/router
 ROUTER_STAMP := $(ROUTER_NPM)/node_modules/.installed-stamp
 ROUTER_REPLICAS ?= 2
+# graphql-http's server audits (GraphQL over HTTP's MUST/SHOULD/MAY items), run against a real Tidegate
+# by tests/http_audit (docs/api.md#graphql-over-http).
+HTTP_AUDIT_NPM   := tests/http_audit
+HTTP_AUDIT_STAMP := $(HTTP_AUDIT_NPM)/node_modules/.installed-stamp
 
 .PHONY: demo test install lock upgrade lock-check graphiql workbench workbench-check workbench-screenshots \
-	federation-gateway router-gateway router lint typecheck pytest bench clean \
+	federation-gateway router-gateway router http-audit lint typecheck pytest bench clean \
 	redis-server promtool chromium alert-rules board board-screenshot
 
 $(UV): requirements-bootstrap.lock
@@ -134,6 +138,13 @@ $(ROUTER_STAMP): $(ROUTER_NPM)/package.json $(ROUTER_NPM)/package-lock.json
 
 router-gateway: $(ROUTER_STAMP)
 
+$(HTTP_AUDIT_STAMP): $(HTTP_AUDIT_NPM)/package.json $(HTTP_AUDIT_NPM)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed once, for the GraphQL-over-HTTP audit"; exit 1; }
+	@$(STAGE) "http audit (graphql-http)" npm ci --no-audit --no-fund --prefix $(HTTP_AUDIT_NPM)
+	@touch $@
+
+http-audit: $(HTTP_AUDIT_STAMP)
+
 # Simulators, Redis, `tidegate serve --workers $(ROUTER_REPLICAS)` on :8000, the survey subgraph and Hive
 # Gateway on :4000 in front of them, until Ctrl-C (bench/router.py; docs/router.md).
 router: install redis-server $(FEDERATION_STAMP) $(ROUTER_STAMP)
@@ -189,7 +200,7 @@ alert-rules: promtool
 	@$(STAGE) "alert rules (promtool)" sh -c 'promtool check rules deploy/prometheus/alerts.yml && \
 	  cd deploy/prometheus && promtool test rules alerts_test.yml'
 
-pytest: install redis-server chromium $(FEDERATION_STAMP) $(ROUTER_STAMP)
+pytest: install redis-server chromium $(FEDERATION_STAMP) $(ROUTER_STAMP) $(HTTP_AUDIT_STAMP)
 	@$(STAGE) --live "pytest" $(PY) -m pytest -q
 
 test: lock-check lint typecheck alert-rules pytest
@@ -199,5 +210,6 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache $(VENDOR) $(FEDERATION_NPM)/node_modules $(ROUTER_NPM)/node_modules \
+	  $(HTTP_AUDIT_NPM)/node_modules \
 	  $(GRAPHIQL_NPM)/node_modules $(BOARD_OUT) $(BOARD_NPM)/node_modules $(WORKBENCH_NPM)/node_modules \
 	  gateway/static/workbench

@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
 
     # The request itself (gateway): HTTP, GraphQL parsing and validation, limits.
     BAD_REQUEST = "BAD_REQUEST"
+    NOT_ACCEPTABLE = "NOT_ACCEPTABLE"  # Accept names no media type the BFF writes (406)
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     QUERY_TOO_DEEP = "QUERY_TOO_DEEP"

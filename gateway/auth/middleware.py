@@ -21,6 +21,7 @@ from gateway.auth.roles import API_SCOPES
 from gateway.auth.tokens import TokenVerifier
 from gateway.http.errors import error_response
 from gateway.http.graphiql import is_page_request
+from gateway.http.media_types import answer_media_type
 from gateway.http.request_end import finish_request
 from gateway.observability.logging import RequestRecord
 from services.access import Principal
@@ -66,7 +67,9 @@ class BearerAuth:
         # Refused requests never reach the view, which writes the per-request line: write it here.
         elapsed = time.perf_counter() - started
         finish_request(scope, RequestRecord(codes=[code]), status=status, duration_s=elapsed)
-        await error_response(status, message, code, headers)(scope, receive, send)
+        # In the media type the client accepts, as the view would answer (gateway.http.media_types).
+        content_type = answer_media_type(Headers(scope=scope)).content_type
+        await error_response(status, message, code, headers, content_type=content_type)(scope, receive, send)
 
     async def _authenticate(self, scope: Scope) -> Principal | _Refusal:
         credentials = Headers(scope=scope).getlist("authorization")

@@ -6,11 +6,12 @@ HTTP level (the request never reached GraphQL; a 4xx, never a stack trace)
 ├── BadRequest              unusable body, wrong shape, wrong method      BAD_REQUEST   400/405
 │   ├── PayloadTooLarge         body over `max_body_bytes`                BAD_REQUEST   413
 │   ├── UnsupportedMediaType    POST that is not application/json         BAD_REQUEST   415
+│   ├── NotAcceptable           Accept names neither response type     NOT_ACCEPTABLE   406
 │   ├── a GET with no preflight header (gateway.http.csrf)          CSRF_PREFLIGHT_REQUIRED   400
 │   ├── a mutation over GET                          BAD_REQUEST 405, `Allow: POST`
 │   └── PersistedQueryError (gateway.persisted.queries)   PERSISTED_QUERY_*   200/400/403/404
 └── (unknown path)                                                        NOT_FOUND     404
-GraphQL level (HTTP 200, `errors` beside `data`)
+GraphQL level (`errors` beside `data`; the status by media type: `gateway.http.graphql_response`)
 ├── syntax error                                                          GRAPHQL_PARSE_FAILED
 ├── validation error                                                      GRAPHQL_VALIDATION_FAILED
 ├── depth / alias / token / root-field limit      QUERY_TOO_DEEP, TOO_MANY_ALIASES, TOO_MANY_TOKENS,
@@ -73,19 +74,35 @@ class UnsupportedMediaType(BadRequest):
     status_code = 415
 
 
+class NotAcceptable(BadRequest):
+    """`Accept` names neither response media type (`gateway.http.media_types`)."""
+
+    status_code = 406
+
+
 def http_code(status_code: int) -> ErrorCode:
     """The public code for an HTTP status the gateway answers without running GraphQL."""
     if status_code >= 500:
         return ErrorCode.INTERNAL_SERVER_ERROR
+    if status_code == 406:
+        return ErrorCode.NOT_ACCEPTABLE
     return ErrorCode.NOT_FOUND if status_code == 404 else ErrorCode.BAD_REQUEST
 
 
 def error_response(
-    status_code: int, message: str, code: str | None = None, headers: Mapping[str, str] | None = None
+    status_code: int,
+    message: str,
+    code: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    *,
+    content_type: str = "application/json",
 ) -> Response:
-    """A GraphQL-shaped JSON error body for failures outside GraphQL execution."""
+    """A GraphQL-shaped JSON error body for failures outside GraphQL execution (never `data`: nothing
+    ran). The GraphQL endpoint passes the negotiated `content_type` (`gateway.http.media_types`)."""
     body = {"errors": [{"message": message, "extensions": {"code": code or http_code(status_code)}}]}
-    return Response(orjson.dumps(body), status_code, headers, media_type="application/json")
+    response = Response(orjson.dumps(body), status_code, headers)
+    response.headers["content-type"] = content_type
+    return response
 
 
 def error_code(error: GraphQLError) -> str | None:

@@ -1,6 +1,10 @@
 """`GraphQLView`: Strawberry's ASGI view, made strict about HTTP and about error codes.
 
 What it changes from Strawberry's defaults (0.341):
+- GraphQL over HTTP's media types (`gateway.http.media_types`): `Accept` picks
+  `application/graphql-response+json` (a request error is 400 without `data`) or `application/json`
+  (every GraphQL result 200, as before), nothing acceptable is 406; every answer but the GraphiQL
+  page is written in the negotiated type, with `charset=utf-8` (`gateway.http.graphql_response`);
 - bad HTTP input gets a coded JSON error (Strawberry answers plain text, and a JSON body that is
   a string or a number crashes it with a 500); a non-JSON POST is 415, not 400;
 - GraphiQL only for a browser (`Accept: text/html`), never for `*/*`, and our offline page, only when
@@ -47,6 +51,7 @@ from gateway.http.csrf import require_preflight
 from gateway.http.errors import (
     INTERNAL_MESSAGE,
     BadRequest,
+    NotAcceptable,
     UnsupportedMediaType,
     error_response,
     http_code,
@@ -54,6 +59,8 @@ from gateway.http.errors import (
 )
 from gateway.http.graphiql import graphiql_disabled, graphiql_response, is_page_request
 from gateway.http.graphql_request import is_screen_pop, query_of, request_data
+from gateway.http.graphql_response import keeps_data, refusal_status, result_status
+from gateway.http.media_types import MediaType, negotiate
 from gateway.http.request_end import finish_request, metrics_of
 from gateway.limits.admission import buckets, classify, rate_limited
 from gateway.live.ws_session import SocketGate, TextFrames, TransportWS
@@ -76,6 +83,10 @@ from services.prefetch import prime_answered_pop
 logger = logging.getLogger("tidegate.graphql")
 
 _OVER_WEBSOCKET = "subscribe over graphql-transport-ws, a websocket on /graphql"
+_NOT_ACCEPTABLE = (
+    "This endpoint answers in application/graphql-response+json or application/json: accept one "
+    "of them (or send no Accept header)"
+)
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
@@ -147,10 +158,14 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return unset
 
     async def _answer(self, request: Request, record: RequestRecord, started: float) -> Response:
-        """Run the operation; turn every failure outside GraphQL execution into a coded error."""
+        """Run the operation; turn every failure outside GraphQL execution into a coded error, all
+        written in the media type the client accepts (`application/json` until that is known)."""
+        media_type = MediaType.JSON
         try:
             record.client_name, record.client_version = client_identity(request.headers)
             if not self.should_render_graphql_ide(request):
+                media_type = _accepted(request)
+                request.state.media_type = media_type  # for `process_result`
                 if request.method == "GET":
                     require_preflight(request.method, request.headers)
                 if self.persisted is not None:  # before admission: it classifies the resolved text
@@ -158,6 +173,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
                     current_resolution.set(await self.persisted.resolve(request, store))
             op_class, refused = await self._admit(request, record)
             if refused is not None:
+                refused.headers["content-type"] = media_type.content_type
                 return refused
             # The operation's time budget, counted from arrival less a reserve for assembling the
             # answer: backend calls get what is left, late ones cost their fields (or serve stale).
@@ -165,22 +181,25 @@ class GraphQLView(GraphQL[RequestContext, None]):
             if budget is not None:
                 budget -= time.perf_counter() - started + self.budget_reserve_s
             with deadline(budget), operation_class(str(op_class) if op_class else None):
-                return await self.run(request)
+                return _written(await self.run(request), request)
         except BadRequest as exc:
             record.codes.append(exc.code)
             headers = exc.headers or ({"Allow": "GET, POST"} if exc.status_code == 405 else None)
-            return error_response(exc.status_code, exc.message, exc.code, headers)
+            status = refusal_status(exc.status_code, exc.code, media_type)
+            return error_response(
+                status, exc.message, exc.code, headers, content_type=media_type.content_type
+            )
         except HTTPException as exc:
             status, code = exc.status_code, http_code(exc.status_code)
             record.codes.append(code)
             headers = {"Allow": "GET, POST"} if status == 405 else None
-            return error_response(status, exc.reason, code, headers)
+            return error_response(status, exc.reason, code, headers, content_type=media_type.content_type)
         except Exception:
             logger.exception(
                 "request failed outside GraphQL execution", extra={"operation": record.operation}
             )
             record.codes.append(ErrorCode.INTERNAL_SERVER_ERROR)
-            return error_response(500, INTERNAL_MESSAGE)
+            return error_response(500, INTERNAL_MESSAGE, content_type=media_type.content_type)
 
     async def _admit(
         self, request: Request, record: RequestRecord
@@ -314,11 +333,17 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if context is not None:  # every unmasked read and refusal, before the answer leaves
             context.audit.operation = record.operation
             await request.state.audit_sink.write(context.audit.records())
-        response: GraphQLHTTPResponse = {"data": result.data}
+        # A request error has no `data` in graphql-response+json; application/json keeps its null.
+        media_type: MediaType = getattr(request.state, "media_type", MediaType.JSON)
+        response: GraphQLHTTPResponse = {"data": result.data} if keeps_data(result, media_type) else {}
+        codes: list[str] = []
         if result.errors:
             errors = [public_error(error, record.operation) for error in result.errors]
-            record.codes.extend(error["extensions"]["code"] for error in errors)
+            codes = [error["extensions"]["code"] for error in errors]
+            record.codes.extend(codes)
             response["errors"] = list(errors)
+        request.state.graphql_status = result_status(result, codes, media_type)  # for `_written`
+        if result.errors:
             release_frames(result.errors)
         if context is not None:
             context.loaders.release()
@@ -328,3 +353,24 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if extensions:
             response["extensions"] = extensions
         return response
+
+
+def _accepted(request: Request) -> MediaType:
+    """The response media type the client's `Accept` asks for; 406 when it accepts neither."""
+    media_type = negotiate(request.headers.get("accept"))
+    if media_type is None:
+        raise NotAcceptable(_NOT_ACCEPTABLE)
+    return media_type
+
+
+def _written(response: Response, request: Request) -> Response:
+    """Strawberry's answer, in the negotiated media type and with the status its result calls for
+    (`process_result` judged it). The GraphiQL page and its 404 were never negotiated: as they are."""
+    media_type: MediaType | None = getattr(request.state, "media_type", None)
+    if media_type is None:
+        return response
+    response.headers["content-type"] = media_type.content_type
+    status: int | None = getattr(request.state, "graphql_status", None)
+    if status is not None:
+        response.status_code = status
+    return response

@@ -11,6 +11,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.http.errors import PayloadTooLarge, error_response
+from gateway.http.media_types import answer_media_type
 
 
 class BodyLimit:
@@ -23,9 +24,16 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         too_large = PayloadTooLarge(f"Request body is larger than {self.max_bytes} bytes")
-        declared = Headers(scope=scope).get("content-length", "")
+        headers = Headers(scope=scope)
+
+        async def refuse() -> None:  # in the media type the client accepts (gateway.http.media_types)
+            content_type = answer_media_type(headers).content_type
+            refusal = error_response(too_large.status_code, too_large.message, content_type=content_type)
+            await refusal(scope, receive, send)
+
+        declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await error_response(too_large.status_code, too_large.message)(scope, receive, send)
+            await refuse()
             return
 
         received = 0
@@ -47,7 +55,7 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted_receive, tracked_send)
-        except PayloadTooLarge as exc:
+        except PayloadTooLarge:
             if started:
                 raise
-            await error_response(exc.status_code, exc.message)(scope, receive, send)
+            await refuse()

@@ -21,7 +21,7 @@ async def test_post_query(client: httpx.AsyncClient) -> None:
         "/graphql", json={"query": "query Hi($n: String!) { hello(name: $n) }", "variables": {"n": "a"}}
     )
     assert r.status_code == 200
-    assert r.headers["content-type"] == "application/json"
+    assert r.headers["content-type"] == "application/json; charset=utf-8"
     assert r.json() == {"data": {"hello": "hello a"}}
 
 

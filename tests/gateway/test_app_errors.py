@@ -39,7 +39,7 @@ async def test_bad_post_is_a_coded_4xx(
 ) -> None:
     r = await client.post("/graphql", content=body, headers=headers)
     assert r.status_code == status
-    assert r.headers["content-type"] == "application/json"
+    assert r.headers["content-type"] == "application/json; charset=utf-8"
     ((code, message),) = errors_of(r.json())
     assert code == "BAD_REQUEST"
     assert message and "Traceback" not in message
