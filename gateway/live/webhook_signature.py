@@ -36,6 +36,7 @@ SECRET_PREFIX = "whsec_"
 MIN_KEY_BYTES, MAX_KEY_BYTES = 24, 64
 DEFAULT_TOLERANCE_S = 300
 MAX_SIGNATURES = 10  # entries looked at in one header: a sender rotating needs two
+MAX_TIMESTAMP_DIGITS = 12
 
 
 class WebhookVerificationError(Exception):
@@ -83,7 +84,9 @@ def verify(
     """Return when one `v1` entry matches one key and the timestamp is fresh; raise otherwise."""
     if not message_id:
         raise WebhookVerificationError("missing webhook-id")
-    if not timestamp.isascii() or not timestamp.isdigit():
+    # At most 12 digits (year 33658): int() refuses strings past 4300 digits with a ValueError,
+    # which must be a 401 like any other malformed header, never a 500.
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > MAX_TIMESTAMP_DIGITS:
         raise WebhookVerificationError("missing or malformed webhook-timestamp")
     if abs(now - int(timestamp)) > tolerance_s:
         raise WebhookVerificationError("webhook-timestamp outside the tolerance window")

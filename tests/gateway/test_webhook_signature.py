@@ -123,6 +123,8 @@ def test_five_minute_window_either_way(skew: int, accepted: bool) -> None:
         ("msg_1", "", "v1,x", "webhook-timestamp"),
         ("msg_1", "17e8", "v1,x", "webhook-timestamp"),
         ("msg_1", "١٧٨٠٠٠٠٠٠٠", "v1,x", "webhook-timestamp"),  # Unicode digits are not Unix seconds
+        ("msg_1", "1" * 5000, "v1,x", "webhook-timestamp"),  # int() would raise ValueError: a 500
+        ("msg_1", "000" + str(NOW), "v1,x", "webhook-timestamp"),  # 13 digits, leading zeros
         ("msg_1", str(NOW), "", "no v1 signature"),
     ],
 )
