@@ -1,19 +1,22 @@
 """Standard Webhooks signatures as the work-order system sends them (https://www.standardwebhooks.com).
 
 `webhook-signature` is `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, one entry per secret
-(space-separated) so a receiver can rotate secrets without losing a delivery. Secrets are written
-`whsec_<base64 of 24-64 random bytes>`. The simulator signs on its own: it is another company's
-system and shares no code with the BFF that verifies it.
+(space-separated) so a receiver can rotate secrets without losing a delivery; each entry is computed
+by the specification's reference library (`standardwebhooks`). Secrets are written
+`whsec_<base64 of 24-64 random bytes>` and checked strictly here, since the library would take a
+secret without its prefix or with invalid base64 and sign with whatever it decoded. The simulator
+signs on its own: it is another company's system and shares no code with the BFF that verifies it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import secrets
 from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from standardwebhooks import Webhook
 
 PREFIX = "whsec_"
 MIN_KEY_BYTES, MAX_KEY_BYTES = 24, 64
@@ -34,10 +37,8 @@ def decode_secret(secret: str) -> bytes:
 
 def sign(keys: Sequence[bytes], message_id: str, timestamp: int, body: bytes) -> str:
     """The `webhook-signature` header for this attempt: one `v1,` entry per key."""
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    return " ".join(
-        "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode() for key in keys
-    )
+    signed_at = datetime.fromtimestamp(timestamp, UTC)
+    return " ".join(Webhook(key).sign(message_id, signed_at, body) for key in keys)
 
 
 def new_message_id() -> str:

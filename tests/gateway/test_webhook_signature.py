@@ -1,12 +1,17 @@
-"""Standard Webhooks checks: the specification's own vector, one worked by hand, rotation and the window."""
+"""Standard Webhooks checks: the specification's own vector, one worked by hand, the reference library's
+own verify and sign both ways, rotation and the window."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import time
+from datetime import UTC, datetime
 
 import pytest
+from standardwebhooks import Webhook
+from standardwebhooks import WebhookVerificationError as LibraryVerificationError
 
 from gateway.live.webhook_signature import (
     WebhookVerificationError,
@@ -15,6 +20,8 @@ from gateway.live.webhook_signature import (
     sign,
     verify,
 )
+from simulators.workorders.signing import decode_secret as sim_decode
+from simulators.workorders.signing import sign as sim_sign
 
 # The test vector published with the Standard Webhooks specification (and its reference libraries).
 SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -116,6 +123,8 @@ def test_five_minute_window_either_way(skew: int, accepted: bool) -> None:
         ("msg_1", "", "v1,x", "webhook-timestamp"),
         ("msg_1", "17e8", "v1,x", "webhook-timestamp"),
         ("msg_1", "١٧٨٠٠٠٠٠٠٠", "v1,x", "webhook-timestamp"),  # Unicode digits are not Unix seconds
+        ("msg_1", "1" * 5000, "v1,x", "webhook-timestamp"),  # int() would raise ValueError: a 500
+        ("msg_1", "000" + str(NOW), "v1,x", "webhook-timestamp"),  # 13 digits, leading zeros
         ("msg_1", str(NOW), "", "no v1 signature"),
     ],
 )
@@ -136,3 +145,48 @@ def test_secrets_parse_comma_separated_and_refuse_malformed_ones() -> None:
         with pytest.raises(ValueError) as caught:
             parse_secrets(bad)
         assert bad not in str(caught.value)  # a near-miss may be a real secret: never echoed
+
+
+# -- against the reference library's own verify and sign -------------------------------------------
+
+
+def test_the_reference_librarys_verify_accepts_what_we_sign() -> None:
+    """`Webhook.verify` reads the wall clock (fixed 5 minutes), so this delivery is stamped now."""
+    stamp = int(time.time())
+    headers = {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": sign([KEY_B, KEY_A], "msg_1", stamp, BODY),  # rotation: either entry
+    }
+    Webhook(SECRET_A).verify(BODY, headers, json_parse=False)
+    with pytest.raises(LibraryVerificationError):
+        Webhook(SECRET_A).verify(BODY + b" ", headers, json_parse=False)
+
+
+def test_we_accept_what_the_reference_library_signs() -> None:
+    made = Webhook(SECRET_A).sign("msg_1", datetime.fromtimestamp(NOW, UTC), BODY)
+    assert made == by_hand(KEY_A, "msg_1", NOW, BODY)
+    verify([KEY_B, KEY_A], "msg_1", str(NOW), made, BODY, now=NOW)
+    with pytest.raises(WebhookVerificationError, match="no signature matches"):
+        verify([KEY_B], "msg_1", str(NOW), made, BODY, now=NOW)
+
+
+def test_the_simulators_signer_and_ours_agree() -> None:
+    """Both sides sign through the library but parse secrets on their own: the same bytes come out."""
+    assert sim_decode(SPEC_SECRET) == decode_secret(SPEC_SECRET)
+    assert sim_sign([KEY_A, KEY_B], "msg_1", NOW, BODY) == sign([KEY_A, KEY_B], "msg_1", NOW, BODY)
+    verify([KEY_B], "msg_1", str(NOW), sim_sign([KEY_A, KEY_B], "msg_1", NOW, BODY), BODY, now=NOW)
+
+
+def test_a_body_that_is_not_utf8_is_signed_byte_for_byte() -> None:
+    body = b"\xff\xfe" + BODY
+    header = sign([KEY_A], "msg_1", NOW, body)
+    assert header == by_hand(KEY_A, "msg_1", NOW, body)
+    verify([KEY_A], "msg_1", str(NOW), header, body, now=NOW)
+
+
+@pytest.mark.parametrize("stamp", [f"{NOW}.0", f"{NOW}.9", f"{NOW:e}", f" {NOW}"])
+def test_a_timestamp_the_library_would_read_with_float_is_refused(stamp: str) -> None:
+    """`float()` takes these, and the library would then check a signature over the integer part."""
+    with pytest.raises(WebhookVerificationError, match="webhook-timestamp"):
+        verify([KEY_A], "msg_1", stamp, by_hand(KEY_A, "msg_1", NOW, BODY), BODY, now=NOW)

@@ -144,6 +144,11 @@ async def test_duplicate_and_stale_deliveries_change_nothing_and_publish_nothing
         pytest.param(
             lambda b, h: (b, {k: v for k, v in h.items() if k != "webhook-signature"}), id="unsigned"
         ),
+        # Headers that once raised past the checks (int() of 5000 digits, garbage entries): 401, not 500.
+        pytest.param(lambda b, h: (b, {**h, "webhook-timestamp": "1" * 5000}), id="huge-timestamp"),
+        pytest.param(
+            lambda b, h: (b, {**h, "webhook-signature": "v1 ,, v1,!!! v2,x " + "v1," * 50}), id="garbage"
+        ),
     ],
 )
 async def test_forged_or_stale_deliveries_are_refused_and_store_nothing(bff: Bff, forge: Any) -> None:

@@ -1,7 +1,9 @@
 """The work-order simulator as a real process delivering webhooks to a real HTTP receiver in the test.
 
 The receiver checks every signature by hand (the Standard Webhooks recipe, no code shared with either
-side) and can refuse attempts, so the sender's retries, duplicates, hold-backs and field crew are
+side) and with the specification's reference library's own `Webhook.verify` (the simulator signs
+with the same library, so the hand check is what makes this test able to fail), and can refuse
+attempts, so the sender's retries, duplicates, hold-backs and field crew are
 seen on the wire and in `/_sim/stats`.
 """
 
@@ -20,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from simulators.launch import free_port
 from tests.support.processes import SimProcess, start_simulator
@@ -36,6 +39,7 @@ class Received:
     timestamp: int
     event: dict[str, Any]
     signature_ok: bool
+    library_ok: bool
 
 
 @dataclass
@@ -57,7 +61,14 @@ class Receiver:
             hmac.new(KEY, f"{message_id}.{stamp}.".encode() + body, hashlib.sha256).digest()
         ).decode()
         offered = request.headers.get("webhook-signature", "").split()
-        self.requests.append(Received(message_id, int(stamp), json.loads(body), f"v1,{expected}" in offered))
+        try:
+            Webhook(SECRET).verify(body, dict(request.headers), json_parse=False)
+            library_ok = True
+        except WebhookVerificationError:
+            library_ok = False
+        self.requests.append(
+            Received(message_id, int(stamp), json.loads(body), f"v1,{expected}" in offered, library_ok)
+        )
         if self.refuse(message_id, len(self.attempts(message_id))):
             return web.Response(status=503)
         return web.Response(status=204)
@@ -143,7 +154,7 @@ async def test_every_status_change_is_delivered_signed_in_the_vendors_shape(
         (3, "02", "03"),
         (4, "03", "05"),
     ]
-    assert all(r.signature_ok for r in receiver.requests)
+    assert all(r.signature_ok and r.library_ok for r in receiver.requests)
     assert abs(receiver.requests[0].timestamp - time.time()) < 300
     last = events[-1]
     assert last["type"] == "order.status_changed" and last["order_no"] == order["order_no"]
