@@ -182,3 +182,47 @@ def _ticket(fleet: Fleet) -> str:
     created = fleet.post(body, fleet.bff.auth("supervisor")).json()
     assert "errors" not in created, created
     return str(created["data"]["createTicket"]["id"])
+
+
+MIXED = """query ($ids: [ID!]!, $a: ID!, $b: ID!) {
+  surveyCalls(customerIds: $ids) { id customer { id name kind satisfaction { score } } }
+  a: customer(id: $a) { id name }
+  b: customer(id: $b) { id name }
+}"""
+
+
+def test_fleet_one_refused_customer_beside_an_allowed_one(fleet: Fleet) -> None:
+    """Issue 20 through Hive Gateway: an agent on a call with A asks for A and for B (not on the call),
+    by alias and through the survey subgraph's non-null `SurveyCall.customer!`. A arrives whole; B is
+    null at `b` and blank (its Tidegate fields null) in `surveyCalls`, FORBIDDEN on B's paths only,
+    and `data` stands: before, the error landed on `Customer.name: String!` and `data` was null."""
+    caller, agent_id = _caller(3), "A7401"
+    assert caller.mobile is not None
+    assert fleet.bff.cti("CALL_ANSWERED", agent_id, "router-mixed-1", caller.mobile).status_code == 204
+    agent = fleet.bff.auth("agent", agent_id)
+    popped = fleet.post(
+        {
+            "query": "query($p: String!) { customerByPhone(phone: $p) { id } }",
+            "variables": {"p": caller.mobile},
+        },
+        agent,
+    ).json()
+    matched = {c["id"] for c in popped["data"]["customerByPhone"]}
+    a = f"KH{caller.customer_no:08d}"
+    b = next(f"KH{n:08d}" for n in range(1, 50) if f"KH{n:08d}" not in matched)
+
+    body = fleet.post({"query": MIXED, "variables": {"ids": [a, b], "a": a, "b": b}}, agent).json()
+    assert body["data"] is not None, body
+    first, second = body["data"]["surveyCalls"]
+    assert first["customer"]["id"] == a and "*" in first["customer"]["name"] and first["customer"]["kind"]
+    assert second["customer"]["id"] == b
+    assert (second["customer"]["name"], second["customer"]["kind"]) == (None, None)
+    assert second["customer"]["satisfaction"]["score"] in range(1, 6)  # the survey's own field survives
+    assert body["data"]["a"] == {"id": a, "name": first["customer"]["name"]}
+    assert body["data"]["b"] is None
+    errors = body["errors"]
+    assert errors and set(_codes(body)) == {"FORBIDDEN"}, body
+    paths = [e["path"] for e in errors]
+    assert ["b"] in paths
+    assert all(p == ["b"] or p[:3] == ["surveyCalls", 1, "customer"] for p in paths), paths
+    assert fleet.bff.cti("CALL_ENDED", agent_id, "router-mixed-1").status_code == 204
