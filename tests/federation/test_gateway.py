@@ -9,6 +9,8 @@ is when a client asks it directly.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 from typing import Any
@@ -20,7 +22,7 @@ from schema.masking import mask_id_card, mask_mobile, mask_name
 from tests.conftest import Simulators
 from tests.federation.conftest import NodeProcess, node_script, sdl_token
 from tests.support.admin import stats
-from tests.support.processes import BffProcess
+from tests.support.processes import ROOT, BffProcess
 from tests.support.world import seeded_world
 
 CUSTOMER = "query ($id: ID!) { customer(id: $id) { id name idCard mobile satisfaction { score comment } } }"
@@ -279,3 +281,36 @@ def test_one_refused_customer_costs_that_customer_not_the_answer(
     # Each refusal is coded and sits on B's paths only: never on A, never on the list.
     assert sorted(codes(body)) == [(["b"], "FORBIDDEN"), (["surveyCalls", 1, "customer"], "FORBIDDEN")]
     assert bff.cti("CALL_ENDED", "A1003", "fed-mixed").status_code == 204
+
+
+def test_a_persisted_id_is_planned_from_the_manifest_at_the_gateway(
+    bff: BffProcess, gateway: NodeProcess
+) -> None:
+    """The recipe's persisted documents on Apollo's gateway: its APQ cache answers from
+    gql/manifest.json only, so an app's id runs the listed body and registers nothing new."""
+    manifest = json.loads((ROOT / "gql" / "manifest.json").read_text(encoding="utf-8"))
+    pop_id = next(o["id"] for o in manifest["operations"] if o["name"] == "ScreenPop")
+    assert bff.cti("CALL_RINGING", "A1004", "fed-pq", caller_of(1)).status_code == 204
+    headers = {"Authorization": f"Bearer {bff.token('agent', 'A1004')}"}
+
+    def by_hash(sha: str, query: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha}},
+            "variables": {"phone": caller_of(1)},
+        }
+        if query is not None:
+            body["query"] = query
+        found: dict[str, Any] = httpx.post(gateway.url, json=body, headers=headers, timeout=30).json()
+        return found
+
+    popped = by_hash(pop_id)
+    assert "errors" not in popped, popped
+    assert customer_no(1) in [c["id"] for c in popped["data"]["customerByPhone"]]
+    assert "*" in popped["data"]["customerByPhone"][0]["name"]  # masked for an agent, by Tidegate
+
+    # A registration runs once but is never kept: the same id alone is unknown afterwards.
+    text = "query ($phone: String!) { customerByPhone(phone: $phone) { id } }"
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    assert "errors" not in by_hash(sha, text)
+    assert codes(by_hash(sha)) == [(None, "PERSISTED_QUERY_NOT_FOUND")]
+    assert bff.cti("CALL_ENDED", "A1004", "fed-pq").status_code == 204
