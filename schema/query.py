@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from domain.enums import TicketStatus
+from schema import refs
 from schema.accounts.account import Account
 from schema.board.board import BOARD_DATA, SupervisorBoard
 from schema.customers.caller_match import CallerMatch
@@ -39,8 +40,9 @@ class Query:
         "Accepts +86, 0086, 86, a leading 0, spaces and dashes.",
         directives=[CUSTOMER_DATA],
     )
-    async def customer_by_phone(self, info: Info, phone: str) -> list[Customer] | None:
-        return [Customer(ref=r) for r in await customers.by_phone(info.context, phone)]
+    async def customer_by_phone(self, info: Info, phone: str) -> list[Customer | None] | None:
+        found = await customers.by_phone(info.context, phone)
+        return refs.readable_customers(info, [r.customer_no for r in found])
 
     @strawberry.field(
         description="Whether Tidegate knows who is calling on your current call (null: on no call). "
@@ -75,16 +77,16 @@ class Query:
     )
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         ref = customers.customer_ref(str(id))
-        await customers.profile(info.context, ref)  # NOT_FOUND here, not on every field
-        return Customer(ref=ref)
+        await customers.profile(info.context, ref)  # FORBIDDEN or NOT_FOUND here, not on every field
+        return refs.readable_customer(info, ref.customer_no)
 
     @strawberry.field(
         description="A billing account by 户号 (leading zeros optional).", directives=[CUSTOMER_DATA]
     )
     async def account(self, info: Info, account_no: str) -> Account | None:
         number = accounts.normalize_account_no(account_no)
-        await accounts.record(info.context, number)
-        return Account(account_no=number)
+        await accounts.record(info.context, number)  # FORBIDDEN or NOT_FOUND here, not on every field
+        return refs.readable_account(info, number)
 
     @strawberry.field(description="A repair ticket by its work-order number.", directives=[TICKET_DATA])
     async def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:

@@ -56,13 +56,30 @@ def _refuse(ctx: RequestContext, target: str, key: str | None, reason: str) -> G
 
 
 def require_customer(ctx: RequestContext, customer_no: str) -> None:
-    if not ctx.access.may_read(customer_no):
-        raise _refuse(ctx, "customer", customer_no, "customer not matched to the caller's current call")
+    refused = customer_refusal(ctx, customer_no)
+    if refused is not None:
+        raise refused
+
+
+def customer_refusal(ctx: RequestContext, customer_no: str) -> GraphQLError | None:
+    """The decision for one customer object, None when the caller may read it: the schema puts the
+    refusal (audited) in the object's place, so it costs that customer and not its siblings."""
+    if ctx.access.may_read(customer_no):
+        return None
+    return _refuse(ctx, "customer", customer_no, "customer not matched to the caller's current call")
 
 
 def require_account(ctx: RequestContext, account_no: str) -> None:
-    if not ctx.access.may_read_account(account_no):
-        raise _refuse(ctx, "account", account_no, "account not matched to the caller's current call")
+    refused = account_refusal(ctx, account_no)
+    if refused is not None:
+        raise refused
+
+
+def account_refusal(ctx: RequestContext, account_no: str) -> GraphQLError | None:
+    """As `customer_refusal`, for one account object."""
+    if ctx.access.may_read_account(account_no):
+        return None
+    return _refuse(ctx, "account", account_no, "account not matched to the caller's current call")
 
 
 def require_phone_search(ctx: RequestContext, national_number: str) -> None:

@@ -18,7 +18,6 @@ from schema.from_record import loaded_field
 from schema.info import Info
 from schema.scalars import GeoPoint, Money
 from services import accounts, entities
-from services.customers import CustomerRef
 
 if TYPE_CHECKING:
     from schema.customers.customer import Customer
@@ -47,7 +46,7 @@ class Account:
         return (await self.load_record(info)).customer_no
 
     async def _customer(self, info: Info) -> Customer:
-        return refs.customer(CustomerRef((await self.load_record(info)).customer_no))
+        return refs.readable_customer(info, (await self.load_record(info)).customer_no)
 
     async def _freshness(self, info: Info) -> Freshness:
         return Freshness.of(await accounts.cached_record(info.context, self.account_no))

@@ -6,10 +6,11 @@ from typing import Self
 
 import strawberry
 
+from schema import refs
 from schema.customers.customer import Customer
 from schema.directives import CUSTOMER_DATA
+from schema.info import Info
 from services import caller_match
-from services.customers import CustomerRef
 
 strawberry.enum(
     caller_match.MatchStatus,
@@ -55,5 +56,5 @@ class CallerMatch:
         description="The customers the call is bound to (each read with the caller's access).",
         directives=[CUSTOMER_DATA],
     )
-    async def customers(self) -> list[Customer] | None:
-        return [Customer(ref=CustomerRef(no)) for no in self.result.customer_nos]
+    async def customers(self, info: Info) -> list[Customer | None] | None:
+        return refs.readable_customers(info, self.result.customer_nos)

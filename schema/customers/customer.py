@@ -53,7 +53,7 @@ class Customer:
         found = (await self.load_record(info)).landlines
         return found[0] if found else None
 
-    async def _phones(self, info: Info) -> list[str]:
+    async def _phones(self, info: Info) -> list[str] | None:
         customer = await self.load_record(info)
         return [*customer.mobiles, *customer.landlines]
 
@@ -66,8 +66,8 @@ class Customer:
     id: strawberry.ID = strawberry.field(
         resolver=_id, description="The utility's customer number, e.g. KH00000001."
     )
-    name: str = loaded_field(directives=[mask(MaskKind.NAME)])
-    kind: CustomerKind = loaded_field()
+    name: str | None = loaded_field(directives=[mask(MaskKind.NAME)])
+    kind: CustomerKind | None = loaded_field()
     mobile: str | None = strawberry.field(
         resolver=_mobile, description="The first mobile number on record.", directives=[mask(MaskKind.MOBILE)]
     )
@@ -76,7 +76,7 @@ class Customer:
         description="The first landline on record, with its area code.",
         directives=[mask(MaskKind.LANDLINE)],
     )
-    phones: list[str] = strawberry.field(
+    phones: list[str] | None = strawberry.field(
         resolver=_phones,
         description="Every phone number on record, national format.",
         directives=[mask(MaskKind.PHONE)],
@@ -86,17 +86,17 @@ class Customer:
         description="ID card number, as billing holds it on the customer's accounts.",
         directives=[mask(MaskKind.ID_CARD)],
     )
-    vip: bool = loaded_field()
-    tags: list[str] = loaded_field()
+    vip: bool | None = loaded_field()
+    tags: list[str] | None = loaded_field()
     since: datetime | None = loaded_field(description="Customer since.")
 
     @strawberry.field
     async def accounts(
         self, info: Info
-    ) -> list[Annotated[Account, strawberry.lazy("schema.accounts.account")]] | None:
+    ) -> list[Annotated[Account, strawberry.lazy("schema.accounts.account")] | None] | None:
         # Refs, not records: each account's fields (and its meter, bills) load concurrently.
         customer = await self.load_record(info)
-        return [refs.account(n) for n in customer.account_nos]
+        return refs.readable_accounts(info, customer.account_nos)
 
     @strawberry.field(description="The latest contacts with the utility, newest first (at most 50).")
     async def interactions(self, info: Info, last: int = 5) -> list[Interaction] | None:

@@ -8,6 +8,7 @@ from typing import Self
 import strawberry
 
 from domain.timestamps import SHANGHAI
+from schema import refs
 from schema.customers.caller_match import CallerMatch
 from schema.customers.customer import Customer
 from schema.directives import CUSTOMER_DATA, MaskKind, mask
@@ -56,5 +57,6 @@ class ScreenPop:
         description="The customers on the calling number, as `customerByPhone` returns them.",
         directives=[CUSTOMER_DATA],
     )
-    async def customers(self, info: Info) -> list[Customer] | None:
-        return [Customer(ref=r) for r in await subscriptions.pop_customers(info.context, self.event)]
+    async def customers(self, info: Info) -> list[Customer | None] | None:
+        found = await subscriptions.pop_customers(info.context, self.event)
+        return refs.readable_customers(info, [r.customer_no for r in found])

@@ -18,7 +18,6 @@ from schema.directives import CUSTOMER_DATA, NETWORK_DATA
 from schema.info import Info
 from schema.scalars import GeoPoint
 from services import isolation
-from services.customers import CustomerRef
 
 if TYPE_CHECKING:
     from schema.accounts.account import Account
@@ -67,14 +66,14 @@ class SegmentGrowth:
 @strawberry.type(description="One page of the affected accounts.", directives=[CUSTOMER_DATA])
 class AffectedAccountPage:
     total: int
-    items: list[Annotated[Account, strawberry.lazy("schema.accounts.account")]]
+    items: list[Annotated[Account, strawberry.lazy("schema.accounts.account")] | None]
     next_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
 
 
 @strawberry.type(description="One page of the affected customers.", directives=[CUSTOMER_DATA])
 class AffectedCustomerPage:
     total: int
-    items: list[Annotated[Customer, strawberry.lazy("schema.customers.customer")]]
+    items: list[Annotated[Customer, strawberry.lazy("schema.customers.customer")] | None]
     next_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
 
 
@@ -86,17 +85,21 @@ class SensitiveCustomer:
     register_id: strawberry.ID
     category: SensitiveCategory
     note: str | None
-    account: Annotated[Account, strawberry.lazy("schema.accounts.account")]
-    customer: Annotated[Customer, strawberry.lazy("schema.customers.customer")]
+    account: Annotated[Account, strawberry.lazy("schema.accounts.account")] | None
+    customer: Annotated[Customer, strawberry.lazy("schema.customers.customer")] | None
 
     @classmethod
-    def of(cls, entry: records.SensitiveCustomer) -> SensitiveCustomer:
+    def of(cls, entry: records.SensitiveCustomer, info: Info) -> SensitiveCustomer:
+        """Both objects pass the authorization point; a refused one is null (the list is refused
+        whole for a role that may not read any customer, so in practice neither is)."""
+        (account,) = refs.readable_accounts(info, [entry.account_no])
+        (customer,) = refs.readable_customers(info, [entry.customer_no])
         return cls(
             register_id=strawberry.ID(entry.register_id),
             category=entry.category,
             note=entry.note,
-            account=refs.account(entry.account_no),
-            customer=refs.customer(CustomerRef(entry.customer_no)),
+            account=account,
+            customer=customer,
         )
 
 
@@ -191,7 +194,7 @@ class IsolationPlan:
     def accounts(self, info: Info, first: int = 50, after: str | None = None) -> AffectedAccountPage | None:
         page, following = isolation.affected_accounts(info.context, self.plan, first, after)
         return AffectedAccountPage(
-            total=len(self.plan.accounts), items=[refs.account(n) for n in page], next_cursor=following
+            total=len(self.plan.accounts), items=refs.readable_accounts(info, page), next_cursor=following
         )
 
     @strawberry.field(
@@ -205,7 +208,7 @@ class IsolationPlan:
         found = await isolation.affected_customers(info.context, self.plan, first, after)
         return AffectedCustomerPage(
             total=found.total,
-            items=[refs.customer(CustomerRef(n)) for n in found.customer_nos],
+            items=refs.readable_customers(info, found.customer_nos),
             next_cursor=found.next_cursor,
         )
 
@@ -215,4 +218,5 @@ class IsolationPlan:
         directives=[CUSTOMER_DATA],
     )
     async def sensitive_customers(self, info: Info) -> list[SensitiveCustomer] | None:
-        return [SensitiveCustomer.of(e) for e in await isolation.sensitive_customers(info.context, self.plan)]
+        found = await isolation.sensitive_customers(info.context, self.plan)
+        return [SensitiveCustomer.of(e, info) for e in found]

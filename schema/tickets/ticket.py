@@ -16,7 +16,6 @@ from schema.info import Info
 from schema.scalars import GeoPoint
 from schema.tickets.parts import FieldWorker, TicketEvent, TicketLiveStatus
 from services import entities, network, tickets
-from services.customers import CustomerRef
 
 if TYPE_CHECKING:
     from schema.accounts.account import Account
@@ -76,12 +75,16 @@ class Ticket:
     assignee: FieldWorker | None
 
     @strawberry.field(directives=[CUSTOMER_DATA])
-    def customer(self) -> Annotated[Customer, strawberry.lazy("schema.customers.customer")] | None:
-        return refs.customer(CustomerRef(self.record.customer_no)) if self.record.customer_no else None
+    def customer(
+        self, info: Info
+    ) -> Annotated[Customer, strawberry.lazy("schema.customers.customer")] | None:
+        no = self.record.customer_no
+        return refs.readable_customer(info, no) if no else None
 
     @strawberry.field(directives=[CUSTOMER_DATA])
-    def account(self) -> Annotated[Account, strawberry.lazy("schema.accounts.account")] | None:
-        return refs.account(self.record.account_no) if self.record.account_no else None
+    def account(self, info: Info) -> Annotated[Account, strawberry.lazy("schema.accounts.account")] | None:
+        no = self.record.account_no
+        return refs.readable_account(info, no) if no else None
 
     @strawberry.field(
         description="The main nearest the ticket's location (within 100 m).", directives=[NETWORK_DATA]

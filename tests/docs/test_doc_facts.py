@@ -63,3 +63,16 @@ def test_every_error_code_is_documented() -> None:
 
 def test_the_call_machines_refusals_are_public_error_codes() -> None:
     assert {refusal.value for refusal in CallRefusal} <= {code.value for code in ErrorCode}
+
+
+def test_the_router_recipes_excerpts_are_in_the_files_the_tests_run() -> None:
+    """docs/router.md shows the routers' configurations as excerpts: each `js` block names its file
+    on its first line, and the rest must still be in that file, so the recipe is what runs."""
+    text = (ROOT / "docs" / "router.md").read_text(encoding="utf-8")
+    excerpts = re.findall(r"^```js\n// (\S+) \(excerpt\)\n(.*?)^```$", text, flags=re.M | re.S)
+    assert [path for path, _ in excerpts] == [
+        "deploy/router/gateway.config.mjs",
+        "tests/federation/gateway.mjs",
+    ]
+    for path, body in excerpts:
+        assert body in (ROOT / path).read_text(encoding="utf-8"), path

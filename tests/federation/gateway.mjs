@@ -5,7 +5,11 @@
 // 2. Composes them with @apollo/composition (`composeServices`); any composition error stops the
 //    process with the errors on stderr and exit code 1, so the test fails loudly.
 // 3. Starts ApolloGateway on that static supergraph behind Apollo Server, forwarding the caller's
-//    Authorization header to Tidegate only (the survey subgraph never sees the token).
+//    Authorization header (and the apollographql-client-name / -version headers) to Tidegate only:
+//    the survey subgraph never sees the token.
+// 4. Persisted documents: an id of gql/manifest.json (Apollo's extensions.persistedQuery.sha256Hash)
+//    resolves to the manifest's body, which the gateway plans; nothing registers at run time (APQ's
+//    cache here is the manifest, read-only). Subscriptions: @apollo/gateway has none (docs/router.md).
 //
 // Usage: node gateway.mjs PORT TIDEGATE_URL SURVEY_URL   (listens on 127.0.0.1:PORT)
 // With --print-supergraph it prints the composed supergraph SDL and exits instead of listening.
@@ -14,6 +18,9 @@ import { composeServices } from "@apollo/composition";
 import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { startStandaloneServer } from "@apollo/server/standalone";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parse } from "graphql";
 
 const printOnly = process.argv.includes("--print-supergraph");
@@ -64,22 +71,45 @@ if (printOnly) {
   process.exit(0);
 }
 
+const FORWARDED = ["authorization", "apollographql-client-name", "apollographql-client-version"];
+
 class TidegateDataSource extends RemoteGraphQLDataSource {
   willSendRequest({ request, context }) {
-    if (context.authorization) {
-      request.http.headers.set("authorization", context.authorization);
+    for (const name of FORWARDED) {
+      if (context.headers[name]) {
+        request.http.headers.set(name, context.headers[name]);
+      }
     }
   }
 }
+
+// Apollo Server's APQ cache, answered from the manifest only: the key is "apq:<sha256 hex>".
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const manifest = new Map(
+  JSON.parse(readFileSync(join(ROOT, "gql", "manifest.json"), "utf8")).operations.map((o) => [`apq:${o.id}`, o.body]),
+);
+const manifestCache = {
+  async get(key) {
+    return manifest.get(key);
+  },
+  async set() {}, // a client's registration stores nothing: the list is the manifest
+  async delete() {},
+};
 
 const gateway = new ApolloGateway({
   supergraphSdl: composed.supergraphSdl,
   buildService: ({ name, url }) =>
     name === "tidegate" ? new TidegateDataSource({ url }) : new RemoteGraphQLDataSource({ url }),
 });
-const server = new ApolloServer({ gateway, includeStacktraceInErrorResponses: false });
+const server = new ApolloServer({
+  gateway,
+  includeStacktraceInErrorResponses: false,
+  persistedQueries: { cache: manifestCache },
+});
 const { url } = await startStandaloneServer(server, {
   listen: { host: "127.0.0.1", port },
-  context: async ({ req }) => ({ authorization: req.headers.authorization }),
+  context: async ({ req }) => ({
+    headers: Object.fromEntries(FORWARDED.map((name) => [name, req.headers[name]])),
+  }),
 });
 console.log(`gateway ready at ${url}`);

@@ -17,6 +17,14 @@ const typeDefs = parse(`
   type Query {
     "The latest survey answers, newest first: customers KH00000001, KH00000002, ... in that order."
     recentSurveys(first: Int! = 3): [SurveyResponse!]!
+    "The survey team's call-backs booked for these customers, one each, in order."
+    surveyCalls(customerIds: [ID!]!): [SurveyCall!]!
+  }
+
+  "A call-back the survey team booked. Its customer is non-null, as another team may well declare it."
+  type SurveyCall {
+    id: ID!
+    customer: Customer!
   }
 
   type SurveyResponse {
@@ -56,6 +64,8 @@ const resolvers = {
         score: satisfaction(customerNo(i + 1)).score,
         customer: { id: customerNo(i + 1) },
       })),
+    surveyCalls: (_root, { customerIds }) =>
+      customerIds.slice(0, 50).map((id, i) => ({ id: `C${i + 1}`, customer: { id } })),
   },
   Customer: {
     __resolveReference: (ref) => ({ id: ref.id }),

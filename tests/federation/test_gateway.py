@@ -9,6 +9,8 @@ is when a client asks it directly.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 from typing import Any
@@ -20,7 +22,7 @@ from schema.masking import mask_id_card, mask_mobile, mask_name
 from tests.conftest import Simulators
 from tests.federation.conftest import NodeProcess, node_script, sdl_token
 from tests.support.admin import stats
-from tests.support.processes import BffProcess
+from tests.support.processes import ROOT, BffProcess
 from tests.support.world import seeded_world
 
 CUSTOMER = "query ($id: ID!) { customer(id: $id) { id name idCard mobile satisfaction { score comment } } }"
@@ -63,6 +65,11 @@ def satisfaction(surveys: NodeProcess, cid: str) -> dict[str, Any]:
     body = surveys.post(SATISFACTION, variables={"reps": [{"__typename": "Customer", "id": cid}]})
     found: dict[str, Any] = body["data"]["_entities"][0]["satisfaction"]
     return found
+
+
+def refused(cid: str) -> dict[str, Any]:
+    """A customer Tidegate refused, as the router shapes it from the other subgraph's reference."""
+    return {"id": cid, "name": None, "idCard": None, "mobile": None}
 
 
 def codes(body: dict[str, Any]) -> list[tuple[list[Any] | None, str | None]]:
@@ -153,10 +160,13 @@ def test_an_agent_sees_only_their_caller_and_masked_both_ways(
     }
 
     # surveys -> Tidegate: the caller's customers masked, everyone else refused at their own path.
+    # Tidegate's `_entities` answers null for a refused one; the router keeps the survey's reference
+    # (its `id`) and Tidegate's fields, all nullable, come back null.
     body = gateway.post(SURVEYS, token, {"first": first})
     rows = body["data"]["recentSurveys"]
     assert [row["customer"] for row in rows] == [
-        masked(customer_no(i)) if customer_no(i) in matched else None for i in range(1, first + 1)
+        masked(customer_no(i)) if customer_no(i) in matched else refused(customer_no(i))
+        for i in range(1, first + 1)
     ]
     assert sorted(codes(body)) == sorted(
         (["recentSurveys", i - 1, "customer"], "FORBIDDEN")
@@ -188,7 +198,9 @@ def test_refusals_keep_their_codes_through_the_gateway(
     # @requiresScopes, at each one's path, while the survey subgraph's own fields still arrive.
     body = gateway.post(SURVEYS, bff.token("auditor"), {"first": 2})
     own = surveys.post("{ recentSurveys(first: 2) { score } }")["data"]["recentSurveys"]
-    assert [{**row, "customer": None} for row in own] == body["data"]["recentSurveys"]
+    assert [{**row, "customer": refused(customer_no(i))} for i, row in enumerate(own, 1)] == body["data"][
+        "recentSurveys"
+    ]
     assert sorted(codes(body)) == [
         (["recentSurveys", 0, "customer"], "FORBIDDEN"),
         (["recentSurveys", 1, "customer"], "FORBIDDEN"),
@@ -222,3 +234,83 @@ def test_entities_from_the_gateway_batch_into_one_crm_call(
     assert set(crm) == {"searchContactsBulk"}
     assert crm["searchContactsBulk"]["requests"] == 1
     assert crm["searchContactsBulk"]["batch_sizes"] == [5]
+
+
+MIXED = """query ($ids: [ID!]!, $a: ID!, $b: ID!) {
+  surveyCalls(customerIds: $ids) { id customer { id name kind tags satisfaction { score } } }
+  a: customer(id: $a) { id name }
+  b: customer(id: $b) { id name }
+}"""
+
+
+def test_one_refused_customer_costs_that_customer_not_the_answer(
+    bff: BffProcess, surveys: NodeProcess, gateway: NodeProcess
+) -> None:
+    """Issue 20: an agent's operation touching their caller A and a customer B who is not on the call.
+    The survey subgraph declares `SurveyCall.customer: Customer!`, so a null climbing out of B's
+    non-null fields would take `surveyCalls`, then `data`, with it: B's Tidegate fields are nullable,
+    so the refusal costs B's fields (and `b`, refused at the entity), and A arrives whole."""
+    token = bff.token("agent", "A1003")
+    assert bff.cti("CALL_RINGING", "A1003", "fed-mixed", caller_of(1)).status_code == 204
+    popped = gateway.post(
+        "query ($phone: String!) { customerByPhone(phone: $phone) { id } }", token, {"phone": caller_of(1)}
+    )
+    matched = {c["id"] for c in popped["data"]["customerByPhone"]}
+    a = customer_no(1)
+    b = next(customer_no(i) for i in range(2, 20) if customer_no(i) not in matched)
+    expected = clear(bff, [a])[a]
+
+    body = gateway.post(MIXED, token, {"ids": [a, b], "a": a, "b": b})
+    assert body["data"] is not None, body
+    calls = body["data"]["surveyCalls"]
+    assert calls[0]["customer"]["id"] == a
+    assert calls[0]["customer"]["name"] == mask_name(expected["name"])
+    assert calls[0]["customer"]["kind"] and calls[0]["customer"]["tags"] is not None
+    assert calls[1] == {
+        "id": "C2",
+        "customer": {
+            "id": b,
+            "name": None,
+            "kind": None,
+            "tags": None,
+            "satisfaction": {"score": satisfaction(surveys, b)["score"]},
+        },
+    }
+    assert body["data"]["a"] == {"id": a, "name": mask_name(expected["name"])}
+    assert body["data"]["b"] is None
+    # Each refusal is coded and sits on B's paths only: never on A, never on the list.
+    assert sorted(codes(body)) == [(["b"], "FORBIDDEN"), (["surveyCalls", 1, "customer"], "FORBIDDEN")]
+    assert bff.cti("CALL_ENDED", "A1003", "fed-mixed").status_code == 204
+
+
+def test_a_persisted_id_is_planned_from_the_manifest_at_the_gateway(
+    bff: BffProcess, gateway: NodeProcess
+) -> None:
+    """The recipe's persisted documents on Apollo's gateway: its APQ cache answers from
+    gql/manifest.json only, so an app's id runs the listed body and registers nothing new."""
+    manifest = json.loads((ROOT / "gql" / "manifest.json").read_text(encoding="utf-8"))
+    pop_id = next(o["id"] for o in manifest["operations"] if o["name"] == "ScreenPop")
+    assert bff.cti("CALL_RINGING", "A1004", "fed-pq", caller_of(1)).status_code == 204
+    headers = {"Authorization": f"Bearer {bff.token('agent', 'A1004')}"}
+
+    def by_hash(sha: str, query: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha}},
+            "variables": {"phone": caller_of(1)},
+        }
+        if query is not None:
+            body["query"] = query
+        found: dict[str, Any] = httpx.post(gateway.url, json=body, headers=headers, timeout=30).json()
+        return found
+
+    popped = by_hash(pop_id)
+    assert "errors" not in popped, popped
+    assert customer_no(1) in [c["id"] for c in popped["data"]["customerByPhone"]]
+    assert "*" in popped["data"]["customerByPhone"][0]["name"]  # masked for an agent, by Tidegate
+
+    # A registration runs once but is never kept: the same id alone is unknown afterwards.
+    text = "query ($phone: String!) { customerByPhone(phone: $phone) { id } }"
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    assert "errors" not in by_hash(sha, text)
+    assert codes(by_hash(sha)) == [(None, "PERSISTED_QUERY_NOT_FOUND")]
+    assert bff.cti("CALL_ENDED", "A1004", "fed-pq").status_code == 204

@@ -24,6 +24,9 @@ from tests.support.processes import BffProcess, start_bff
 from tests.support.redis_server import RedisProcess
 
 CACHE_KEY = base64.urlsafe_b64encode(bytes(range(64, 96))).decode()
+# The work-order system's webhook key: the tests post its signed status changes to a replica.
+WEBHOOK_KEY = b"tidegate-router-webhook-key-32by"
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(WEBHOOK_KEY).decode()
 
 
 @dataclass
@@ -54,6 +57,7 @@ def fleet(sims: Simulators, redis_server: RedisProcess) -> Iterator[Fleet]:
         # Production's rule: ids only, except the apps whose traffic comes through the router.
         "TIDEGATE_PERSISTED_ONLY": "true",
         "TIDEGATE_PERSISTED_FREE_FORM_CLIENTS": "workbench",
+        "TIDEGATE_WORKORDERS_WEBHOOK_SECRETS": WEBHOOK_SECRET,
     }
     bff = start_bff(sims, env)
     survey: Child | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,9 +19,10 @@ import httpx
 
 from bench.graphql_ws import GraphQLWs
 from gateway.auth import local_issuer
+from gateway.live.webhook_signature import sign
 from gateway.settings import Settings
 from simulators.world.model import Customer
-from tests.router.conftest import Fleet
+from tests.router.conftest import WEBHOOK_KEY, Fleet
 from tests.support.admin import stats
 from tests.support.live import next_data
 from tests.support.world import seeded_world, sole_callers
@@ -182,3 +184,86 @@ def _ticket(fleet: Fleet) -> str:
     created = fleet.post(body, fleet.bff.auth("supervisor")).json()
     assert "errors" not in created, created
     return str(created["data"]["createTicket"]["id"])
+
+
+MIXED = """query ($ids: [ID!]!, $a: ID!, $b: ID!) {
+  surveyCalls(customerIds: $ids) { id customer { id name kind satisfaction { score } } }
+  a: customer(id: $a) { id name }
+  b: customer(id: $b) { id name }
+}"""
+
+
+def test_fleet_one_refused_customer_beside_an_allowed_one(fleet: Fleet) -> None:
+    """Issue 20 through Hive Gateway: an agent on a call with A asks for A and for B (not on the call),
+    by alias and through the survey subgraph's non-null `SurveyCall.customer!`. A arrives whole; B is
+    null at `b` and blank (its Tidegate fields null) in `surveyCalls`, FORBIDDEN on B's paths only,
+    and `data` stands: before, the error landed on `Customer.name: String!` and `data` was null."""
+    caller, agent_id = _caller(3), "A7401"
+    assert caller.mobile is not None
+    assert fleet.bff.cti("CALL_ANSWERED", agent_id, "router-mixed-1", caller.mobile).status_code == 204
+    agent = fleet.bff.auth("agent", agent_id)
+    popped = fleet.post(
+        {
+            "query": "query($p: String!) { customerByPhone(phone: $p) { id } }",
+            "variables": {"p": caller.mobile},
+        },
+        agent,
+    ).json()
+    matched = {c["id"] for c in popped["data"]["customerByPhone"]}
+    a = f"KH{caller.customer_no:08d}"
+    b = next(f"KH{n:08d}" for n in range(1, 50) if f"KH{n:08d}" not in matched)
+
+    body = fleet.post({"query": MIXED, "variables": {"ids": [a, b], "a": a, "b": b}}, agent).json()
+    assert body["data"] is not None, body
+    first, second = body["data"]["surveyCalls"]
+    assert first["customer"]["id"] == a and "*" in first["customer"]["name"] and first["customer"]["kind"]
+    assert second["customer"]["id"] == b
+    assert (second["customer"]["name"], second["customer"]["kind"]) == (None, None)
+    assert second["customer"]["satisfaction"]["score"] in range(1, 6)  # the survey's own field survives
+    assert body["data"]["a"] == {"id": a, "name": first["customer"]["name"]}
+    assert body["data"]["b"] is None
+    errors = body["errors"]
+    assert errors and set(_codes(body)) == {"FORBIDDEN"}, body
+    paths = [e["path"] for e in errors]
+    assert ["b"] in paths
+    assert all(p == ["b"] or p[:3] == ["surveyCalls", 1, "customer"] for p in paths), paths
+    assert fleet.bff.cti("CALL_ENDED", agent_id, "router-mixed-1").status_code == 204
+
+
+async def test_fleet_a_webhooks_status_change_reaches_a_graphql_ws_subscriber_at_the_router(
+    fleet: Fleet,
+) -> None:
+    """A live event, not only the first state: the work-order system's signed status change, posted
+    to a replica, reaches a graphql-ws subscriber at the router, through the router's own graphql-ws
+    socket to Tidegate (the `ws` transport entry; without it Hive Gateway's subscription fails)."""
+    ticket = _ticket(fleet)
+    ws_url = fleet.graphql.replace("http://", "ws://")
+    async with GraphQLWs.connect(ws_url, fleet.bff.token("supervisor")) as ws:
+        op = await ws.subscribe(TICKET, {"id": ticket})
+        assert (await next_data(ws, op))["ticketUpdated"] == {"id": ticket, "status": "DISPATCHED"}
+        # The field worker acknowledges it in the work-order system, which then signs the change to
+        # Tidegate (the bus only says "look again": the subscriber's replica reads the order anew).
+        _acknowledge(fleet, ticket)
+        change = {"type": "order.status_changed", "order_no": ticket, "status": "03", "seq": 3}
+        posted = _webhook(fleet, {**change, "changed_at": int(time.time() * 1000)})
+        assert posted.json() == {"outcome": "applied"}, posted.text
+        assert (await next_data(ws, op))["ticketUpdated"] == {"id": ticket, "status": "ACKNOWLEDGED"}
+
+
+def _webhook(fleet: Fleet, event: dict[str, Any]) -> httpx.Response:
+    """A status change as the work-order system signs it (Standard Webhooks), to the replicas."""
+    body, message_id, stamp = json.dumps(event).encode(), f"msg_{uuid.uuid4().hex}", int(time.time())
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": sign([WEBHOOK_KEY], message_id, stamp, body),
+    }
+    return httpx.post(f"{fleet.bff.url}/webhooks/workorders", content=body, headers=headers, timeout=10)
+
+
+def _acknowledge(fleet: Fleet, ticket: str) -> None:
+    """The field worker acknowledges the order in the work-order system (status 03)."""
+    wo = fleet.sims["workorders"].url
+    moved = httpx.post(f"{wo}/wo/api/orders/{ticket}/transition", json={"to": "03", "operator": "W001"})
+    assert moved.status_code == 200, moved.text

@@ -22,6 +22,7 @@ from services.context import RequestContext
 from tests.conftest import Simulators
 from tests.services.conftest import Run
 from tests.services.test_least_privilege import AGENT
+from tests.support.world import seeded_world
 
 OPEN = "id customer { id } account { accountNo } description address assignee { name mobile }"
 STUB = "category priority status createdAt"
@@ -172,7 +173,9 @@ async def test_on_a_call_the_agent_sees_the_callers_tickets_and_stubs_of_the_res
     assert caller is not None
     mine = {t for t, c in main.tickets.items() if c == caller}
     call = CallRegistry().answered("A1001", "call-main", "13800000000")
-    call.bind(caller, ())
+    # As a phone match binds them: the caller and their accounts (each ticket's `account` is one).
+    owned = seeded_world().accounts_of[int(caller.removeprefix("KH"))]
+    call.bind(caller, tuple(a.account_no for a in owned))
     contexts: list[RequestContext] = []
     via_ticket = (
         "query($t: ID!, $seg: ID!) { ticket(id: $t) { pipeSegment { "

@@ -11,7 +11,7 @@ import type { WorkbenchAccountQuery, WorkbenchCallSubscription, WorkbenchPopSubs
 import { t, type Lang } from "./i18n";
 import { IdentifyPanel } from "./identify";
 import { ACCOUNT, CALL, POP } from "./ops";
-import { codeOf, type ErrorLike } from "./partial";
+import { codeOf, present, type ErrorLike } from "./partial";
 import { PopCards, type Pop } from "./pop";
 import { demoCti } from "./softphone";
 
@@ -83,7 +83,7 @@ function App() {
           if (same) return;
           setPhase("ringing");
           const started = rings.current.get(next.callId);
-          pendingDetails.current = (next.customers ?? []).reduce((n, c) => n + (c.accounts?.length ?? 0), 0);
+          pendingDetails.current = present(next.customers).reduce((n, c) => n + present(c.accounts).length, 0);
           timing.current = started === undefined ? null : { callId: next.callId, popMs: -started, prefetched: next.prefetched };
         },
         error: (e) => setStreamError(String(e?.message ?? e)),
@@ -166,7 +166,7 @@ function App() {
     const { pop } = live.current;
     if (!pop || pop.callId !== callId) return;
     live.current = { ...live.current, pop: null };
-    const accountNo = pop.customers?.[0]?.accounts?.[0]?.accountNo ?? null;
+    const accountNo = present(present(pop.customers)[0]?.accounts)[0]?.accountNo ?? null;
     await client.clearStore(); // nothing of the caller's stays in the client either
     setPop(null);
     setPopErrors([]);
@@ -210,8 +210,8 @@ function App() {
     return () => window.removeEventListener("keydown", onKey);
   }, [agentId]);
 
-  const customer = pop?.customers?.[0] ?? null;
-  const account = customer?.accounts?.[0] ?? null;
+  const customer = present(pop?.customers)[0] ?? null;
+  const account = present(customer?.accounts)[0] ?? null;
   const phaseLabel = { idle: t(lang, "idle"), ringing: t(lang, "ringing"), oncall: t(lang, "onCall"), wrapup: t(lang, "wrapUp") }[phase];
   const last = probe.timings[probe.timings.length - 1];
 
@@ -346,7 +346,7 @@ function App() {
             center={account?.location ?? null}
           />
         )}
-        {pop && customer && panel === "fee" && <FeeForm lang={lang} accounts={(customer.accounts ?? []).map((a) => a.accountNo)} />}
+        {pop && customer && panel === "fee" && <FeeForm lang={lang} accounts={present(customer.accounts).map((a) => a.accountNo)} />}
         {pop && customer && panel === "note" && <NoteForm lang={lang} customerId={customer.id} />}
         {pop && phase === "wrapup" && <WrapUpForm lang={lang} customerId={customer?.id ?? null} onDone={endCall} />}
       </main>

@@ -59,3 +59,9 @@ export function staleParts(extensions: unknown): Partial<Record<Part, string>> {
   }
   return out;
 }
+
+/** The objects a list holds: a customer or account that access control refused, or that failed, is
+ * null in its list (its error names its path, and `missingParts` marks its card), never the list. */
+export function present<T>(items: ReadonlyArray<T | null> | null | undefined): T[] {
+  return (items ?? []).filter((item): item is T => item !== null);
+}

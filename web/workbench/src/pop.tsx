@@ -12,11 +12,11 @@ import { client } from "./client";
 import type { Lang, LabelKey } from "./i18n";
 import { t } from "./i18n";
 import { ACCOUNT, REVEAL_PII } from "./ops";
-import { codeOf, missingParts, staleParts, type ErrorLike, type Part } from "./partial";
+import { codeOf, missingParts, present, staleParts, type ErrorLike, type Part } from "./partial";
 
 export type Pop = WorkbenchPopSubscription["screenPop"];
-export type PopCustomer = NonNullable<Pop["customers"]>[number];
-type Account = NonNullable<PopCustomer["accounts"]>[number];
+export type PopCustomer = NonNullable<NonNullable<Pop["customers"]>[number]>;
+type Account = NonNullable<NonNullable<PopCustomer["accounts"]>[number]>;
 type Revealed = RevealCustomerPiiMutation["revealCustomerPii"];
 
 function Missing(props: { lang: Lang; codes?: string[] }) {
@@ -214,7 +214,7 @@ export function PopCards(props: {
   const { lang, pop, errors, revealOpen, setRevealOpen } = props;
   const missing = missingParts(errors);
   const stale = staleParts(props.extensions);
-  const customers = pop.customers ?? [];
+  const customers = present(pop.customers);
   const [revealed, setRevealed] = useState<Record<string, Revealed>>({});
   useEffect(() => {
     props.onRendered();
@@ -250,7 +250,7 @@ export function PopCards(props: {
                 </dd>
               </dl>
               <p class="tags">
-                {c.id} · {c.kind} {c.tags.join(" ")}
+                {c.id} · {c.kind ?? ""} {(c.tags ?? []).join(" ")}
               </p>
               {!shown && index === 0 && (
                 <button type="button" onClick={() => setRevealOpen(true)} aria-keyshortcuts="Alt+R">
@@ -271,7 +271,7 @@ export function PopCards(props: {
             </Card>
             <Card lang={lang} title="accounts" part="accounts" missing={missing} stale={stale}>
               <ul class="accounts">
-                {(c.accounts ?? []).map((a) => (
+                {present(c.accounts).map((a) => (
                   <AccountRow lang={lang} account={a} onDetail={props.onDetail} />
                 ))}
               </ul>

@@ -101,7 +101,7 @@ export type AddInteractionNoteInput = {
 
 /** One page of the affected accounts. */
 export type AffectedAccountPage = {
-  items: Array<Account>;
+  items: Array<Maybe<Account>>;
   /** Pass as `after` for the next page. */
   nextCursor: Maybe<Scalars['String']['output']>;
   total: Scalars['Int']['output'];
@@ -109,7 +109,7 @@ export type AffectedAccountPage = {
 
 /** One page of the affected customers. */
 export type AffectedCustomerPage = {
-  items: Array<Customer>;
+  items: Array<Maybe<Customer>>;
   /** Pass as `after` for the next page. */
   nextCursor: Maybe<Scalars['String']['output']>;
   total: Scalars['Int']['output'];
@@ -220,7 +220,7 @@ export type CallUpdate = {
 export type CallerMatch = {
   callId: Scalars['ID']['output'];
   /** The customers the call is bound to (each read with the caller's access). */
-  customers: Maybe<Array<Customer>>;
+  customers: Maybe<Array<Maybe<Customer>>>;
   /** True while billing's slower phone search still runs for this number: a match it finds arrives as a new `screenPop` event (source PHONE_BILLING_LATE). */
   searching: Scalars['Boolean']['output'];
   source: Maybe<CallerMatchSource>;
@@ -295,7 +295,7 @@ export type CreateTicketInput = {
 
 /** A contact in the CRM, with what the other systems know about them. */
 export type Customer = {
-  accounts: Maybe<Array<Account>>;
+  accounts: Maybe<Array<Maybe<Account>>>;
   /** Active outages whose area holds one of the customer's service connections. */
   activeOutages: Maybe<Array<Outage>>;
   /** The utility's customer number, e.g. KH00000001. */
@@ -304,22 +304,22 @@ export type Customer = {
   idCard: Maybe<Scalars['String']['output']>;
   /** The latest contacts with the utility, newest first (at most 50). */
   interactions: Maybe<Array<Interaction>>;
-  kind: CustomerKind;
+  kind: Maybe<CustomerKind>;
   /** The first landline on record, with its area code. */
   landline: Maybe<Scalars['String']['output']>;
   /** The first mobile number on record. */
   mobile: Maybe<Scalars['String']['output']>;
-  name: Scalars['String']['output'];
+  name: Maybe<Scalars['String']['output']>;
   /** The active outages leaving this customer's water off, each with why: the main, shut or downstream of the closure, and the valves closed (the trace; `activeOutages` lists the same outages). */
   outageImpacts: Maybe<Array<OutageImpact>>;
   /** Every phone number on record, national format. */
-  phones: Array<Scalars['String']['output']>;
+  phones: Maybe<Array<Scalars['String']['output']>>;
   /** Customer since. */
   since: Maybe<Scalars['DateTime']['output']>;
-  tags: Array<Scalars['String']['output']>;
+  tags: Maybe<Array<Scalars['String']['output']>>;
   /** Repair tickets, newest first (at most 50). */
   tickets: Maybe<Array<Ticket>>;
-  vip: Scalars['Boolean']['output'];
+  vip: Maybe<Scalars['Boolean']['output']>;
 };
 
 
@@ -810,7 +810,7 @@ export type Query = {
   /** A customer by the utility's customer number, e.g. KH00000001. */
   customer: Maybe<Customer>;
   /** Customers reachable on this number. Accepts +86, 0086, 86, a leading 0, spaces and dashes. */
-  customerByPhone: Maybe<Array<Customer>>;
+  customerByPhone: Maybe<Array<Maybe<Customer>>>;
   /** Who the caller on your current call may be, by 户号 alone, or by part of the holder's name and/or address (2-40 characters): at most `first` (1-10), masked. Only while on a call whose caller is not identified yet. */
   identificationCandidates: Maybe<Array<IdentificationCandidate>>;
   /** The valve-isolation trace for a main (asset number, e.g. GS-000205): valves to close, mains and customers left without water. */
@@ -927,7 +927,7 @@ export type ScreenPop = {
   /** The calling number as the CTI gave it. */
   caller: Maybe<Scalars['String']['output']>;
   /** The customers on the calling number, as `customerByPhone` returns them. */
-  customers: Maybe<Array<Customer>>;
+  customers: Maybe<Array<Maybe<Customer>>>;
   /** Whether the caller is known: NO_MATCH within the deadline for a number nobody knows (a later match arrives as a new event), WITHHELD without caller id. */
   match: CallerMatch;
   /** True: served from the screen pop Tidegate ran when the phone rang (no back office asked now); false: looked up for this event. */
@@ -953,9 +953,9 @@ export type SensitiveCategory =
 
 /** An affected customer on the CRM's register of those to warn first (重点保障用户). */
 export type SensitiveCustomer = {
-  account: Account;
+  account: Maybe<Account>;
   category: SensitiveCategory;
-  customer: Customer;
+  customer: Maybe<Customer>;
   note: Maybe<Scalars['String']['output']>;
   registerId: Scalars['ID']['output'];
 };
@@ -1129,12 +1129,12 @@ export type BindCallerMutationVariables = Exact<{
 }>;
 
 
-export type BindCallerMutation = { bindCaller: { callId: string, status: CallerMatchStatus, source: CallerMatchSource | null, customers: Array<{ id: string, name: string }> | null } };
+export type BindCallerMutation = { bindCaller: { callId: string, status: CallerMatchStatus, source: CallerMatchSource | null, customers: Array<{ id: string, name: string | null } | null> | null } };
 
 export type CallerMatchQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type CallerMatchQuery = { callerMatch: { callId: string, status: CallerMatchStatus, searching: boolean, source: CallerMatchSource | null, customers: Array<{ id: string, name: string }> | null } | null };
+export type CallerMatchQuery = { callerMatch: { callId: string, status: CallerMatchStatus, searching: boolean, source: CallerMatchSource | null, customers: Array<{ id: string, name: string | null } | null> | null } | null };
 
 export type CallerOutageStatusQueryVariables = Exact<{
   phone: Scalars['String']['input'];
@@ -1174,7 +1174,7 @@ export type ScreenPopQueryVariables = Exact<{
 }>;
 
 
-export type ScreenPopQuery = { customerByPhone: Array<{ id: string, name: string, kind: CustomerKind, mobile: string | null, landline: string | null, idCard: string | null, vip: boolean, tags: Array<string>, accounts: Array<{ accountNo: string, holderName: string | null, address: string | null, status: AccountStatus | null, useType: WaterUseType | null, payMethod: PaymentMethod | null, currentTier: number | null, yearToDateUsageM3: number | null, directDebitEnabled: boolean | null, meterNo: string | null, balance: { fen: number, yuan: string } | null, arrears: { fen: number, yuan: string } | null, lateFee: { fen: number, yuan: string } | null, amountDue: { fen: number, yuan: string } | null, freshness: { asOf: string, stale: boolean } | null }> | null, interactions: Array<{ id: string, at: string, channel: InteractionChannel, type: InteractionType, outcome: InteractionOutcome, summary: string, agentId: string | null }> | null, tickets: Array<{ id: string, category: TicketCategory, priority: TicketPriority, status: TicketStatus, description: string, createdAt: string, assignee: { id: string, name: string, mobile: string | null } | null }> | null, activeOutages: Array<{ id: string, kind: OutageKind, status: OutageStatus, reason: string | null, startsAt: string | null, estimatedRestoreAt: string | null }> | null }> | null };
+export type ScreenPopQuery = { customerByPhone: Array<{ id: string, name: string | null, kind: CustomerKind | null, mobile: string | null, landline: string | null, idCard: string | null, vip: boolean | null, tags: Array<string> | null, accounts: Array<{ accountNo: string, holderName: string | null, address: string | null, status: AccountStatus | null, useType: WaterUseType | null, payMethod: PaymentMethod | null, currentTier: number | null, yearToDateUsageM3: number | null, directDebitEnabled: boolean | null, meterNo: string | null, balance: { fen: number, yuan: string } | null, arrears: { fen: number, yuan: string } | null, lateFee: { fen: number, yuan: string } | null, amountDue: { fen: number, yuan: string } | null, freshness: { asOf: string, stale: boolean } | null } | null> | null, interactions: Array<{ id: string, at: string, channel: InteractionChannel, type: InteractionType, outcome: InteractionOutcome, summary: string, agentId: string | null }> | null, tickets: Array<{ id: string, category: TicketCategory, priority: TicketPriority, status: TicketStatus, description: string, createdAt: string, assignee: { id: string, name: string, mobile: string | null } | null }> | null, activeOutages: Array<{ id: string, kind: OutageKind, status: OutageStatus, reason: string | null, startsAt: string | null, estimatedRestoreAt: string | null }> | null } | null> | null };
 
 export type SupervisorBoardQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1215,7 +1215,7 @@ export type WorkbenchPopSubscriptionVariables = Exact<{
 }>;
 
 
-export type WorkbenchPopSubscription = { screenPop: { callId: string, agentId: string, caller: string | null, ringingAt: string, prefetched: boolean, customers: Array<{ id: string, name: string, kind: CustomerKind, mobile: string | null, idCard: string | null, vip: boolean, tags: Array<string>, accounts: Array<{ accountNo: string, address: string | null, status: AccountStatus | null, useType: WaterUseType | null, currentTier: number | null, meterNo: string | null, balance: { yuan: string } | null, arrears: { yuan: string } | null, lateFee: { yuan: string } | null, amountDue: { yuan: string } | null, location: { lon: number, lat: number } | null, freshness: { asOf: string, stale: boolean } | null }> | null, interactions: Array<{ id: string, at: string, channel: InteractionChannel, type: InteractionType, outcome: InteractionOutcome, summary: string, agentId: string | null }> | null, tickets: Array<{ id: string, category: TicketCategory, priority: TicketPriority, status: TicketStatus, description: string, createdAt: string }> | null, activeOutages: Array<{ id: string, kind: OutageKind, status: OutageStatus, reason: string | null, startsAt: string | null, estimatedRestoreAt: string | null }> | null }> | null } };
+export type WorkbenchPopSubscription = { screenPop: { callId: string, agentId: string, caller: string | null, ringingAt: string, prefetched: boolean, customers: Array<{ id: string, name: string | null, kind: CustomerKind | null, mobile: string | null, idCard: string | null, vip: boolean | null, tags: Array<string> | null, accounts: Array<{ accountNo: string, address: string | null, status: AccountStatus | null, useType: WaterUseType | null, currentTier: number | null, meterNo: string | null, balance: { yuan: string } | null, arrears: { yuan: string } | null, lateFee: { yuan: string } | null, amountDue: { yuan: string } | null, location: { lon: number, lat: number } | null, freshness: { asOf: string, stale: boolean } | null } | null> | null, interactions: Array<{ id: string, at: string, channel: InteractionChannel, type: InteractionType, outcome: InteractionOutcome, summary: string, agentId: string | null }> | null, tickets: Array<{ id: string, category: TicketCategory, priority: TicketPriority, status: TicketStatus, description: string, createdAt: string }> | null, activeOutages: Array<{ id: string, kind: OutageKind, status: OutageStatus, reason: string | null, startsAt: string | null, estimatedRestoreAt: string | null }> | null } | null> | null } };
 
 export type RevealCustomerPiiMutationVariables = Exact<{
   customerId: Scalars['ID']['input'];
