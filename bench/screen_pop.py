@@ -155,7 +155,7 @@ async def check_answers(
         if len(set(bodies.values())) != 1:
             first, *others = bodies.values()
             at = next(
-                (i for other in others for i, (a, b) in enumerate(zip(first, other)) if a != b),
+                (i for other in others for i, (a, b) in enumerate(zip(first, other, strict=False)) if a != b),
                 min(len(b) for b in bodies.values()),
             )
             where = {
@@ -168,7 +168,7 @@ async def check_answers(
 
 async def _measure(
     args: argparse.Namespace, legs: Mapping[str, Leg], phones: Sequence[str], sim_urls: Mapping[str, str]
-) -> tuple[dict[str, Tally], dict[str, Any], int, int]:
+) -> tuple[dict[str, Tally], dict[str, Any], int]:
     tallies = {name: Tally() for name in legs}
     connector = aiohttp.TCPConnector(limit=args.concurrency * len(legs))
     async with aiohttp.ClientSession(connector=connector) as session, httpx.AsyncClient(timeout=30) as admin:
@@ -189,9 +189,12 @@ async def _measure(
             rates.append(batch.answered / batch.seconds if batch.seconds else 1.0)
         rounds = max(2, math.ceil(args.seconds / args.slice_s))
         per_round = max(args.concurrency * 2, round(min(rates) * args.seconds / rounds))
+        offset = 0
         for round_no in range(rounds):
-            stretch = [phones[(round_no * per_round + i) % len(phones)] for i in range(per_round)]
+            stretch = [phones[(offset + i) % len(phones)] for i in range(per_round)]
+            offset += per_round
             order = list(legs) if round_no % 2 == 0 else list(legs)[::-1]
+            rates = []
             for name in order:
                 leg = legs[name]
                 before = await backend_calls.snapshot(admin, sim_urls)
@@ -206,7 +209,10 @@ async def _measure(
                 )
                 after = await backend_calls.snapshot(admin, sim_urls)
                 tallies[name].add(batch, backend_calls.delta(after, before))
-    return tallies, answers, rounds, per_round
+                rates.append(batch.answered / batch.seconds if batch.seconds else 1.0)
+            # the next rounds' batch from this round's slower leg (the warm-up ran cold)
+            per_round = max(args.concurrency * 2, round(min(rates) * args.slice_s))
+    return tallies, answers, rounds
 
 
 def ratios(
@@ -291,7 +297,7 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
         }
         for proc, leg in zip(servers, legs.values(), strict=True):
             await wait_http(leg.url, proc, leg.body(phones[0]), leg.headers)
-        tallies, answers, rounds, per_round = await _measure(args, legs, phones, sim_urls)
+        tallies, answers, rounds = await _measure(args, legs, phones, sim_urls)
     finally:
         stop(servers)
         stop([proc for _, proc in sims.values()])
@@ -306,7 +312,6 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
         "concurrency": args.concurrency,
         "seconds_per_leg": args.seconds,
         "rounds": rounds,
-        "pops_per_leg_per_round": per_round,
         "latency_scale": args.latency_scale,
         "customers": args.customers,
         "answers": answers,
