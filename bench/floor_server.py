@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import aiohttp
@@ -34,6 +35,7 @@ from domain.money import Money
 from domain.phones import national
 from domain.ports import Backends
 from domain.records import Account, Customer, Interaction, Outage, Ticket
+from domain.timestamps import SHANGHAI
 from gateway.settings import Settings
 from infra.http.config import BackendConfig
 
@@ -100,7 +102,7 @@ def _money(m: Money) -> dict[str, Any]:
     return {"fen": m.fen, "yuan": m.yuan}
 
 
-def _account(a: Account | None, no: str) -> dict[str, Any]:
+def _account(a: Account | None, no: str, as_of: str) -> dict[str, Any]:
     due = Money(max(a.arrears.fen + a.late_fee.fen - a.balance.fen, 0)) if a else None
     return {
         "accountNo": no,
@@ -117,6 +119,8 @@ def _account(a: Account | None, no: str) -> dict[str, Any]:
         "yearToDateUsageM3": a.year_to_date_m3 if a else None,
         "directDebitEnabled": a.direct_debit if a else None,
         "meterNo": a.meter_no if a else None,
+        # No cache: every account is as of the billing answer this pop just had, never stale.
+        "freshness": {"asOf": as_of, "stale": False},
     }
 
 
@@ -173,6 +177,7 @@ async def screen_pop(b: Backends, phone: str) -> list[dict[str, Any]]:
         b.gis.service_connections(account_nos),
         b.gis.outages(True),
     )
+    as_of = datetime.now(UTC).astimezone(SHANGHAI).isoformat()
     out = []
     for c in customers:
         owned = [accounts.get(n) for n in c.account_nos]
@@ -187,7 +192,7 @@ async def screen_pop(b: Backends, phone: str) -> list[dict[str, Any]]:
                 "idCard": next((a.id_card for a in owned if a and a.id_card), None),
                 "vip": c.vip,
                 "tags": list(c.tags),
-                "accounts": [_account(accounts.get(n), n) for n in c.account_nos],
+                "accounts": [_account(accounts.get(n), n, as_of) for n in c.account_nos],
                 "interactions": [_interaction(i) for i in interactions.get(c.crm_id, [])],
                 "tickets": [_ticket(t) for t in tickets.get(c.customer_no, []) if t.status.is_open][:5],
                 "activeOutages": [_outage(o) for o in outages if any(o.covers(p) for p in points)],

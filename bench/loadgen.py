@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,3 +86,56 @@ async def drive(
         elapsed = time.perf_counter() - began
         cpu_after = cpu_seconds(server_pid)
     return LegResult(len(latencies) + failures, failures, elapsed, latencies, cpu_after - cpu_before)
+
+
+@dataclass
+class Batch:
+    """One leg's share of a round: the same bodies every leg is sent, and what came back."""
+
+    answered: int
+    failures: int
+    seconds: float
+    latencies_ms: list[float]
+    cpu_s: float
+
+
+async def send_all(
+    session: aiohttp.ClientSession,
+    url: str,
+    bodies: Sequence[bytes],
+    is_ok: Callable[[int, bytes], bool],
+    *,
+    concurrency: int,
+    server_pid: int,
+    headers: Mapping[str, str] | None = None,
+) -> Batch:
+    """Every body once, `concurrency` at a time (closed loop), the server's CPU read around it.
+
+    A fixed batch rather than a fixed time: when two servers are compared, each is sent exactly the
+    same requests, so they did the same work whatever their speeds (a timed slice would send the
+    faster one more callers, and a different mix of them)."""
+    pending = iter(bodies)
+    latencies: list[float] = []
+    failures = 0
+    request_headers = {"Content-Type": "application/json", **(headers or {})}
+
+    async def client() -> None:
+        nonlocal failures
+        for body in pending:
+            started = time.perf_counter()
+            try:
+                async with session.post(url, data=body, headers=request_headers) as resp:
+                    ok = is_ok(resp.status, await resp.read())
+            except aiohttp.ClientError:
+                ok = False
+            if ok:
+                latencies.append((time.perf_counter() - started) * 1000)
+            else:
+                failures += 1
+
+    cpu_before = cpu_seconds(server_pid)
+    began = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - began
+    cpu_s = cpu_seconds(server_pid) - cpu_before
+    return Batch(len(latencies), failures, elapsed, latencies, cpu_s)

@@ -33,6 +33,13 @@ quartiles of those ratios: the noise the median sits in) and latency ratios; `tr
 and `persisted_vs_metrics` isolate one change each. A pop counts as answered only with HTTP 200, no
 errors and the caller found; anything else is a failure, counted per leg with its code
 (`failure_codes`), and a leg with failures still reports them.
+
+Same work on every leg, counted (issue 21): the read cache is off in every BFF by default (`--cache
+on` for the labelled second figure) and so is the IVR's outage index (its background GIS reads
+would be counted against whichever leg runs); each leg's slice is bracketed by the simulators' own
+counters (`bench/backend_calls.py`), printed as `backend_calls_per_pop` and
+`backend_calls_by_system`. A ratio between legs whose calls per pop differ is null, with
+`withheld` saying why.
 """
 
 from __future__ import annotations
@@ -52,9 +59,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import httpx
 import orjson
 from graphql import parse, print_ast
 
+from bench import backend_calls
 from bench.loadgen import cpu_seconds, percentile
 from bench.stack import backend_env, bearer, cost_only_env, server, start_simulators, wait_http
 from gateway.persisted.manifest import document_id, load_manifest
@@ -123,6 +132,7 @@ class LegTally:
         self.latencies_ms: list[float] = []
         self.failures: Counter[str] = Counter()
         self.requests = 0
+        self.calls: Counter[str] = Counter()  # `system.operation`: requests the simulators received
 
     def summary(self) -> dict[str, Any]:
         measured = [x for x in self.cpu_ms_per_round if x is not None]
@@ -134,6 +144,10 @@ class LegTally:
             "cpu_ms_per_round": [None if x is None else round(x, 3) for x in self.cpu_ms_per_round],
             "p50_ms": round(percentile(self.latencies_ms, 0.5), 2),
             "p99_ms": round(percentile(self.latencies_ms, 0.99), 2),
+            "backend_calls_per_pop": round(sum(self.calls.values()) / self.requests, 3)
+            if self.requests
+            else None,
+            "backend_calls_by_system": backend_calls.by_system(self.calls),
         }
 
 
@@ -177,10 +191,14 @@ async def _measure(
     concurrency: int,
     headers: Mapping[str, str],
     tally: LegTally,
+    admin: httpx.AsyncClient,
+    sim_urls: Mapping[str, str],
 ) -> None:
+    calls_before = await backend_calls.snapshot(admin, sim_urls)
     before = cpu_seconds(pid)
     answered = await _send(session, url, bodies, concurrency, headers, tally)
     cpu_s = cpu_seconds(pid) - before
+    tally.calls.update(backend_calls.delta(await backend_calls.snapshot(admin, sim_urls), calls_before))
     tally.requests += len(bodies)
     tally.cpu_ms_per_round.append(cpu_s * 1000 / answered if answered else None)
 
@@ -203,8 +221,11 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     tallies = {leg: LegTally() for leg in LEGS}
     try:
         sims = start_simulators(world_args, {"billing": ["--pool-size", "1000"]})
+        sim_urls = {name: f"http://127.0.0.1:{port}" for name, (port, _) in sims.items()}
         key_path = Path(scratch) / "issuer-key.pem"
         env = backend_env(sims) | {
+            "TIDEGATE_CACHE": "true" if args.cache == "on" else "false",
+            "TIDEGATE_OUTAGE_INDEX": "false",  # no background GIS reads counted against a leg
             "TIDEGATE_LOG_LEVEL": "WARNING",
             "TIDEGATE_LOCAL_ISSUER": "true",
             "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key_path),
@@ -219,7 +240,11 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             servers[leg] = server(["bench.observed_server", *extra], ports[leg], leg_env)
         urls = {leg: f"http://127.0.0.1:{ports[leg]}/graphql" for leg in LEGS}
         warm_phones = phones[-WARM_UP:]
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency)) as session:
+        connector = aiohttp.TCPConnector(limit=args.concurrency)
+        async with (
+            aiohttp.ClientSession(connector=connector) as session,
+            httpx.AsyncClient(timeout=30) as admin,
+        ):
             for leg in LEGS:
                 warm = pop_bodies(warm_phones, leg, args.persisted_form, pop_id)
                 await wait_http(urls[leg], servers[leg], warm[0], auth)
@@ -230,7 +255,15 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
                 for leg in rotated(LEGS, round_no):
                     bodies = pop_bodies(stretch, leg, args.persisted_form, pop_id)
                     await _measure(
-                        session, urls[leg], servers[leg].pid, bodies, args.concurrency, headers, tallies[leg]
+                        session,
+                        urls[leg],
+                        servers[leg].pid,
+                        bodies,
+                        args.concurrency,
+                        headers,
+                        tallies[leg],
+                        admin,
+                        sim_urls,
                     )
     finally:
         stop(list(servers.values()))
@@ -244,6 +277,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         "concurrency": args.concurrency,
         "latency_scale": args.latency_scale,
         "customers": args.customers,
+        "cache": args.cache,
         "persisted_form": args.persisted_form,
         **legs,
         "vs_bare": {leg: _ratios(legs[leg], legs["bare"]) for leg in LEGS[1:]},
@@ -254,7 +288,12 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
 
 def _ratios(leg: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
     """CPU: the median of the rounds' paired ratios (interleaved, a round's drift cancels) and their
-    quartiles (the spread the median comes from); latency: the leg's percentile over the baseline's."""
+    quartiles (the spread the median comes from); latency: the leg's percentile over the baseline's.
+    None of them between legs that made different backend calls per pop (`withheld` says so)."""
+    if leg["backend_calls_per_pop"] != base["backend_calls_per_pop"]:
+        ours, theirs = leg["backend_calls_per_pop"], base["backend_calls_per_pop"]
+        why = f"backend calls per pop differ ({ours} against {theirs}): the legs did different work"
+        return {"cpu": None, "cpu_quartiles": None, "p50": None, "p99": None, "withheld": why}
     rounds = zip(leg["cpu_ms_per_round"], base["cpu_ms_per_round"], strict=True)
     pairs = [a / b for a, b in rounds if a is not None and b]
 
@@ -284,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=1, help="pops in flight per leg")
     parser.add_argument("--customers", type=int, default=20_000, help="the seeded world's size")
     parser.add_argument("--latency-scale", type=float, default=0.0, help="simulator latency (0 = instant)")
+    parser.add_argument(
+        "--cache", choices=("off", "on"), default="off", help="the BFFs' read cache (off: every pop asks)"
+    )
     parser.add_argument(
         "--persisted-form",
         choices=("apq", "document-id"),

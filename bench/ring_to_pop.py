@@ -59,9 +59,11 @@ class Tally:
     partial: int = 0  # answered queries with field errors (a backend cut by the deadline)
     failures: int = 0  # no pop, or a query that did not answer 200 with the caller
     prefetched: int = 0
+    calls: int = 0  # CALL_RINGING events sent: what the leg's backend calls are divided by
 
     def summary(self) -> dict[str, Any]:
         return {
+            "calls": self.calls,
             "ring_to_pop": _stats(self.ring_to_pop_ms) | {"prefetched": self.prefetched},
             "answered_query": _stats(self.answered_ms)
             | {"partial_share": round(self.partial / len(self.answered_ms), 4) if self.answered_ms else None},
@@ -93,6 +95,7 @@ class Leg:
 
     async def cti(self, http: aiohttp.ClientSession, event: str, agent: str, call: str, phone: str) -> None:
         body, headers = signed_event(CTI_SECRET, event, agent, call, phone)
+        self.tally.calls += event == "CALL_RINGING"
         async with http.post(f"{self.url}/cti/events", data=body, headers=headers) as r:
             if r.status != 204:
                 raise RuntimeError(f"CTI event refused: {r.status}")

@@ -1,19 +1,37 @@
-"""Screen-pop throughput and CPU: Tidegate against the hand-written floor, in the same run.
+"""Screen-pop CPU and throughput: Tidegate against the hand-written floor, doing the same work.
 
 Starts the four simulators (billing's pool widened so the back office is not what is measured),
-Tidegate (`tidegate serve`) and the floor (`bench/floor_server.py`), each its own process, then
-drives `gql/screen_pop.graphql` at fixed concurrency against each for `--seconds`, and prints JSON:
+Tidegate (`tidegate serve`) and the floor (`bench/floor_server.py`), each its own process, and
+sends both `gql/screen_pop.graphql`'s callers at fixed concurrency, as a supervisor (any caller, PII
+in clear, as the floor answers):
 
-    python -m bench.screen_pop --seconds 20 --concurrency 16 --latency-scale 1
     python -m bench.screen_pop --seconds 20 --concurrency 16 --latency-scale 0
+    python -m bench.screen_pop --seconds 20 --concurrency 16 --latency-scale 0 --cache on
 
-`ratio_rps` = Tidegate's requests per second / the floor's; `ratio_cpu` = the floor's CPU per
-request / Tidegate's, each read from that server process alone (/proc), since the simulators share
-the machine's cores. 1.0 would mean the GraphQL layer is free.
+Honest by construction (issue 21):
+
+- Same work. Tidegate's read cache is off by default (`--cache off`, TIDEGATE_CACHE=false; the
+  floor has none), so both ask the back offices for everything on every pop. `--cache on` is a
+  second, labelled figure: Tidegate then does less work than the floor, and says so.
+- Counted, not assumed. Every slice is bracketed by the simulators' own counters (`/_sim/stats`,
+  `bench/backend_calls.py`): `backend_calls_per_pop` per leg, with `backend_calls_by_system`.
+  Tidegate's background work that would call them (the IVR's outage index) is turned off.
+- Same answers. Before measuring, `--check` callers are asked of both and the bodies compared byte
+  for byte, the `asOf` timestamps blanked (each is the moment that server asked, never equal).
+- Interleaved. `--seconds` is split into rounds of about `--slice-s` each; every round sends the
+  same new stretch of callers to each leg in turn, the leg going first alternating (AB BA ...), so
+  drift on a shared machine falls on both alike. The batch size comes from a warm-up of the slower
+  leg, so each leg's share of a round lasts about `--slice-s`.
+- Ratios only between equals. `ratio_cpu` (the floor's CPU per pop / Tidegate's, each read from its
+  own process in /proc, the simulators sharing the cores) and `ratio_rps` (Tidegate's pops per
+  second / the floor's) are printed only when both legs made the same backend calls per pop and gave
+  the same answers; otherwise they are null and `ratio_withheld` says why. `ratio_cpu_rounds` is
+  the median and quartiles of the rounds' paired ratios (the noise the figure sits in).
 
 `--ring-to-pop` measures the ring-time screen pop instead (`bench/ring_to_pop.py`): from the CTI's
 CALL_RINGING to the pop on the agent's `screenPop` subscription, and the answered-call query, with
-and without the prefetch, `--concurrency` agents calling at once, billing at its realistic pool:
+and without the prefetch, `--concurrency` agents calling at once, billing at its realistic pool.
+Those two legs do different work on purpose (that is what the prefetch is); each prints its calls:
 
     python -m bench.screen_pop --ring-to-pop --seconds 20 --concurrency 8 --latency-scale 1
 """
@@ -23,17 +41,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
+import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import httpx
 import orjson
 
-from bench import ring_to_pop
-from bench.loadgen import drive
+from bench import backend_calls, ring_to_pop
+from bench.loadgen import Batch, percentile, send_all
 from bench.stack import backend_env, bearer, cost_only_env, server, start_simulators, wait_http
 from simulators.launch import free_port, stop
 from simulators.world import build_world
@@ -41,6 +67,8 @@ from simulators.world import build_world
 ROOT = Path(__file__).resolve().parents[1]
 SCREEN_POP = (ROOT / "gql" / "screen_pop.graphql").read_text(encoding="utf-8")
 SEED = 20261126
+LEGS = ("tidegate", "floor")
+_AS_OF = re.compile(rb'"asOf":"[^"]*"')
 
 
 def _phones(customers: int, count: int = 500) -> list[str]:
@@ -59,22 +87,190 @@ def _floor_ok(status: int, body: bytes) -> bool:
     return status == 200 and bool(orjson.loads(body)["data"]["customerByPhone"])
 
 
+def comparable(body: bytes) -> bytes:
+    """The answer with each `asOf` blanked: the moment a server asked the back office is its own."""
+    return _AS_OF.sub(b'"asOf":"-"', body)
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One server under test and how to ask it for a caller's screen pop."""
+
+    url: str
+    pid: int
+    body: Callable[[str], bytes]
+    is_ok: Callable[[int, bytes], bool]
+    headers: Mapping[str, str]
+
+
+@dataclass
+class Tally:
+    """One leg's figures over all rounds."""
+
+    answered: int = 0
+    failures: int = 0
+    seconds: float = 0.0
+    cpu_s: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    cpu_ms_per_round: list[float | None] = field(default_factory=list)
+    calls: Counter[str] = field(default_factory=Counter)
+
+    def add(self, batch: Batch, calls: Counter[str]) -> None:
+        self.answered += batch.answered
+        self.failures += batch.failures
+        self.seconds += batch.seconds
+        self.cpu_s += batch.cpu_s
+        self.latencies_ms += batch.latencies_ms
+        self.cpu_ms_per_round.append(batch.cpu_s * 1000 / batch.answered if batch.answered else None)
+        self.calls.update(calls)
+
+    def summary(self) -> dict[str, Any]:
+        pops = self.answered + self.failures
+        return {
+            "requests": pops,
+            "failures": self.failures,
+            "rps": round(self.answered / self.seconds, 2) if self.seconds else 0.0,
+            "p50_ms": round(percentile(self.latencies_ms, 0.5), 2),
+            "p99_ms": round(percentile(self.latencies_ms, 0.99), 2),
+            "cpu_ms_per_request": round(self.cpu_s * 1000 / self.answered, 3) if self.answered else None,
+            "backend_calls": sum(self.calls.values()),
+            "backend_calls_per_pop": round(sum(self.calls.values()) / pops, 3) if pops else None,
+            "backend_calls_by_system": backend_calls.by_system(self.calls),
+            "backend_calls_by_operation": dict(sorted(self.calls.items())),
+        }
+
+
+async def check_answers(
+    session: aiohttp.ClientSession, legs: Mapping[str, Leg], phones: Sequence[str]
+) -> dict[str, Any]:
+    """Ask every leg for each caller; the bodies must be the same bytes, `asOf` aside. The first
+    differences are shown where they start (40 bytes of each side), to be fixed, not explained."""
+    differ: list[dict[str, Any]] = []
+    for phone in phones:
+        bodies: dict[str, bytes] = {}
+        for name, leg in legs.items():
+            headers = {"Content-Type": "application/json", **leg.headers}
+            async with session.post(leg.url, data=leg.body(phone), headers=headers) as resp:
+                bodies[name] = comparable(await resp.read())
+        if len(set(bodies.values())) != 1:
+            first, *others = bodies.values()
+            at = next(
+                (i for other in others for i, (a, b) in enumerate(zip(first, other, strict=False)) if a != b),
+                min(len(b) for b in bodies.values()),
+            )
+            where = {
+                name: body[max(0, at - 10) : at + 30].decode(errors="replace")
+                for name, body in bodies.items()
+            }
+            differ.append({"phone": phone, "at_byte": at, **where})
+    return {"compared": len(phones), "identical": len(phones) - len(differ), "differ_first": differ[:3]}
+
+
+async def _measure(
+    args: argparse.Namespace, legs: Mapping[str, Leg], phones: Sequence[str], sim_urls: Mapping[str, str]
+) -> tuple[dict[str, Tally], dict[str, Any], int]:
+    tallies = {name: Tally() for name in legs}
+    connector = aiohttp.TCPConnector(limit=args.concurrency * len(legs))
+    async with aiohttp.ClientSession(connector=connector) as session, httpx.AsyncClient(timeout=30) as admin:
+        answers = await check_answers(session, legs, phones[: args.check])
+        # Warm-up (not counted): connection pools open, code paths warm; it also sizes the batches.
+        warm = [phones[-1 - i] for i in range(max(args.concurrency * 4, 20))]
+        rates = []
+        for leg in legs.values():
+            batch = await send_all(
+                session,
+                leg.url,
+                [leg.body(p) for p in warm],
+                leg.is_ok,
+                concurrency=args.concurrency,
+                server_pid=leg.pid,
+                headers=leg.headers,
+            )
+            rates.append(batch.answered / batch.seconds if batch.seconds else 1.0)
+        rounds = max(2, math.ceil(args.seconds / args.slice_s))
+        per_round = max(args.concurrency * 2, round(min(rates) * args.seconds / rounds))
+        offset = 0
+        for round_no in range(rounds):
+            stretch = [phones[(offset + i) % len(phones)] for i in range(per_round)]
+            offset += per_round
+            order = list(legs) if round_no % 2 == 0 else list(legs)[::-1]
+            rates = []
+            for name in order:
+                leg = legs[name]
+                before = await backend_calls.snapshot(admin, sim_urls)
+                batch = await send_all(
+                    session,
+                    leg.url,
+                    [leg.body(p) for p in stretch],
+                    leg.is_ok,
+                    concurrency=args.concurrency,
+                    server_pid=leg.pid,
+                    headers=leg.headers,
+                )
+                after = await backend_calls.snapshot(admin, sim_urls)
+                tallies[name].add(batch, backend_calls.delta(after, before))
+                rates.append(batch.answered / batch.seconds if batch.seconds else 1.0)
+            # the next rounds' batch from this round's slower leg (the warm-up ran cold)
+            per_round = max(args.concurrency * 2, round(min(rates) * args.slice_s))
+    return tallies, answers, rounds
+
+
+def ratios(
+    legs: Mapping[str, dict[str, Any]],
+    answers: Mapping[str, Any],
+    cpu_rounds: Sequence[tuple[float | None, float | None]],
+) -> dict[str, Any]:
+    """`ratio_cpu`, `ratio_rps` and the rounds' spread, or null with `ratio_withheld` saying why."""
+    t, f = legs["tidegate"], legs["floor"]
+    why = []
+    if t["backend_calls_per_pop"] != f["backend_calls_per_pop"]:
+        why.append(
+            f"backend calls per pop differ ({t['backend_calls_per_pop']} against "
+            f"{f['backend_calls_per_pop']}): the legs did different work"
+        )
+    if answers["identical"] != answers["compared"]:
+        differ = answers["compared"] - answers["identical"]
+        why.append(f"answers differ for {differ} of {answers['compared']} callers")
+    if t["failures"] or f["failures"]:
+        why.append("a leg failed pops")
+    if why:
+        return {
+            "ratio_rps": None,
+            "ratio_cpu": None,
+            "ratio_cpu_rounds": None,
+            "ratio_withheld": "; ".join(why),
+        }
+    pairs = [fl / td for td, fl in cpu_rounds if td and fl]
+    quartiles = statistics.quantiles(pairs, n=4, method="inclusive") if len(pairs) > 1 else pairs * 3
+    return {
+        "ratio_rps": round(t["rps"] / f["rps"], 3) if f["rps"] else None,
+        "ratio_cpu": round(f["cpu_ms_per_request"] / t["cpu_ms_per_request"], 3)
+        if t["cpu_ms_per_request"] and f["cpu_ms_per_request"]
+        else None,
+        "ratio_cpu_rounds": {
+            "median": round(statistics.median(pairs), 3),
+            "quartiles": [round(quartiles[0], 3), round(quartiles[2], 3)],
+        }
+        if pairs
+        else None,
+    }
+
+
 async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
     sims: dict[str, Any] = {}
     servers: list[subprocess.Popen[bytes]] = []
-    world_args = [
-        "--seed",
-        str(SEED),
-        "--customers",
-        str(args.customers),
-        "--latency-scale",
-        str(args.latency_scale),
-    ]
+    world_args = ["--seed", str(SEED), "--customers", str(args.customers)]
+    world_args += ["--latency-scale", str(args.latency_scale)]
     scratch = tempfile.mkdtemp(prefix="bench-issuer-")
     try:
         sims = start_simulators(world_args, {"billing": ["--pool-size", "1000"]})
+        sim_urls = {name: f"http://127.0.0.1:{port}" for name, (port, _) in sims.items()}
         env = backend_env(sims)
         env |= cost_only_env(sims) | {"TIDEGATE_LOG_LEVEL": "WARNING"}  # like the floor: no limits
+        # Nothing but the pops may call the simulators while they are counted: no outage index
+        # (the IVR's, refreshed every 15 s from the GIS; the screen pop never reads it).
+        env |= {"TIDEGATE_OUTAGE_INDEX": "false", "TIDEGATE_CACHE": "true" if args.cache == "on" else "false"}
+        env |= {"TIDEGATE_AUDIT_PATH": str(Path(scratch) / "audit.jsonl")}  # a supervisor's reads are audited
         # The BFF checks tokens from its local issuer; we make the key file, so the token is ready.
         key_path = Path(scratch) / "issuer-key.pem"
         env |= {"TIDEGATE_LOCAL_ISSUER": "true", "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key_path)}
@@ -83,80 +279,58 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
         bff = server(["gateway.cli", "serve"], bff_port, env)
         floor = server(["bench.floor_server"], floor_port, env)
         servers = [bff, floor]
-
-        def gql_body(i: int) -> bytes:
-            return orjson.dumps({"query": SCREEN_POP, "variables": {"phone": phones[i % len(phones)]}})
-
-        def floor_body(i: int) -> bytes:
-            return orjson.dumps({"phone": phones[i % len(phones)]})
-
-        bff_url, floor_url = (
-            f"http://127.0.0.1:{bff_port}/graphql",
-            f"http://127.0.0.1:{floor_port}/screen-pop",
-        )
-        await wait_http(bff_url, bff, gql_body(0), auth)
-        await wait_http(floor_url, floor, floor_body(0))
-        warm = min(1.0, args.seconds)
-        await drive(
-            bff_url,
-            gql_body,
-            _graphql_ok,
-            concurrency=args.concurrency,
-            seconds=warm,
-            server_pid=bff.pid,
-            headers=auth,
-        )
-        await drive(
-            floor_url, floor_body, _floor_ok, concurrency=args.concurrency, seconds=warm, server_pid=floor.pid
-        )
-        tidegate = (
-            await drive(
-                bff_url,
-                gql_body,
+        legs = {
+            "tidegate": Leg(
+                f"http://127.0.0.1:{bff_port}/graphql",
+                bff.pid,
+                lambda phone: orjson.dumps({"query": SCREEN_POP, "variables": {"phone": phone}}),
                 _graphql_ok,
-                concurrency=args.concurrency,
-                seconds=args.seconds,
-                server_pid=bff.pid,
-                headers=auth,
-            )
-        ).summary()
-        baseline = (
-            await drive(
-                floor_url,
-                floor_body,
+                auth,
+            ),
+            "floor": Leg(
+                f"http://127.0.0.1:{floor_port}/screen-pop",
+                floor.pid,
+                lambda phone: orjson.dumps({"phone": phone}),
                 _floor_ok,
-                concurrency=args.concurrency,
-                seconds=args.seconds,
-                server_pid=floor.pid,
-            )
-        ).summary()
+                {},
+            ),
+        }
+        for proc, leg in zip(servers, legs.values(), strict=True):
+            await wait_http(leg.url, proc, leg.body(phones[0]), leg.headers)
+        tallies, answers, rounds = await _measure(args, legs, phones, sim_urls)
     finally:
         stop(servers)
         stop([proc for _, proc in sims.values()])
         shutil.rmtree(scratch, ignore_errors=True)
-    ratio_rps = round(tidegate["rps"] / baseline["rps"], 3) if baseline["rps"] else None
-    cpu_t, cpu_f = tidegate["cpu_ms_per_request"], baseline["cpu_ms_per_request"]
+    summaries = {name: tally.summary() for name, tally in tallies.items()}
+    cpu_rounds = list(
+        zip(tallies["tidegate"].cpu_ms_per_round, tallies["floor"].cpu_ms_per_round, strict=True)
+    )
     return {
         "benchmark": "screen_pop",
+        "cache": "on (Tidegate's read cache; the floor has none)" if args.cache == "on" else "off",
         "concurrency": args.concurrency,
         "seconds_per_leg": args.seconds,
+        "rounds": rounds,
         "latency_scale": args.latency_scale,
         "customers": args.customers,
-        "tidegate": tidegate,
-        "floor": baseline,
-        "ratio_rps": ratio_rps,
-        "ratio_cpu": round(cpu_f / cpu_t, 3) if cpu_t and cpu_f else None,
+        "answers": answers,
+        **summaries,
+        **ratios(summaries, answers, cpu_rounds),
     }
 
 
 async def _ring(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
-    """Both legs of `bench/ring_to_pop.py` on the same simulators, each on a fresh Tidegate process."""
+    """Both legs of `bench/ring_to_pop.py` on the same simulators, each on a fresh Tidegate process,
+    each leg's backend calls counted at the simulators (the prefetch's are its point, so no ratio
+    of costs is printed, only the latency ratio both legs are measured for)."""
     world_args = ["--seed", str(SEED), "--customers", str(args.customers)]
     world_args += ["--latency-scale", str(args.latency_scale)]
     scratch = tempfile.mkdtemp(prefix="bench-issuer-")
     sims: dict[str, Any] = {}
     try:
         sims = start_simulators(world_args)  # billing's own pool: its latency is what is measured
+        sim_urls = {name: f"http://127.0.0.1:{port}" for name, (port, _) in sims.items()}
         key_path = Path(scratch) / "issuer-key.pem"
         env = backend_env(sims) | {
             "TIDEGATE_LOG_LEVEL": "WARNING",
@@ -165,6 +339,7 @@ async def _ring(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
             "TIDEGATE_CTI_SECRETS": ring_to_pop.CTI_SECRET,
             "TIDEGATE_AUDIT_PATH": str(Path(scratch) / "audit.jsonl"),
             "TIDEGATE_PERSISTED_ONLY": "false",  # its agents send the pop's text, as before issue 15
+            "TIDEGATE_OUTAGE_INDEX": "false",  # no background GIS reads counted against a leg
         }
         bearer(key_path)  # makes the key file the servers will verify with
 
@@ -176,10 +351,17 @@ async def _ring(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
             return issuer.mint(client_id=f"bench-{agent}", role="agent", agent_id=agent)
 
         legs = {}
-        for name, prefetch in (("prefetch", True), ("no_prefetch", False)):
-            legs[name] = await ring_to_pop.run_leg(
-                env, mint, phones, prefetch=prefetch, agents=args.concurrency, seconds=args.seconds
-            )
+        async with httpx.AsyncClient(timeout=30) as admin:
+            for name, prefetch in (("prefetch", True), ("no_prefetch", False)):
+                before = await backend_calls.snapshot(admin, sim_urls)
+                legs[name] = await ring_to_pop.run_leg(
+                    env, mint, phones, prefetch=prefetch, agents=args.concurrency, seconds=args.seconds
+                )
+                calls = backend_calls.delta(await backend_calls.snapshot(admin, sim_urls), before)
+                pops = legs[name]["calls"]
+                legs[name]["backend_calls"] = sum(calls.values())
+                legs[name]["backend_calls_per_call"] = round(sum(calls.values()) / pops, 3) if pops else None
+                legs[name]["backend_calls_by_system"] = backend_calls.by_system(calls)
     finally:
         stop([proc for _, proc in sims.values()])
         shutil.rmtree(scratch, ignore_errors=True)
@@ -200,14 +382,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=20.0, help="length of each measured leg")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured time per leg, about")
+    parser.add_argument("--slice-s", type=float, default=1.0, help="each leg's share of a round, about")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latency-scale", type=float, default=1.0, help="simulator latency (0 = instant)")
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument(
+        "--cache",
+        choices=("off", "on"),
+        default="off",
+        help="Tidegate's read cache (off: both legs ask the back offices for everything)",
+    )
+    parser.add_argument("--check", type=int, default=50, help="callers whose answers are compared first")
+    parser.add_argument(
         "--ring-to-pop", action="store_true", help="measure the ring-time screen pop (bench/ring_to_pop.py)"
     )
     args = parser.parse_args(argv)
+    if args.seconds <= 0 or args.slice_s <= 0 or args.concurrency < 1 or args.check < 0:
+        parser.error("--seconds and --slice-s must be positive, --concurrency at least 1, --check >= 0")
     if args.ring_to_pop:
         result = asyncio.run(_ring(args, _phones(args.customers, count=20_000)))
     else:

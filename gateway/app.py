@@ -36,6 +36,7 @@ from gateway.live.live_services import LiveServices
 from gateway.live.webhooks import WorkOrderWebhooks, open_ticket_states
 from gateway.live.ws_session import SocketGate
 from gateway.observability.audit import AuditSink, JsonLinesSink, RedisStreamSink
+from gateway.observability.audit_writer import AuditWriter
 from gateway.observability.heap import freeze_startup_heap
 from gateway.observability.logging import configure_logging
 from gateway.observability.tracing import TRACER_STATE, open_tracing
@@ -193,7 +194,9 @@ def create_app(
             if redis is not None:
                 await redis.aclose()
             raise
-        audit = open_audit_sink(settings)
+        # One background writer per process: requests only queue their records (audit_writer.py).
+        audit = AuditWriter(open_audit_sink(settings))
+        audit.start()
         # How many replicas share Redis now, announced by each (infra.fleet): every replica's part of
         # billing's bulkhead, and of the buckets' local fallback, follows it.
         fleet = Fleet(redis, floor=settings.redis.replicas)
@@ -249,7 +252,7 @@ def create_app(
             if cache is not None:
                 await cache.drain()  # background refreshes finish before their clients close
             await backends.aclose()
-            await audit.aclose()
+            await audit.aclose()  # every queued record written, then the sink closed
             await bus.aclose()
             if redis is not None:
                 await redis.aclose()

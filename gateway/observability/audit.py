@@ -1,8 +1,11 @@
 """Where audit records go: append-only JSON lines by default, a Redis stream when configured.
 
-Writes happen off the event loop (a thread for the file) and never carry unmasked values: the
-records are built by `services.audit.AuditTrail`, which only ever sees customer numbers and field
-paths. If the Redis stream cannot take a record, it goes to the file instead of being lost.
+The sinks write whole batches: requests never call them, `AuditWriter` (audit_writer.py) does, one
+batch at a time from its background task: one thread hop per batch for the file (serialising and
+writing both in the thread, off the event loop), one pipeline per batch for the stream. Records
+never carry unmasked values: they are built by `services.audit.AuditTrail`, which only ever sees
+customer numbers and field paths. If the Redis stream cannot take a batch, it goes to the file
+instead of being lost; if the file cannot take it either, the writer keeps it and retries.
 """
 
 from __future__ import annotations
@@ -28,33 +31,38 @@ class AuditSink(Protocol):
 
 
 class JsonLinesSink:
-    """One JSON object per line, appended with O_APPEND so concurrent writers never interleave lines."""
+    """One JSON object per line, appended with O_APPEND so concurrent writers never interleave lines
+    (one `os.write` per batch: the replicas of one host may share the file)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = asyncio.Lock()
 
-    def _append(self, data: bytes) -> None:
+    def _append(self, records: Sequence[dict[str, Any]]) -> None:
+        data = b"".join(orjson.dumps(r) + b"\n" for r in records)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, data)
+            view = memoryview(data)
+            while view:  # a short write (a signal, a nearly full disk) continues where it stopped
+                view = view[os.write(fd, view) :]
         finally:
             os.close(fd)
 
     async def write(self, records: Sequence[dict[str, Any]]) -> None:
         if not records:
             return
-        data = b"".join(orjson.dumps(r) + b"\n" for r in records)
+        records = list(records)  # the thread reads a copy the caller cannot change under it
         async with self._lock:
-            await asyncio.to_thread(self._append, data)
+            await asyncio.to_thread(self._append, records)
 
     async def aclose(self) -> None:
         return None
 
 
 class RedisStreamSink:
-    """XADD each record to a stream; on any Redis failure fall back to the file sink."""
+    """XADD each record of a batch to a stream, one pipeline per batch; on any Redis failure the
+    batch goes to the file sink."""
 
     def __init__(
         self, redis: RedisClient, stream: str, fallback: JsonLinesSink, maxlen: int = 1_000_000

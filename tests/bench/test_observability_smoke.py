@@ -17,13 +17,16 @@ def test_observability_bench_runs_every_leg_in_full_and_prints_ratios(
     argv = ["--rounds", "2", "--requests", "10", "--concurrency", "2", "--customers", "300"]
     assert observability.main(argv) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["benchmark"] == "observability"
+    assert result["benchmark"] == "observability" and result["cache"] == "off"
     for leg in observability.LEGS:
         assert result[leg]["requests"] == 20
         assert result[leg]["failures"] == 0, result  # every leg answered every screen pop in full
         assert len(result[leg]["cpu_ms_per_round"]) == 2
         assert result[leg]["cpu_ms_per_request"] > 0
         assert result[leg]["p99_ms"] >= result[leg]["p50_ms"] > 0
+        # counted at the simulators, cache off: every leg asked all four systems for the same pops
+        assert set(result[leg]["backend_calls_by_system"]) == {"billing", "crm", "gis", "workorders"}
+        assert result[leg]["backend_calls_per_pop"] == result["bare"]["backend_calls_per_pop"] >= 4
     comparisons = [*result["vs_bare"].values(), result["traced_vs_metrics"], result["persisted_vs_metrics"]]
     assert set(result["vs_bare"]) == {"metrics", "traced", "persisted"}
     for ratios in comparisons:

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from tests.support.audit import wait_for_audit
 from tests.support.processes import BffProcess
 from tests.support.world import seeded_world, sole_callers
 
@@ -24,12 +25,6 @@ def _ask(bff: BffProcess, query: str, variables: dict[str, Any], headers: dict[s
 
 def _codes(body: dict[str, Any]) -> list[str]:
     return [e["extensions"]["code"] for e in body.get("errors", [])]
-
-
-def _audit(bff: BffProcess) -> list[dict[str, Any]]:
-    if not bff.audit_path.exists():
-        return []
-    return [json.loads(line) for line in bff.audit_path.read_text(encoding="utf-8").splitlines()]
 
 
 def test_an_agent_sees_the_caller_only_while_the_call_lasts(bff: BffProcess) -> None:
@@ -50,7 +45,9 @@ def test_an_agent_sees_the_caller_only_while_the_call_lasts(bff: BffProcess) -> 
     assert bff.cti("CALL_ENDED", "A2001", "c-100").status_code == 204
     assert _codes(_ask(bff, ONE, {"id": seen["id"]}, agent)) == ["FORBIDDEN"]
 
-    refusals = [r for r in _audit(bff) if r["event"] == "refused" and r.get("agent_id") == "A2001"]
+    refusals = wait_for_audit(
+        bff.audit_path, lambda r: r["event"] == "refused" and r.get("agent_id") == "A2001", at_least=3
+    )
     assert len(refusals) >= 3 and all(r["role"] == "agent" and r["request_id"] for r in refusals)
 
 
@@ -58,11 +55,10 @@ def test_a_supervisor_reads_anyone_and_the_reveal_is_audited_without_values(bff:
     other = seeded_world().customers[5]
     body = _ask(bff, ONE, {"id": f"KH{other.customer_no:08d}"}, bff.auth("supervisor"))
     assert body["data"]["customer"]["idCard"] == other.id_card
-    records = [
-        r
-        for r in _audit(bff)
-        if r["event"] == "unmasked_read" and r["customer"] == f"KH{other.customer_no:08d}"
-    ]
+    records = wait_for_audit(
+        bff.audit_path,
+        lambda r: r["event"] == "unmasked_read" and r["customer"] == f"KH{other.customer_no:08d}",
+    )
     assert records and set(records[-1]["fields"]) >= {"customer.idCard", "customer.name"}
     text = bff.audit_path.read_text(encoding="utf-8")
     assert (other.id_card or "?") not in text and other.name not in text
@@ -90,7 +86,9 @@ def test_the_open_tickets_on_a_main_follow_the_call(bff: BffProcess) -> None:
     assert withheld["openTickets"] == [] and withheld["openTicketCount"] == seen["openTicketCount"]
     assert len(withheld["withheldOpenTickets"]) == seen["openTicketCount"]
     assert not {t["id"] for t in seen["openTickets"]} & set(json.dumps(agent).split('"'))
-    refusals = [r for r in _audit(bff) if r.get("agent_id") == "A2101" and r["event"] == "refused"]
+    refusals = wait_for_audit(
+        bff.audit_path, lambda r: r.get("agent_id") == "A2101" and r["event"] == "refused"
+    )
     assert [(r["target"], r["withheld"]) for r in refusals] == [("tickets", seen["openTicketCount"])]
 
 

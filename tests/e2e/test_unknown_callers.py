@@ -28,6 +28,7 @@ from simulators.world import phone_key
 from simulators.world.model import Customer as WorldCustomer
 from tests.conftest import Simulators
 from tests.support.admin import stats
+from tests.support.audit import read_audit, wait_for_audit
 from tests.support.live import next_data, until
 from tests.support.processes import BffProcess, SimProcess, start_bff, start_simulator
 from tests.support.redis_server import RedisProcess, start_redis
@@ -114,9 +115,7 @@ def _phone_searches(billing: SimProcess) -> int:
 
 
 def _audit(bff: BffProcess) -> list[dict[str, Any]]:
-    if not bff.audit_path.exists():
-        return []
-    return [json.loads(line) for line in bff.audit_path.read_text(encoding="utf-8").splitlines()]
+    return read_audit(bff.audit_path)
 
 
 def _identifiable(index: int) -> WorldCustomer:
@@ -240,7 +239,10 @@ def test_search_verify_bind_then_least_privilege_follows_the_bound_customer(pair
     assert bound["data"]["bindCaller"]["status"] == "IDENTIFIED"
     assert [c["id"] for c in bound["data"]["bindCaller"]["customers"]] == [_kh(caller.customer_no)]
 
-    line = next(r for r in _audit(pair.a) if r["event"] == "call_bound" and r["call_id"] == "call-7004")
+    bound_lines = wait_for_audit(
+        pair.a.audit_path, lambda r: r["event"] == "call_bound" and r["call_id"] == "call-7004"
+    )
+    line = bound_lines[0]
     assert (line["agent_id"], line["customer"], line["reason"]) == ("A7004", _kh(caller.customer_no), reason)
     assert all("street" not in r and "idCardLast4" not in r for r in _audit(pair.a))  # answers unwritten
 
@@ -248,7 +250,9 @@ def test_search_verify_bind_then_least_privilege_follows_the_bound_customer(pair
     assert _codes(_ask(pair.a, ONE, {"id": _kh(other.customer_no)}, token)) == ["FORBIDDEN"]
     again = _ask(pair.a, CANDIDATES, {"accountNo": account.account_no}, token)
     assert _codes(again) == ["FORBIDDEN"]  # identified: searching is over on this call
-    searched = [r for r in _audit(pair.a) if r["event"] == "caller_search" and r["call_id"] == "call-7004"]
+    searched = wait_for_audit(
+        pair.a.audit_path, lambda r: r["event"] == "caller_search" and r["call_id"] == "call-7004", at_least=2
+    )
     assert [r["by"] for r in searched] == [["accountNo"], ["name"]]
 
     # Transferred, the identification goes with the call: the new agent reads the bound customer.
@@ -288,7 +292,11 @@ def test_wrong_answers_lock_identification_on_the_call(pair: Pair) -> None:
     assert _codes(_ask(pair.a, VERIFY, {"input": right}, token)) == ["IDENTIFICATION_LOCKED"]
     # The count lives in redis: the other process refuses too.
     assert _codes(_ask(pair.b, VERIFY, {"input": right}, token)) == ["IDENTIFICATION_LOCKED"]
-    failures = [r for r in _audit(pair.a) if r["event"] == "caller_verification_failed"]
+    failures = wait_for_audit(
+        pair.a.audit_path,
+        lambda r: r["event"] == "caller_verification_failed" and r["call_id"] == "call-7005",
+        at_least=3,
+    )
     assert [r["attempts"] for r in failures if r["call_id"] == "call-7005"] == [1, 2, 3]
     # Searching is bounded per call too: ten masked rows at a time must not page through the district.
     by_account = {"accountNo": account.account_no}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,9 +142,21 @@ def _caller(index: int = 0) -> Customer:
     return found[-10 - index]  # from the far end: other modules pick callers from the front
 
 
-def _audit_lines() -> list[str]:
-    """The audit trail the app wrote (TIDEGATE_AUDIT_PATH: a scratch file, see tests/conftest.py)."""
-    return Path(Settings().observability.audit_path).read_text(encoding="utf-8").splitlines()
+def _read_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+async def _audit_lines(containing: Sequence[str]) -> list[str]:
+    """The audit trail's lines holding every one of `containing`, once there is one (TIDEGATE_AUDIT_PATH:
+    a scratch file, see tests/conftest.py). Awaited, not slept on: the app's audit writer runs on this
+    loop, a moment after the refusal is sent."""
+    async with asyncio.timeout(10):  # a safety net against a hang, not a latency assertion
+        while True:
+            lines = _read_lines(Path(Settings().observability.audit_path))
+            found = [line for line in lines if all(part in line for part in containing)]
+            if found:
+                return found
+            await asyncio.sleep(0.02)
 
 
 def _calls(sims: Systems) -> dict[str, int]:
@@ -273,7 +285,7 @@ async def test_an_agent_watches_only_their_own_screen_pops(app: LiveApp) -> None
         assert [e["extensions"]["code"] for e in refused["payload"]] == ["FORBIDDEN"]
         await ws.subscribe(POPS, {"agent": "A5005"})
         await app.subscribed("screenpop:A5005")  # their own is open
-    refusals = [orjson.loads(line) for line in _audit_lines() if '"screenPop"' in line and '"A9999"' in line]
+    refusals = [orjson.loads(line) for line in await _audit_lines(['"screenPop"', '"A9999"'])]
     assert [(r["event"], r["agent_id"], r["key"]) for r in refusals][-1] == ("refused", "A5005", "A9999")
     async with GraphQLWs.connect(app.ws, token("supervisor", agent_id="S5001")) as ws:
         await ws.subscribe(POPS, {"agent": "A9999"})

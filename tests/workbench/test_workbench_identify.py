@@ -11,9 +11,10 @@ import re
 from datetime import date
 
 from simulators.world import build_world, phone_key
+from tests.support.audit import wait_for_audit
 from tests.support.processes import CTI_SECRET, TEST_AS_OF, TEST_SEED
 from tests.workbench.conftest import Stack, Watched
-from tests.workbench.test_workbench_browser import audit_lines, sign_in
+from tests.workbench.test_workbench_browser import sign_in
 
 UNKNOWN = "13800138000"  # the README's number: nobody in the seeded district has it
 
@@ -79,7 +80,9 @@ def test_workbench_unknown_caller_is_identified_and_bound(stack: Stack, watched:
     assert page.get_by_test_id("no-match").count() == 0
     assert page.get_by_test_id("pop").get_attribute("data-call-id") == call_id
     assert page.get_by_test_id("phase").get_attribute("data-phase") == "oncall"
-    bound = [r for r in audit_lines(stack) if r.get("event") == "call_bound" and r.get("call_id") == call_id]
+    bound = wait_for_audit(
+        stack.bff.audit_path, lambda r: r.get("event") == "call_bound" and r.get("call_id") == call_id
+    )
     assert bound and (bound[-1]["customer"], bound[-1]["reason"]) == (customer_id, reason)
     page.get_by_role("button", name="Hang up").click()
     page.get_by_test_id("cleared").wait_for()
