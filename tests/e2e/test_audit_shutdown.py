@@ -4,14 +4,24 @@ A real `tidegate serve` process takes reveals (agents on calls) and supervisors'
 once; SIGTERM arrives while many are still in flight. Its background audit writer (issue 21, step 6)
 only queues records on the request path, so this is where a lost line would show: records queued
 by the last requests, during the graceful shutdown, must be written before the process exits.
+
+The audit file is a named pipe of one page that the test leaves unread until the process runs its
+lifespan's shutdown: the writer's thread blocks after a dozen lines, so by then the records of
+hundreds of answered requests are queued and only the shutdown's flush writes them (without it this
+test fails: checked by deleting the flush).
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import os
 import signal
+import threading
+import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -58,12 +68,54 @@ def _work(bff: BffProcess) -> list[Work]:
     return work + reads[AGENTS:]
 
 
+class HeldPipe:
+    """A named pipe standing in for the audit file, one page deep, unread until `drain` starts.
+
+    The test holds both ends open (O_RDWR), so the BFF's opens never block and it never sees EOF."""
+
+    def __init__(self, path: Path) -> None:
+        os.mkfifo(path, 0o600)
+        self.path = path
+        self.fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+        fcntl.fcntl(self.fd, fcntl.F_SETPIPE_SZ, 4096)
+        self.data = bytearray()
+        self._reader: threading.Thread | None = None
+
+    def drain(self, bff: BffProcess) -> None:
+        """In a thread: wait for the BFF's lifespan shutdown to begin, then read until it has exited
+        and the pipe is empty."""
+
+        def read() -> None:
+            while "Waiting for application shutdown" not in bff.log() and bff.proc.poll() is None:
+                time.sleep(0.02)
+            while True:
+                exited = bff.proc.poll() is not None
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except BlockingIOError:
+                    chunk = b""
+                self.data += chunk
+                if not chunk:
+                    if exited:
+                        return
+                    time.sleep(0.01)
+
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
+
+    def lines(self) -> list[str]:
+        assert self._reader is not None
+        self._reader.join(timeout=60)
+        os.close(self.fd)
+        return self.data.decode("utf-8").splitlines()
+
+
 def _customer(request: dict[str, Any]) -> str:
     variables: dict[str, str] = request["variables"]
     return variables.get("customerId") or variables["id"]
 
 
-async def _load(bff: BffProcess, work: list[Work]) -> list[tuple[str, str]]:
+async def _load(bff: BffProcess, work: list[Work], pipe: HeldPipe) -> list[tuple[str, str]]:
     """Everything at once, SIGTERM once a third is answered; the (event, customer) of every answer."""
     answered: list[tuple[str, str]] = []
     enough = asyncio.Event()
@@ -87,20 +139,24 @@ async def _load(bff: BffProcess, work: list[Work]) -> list[tuple[str, str]]:
         await asyncio.wait(waiting, timeout=120, return_when=asyncio.FIRST_COMPLETED)
         assert enough.is_set(), f"only {len(answered)} of {len(work)} answered before SIGTERM"
         bff.proc.send_signal(signal.SIGTERM)
+        pipe.drain(bff)
         await everything
     return answered
 
 
-def test_sigterm_writes_every_queued_audit_line_before_the_process_exits(sims: Simulators) -> None:
+def test_sigterm_writes_every_queued_audit_line_before_the_process_exits(
+    sims: Simulators, tmp_path: Path
+) -> None:
     for name in ("billing", "crm", "gis", "workorders"):
         _ = sims[name]  # the session's simulators start on first use
-    bff = start_bff(sims, ROOMY)
+    pipe = HeldPipe(tmp_path / "audit.pipe")
+    bff = start_bff(sims, ROOMY | {"TIDEGATE_AUDIT_PATH": str(pipe.path)})
     try:
         work = _work(bff)
-        answered = asyncio.run(_load(bff, work))
+        answered = asyncio.run(_load(bff, work, pipe))
         assert bff.proc.wait(timeout=60) in (0, -signal.SIGTERM), bff.log()
         assert "Application shutdown complete" in bff.log()  # a graceful stop, the lifespan's end run
-        lines = [json.loads(line) for line in bff.audit_path.read_text(encoding="utf-8").splitlines()]
+        lines = [json.loads(line) for line in pipe.lines()]
         written = Counter((r["event"], r["customer"]) for r in lines if "customer" in r)
         missing = [key for key in answered if written[key] < 1]
         assert missing == [], f"{len(missing)} answered requests have no audit line: {missing[:5]}"
