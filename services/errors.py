@@ -64,6 +64,8 @@ class ErrorCode(StrEnum):
     BACKEND_UNAVAILABLE = "BACKEND_UNAVAILABLE"
     BACKEND_REJECTED = "BACKEND_REJECTED"
     RATE_LIMITED = "RATE_LIMITED"
+    # The audit trail could not take the request's records in time: the answer is withheld (503).
+    AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
     # Identifying a caller the number did not (services.identify).
     IDENTIFICATION_LOCKED = "IDENTIFICATION_LOCKED"  # too many wrong answers on this call
     IDENTIFICATION_NOT_VERIFIED = "IDENTIFICATION_NOT_VERIFIED"  # bind needs a verified candidate

@@ -9,6 +9,7 @@ HTTP level (the request never reached GraphQL; a 4xx, never a stack trace)
 │   ├── NotAcceptable           Accept names neither response type     NOT_ACCEPTABLE   406
 │   ├── a GET with no preflight header (gateway.http.csrf)          CSRF_PREFLIGHT_REQUIRED   400
 │   ├── a mutation over GET                          BAD_REQUEST 405, `Allow: POST`
+│   ├── the audit queue stayed full: the answer withheld            AUDIT_UNAVAILABLE   503
 │   └── PersistedQueryError (gateway.persisted.queries)   PERSISTED_QUERY_*   200/400/403/404
 └── (unknown path)                                                        NOT_FOUND     404
 GraphQL level (`errors` beside `data`; the status by media type: `gateway.http.graphql_response`)

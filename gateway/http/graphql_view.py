@@ -64,6 +64,7 @@ from gateway.http.media_types import MediaType, negotiate
 from gateway.http.request_end import finish_request, metrics_of
 from gateway.limits.admission import buckets, classify, rate_limited
 from gateway.live.ws_session import SocketGate, TextFrames, TransportWS
+from gateway.observability.audit_writer import AuditUnavailable
 from gateway.observability.heap import release_frames
 from gateway.observability.logging import RequestRecord, current_request
 from gateway.observability.operation_attributes import name_operation
@@ -332,7 +333,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
         request.state.graphql_context = None  # the context holds the request: no cycle outlives it
         if context is not None:  # every unmasked read and refusal, before the answer leaves
             context.audit.operation = record.operation
-            await request.state.audit_sink.write(context.audit.records())
+            try:
+                await request.state.audit_sink.write(context.audit.records())
+            except AuditUnavailable as exc:  # no answer leaves without its record (audit_writer.py)
+                raise BadRequest(
+                    str(exc), 503, code=ErrorCode.AUDIT_UNAVAILABLE, headers={"Retry-After": "5"}
+                ) from exc
         # A request error has no `data` in graphql-response+json; application/json keeps its null.
         media_type: MediaType = getattr(request.state, "media_type", MediaType.JSON)
         response: GraphQLHTTPResponse = {"data": result.data} if keeps_data(result, media_type) else {}

@@ -166,3 +166,21 @@ async def test_a_cost_refusal_comes_before_graphql_cores_rules(client: httpx.Asy
     for _ in range(2):
         r = await client.post("/graphql", json={"query": "{ nope a: hello b: hello c: hello d: hello }"})
         assert errors_of(r.json()) == [("TOO_MANY_ALIASES", "4 aliases found. Allowed: 3")]
+
+
+async def test_an_audit_trail_that_cannot_keep_up_withholds_the_answer_with_a_coded_503(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Narrow: the writer's refusal is forced (its own backpressure is tested in test_audit_writer)."""
+    from gateway.observability.audit_writer import AuditUnavailable, AuditWriter
+
+    async def full(self: AuditWriter, records: object) -> None:
+        raise AuditUnavailable("the audit trail cannot keep up; the request was not answered")
+
+    monkeypatch.setattr(AuditWriter, "write", full)
+    r = await client.post("/graphql", json={"query": "{ hello }"})
+    assert (r.status_code, r.headers["retry-after"]) == (503, "5")
+    assert "data" not in r.json()
+    assert errors_of(r.json()) == [
+        ("AUDIT_UNAVAILABLE", "the audit trail cannot keep up; the request was not answered")
+    ]
