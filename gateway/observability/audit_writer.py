@@ -12,7 +12,8 @@ The audit trail is a security record, so nothing is dropped, ever:
 - Full queue (`max_queued` records: the sink is slower than the traffic, or failing): the request
   waits for room (backpressure), logged as an error once per episode, counted in `waits`. If no room
   comes within `full_wait_s` it raises `AuditUnavailable` and the request fails (503,
-  `AUDIT_UNAVAILABLE`, `Retry-After`) rather than answer without its record: fail closed, as a request whose own write failed did.
+  `AUDIT_UNAVAILABLE`, `Retry-After`) rather than answer without its record: fail closed, as a
+  request whose own write failed did.
 - A failed batch is kept and retried (backing off up to `retry_max_s`), each failure logged; the
   records behind it wait in the queue, so a sink that stays down turns into the backpressure above.
 - Shutdown (`aclose`, from the app's lifespan after the server has stopped taking requests): the
