@@ -13,17 +13,23 @@ more than `inline_max_fields` fields (as `gateway.limits.query_cost_limit` measu
 worker thread: the interpreter hands the event loop the GIL every few milliseconds meanwhile, so
 `/healthz` and every other request keep being answered. Small documents stay inline, where a thread
 hop would cost more than the validation; a persisted operation (the softphone's screen pop) is not
-validated per request at all. Parsing costs tens of microseconds a token on a busy machine: a text
-longer than `inline_max_chars` is parsed in a worker thread too (the token limit still applies).
+validated per request at all, and a document validated once is looked up by its text afterwards
+(no thread, no walk of the tree: `_VALIDATED`). Parsing costs tens of microseconds a token on a busy
+machine: a text longer than `inline_max_chars` is parsed in a worker thread too (the token limit
+still applies).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema import schema as strawberry_schema
 
 from gateway.limits.cost_limits import measured_cost
 
@@ -63,6 +69,15 @@ class DocumentParserCache(ParserCache):
         yield
 
 
+# Validation results by (query text, schema, rules), most recently used last. Strawberry's own cache
+# is keyed by the parsed document, and graphql-core's AST nodes are frozen dataclasses whose hash
+# walks the whole tree: every lookup cost a full walk of the document, for large ones in a worker
+# thread (a quarter of a screen pop's thread hops and hashing, profiled). A `str` caches its hash,
+# so a hit here costs a dict lookup on the loop and no thread at all.
+_VALIDATED: OrderedDict[tuple[str, Any, tuple[Any, ...]], list[GraphQLError]] = OrderedDict()
+VALIDATED_MAX = 256
+
+
 class DocumentValidationCache(ValidationCache):
     def __init__(self, inline_max_fields: int = 50) -> None:
         super().__init__()
@@ -74,11 +89,29 @@ class DocumentValidationCache(ValidationCache):
             yield
             return
         DOCUMENT_WORK.validations += 1
-        args = (context.schema._schema, context.graphql_document, context.validation_rules)
+        schema, rules = context.schema._schema, tuple(context.validation_rules)
+        key = (
+            (context.query, schema, rules) if context.query is not None else None
+        )  # the schema itself: no id reuse
+        known = _VALIDATED.get(key) if key is not None else None
+        if known is not None:
+            _VALIDATED.move_to_end(key)  # type: ignore[arg-type]  # known implies a key
+            context.pre_execution_errors = known
+            yield
+            return
+        document = context.graphql_document
+        assert document is not None  # parsed before validation, or refused with pre_execution_errors
         cost = measured_cost.get()
         if cost is not None and cost.fields > self.inline_max_fields:
             DOCUMENT_WORK.validations_off_loop += 1
-            context.pre_execution_errors = await asyncio.to_thread(self.cached_validate_document, *args)
+            errors = await asyncio.to_thread(
+                strawberry_schema.validate_document, schema, document, context.validation_rules
+            )
         else:
-            context.pre_execution_errors = self.cached_validate_document(*args)
+            errors = strawberry_schema.validate_document(schema, document, context.validation_rules)
+        if key is not None:
+            _VALIDATED[key] = errors
+            while len(_VALIDATED) > VALIDATED_MAX:
+                _VALIDATED.popitem(last=False)
+        context.pre_execution_errors = errors
         yield

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from graphql import DocumentNode, GraphQLError, parse
-from strawberry.extensions import parser_cache, validation_cache
+from strawberry.extensions import parser_cache
+from strawberry.schema import schema as strawberry_schema
 from strawberry.schema.schema import validate_document
 
 from bench.documents import doubling
@@ -60,6 +61,21 @@ async def test_a_document_over_the_inline_size_is_validated_in_a_thread(fields: 
     assert r.json()["data"] == {"node": {"child": {"name": "node", **({"n": "node"} if off_loop else {})}}}
 
 
+async def test_a_document_validated_once_is_not_validated_again_nor_sent_to_a_thread() -> None:
+    """The validation cache is keyed by the text (whose hash Python keeps), not by the parsed tree
+    (whose hash walks every node): the second request validates nothing and hops to no thread."""
+    settings = app_settings(validate_inline_max_fields=3)
+    query = "{ node { child { name a: name b: name } } }"
+    broken = "{ node { child { nope a: name b: name } } }"
+    async with serve(create_app(settings, schema=small_schema(settings), keys=TEST_KEYS)) as client:
+        before = DOCUMENT_WORK.validations_off_loop
+        answers = [await client.post("/graphql", json={"query": q}) for q in (query, broken, query, broken)]
+        assert DOCUMENT_WORK.validations_off_loop - before == 2  # once per distinct text
+    assert answers[0].json() == answers[2].json()
+    assert errors_of(answers[1].json()) == errors_of(answers[3].json())
+    assert errors_of(answers[3].json())[0][0] == "GRAPHQL_VALIDATION_FAILED"
+
+
 @pytest.mark.parametrize(("inline_max_fields", "off_loop"), [(100, False), (0, True)])
 async def test_the_loop_keeps_running_while_a_large_document_validates(
     monkeypatch: pytest.MonkeyPatch, inline_max_fields: int, off_loop: bool
@@ -74,7 +90,7 @@ async def test_the_loop_keeps_running_while_a_large_document_validates(
         seen.append(ticks)
         return list(validate_document(*args))  # type: ignore[arg-type]
 
-    monkeypatch.setattr(validation_cache, "_get_validate_cache", lambda maxsize: slow_validate)
+    monkeypatch.setattr(strawberry_schema, "validate_document", slow_validate)
     settings = app_settings(validate_inline_max_fields=inline_max_fields)
     done = asyncio.Event()
 
