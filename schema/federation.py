@@ -8,7 +8,8 @@ entry point has:
 - each representation's type `@requiresScopes` is checked before its `resolve_reference` runs,
   so a caller without `ticket:read` makes no work-order call at all (FORBIDDEN at `_entities.N`);
 - `resolve_reference` goes through `services.entities`: least privilege and the request's loaders;
-- the fields of what comes back carry `PolicyExtension` (`attach_policy` walks `ENTITIES` too);
+- the fields of what comes back are policed as anywhere (`schema.execution`; `attach_policy` walks
+  `ENTITIES` too for their masks);
 - the list is bounded, like every list argument, and the query limits apply to the whole document.
 
 `FEDERATION_VERSION` is the lowest that has everything we use (`@composeDirective` is 2.1; see

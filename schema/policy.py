@@ -1,10 +1,13 @@
 """Enforce `@requiresScopes` and `@mask` from the directives themselves, never by hand in resolvers.
 
-At build time `attach_policy` walks every type reachable from the root, reads each field's
-directives (and its own type's `@requiresScopes`), and attaches one `PolicyExtension` to exactly
-the fields that carry policy. So the SDL is the policy: a field annotated there is enforced, and
-nothing unannotated pays for it. A router's `_entities` checks a type's own `@requiresScopes` with
-`require_scopes` before resolving a reference (`schema.federation`).
+Scopes are static per field, so they are decided per operation, not per field: `requirements_of`
+reads a field's `@requiresScopes` (and its type's), `schema.execution.PolicedExecution` refuses
+from that table with one look-up per field (issue 21). At build time `attach_policy` walks every
+type reachable from the roots and attaches one `PolicyExtension` only where a value must be
+looked at: `@mask` fields, and a subscription's root field with scopes (graphql-core opens its
+stream outside the executor's per-field step). So the SDL is the policy, and a field with no
+`@mask` resolves with no wrapper at all. A router's `_entities` checks a type's own
+`@requiresScopes` with `require_scopes` before resolving a reference (`schema.federation`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import Any, Protocol
 
+from graphql import GraphQLError
 from graphql.pyutils import Path
 from strawberry.extensions import FieldExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver, SyncExtensionResolver
@@ -35,6 +39,7 @@ from services.errors import public_error
 FORBIDDEN = "FORBIDDEN"
 
 ScopeGroups = tuple[tuple[str, ...], ...]  # one directive's argument: outer OR, inner AND
+Requirements = list[list[list[str]]]  # one entry per directive that applies: all must hold
 
 
 class Owned(Protocol):
@@ -48,11 +53,12 @@ class PolicyExtension(FieldExtension):
     """Refuse without the scopes (before anything loads); mask the value unless the caller may unmask.
 
     `requirements` holds one entry per directive that applies (the type's, the field's): all must
-    hold. Scope-only fields stay synchronous; a masked field goes async to ask its owner.
+    hold. Empty on a masked field (the executor has refused it already); only a subscription's
+    root field checks here. Scope-only fields stay synchronous; a masked field goes async.
     """
 
-    def __init__(self, requirements: Sequence[ScopeGroups], mask: MaskKind | None) -> None:
-        self.requirements = [[list(group) for group in any_of] for any_of in requirements]
+    def __init__(self, requirements: Requirements, mask: MaskKind | None) -> None:
+        self.requirements = requirements
         self.mask = mask
 
     @cached_property
@@ -89,9 +95,19 @@ def require_scopes(ctx: RequestContext, requirements: Sequence[list[list[str]]],
     principal = ctx.access.principal
     for any_of in requirements:
         if principal is None or not principal.holds(any_of):
-            needs = " or ".join(" and ".join(group) for group in any_of)
-            ctx.audit.refused("field", ".".join(str(key) for key in at.as_list()), f"missing scope {needs}")
-            raise public_error(f"not allowed: needs scope {needs}", FORBIDDEN)
+            raise refusal(ctx, " or ".join(" and ".join(group) for group in any_of), at)
+
+
+def refusal(ctx: RequestContext, needs: str, at: Path) -> GraphQLError:
+    """The FORBIDDEN error for a field at `at` whose caller lacks `needs`, audited once here."""
+    ctx.audit.refused("field", ".".join(str(key) for key in at.as_list()), f"missing scope {needs}")
+    return public_error(f"not allowed: needs scope {needs}", FORBIDDEN)
+
+
+def requirements_of(definition: StrawberryObjectDefinition, field: StrawberryField) -> Requirements:
+    """What a field needs: its type's `@requiresScopes` and its own, one entry per directive."""
+    found = _scope_groups(definition.directives or ()) + _scope_groups(field.directives)
+    return [[list(group) for group in any_of] for any_of in found]
 
 
 def type_requirements(cls: type) -> list[list[list[str]]]:
@@ -132,8 +148,9 @@ def _object_types(annotation: object) -> list[StrawberryObjectDefinition]:
     return [found] if found is not None else []
 
 
-def _apply(definition: StrawberryObjectDefinition, field: StrawberryField) -> None:
-    requirements = _scope_groups(definition.directives or ()) + _scope_groups(field.directives)
+def _apply(definition: StrawberryObjectDefinition, field: StrawberryField) -> bool:
+    """Attach the extension where a value must be looked at; whether the field is policed at all."""
+    requirements = requirements_of(definition, field)
     kind = _mask_kind(field.directives)
     if (
         kind is not None
@@ -143,12 +160,16 @@ def _apply(definition: StrawberryObjectDefinition, field: StrawberryField) -> No
         raise TypeError(f"{definition.name}.{field.python_name} has @mask but no owner_customer_no")
     # Replace, not append: building the schema twice must not stack the checks.
     kept = [e for e in field.extensions if not isinstance(e, PolicyExtension)]
-    field.extensions = [*kept, PolicyExtension(requirements, kind)] if requirements or kind else kept
+    # The executor refuses by scope before a resolver runs, but not a subscription's `subscribe`.
+    checked = requirements if field.is_subscription else []
+    field.extensions = [*kept, PolicyExtension(checked, kind)] if checked or kind else kept
+    return bool(requirements or kind)
 
 
 def attach_policy(*roots: type) -> list[str]:
-    """Attach `PolicyExtension` to every policed field reachable from `roots`; returns their
-    coordinates (`Type.field`), so a test can see what is enforced."""
+    """Attach `PolicyExtension` where it is needed (module doc); returns the coordinates
+    (`Type.field`) of every policed field reachable from `roots`, masked or scoped, so a test can
+    see what is enforced."""
     names = NameConverter()
     seen: set[str] = set()
     pending = [get_object_definition(root, strict=True) for root in roots]
@@ -162,7 +183,6 @@ def attach_policy(*roots: type) -> list[str]:
             if is_private(field.type):
                 continue  # not in the schema: strawberry drops it at conversion
             pending.extend(_object_types(field.type))
-            _apply(definition, field)
-            if any(isinstance(e, PolicyExtension) for e in field.extensions):
+            if _apply(definition, field):
                 policed.append(f"{definition.name}.{names.from_field(field)}")
     return sorted(policed)

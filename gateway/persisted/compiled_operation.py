@@ -23,8 +23,10 @@ How it runs, as graphql-core would:
 
 - variables coerced by graphql-core's own `get_variable_values`; a variable that does not coerce
   returns None, and the request goes the usual way (its coded `BAD_USER_INPUT` comes from there);
-- a field with a resolver, arguments, field extensions (`schema.policy.PolicyExtension`: the scope
-  check) or permission classes runs through the graphql-core field's own `resolve` (Strawberry's
+- a field the caller's scopes do not reach is refused first, as the executor does
+  (`schema.execution.forbidden_for`: FORBIDDEN at its path, audited, its resolver never run);
+- a field with a resolver, arguments, field extensions (`schema.policy.PolicyExtension`: the mask)
+  or permission classes runs through the graphql-core field's own `resolve` (Strawberry's
   wrapper: arguments converted, extensions and permissions applied) with a `GraphQLResolveInfo`
   built as graphql-core builds it; a plain Strawberry attribute is read with `getattr`, which is
   all Strawberry's default resolver does for it;
@@ -71,6 +73,9 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema import Schema
 from strawberry.types import ExecutionResult
 from strawberry.types.field import StrawberryField
+
+from schema.execution import forbidden_for
+from schema.policy import refusal
 
 logger = logging.getLogger("tidegate.persisted.compiled")
 
@@ -147,6 +152,7 @@ class _Run:
         self.context = context
         self.errors: list[GraphQLError] = []
         self.helpers = GraphQLResolveInfoHelpers(gather=_gather, track=_track)
+        self.forbidden = forbidden_for(schema, context)  # scopes: decided once per scope set
 
     def info(self, field: _Field, return_type: GraphQLOutputType, path: Path) -> GraphQLResolveInfo[Any]:
         return GraphQLResolveInfo(
@@ -171,6 +177,8 @@ class _Run:
         if definition is None:
             return field.parent.name
         try:
+            if self.forbidden and (needs := self.forbidden.get((field.parent.name, field.node.name.value))):
+                raise refusal(self.context, needs, path)
             basic = field.attribute
             if basic is not None:  # what Strawberry's resolver for a basic field does
                 value = basic.default_resolver(source, basic.python_name)

@@ -8,9 +8,12 @@ import pytest
 import strawberry
 from strawberry.types import ExecutionResult
 from strawberry.types.base import get_object_definition
+from strawberry.types.field import StrawberryField
 
 from schema import build_schema
+from schema.customers.customer import Customer
 from schema.directives import Mask, MaskKind, RequiresScopes
+from schema.execution import PolicedExecution, ScopePolicy
 from schema.masking import (
     mask_address,
     mask_bank_account,
@@ -109,9 +112,32 @@ def test_exactly_the_annotated_fields_are_policed_and_building_twice_stacks_noth
     assert not any(p.startswith(("Bill.", "Money.", "Meter.")) for p in policed)
     assert not any(p.startswith("Interaction.") for p in policed if p != "Interaction.summary")
     build_schema()
-    field = get_object_definition(Query, strict=True).get_field("customer")
-    assert field is not None
-    assert sum(isinstance(e, PolicyExtension) for e in field.extensions) == 1
+    masked = get_object_definition(Customer, strict=True).get_field("name")
+    assert masked is not None
+    assert sum(isinstance(e, PolicyExtension) for e in masked.extensions) == 1
+    assert policed == attach_policy(Query)  # and the same fields, the second time
+
+
+def test_only_masked_fields_and_subscription_roots_carry_an_extension() -> None:
+    """Scopes are the executor's (one look-up per field): a field with no `@mask` has no wrapper."""
+    wrapped: set[str] = set()
+    for type_ in SCHEMA._schema.type_map.values():
+        for name, field in getattr(type_, "fields", {}).items():
+            definition = field.extensions.get("strawberry-definition")
+            if isinstance(definition, StrawberryField) and definition.extensions:
+                wrapped.add(f"{type_.name}.{name}")
+    assert {"Customer.name", "Customer.idCard", "DirectDebit.bankAccount", "Ticket.address"} <= wrapped
+    scoped_only = {"Query.customer", "Customer.id", "Customer.accounts", "Account.accountNo", "Ticket.id"}
+    assert scoped_only & wrapped == set()
+    assert {w for w in wrapped if w.startswith("Subscription.")} == {
+        "Subscription.ticketUpdated",
+        "Subscription.screenPop",
+        "Subscription.callUpdated",
+    }
+    unmasked = [w for w in wrapped if not w.startswith("Subscription.") and _mask_of(w) is None]
+    assert unmasked == []
+    policy = ScopePolicy.of(SCHEMA._schema)
+    assert ("Query", "customer") in policy.requirements and ("Customer", "id") in policy.requirements
 
 
 async def test_unauthenticated_sees_nothing_and_no_backend_is_called() -> None:
@@ -179,6 +205,13 @@ async def test_supervisor_sees_clear_values_and_each_is_audited_without_the_valu
     assert not secrets & {part for pair in unmasked for part in pair}
 
 
+def _mask_of(coordinate: str) -> object:
+    type_name, name = coordinate.split(".")
+    field = SCHEMA._schema.type_map[type_name].fields[name]  # type: ignore[attr-defined]
+    definition = field.extensions["strawberry-definition"]
+    return next((d for d in definition.directives if isinstance(d, Mask)), None)
+
+
 def masked_customer() -> dict[str, Any]:
     return {
         "customer": {
@@ -235,7 +268,7 @@ class GadgetQuery:
 )
 async def test_outer_list_is_or_inner_list_is_and(scopes: set[str], serial: bool, secret: bool) -> None:
     attach_policy(GadgetQuery)
-    schema = strawberry.Schema(query=GadgetQuery)
+    schema = strawberry.Schema(query=GadgetQuery, execution_context_class=PolicedExecution)
     ctx = build_context(fake.FakeBackends().backends(), access=Access(principal(*scopes)))
     result = await schema.execute("{ gadget { secret serial } }", context_value=ctx)
     gadget = (result.data or {}).get("gadget")
