@@ -102,6 +102,19 @@ class Leg:
     is_ok: Callable[[int, bytes], bool]
     headers: Mapping[str, str]
 
+    async def send(self, session: aiohttp.ClientSession, phones: Sequence[str], concurrency: int) -> Batch:
+        """Every caller in `phones` once, `concurrency` at a time, this server's CPU read around it."""
+        bodies = [self.body(p) for p in phones]
+        return await send_all(
+            session,
+            self.url,
+            bodies,
+            self.is_ok,
+            concurrency=concurrency,
+            server_pid=self.pid,
+            headers=self.headers,
+        )
+
 
 @dataclass
 class Tally:
@@ -177,15 +190,7 @@ async def _measure(
         warm = [phones[-1 - i] for i in range(max(args.concurrency * 4, 20))]
         rates = []
         for leg in legs.values():
-            batch = await send_all(
-                session,
-                leg.url,
-                [leg.body(p) for p in warm],
-                leg.is_ok,
-                concurrency=args.concurrency,
-                server_pid=leg.pid,
-                headers=leg.headers,
-            )
+            batch = await leg.send(session, warm, args.concurrency)
             rates.append(batch.answered / batch.seconds if batch.seconds else 1.0)
         rounds = max(2, math.ceil(args.seconds / args.slice_s))
         per_round = max(args.concurrency * 2, round(min(rates) * args.seconds / rounds))
@@ -198,15 +203,7 @@ async def _measure(
             for name in order:
                 leg = legs[name]
                 before = await backend_calls.snapshot(admin, sim_urls)
-                batch = await send_all(
-                    session,
-                    leg.url,
-                    [leg.body(p) for p in stretch],
-                    leg.is_ok,
-                    concurrency=args.concurrency,
-                    server_pid=leg.pid,
-                    headers=leg.headers,
-                )
+                batch = await leg.send(session, stretch, args.concurrency)
                 after = await backend_calls.snapshot(admin, sim_urls)
                 tallies[name].add(batch, backend_calls.delta(after, before))
                 rates.append(batch.answered / batch.seconds if batch.seconds else 1.0)

@@ -16,6 +16,9 @@ an explicitly named `application/graphql-response+json` wins (the spec's prefere
 only through wildcards (`*/*`, `application/*`) goes to `application/json`, because that is what a
 client that names neither expects. Nothing acceptable: `None`, which the view answers 406
 `NOT_ACCEPTABLE` (in `application/json`, the one type every client can read).
+
+Written here on purpose: Starlette has no `Accept` parser, and the libraries that have one (werkzeug,
+python-mimeparse) would be a runtime dependency for two media types and one header.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.schema import schema as strawberry_schema
 
 from gateway.limits.cost_limits import measured_cost
@@ -78,12 +78,15 @@ _VALIDATED: OrderedDict[tuple[str, Any, tuple[Any, ...]], list[GraphQLError]] = 
 VALIDATED_MAX = 256
 
 
-class DocumentValidationCache(ValidationCache):
+class DocumentValidationCache(SchemaExtension):
+    """Strawberry's `ValidationCache`'s job, keyed by the text (`_VALIDATED`) and off the loop for
+    large documents; a plain extension, since none of that class's own cache is used."""
+
     def __init__(self, inline_max_fields: int = 50) -> None:
         super().__init__()
         self.inline_max_fields = inline_max_fields
 
-    async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]  # async: may hop threads
+    async def on_validate(self) -> AsyncIterator[None]:  # async: may hop threads
         context = self.execution_context
         if context.pre_execution_errors is not None:  # validated before the request, or refused
             yield
