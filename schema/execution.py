@@ -18,7 +18,8 @@ per nullability (`handle_field_error`), and its resolver never runs.
 
 Two paths do not pass `execute_field`: a subscription's root field (graphql-core calls its
 `subscribe` directly: `attach_policy` keeps `PolicyExtension` there, once per subscription) and
-compiled persisted operations (`gateway.persisted.compiled_operation` looks `forbidden_for` up).
+planned operations (`schema.compiled`, run from `execute_root_grouped_field_set`), whose walk
+looks the same `forbidden` table up.
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ from typing import Any, Final
 from weakref import WeakKeyDictionary
 
 from graphql import GraphQLObjectType, GraphQLSchema
-from graphql.execution.collect_fields import FieldDetailsList
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path, UndefinedType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
+from schema.compiled import plan_for, served_by
 from schema.policy import Requirements, refusal, requirements_of
 from services.access import Principal
 
@@ -133,3 +135,22 @@ class PolicedExecution(StrawberryGraphQLCoreExecutionContext):
                 self.handle_field_error(error, field_def.type, field_details_list, path)
                 return None
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    def execute_root_grouped_field_set(
+        self,
+        root_type: GraphQLObjectType,
+        root_value: Any,
+        grouped_field_set: GroupedFieldSet,
+        serially: bool,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """A planned operation (`schema.compiled`: the manifest's) walks its plan; any other, the
+        generic walk. Field middleware (a schema extension's `resolve` hook) keeps the generic walk."""
+        plan = plan_for(self.operation)
+        if plan is not None and not getattr(self.middleware_manager, "middlewares", None):
+            served_by.set("compiled")
+            return plan.run(self, root_value, serially)
+        served_by.set("graphql-core")
+        return super().execute_root_grouped_field_set(
+            root_type, root_value, grouped_field_set, serially, position_context
+        )

@@ -31,6 +31,7 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import OperationType as CoreOperationType
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -75,6 +76,7 @@ from infra.deadline import deadline
 from infra.resilience.gcra import Limit
 from infra.resilience.priority import OperationClass, operation_class
 from infra.resilience.ratelimit import RateLimiter
+from schema.compiled import served_by
 from services.access import Access
 from services.calls import CallRegistry
 from services.context import RequestContext, build_context
@@ -238,14 +240,29 @@ class GraphQLView(GraphQL[RequestContext, None]):
         """Strawberry's, minus subscriptions: over HTTP one would run as a query of its first event.
         A persisted operation's document is handed over parsed and validated
         (`gateway.persisted.prepared_document`)."""
+        served_by.set(None)
+        try:
+            return await self._execute_single(request_adapter, context, root_value, request_data)
+        finally:
+            if (record := current_request.get()) is not None:
+                record.executor = served_by.get()  # None: refused before anything executed
+
+    async def _execute_single(
+        self,
+        request_adapter: AsyncHTTPRequestAdapter,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
         resolution = current_resolution.get()
         compiled = resolution.compiled if resolution is not None else None
-        if compiled is not None:  # a query: GET and POST both run it
+        if compiled is not None and _runs_here(compiled.kind, request_adapter.method):
             result = await compiled.execute(context, request_data.variables)
             if result is not None:  # None: its variables do not coerce; the executor says why
+                kind = compiled.kind.value
                 if (record := current_request.get()) is not None:  # what `ErrorCodes` notes otherwise
-                    record.operation, record.operation_type = compiled.name, "query"
-                name_operation("query", compiled.name)
+                    record.operation, record.operation_type = compiled.name, kind
+                name_operation(kind, compiled.name)
                 return result
         try:
             with handing_over(resolution.document if resolution is not None else None):
@@ -380,3 +397,12 @@ def _written(response: Response, request: Request) -> Response:
     if status is not None:
         response.status_code = status
     return response
+
+
+def _runs_here(kind: CoreOperationType, method: str) -> bool:
+    """Whether a compiled operation answers this request itself: a query by GET or POST, a mutation
+    by POST. Anything else (a mutation by GET, a subscription over HTTP) goes to Strawberry, whose
+    refusal is coded and carries its Allow header."""
+    if kind is CoreOperationType.QUERY:
+        return True
+    return kind is CoreOperationType.MUTATION and method == "POST"

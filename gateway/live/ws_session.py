@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import orjson
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import DocumentNode, GraphQLError, OperationType, get_operation_ast, parse
 from starlette.types import Scope
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
@@ -39,6 +39,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from gateway.auth.tokens import TokenVerifier
 from gateway.auth.websocket import SocketRefusal, authenticate_socket
 from gateway.http.errors import INTERNAL_MESSAGE
+from gateway.persisted.prepared_document import handing_over
+from schema.compiled import served_by
 from services.access import Access, Principal
 from services.audit import AuditTrail
 from services.calls import CallRegistry
@@ -111,6 +113,7 @@ class SocketSession:
     params: dict[str, object] = field(default_factory=dict)  # the connection_init payload
     subscriptions: int = 0
     events: int = 0
+    compiled_events: int = 0  # events whose answer the planned walk built (`schema.compiled`)
     expired: bool = False
     _expiry: asyncio.TimerHandle | None = None
     _closing: set[asyncio.Task[None]] = field(default_factory=set)
@@ -137,6 +140,7 @@ class SocketSession:
                 "duration_s": round(time.monotonic() - self.opened, 1),
                 "subscriptions": self.subscriptions,
                 "events": self.events,
+                "compiled_events": self.compiled_events,
             },
         )
 
@@ -166,8 +170,11 @@ class TransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
         and the request log, so it is refused with an `error` and belongs on HTTP. A payload naming a
         manifest operation by id (an empty `query`: graphql-ws insists on the key) runs that operation's
         text, so a persisted-only client such as the workbench never sends a document here either."""
-        if self.connection_acknowledged and not await self._resolve_persisted(message):
-            return
+        document: DocumentNode | None = None
+        if self.connection_acknowledged:
+            found, document = await self._resolve_persisted(message)
+            if not found:
+                return
         if self.connection_acknowledged and not _is_subscription(message["payload"]):
             refusal = {
                 "message": f"only subscriptions here: {_HTTP_ONLY}",
@@ -178,19 +185,20 @@ class TransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
             )
             return
         before = len(self.operations)
-        await super().handle_subscribe(message)
+        with handing_over(document):  # parsed and validated at start-up, and planned: its events run compiled
+            await super().handle_subscribe(message)
         if len(self.operations) > before:
             self._session.subscriptions += 1
 
-    async def _resolve_persisted(self, message: SubscribeMessage) -> bool:
-        """Fill in the manifest text for an id-only subscribe; False (an `error` sent) when the id
-        names no manifest operation."""
+    async def _resolve_persisted(self, message: SubscribeMessage) -> tuple[bool, DocumentNode | None]:
+        """Fill in the manifest text for an id-only subscribe, and hand back its prepared document;
+        False (an `error` sent) when the id names no manifest operation."""
         payload = cast("dict[str, Any]", message["payload"])
         if payload.get("query"):
-            return True
+            return True, None
         sha256_hex = persisted_id(payload)
         if sha256_hex is None:
-            return True  # no id either: Strawberry refuses the empty document
+            return True, None  # no id either: Strawberry refuses the empty document
         persisted = getattr(self.view, "persisted", None)
         prepared = persisted.registry.get(sha256_hex) if persisted is not None else None
         if prepared is None:
@@ -198,9 +206,11 @@ class TransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
             await self.send_message(
                 cast("Message", {"id": message["id"], "type": "error", "payload": [refusal]})
             )
-            return False
+            return False, None
         payload["query"] = prepared.operation.body
-        return True
+        if payload.get("operationName") not in (None, prepared.operation.name):
+            return True, None  # another name: Strawberry says it is not in the document
+        return True, prepared.document
 
     async def send_message(self, message: Message) -> None:
         if self._session.expired:
@@ -209,6 +219,8 @@ class TransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
             message = _coded(message)
             if message["type"] == "next":
                 self._session.events += 1
+                if served_by.get() == "compiled":
+                    self._session.compiled_events += 1
             await self._write_audit()
         await super().send_message(message)
 

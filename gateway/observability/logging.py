@@ -40,6 +40,7 @@ class RequestRecord:
     client_id: str | None = None  # the verified token's `client_id` (a client, never a person)
     call_id: str | None = None  # the agent's current call (CTI), which ties the request to a phone call
     trace_id: str | None = None  # W3C trace id (32 hex) of the operation's span, when tracing is on
+    executor: str | None = None  # what walked the operation: "compiled" (a plan) or "graphql-core"
 
     @property
     def outcome(self) -> str:
@@ -63,6 +64,7 @@ def log_request(record: RequestRecord, *, status: int, duration_ms: float) -> No
             "client_id": record.client_id,
             "call_id": record.call_id,
             "trace_id": record.trace_id,
+            "executor": record.executor,
             "duration_ms": round(duration_ms, 2),
             "outcome": record.outcome,
             "status": status,

@@ -74,6 +74,13 @@ class Metrics:
             ["graphql_operation_name", "operation_class", "client_name", "error_code"],
             registry=r,
         )
+        self.graphql_executions = Counter(
+            "tidegate_graphql_executions",
+            "Executed GraphQL operations over HTTP by what walked them: compiled (a manifest operation's"
+            " plan) or graphql-core (the generic walk).",
+            ["graphql_operation_name", "executor"],
+            registry=r,
+        )
         self.http_client_duration = Histogram(
             "http_client_request_duration_seconds",
             "Each HTTP request sent to a back office, body read included.",
@@ -128,6 +135,8 @@ class Metrics:
         )
         for code in record.codes:
             self.graphql_errors.labels(name, op_class, client, error_code(code)).inc()
+        if record.executor is not None:
+            self.graphql_executions.labels(name, record.executor).inc()
 
     def admission(self, op_class: str | None, *, admitted: bool) -> None:
         self.rate_decision("admission", "", op_class or "", "admitted" if admitted else "rejected")

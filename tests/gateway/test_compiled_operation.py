@@ -8,6 +8,7 @@ tests/services/test_outage_impact.py.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -83,7 +84,35 @@ def _leaf(name: str, bad: bool = False) -> Leaf:
 
 
 @strawberry.type
+class Pair:
+    """Two fields that can only finish together (and one that fails after waiting)."""
+
+    started: strawberry.Private[list[asyncio.Event]]
+
+    @strawberry.field
+    async def left(self) -> int:
+        self.started[0].set()
+        await self.started[1].wait()
+        return 1
+
+    @strawberry.field
+    async def right(self) -> int:
+        self.started[1].set()
+        await self.started[0].wait()
+        return 2
+
+    @strawberry.field
+    async def broken(self) -> int:
+        await asyncio.sleep(0)
+        raise GraphQLError("late", extensions={"code": "BACKEND_UNAVAILABLE"})
+
+
+@strawberry.type
 class Query:
+    @strawberry.field
+    def pair(self) -> Pair:
+        return Pair(started=[asyncio.Event(), asyncio.Event()])
+
     @strawberry.field
     async def leaf(self, name: str) -> Leaf | None:
         return None if name == "missing" else _leaf(name)
@@ -130,6 +159,10 @@ CASES = [
     ("{ leaves(count: 3, bad: true) { name badItems } }", None),
     ("{ required { name } }", None),
     ("query Q($c: Int!) { leaves(count: $c) { name } }", {"c": 2}),
+    ("mutation { touch }", None),
+    ('{ leaf(name: "x") { name } other }', None),
+    ("{ pair { left right } }", None),
+    ("{ pair { left broken } }", None),
 ]
 
 
@@ -178,8 +211,6 @@ async def test_variables_that_do_not_coerce_go_the_usual_way() -> None:
 @pytest.mark.parametrize(
     "document",
     [
-        "mutation { touch }",
-        '{ leaf(name: "x") { name } other }',  # two root fields: the executor awaits them together
         '{ leaf(name: "x") { ...F } } fragment F on Leaf { name }',
         '{ leaf(name: "x") { name @include(if: true) } }',
         '{ leaf(name: "x") { name name } }',
@@ -191,21 +222,9 @@ def test_what_does_not_compile_stays_with_the_executor(document: str) -> None:
     assert compile_operation(SCHEMA, parse(document)) is None
 
 
-@strawberry.type
-class Slow:
-    @strawberry.field
-    async def later(self) -> int:
-        return 1
-
-
-@strawberry.type
-class SlowQuery:
-    @strawberry.field
-    async def slow(self) -> Slow:
-        return Slow()
-
-
-def test_a_nested_field_that_awaits_does_not_compile() -> None:
-    """Siblings that await run together in the executor: a plan awaiting them in turn would be slower."""
-    schema = strawberry.Schema(query=SlowQuery)
-    assert compile_operation(schema, parse("{ slow { later } }")) is None
+async def test_siblings_that_await_run_together() -> None:
+    """Each of `left` and `right` waits for the other to start: awaited in turn, they never end."""
+    compiled = compile_operation(SCHEMA, parse("{ pair { left right } }"))
+    assert compiled is not None
+    result = await asyncio.wait_for(compiled.execute(None, None), timeout=5)
+    assert result is not None and result.data == {"pair": {"left": 1, "right": 2}}

@@ -1,0 +1,430 @@
+"""`OperationPlan`: one operation's field walk decided ahead, run inside graphql-core's executor.
+
+Why: graphql-core's executor is generic. For every field of every request it collects the
+selection set (through fragments, directives and type conditions), looks the field up, builds a
+`GraphQLResolveInfo`, checks for middleware and streams, and completes the value through a chain of
+type tests; Strawberry then wraps each resolver. For an operation known at start-up (the persisted
+manifest: the softphone's screen pop, the workbench's queries, mutations and subscriptions) all of
+that is decided once, as graphql-jit compiles a query into a specialised function: each selected
+field's definition, resolver, argument need, return type and sub-selection, and, for a field that
+only reads an attribute (Strawberry's "basic" field), no resolver wrapper and no `Info` at all.
+
+What stays graphql-core's: the plan runs inside the request's own executor (`PolicedExecution`), in
+place of its `execute_root_grouped_field_set`. Variable coercion, the root selection's checks, error
+location and null propagation (`handle_field_error`), the errors list (`collected_errors`, which
+drops an error under a position already nulled), concurrent siblings (`gather_with_cancel`, and
+`settle_in_background` for siblings left running when a non-null field fails), the response, and
+per-event execution of subscriptions (the per-event executor is a copy, so it finds the same plan).
+The scope policy is the same table (`forbidden` on the executor), checked before a resolver runs.
+
+What plans (anything else is run by graphql-core as before, `NotPlanned` says why): fields and
+`__typename` (aliases allowed, each response key selected once), no fragments, no directives
+(`@skip`/`@include` would be per request), no introspection fields, output types made of objects,
+lists, non-nulls, scalars and enums (no interface or union), and an executor without field middleware
+(a schema extension with a `resolve` hook). Every operation of the manifest is within this, and
+`tests/gateway/test_compiled_differential.py` runs each one both ways on generated back-office data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
+from inspect import isawaitable
+from typing import Any, Final
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLScalarType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    default_field_resolver,
+)
+from graphql.execution.collect_fields import FieldDetails
+from graphql.execution.executor import invalid_return_type_error
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel, is_iterable
+from strawberry.types.field import StrawberryField
+
+from schema.policy import refusal
+
+logger = logging.getLogger("tidegate.schema.compiled")
+
+DEFINITION: Final = "strawberry-definition"  # Strawberry's back-reference on graphql-core fields
+
+# Which executor served the operation running in this task: "compiled" or "graphql-core" (None:
+# nothing executed yet). Set by `PolicedExecution`; the HTTP view logs and counts it.
+served_by: ContextVar[str | None] = ContextVar("tidegate_served_by", default=None)
+
+
+class NotPlanned(Exception):
+    """Why an operation stays with graphql-core's generic walk (logged at debug level)."""
+
+
+class FieldPlan:
+    """One selected field, decided at start-up."""
+
+    __slots__ = (
+        "arguments",
+        "attribute",
+        "coordinate",
+        "definition",
+        "details",
+        "key",
+        "node",
+        "nodes",
+        "parent",
+        "resolve",
+        "return_type",
+        "selections",
+    )
+
+    def __init__(
+        self,
+        key: str,
+        node: FieldNode,
+        parent: GraphQLObjectType,
+        definition: GraphQLField | None,
+        attribute: str | None,
+        selections: tuple[FieldPlan, ...],
+    ) -> None:
+        self.key = key
+        self.node = node
+        self.nodes = [node]
+        self.details = [FieldDetails(node, None)]
+        self.parent = parent
+        self.coordinate = (parent.name, node.name.value)
+        self.definition = definition
+        self.return_type: GraphQLOutputType = definition.type if definition is not None else parent
+        self.resolve = definition.resolve if definition is not None else None
+        self.arguments = definition is not None and bool(definition.args or node.arguments)
+        self.attribute = attribute  # the Python attribute a basic Strawberry field reads
+        self.selections = selections
+
+
+class OperationPlan:
+    """An operation's root fields, planned; `run` executes them inside a graphql-core executor."""
+
+    def __init__(self, operation: OperationDefinitionNode, fields: tuple[FieldPlan, ...]) -> None:
+        self.operation = operation
+        self.fields = fields
+
+    def run(self, executor: Any, root_value: Any, serially: bool) -> AwaitableOrValue[dict[str, Any]]:
+        """The root fields' data, or an awaitable of it (what `execute_root_grouped_field_set`
+        returns); errors go to the executor as graphql-core's own walk sends them."""
+        walk = _Walk(executor)
+        if serially:
+            return walk.fields_serially(self.fields, root_value)
+        return walk.fields(self.fields, root_value, None)
+
+
+# Plans by the identity of their operation node: graphql-core's AST nodes hash by walking the whole
+# tree, and a plan keeps its node alive, so the id stays its own. Filled at start-up (the manifest).
+_PLANS: dict[int, OperationPlan] = {}
+
+
+def plan_for(operation: OperationDefinitionNode) -> OperationPlan | None:
+    """The plan registered for this very operation node, if any."""
+    plan = _PLANS.get(id(operation))
+    return plan if plan is not None and plan.operation is operation else None
+
+
+def register(plan: OperationPlan) -> None:
+    _PLANS[id(plan.operation)] = plan
+
+
+class _Walk:
+    """One execution's walk over a plan: graphql-core's `execute_fields`/`complete_value`, with the
+    generic decisions already made."""
+
+    __slots__ = ("context", "executor", "field_resolver", "forbidden", "handle_error", "variables")
+
+    def __init__(self, executor: Any) -> None:
+        self.executor = executor
+        self.context = executor.context_value
+        self.forbidden = executor.forbidden
+        self.variables = executor.variable_values
+        self.field_resolver = executor.field_resolver or default_field_resolver
+        self.handle_error: Callable[..., None] = executor.handle_field_error
+
+    def fields(
+        self, plans: Sequence[FieldPlan], source: Any, path: Path | None
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        results: dict[str, Any] = {}
+        awaiting: list[str] = []
+        try:
+            for plan in plans:
+                key = plan.key
+                result = self.field(plan, source, Path(path, key, plan.parent.name))
+                results[key] = result
+                if isawaitable(result):
+                    awaiting.append(key)
+        except Exception:
+            if awaiting:
+                self.executor.settle_in_background([results[key] for key in awaiting])
+            raise
+        if not awaiting:
+            return results
+        return self._gathered(results, awaiting)
+
+    @staticmethod
+    async def _gathered(results: dict[str, Any], awaiting: list[str]) -> dict[str, Any]:
+        if len(awaiting) == 1:
+            key = awaiting[0]
+            results[key] = await results[key]
+        else:
+            values = await gather_with_cancel(*(results[key] for key in awaiting))
+            results.update(zip(awaiting, values, strict=True))
+        return results
+
+    async def fields_serially(self, plans: Sequence[FieldPlan], source: Any) -> dict[str, Any]:
+        results: dict[str, Any] = {}
+        for plan in plans:
+            result = self.field(plan, source, Path(None, plan.key, plan.parent.name))
+            if isawaitable(result):
+                result = await result
+            results[plan.key] = result
+        return results
+
+    def field(self, plan: FieldPlan, source: Any, path: Path) -> Any:
+        definition = plan.definition
+        if definition is None:
+            return plan.parent.name  # `__typename`
+        if self.forbidden and (needs := self.forbidden.get(plan.coordinate)) is not None:
+            self.handle_error(refusal(self.context, needs, path), plan.return_type, plan.details, path)
+            return None
+        info: GraphQLResolveInfo[Any] | None = None
+        try:
+            if plan.attribute is not None:
+                result = getattr(source, plan.attribute)
+            else:
+                info = self.executor.build_resolve_info(definition, plan.nodes, plan.parent, path)
+                args = (
+                    get_argument_values(
+                        definition, plan.node, self.variables, None, self.executor.hide_suggestions
+                    )
+                    if plan.arguments
+                    else {}
+                )
+                result = (plan.resolve or self.field_resolver)(source, info, **args)
+            if isawaitable(result):
+                return self._awaited(plan, info, path, result)
+            completed = self.complete(plan, plan.return_type, info, path, result)
+            if isawaitable(completed):
+                return self._completed(plan, path, completed)
+        except Exception as error:
+            self.handle_error(error, plan.return_type, plan.details, path)
+            return None
+        return completed
+
+    async def _awaited(
+        self, plan: FieldPlan, info: GraphQLResolveInfo[Any] | None, path: Path, result: Awaitable[Any]
+    ) -> Any:
+        try:
+            completed = self.complete(plan, plan.return_type, info, path, await result)
+            if isawaitable(completed):
+                completed = await completed
+        except Exception as error:
+            self.handle_error(error, plan.return_type, plan.details, path)
+            return None
+        return completed
+
+    async def _completed(self, plan: FieldPlan, path: Path, completed: Awaitable[Any]) -> Any:
+        try:
+            return await completed
+        except Exception as error:
+            self.handle_error(error, plan.return_type, plan.details, path)
+            return None
+
+    def complete(
+        self,
+        plan: FieldPlan,
+        return_type: GraphQLOutputType,
+        info: GraphQLResolveInfo[Any] | None,
+        path: Path,
+        result: Any,
+    ) -> Any:
+        if isinstance(result, Exception):
+            raise result
+        if isinstance(return_type, GraphQLNonNull):
+            completed = self.complete(plan, return_type.of_type, info, path, result)
+            if completed is None:
+                raise TypeError(
+                    f"Cannot return null for non-nullable field {plan.parent}.{plan.node.name.value}."
+                )
+            return completed
+        if result is None or result is Undefined:
+            return None
+        if isinstance(return_type, GraphQLScalarType | GraphQLEnumType):
+            coerced = return_type.coerce_output_value(result)
+            if coerced is Undefined or coerced is None:
+                self.executor.complete_leaf_value(return_type, result)  # raises graphql-core's message
+            return coerced
+        if isinstance(return_type, GraphQLList):
+            return self.complete_list(plan, return_type.of_type, info, path, result)
+        assert isinstance(return_type, GraphQLObjectType)  # `plan_operation` allows nothing else
+        if return_type.is_type_of is not None:
+            if info is None:
+                assert plan.definition is not None
+                info = self.executor.build_resolve_info(plan.definition, plan.nodes, plan.parent, path)
+            if not return_type.is_type_of(result, info):  # Strawberry's is synchronous
+                raise invalid_return_type_error(return_type, result, plan.details)
+        return self.fields(plan.selections, result, path)
+
+    def complete_list(
+        self,
+        plan: FieldPlan,
+        item_type: GraphQLOutputType,
+        info: GraphQLResolveInfo[Any] | None,
+        path: Path,
+        items: Any,
+    ) -> Any:
+        if not is_iterable(items):
+            raise GraphQLError(
+                "Expected Iterable, but did not find one for field"
+                f" '{plan.parent.name}.{plan.node.name.value}'."
+            )
+        completed: list[Any] = []
+        awaiting: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = path.add_key(index, None)
+                if isawaitable(item):
+                    completed.append(self._awaited_item(plan, item_type, info, item_path, item))
+                    awaiting.append(index)
+                    continue
+                try:
+                    value = self.complete(plan, item_type, info, item_path, item)
+                except Exception as error:
+                    self.handle_error(error, item_type, plan.details, item_path)
+                    value = None
+                if isawaitable(value):
+                    value = self._completed_item(plan, item_type, item_path, value)
+                    awaiting.append(index)
+                completed.append(value)
+        except Exception:
+            if awaiting:
+                self.executor.settle_in_background([completed[index] for index in awaiting])
+            raise
+        if not awaiting:
+            return completed
+        return self._gathered_items(completed, awaiting)
+
+    @staticmethod
+    async def _gathered_items(completed: list[Any], awaiting: list[int]) -> list[Any]:
+        if len(awaiting) == 1:
+            index = awaiting[0]
+            completed[index] = await completed[index]
+        else:
+            values = await gather_with_cancel(*(completed[index] for index in awaiting))
+            for index, value in zip(awaiting, values, strict=True):
+                completed[index] = value
+        return completed
+
+    async def _awaited_item(
+        self,
+        plan: FieldPlan,
+        item_type: GraphQLOutputType,
+        info: GraphQLResolveInfo[Any] | None,
+        path: Path,
+        item: Awaitable[Any],
+    ) -> Any:
+        try:
+            completed = self.complete(plan, item_type, info, path, await item)
+            if isawaitable(completed):
+                completed = await completed
+        except Exception as error:
+            self.handle_error(error, item_type, plan.details, path)
+            return None
+        return completed
+
+    async def _completed_item(
+        self, plan: FieldPlan, item_type: GraphQLOutputType, path: Path, completed: Awaitable[Any]
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as error:
+            self.handle_error(error, item_type, plan.details, path)
+            return None
+
+
+def plan_operation(schema: GraphQLSchema, document: DocumentNode) -> OperationPlan | None:
+    """The document's single operation planned, or None when it is outside what plans (module doc)."""
+    try:
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if len(operations) != 1 or len(document.definitions) != 1:
+            raise NotPlanned("not exactly one operation, or fragments")
+        operation = operations[0]
+        if operation.directives:
+            raise NotPlanned("operation directives")
+        root = schema.get_root_type(operation.operation)
+        if root is None:
+            raise NotPlanned(f"no {operation.operation.value} type")
+        fields = _selections(root, operation.selection_set)
+    except NotPlanned as why:
+        logger.debug("operation not planned: %s", why)
+        return None
+    return OperationPlan(operation, fields)
+
+
+def _selections(parent: GraphQLObjectType, selection_set: SelectionSetNode) -> tuple[FieldPlan, ...]:
+    planned: list[FieldPlan] = []
+    keys: set[str] = set()
+    for node in selection_set.selections:
+        if not isinstance(node, FieldNode):
+            raise NotPlanned("fragments")
+        if node.directives:
+            raise NotPlanned("field directives")
+        key = node.alias.value if node.alias else node.name.value
+        if key in keys:
+            raise NotPlanned(f"{key} selected twice (merged by the executor)")
+        keys.add(key)
+        name = node.name.value
+        if name == "__typename":
+            planned.append(FieldPlan(key, node, parent, None, None, ()))
+            continue
+        if name.startswith("__"):
+            raise NotPlanned("introspection")
+        definition = parent.fields.get(name)
+        if definition is None:
+            raise NotPlanned(f"{parent.name}.{name} is not a field")
+        named = _named(definition.type)
+        if isinstance(named, GraphQLObjectType):
+            if node.selection_set is None:
+                raise NotPlanned("an object without a selection")
+            selections = _selections(named, node.selection_set)
+        elif isinstance(named, GraphQLScalarType | GraphQLEnumType):
+            selections = ()
+        else:
+            raise NotPlanned(f"{named} is abstract")
+        planned.append(FieldPlan(key, node, parent, definition, _attribute(definition, node), selections))
+    return tuple(planned)
+
+
+def _attribute(definition: GraphQLField, node: FieldNode) -> str | None:
+    """The attribute a basic Strawberry field reads (no resolver, extension, permission class or
+    argument: all its resolver does is `getattr`); None: the field's `resolve` runs."""
+    if definition.args or node.arguments:
+        return None
+    field = definition.extensions.get(DEFINITION)
+    if not isinstance(field, StrawberryField) or not field.is_basic_field or field.permission_classes:
+        return None
+    if field.default_resolver is not getattr:
+        return None
+    return field.python_name
+
+
+def _named(type_: GraphQLOutputType) -> GraphQLOutputType:
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        type_ = type_.of_type
+    return type_
