@@ -60,12 +60,14 @@ import orjson
 
 from bench import backend_calls, ring_to_pop
 from bench.loadgen import Batch, percentile, send_all
+from bench.observability import screen_pop_id
 from bench.stack import backend_env, bearer, cost_only_env, server, start_simulators, wait_http
 from simulators.launch import free_port, stop
 from simulators.world import build_world
 
 ROOT = Path(__file__).resolve().parents[1]
-SCREEN_POP = (ROOT / "gql" / "screen_pop.graphql").read_text(encoding="utf-8")
+# What the softphone sends: the manifest operation's id, never its text (the manifest is the hot path).
+PERSISTED_SCREEN_POP = {"persistedQuery": {"version": 1, "sha256Hash": screen_pop_id()}}
 SEED = 20261126
 LEGS = ("tidegate", "floor")
 _AS_OF = re.compile(rb'"asOf":"[^"]*"')
@@ -280,7 +282,9 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
             "tidegate": Leg(
                 f"http://127.0.0.1:{bff_port}/graphql",
                 bff.pid,
-                lambda phone: orjson.dumps({"query": SCREEN_POP, "variables": {"phone": phone}}),
+                lambda phone: orjson.dumps(
+                    {"extensions": PERSISTED_SCREEN_POP, "variables": {"phone": phone}}
+                ),
                 _graphql_ok,
                 auth,
             ),
