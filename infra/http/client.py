@@ -1,8 +1,8 @@
 """The HTTP seam every backend client shares: pooled connections, a total deadline, mapped errors.
 
 Clients speak the httpx API (`httpx.Request` in, `httpx.Response` out) straight to a transport:
-aiohttp by default, since httpx's own connection stack costs several times more CPU per call (see
-the field notes), and `httpx.MockTransport` in narrow tests. The
+aiohttp by default (`BufferedAiohttpTransport`), since httpx's own connection stack costs several
+times more CPU per call (see the field notes), and `httpx.MockTransport` in narrow tests. The
 `httpx.AsyncClient` layer is skipped on purpose: it re-parses the base URL, walks auth, redirect and
 cookie handling on every call, none of which a back-office call uses, and it cost about a fifth of
 the BFF's CPU. What is the same for every call of a backend (its base URL, the default headers, the
@@ -19,10 +19,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
-from httpx_aiohttp import AiohttpTransport
 
 from infra.deadline import time_left
 from infra.errors import BackendServerError, BackendTimeout
+from infra.http.aiohttp_transport import BufferedAiohttpTransport
 from infra.http.config import BackendConfig
 from infra.http.request_factory import RequestFactory
 from infra.http.transport import MeteredTransport
@@ -53,10 +53,7 @@ class BackendHttp:
         self.config = config
         self.name = config.name
         self._telemetry = telemetry
-        limits = httpx.Limits(
-            max_connections=config.max_connections, max_keepalive_connections=config.max_connections
-        )
-        self._transport = transport or AiohttpTransport(limits=limits)
+        self._transport = transport or BufferedAiohttpTransport(config.max_connections)
         if telemetry is not NO_TELEMETRY:
             self._transport = MeteredTransport(self._transport, config.name, telemetry)
         self._requests = RequestFactory(config.base_url, {"User-Agent": _USER_AGENT})
