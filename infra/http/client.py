@@ -1,10 +1,13 @@
 """The HTTP seam every backend client shares: pooled connections, a total deadline, mapped errors.
 
 Clients speak the httpx API (`httpx.Request` in, `httpx.Response` out) straight to a transport:
-aiohttp by default, since httpx's own connection stack costs several times more CPU per call (see
-the field notes), and `httpx.MockTransport` in narrow tests. The `httpx.AsyncClient` layer is
-skipped on purpose: it re-parses the base URL, walks auth, redirect and cookie handling on every
-call, none of which a back-office call uses, and it cost about a fifth of the BFF's CPU.
+aiohttp by default (`BufferedAiohttpTransport`), since httpx's own connection stack costs several
+times more CPU per call (see the field notes), and `httpx.MockTransport` in narrow tests. The
+`httpx.AsyncClient` layer is skipped on purpose: it re-parses the base URL, walks auth, redirect and
+cookie handling on every call, none of which a back-office call uses, and it cost about a fifth of
+the BFF's CPU. What is the same for every call of a backend (its base URL, the default headers, the
+URL of a path sent without a query) is prepared once (`RequestFactory`); the numbers are in
+docs/benchmarks.md#backend-call-path.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
-from httpx_aiohttp import AiohttpTransport
 
 from infra.deadline import time_left
 from infra.errors import BackendServerError, BackendTimeout
+from infra.http.aiohttp_transport import BufferedAiohttpTransport
 from infra.http.config import BackendConfig
+from infra.http.request_factory import RequestFactory
 from infra.http.transport import MeteredTransport
 from infra.resilience.breaker import CircuitBreaker, State, StateListener
 from infra.resilience.bulkhead import Bulkhead
@@ -49,13 +53,10 @@ class BackendHttp:
         self.config = config
         self.name = config.name
         self._telemetry = telemetry
-        limits = httpx.Limits(
-            max_connections=config.max_connections, max_keepalive_connections=config.max_connections
-        )
-        self._transport = transport or AiohttpTransport(limits=limits)
+        self._transport = transport or BufferedAiohttpTransport(config.max_connections)
         if telemetry is not NO_TELEMETRY:
             self._transport = MeteredTransport(self._transport, config.name, telemetry)
-        self._base = config.base_url.rstrip("/")
+        self._requests = RequestFactory(config.base_url, {"User-Agent": _USER_AGENT})
         self.tracing = BackendTracing(config.tracer)  # a CLIENT span per call, `traceparent` sent along
         # One breaker per backend: once it opens, calls are refused at once (CallNotPermitted,
         # BACKEND_UNAVAILABLE) instead of each waiting out a timeout against a system that is down.
@@ -168,15 +169,9 @@ class BackendHttp:
             if left <= 0:  # the operation's budget is spent: do not load a backend for nothing
                 raise BackendTimeout(self.name, "the operation's time budget ran out before this call")
             budget = min(budget, left)
-        request = httpx.Request(
-            method,
-            self._base + path,
-            params=params,
-            headers={"User-Agent": _USER_AGENT, **(headers or {})},
-            content=content,
-            json=json,
-            data=data,
-            extensions={"timeout": {"connect": budget, "read": budget, "write": budget, "pool": budget}},
+        # No httpx `timeout` extension: `asyncio.timeout(budget)` below bounds the whole exchange.
+        request = self._requests.build(
+            method, path, params=params, headers=headers, content=content, json=json, data=data
         )
         try:
             async with self.tracing.call(self.name, request) as call, asyncio.timeout(budget):

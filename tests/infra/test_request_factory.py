@@ -1,0 +1,77 @@
+"""`RequestFactory` builds the very request the plain `httpx.Request(...)` call built: same URL (it
+reaches into httpx's `URL` for that, so this is the test an httpx upgrade fails), same headers, same
+body bytes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.http.request_factory import RequestFactory
+
+BASES = ("http://127.0.0.1:8102", "http://crm.test/", "https://gis.example:8443/arcgis/")
+SHAPES: tuple[tuple[str, Any], ...] = (
+    ("/api/v1/contacts", {"phone": "13800138000"}),
+    ("/rest/services/Water/MapServer/3/query", {"where": "ACCOUNT_NO IN ('1','2')", "f": "json", "n": 3}),
+    ("/q", {"on": True, "off": False, "none": None, "ratio": 1.5, "odd": "a+b/c%d &e=f#g"}),
+    ("/路径/with space", {"名": "值"}),
+    ("/orders/WO-2026-000001", None),
+    ("/api", {}),
+    ("/list", [("k", "1"), ("k", "2")]),  # not a mapping: httpx's own parse
+    ("/multi", {"k": ["1", "2"]}),  # a list value: httpx's own parse
+    ("/escaped%2Fpath", None),
+    ("/has?query=1", None),
+)
+
+
+@pytest.mark.parametrize("base", BASES)
+@pytest.mark.parametrize(("path", "params"), SHAPES)
+def test_each_url_is_the_one_httpx_parses(base: str, path: str, params: Any) -> None:
+    factory = RequestFactory(base, {"User-Agent": "tidegate-bff"})
+    ours = factory.url(path, params)
+    theirs = httpx.URL(base.rstrip("/") + path, params=params)
+    assert str(ours) == str(theirs) and ours == theirs
+    assert (ours.scheme, ours.host, ours.port, ours.raw_path) == (
+        theirs.scheme,
+        theirs.host,
+        theirs.port,
+        theirs.raw_path,
+    )
+    assert ours.params == theirs.params
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"content": b"<soap/>", "headers": {"Content-Type": "text/xml", "SOAPAction": '"Q"'}},
+        {"json": {"contactIds": ["C1"], "note": "停水", "n": 5}},
+        {"data": {"where": "1=1", "f": "json"}},
+        {},
+    ],
+)
+def test_the_request_matches_the_plain_one_header_for_header_and_byte_for_byte(body: dict[str, Any]) -> None:
+    factory = RequestFactory("http://billing.test", {"User-Agent": "tidegate-bff"})
+    method = "GET" if not body else "POST"
+    ours = factory.build(method, "/ws", params={"a": "1"}, **body)
+    extra = body.pop("headers", {})
+    theirs = httpx.Request(
+        method,
+        "http://billing.test/ws",
+        params={"a": "1"},
+        headers={"User-Agent": "tidegate-bff", **extra},
+        **body,
+    )
+    assert ours.method == theirs.method and ours.url == theirs.url
+    assert ours.headers.multi_items() == theirs.headers.multi_items()
+    assert ours.content == theirs.content
+
+
+def test_a_call_never_changes_the_prepared_headers() -> None:
+    factory = RequestFactory("http://crm.test", {"User-Agent": "tidegate-bff"})
+    first = factory.build("POST", "/a", headers={"X-Extra": "1"}, json={})
+    first.headers["traceparent"] = "00-" + "1" * 32 + "-" + "2" * 16 + "-01"  # as tracing injects it
+    second = factory.build("GET", "/b")
+    assert "x-extra" not in second.headers and "traceparent" not in second.headers
+    assert second.headers["user-agent"] == "tidegate-bff"
