@@ -195,7 +195,7 @@ def create_app(
                 await redis.aclose()
             raise
         # One background writer per process: requests only queue their records (audit_writer.py).
-        audit = AuditWriter(open_audit_sink(settings))
+        audit = AuditWriter(open_audit_sink(settings), linger_s=settings.observability.audit_linger_ms / 1000)
         audit.start()
         # How many replicas share Redis now, announced by each (infra.fleet): every replica's part of
         # billing's bulkhead, and of the buckets' local fallback, follows it.

@@ -34,6 +34,9 @@ class ObservabilitySettings(ComponentSettings):
     """When set (`redis://`, `rediss://` or `unix://`), the audit trail goes to a Redis stream there."""
     audit_stream: str = "tidegate:audit"
     """The audit trail's Redis stream."""
+    audit_linger_ms: int = Field(default=20, ge=0, le=1_000)
+    """The audit writer waits this long after a record for others to join its batch (one write, one
+    thread hop, per batch); 0: each record is written as soon as it is queued."""
 
     @field_validator("otlp_endpoint")
     @classmethod

@@ -178,6 +178,7 @@ VARIABLES: dict[str, tuple[object, ...]] = {
     "TIDEGATE_AUDIT_PATH": ("str", "", "var/audit.jsonl"),
     "TIDEGATE_AUDIT_REDIS_URL": ("str | None", "", None),
     "TIDEGATE_AUDIT_STREAM": ("str", "", "tidegate:audit"),
+    "TIDEGATE_AUDIT_LINGER_MS": ("int", "Ge(ge=0),Le(le=1000)", 20),
     "TIDEGATE_JWKS_URL": ("str | None", "", None),
     "TIDEGATE_JWKS_TIMEOUT_S": ("float", "Gt(gt=0)", 3.0),
     "TIDEGATE_JWKS_MAX_AGE_S": ("float", "Ge(ge=30)", 3600.0),

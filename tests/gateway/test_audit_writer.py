@@ -144,3 +144,26 @@ async def test_file_sink_behind_the_writer_keeps_the_line_format(tmp_path: Path)
     assert len(lines) == 100 and json.loads(lines[0]) == _record(0)
     assert lines[0] == '{"event":"unmasked_read","customer":"KH00000000","fields":["customer.idCard"]}'
     assert writer.batches < 50  # fewer writes than requests
+
+
+async def test_records_arriving_together_share_one_batch_when_the_writer_lingers() -> None:
+    """With a linger, records queued a moment apart go out as one write (one thread hop), not one each."""
+    sink = GatedSink()
+    sink.gate.set()
+    writer = AuditWriter(sink, linger_s=0.2)
+    writer.start()
+    for n in range(5):
+        await writer.write([_record(n)])
+        await asyncio.sleep(0.005)  # apart, but within the linger
+    await writer.flush()
+    assert [len(b) for b in sink.batches] == [5]
+    unlingering = AuditWriter(sink := GatedSink())
+    sink.gate.set()
+    unlingering.start()
+    for n in range(5):
+        await unlingering.write([_record(n)])
+        await asyncio.sleep(0.005)
+    await unlingering.flush()
+    assert [len(b) for b in sink.batches] == [1, 1, 1, 1, 1]  # the comparison above can fail
+    await writer.aclose()
+    await unlingering.aclose()
