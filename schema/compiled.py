@@ -56,6 +56,7 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel, is_iterable
 from strawberry.types.field import StrawberryField
 
+from schema.from_record import convert, loaded_source
 from schema.policy import refusal
 
 logger = logging.getLogger("tidegate.schema.compiled")
@@ -81,6 +82,7 @@ class FieldPlan:
         "definition",
         "details",
         "key",
+        "loaded",
         "node",
         "nodes",
         "parent",
@@ -97,6 +99,7 @@ class FieldPlan:
         definition: GraphQLField | None,
         attribute: str | None,
         selections: tuple[FieldPlan, ...],
+        loaded: tuple[str, Any] | None = None,
     ) -> None:
         self.key = key
         self.node = node
@@ -110,6 +113,7 @@ class FieldPlan:
         self.arguments = definition is not None and bool(definition.args or node.arguments)
         self.attribute = attribute  # the Python attribute a basic Strawberry field reads
         self.selections = selections
+        self.loaded = loaded  # (record attribute, Strawberry type) of a `loaded_field`, read by its group
 
 
 class OperationPlan:
@@ -162,9 +166,15 @@ class _Walk:
     ) -> AwaitableOrValue[dict[str, Any]]:
         results: dict[str, Any] = {}
         awaiting: list[str] = []
+        loaded: list[FieldPlan] = []
         try:
             for plan in plans:
                 key = plan.key
+                if plan.loaded is not None:
+                    results[key] = None  # refused, or filled in place by the group's one load
+                    if not self._refused(plan, Path(path, key, plan.parent.name)):
+                        loaded.append(plan)
+                    continue
                 result = self.field(plan, source, Path(path, key, plan.parent.name))
                 results[key] = result
                 if isawaitable(result):
@@ -173,19 +183,67 @@ class _Walk:
             if awaiting:
                 self.executor.settle_in_background([results[key] for key in awaiting])
             raise
-        if not awaiting:
+        group = self._loaded(loaded, source, path, results) if loaded else None
+        if not awaiting and group is None:
             return results
-        return self._gathered(results, awaiting)
+        return self._gathered(results, awaiting, group)
 
     @staticmethod
-    async def _gathered(results: dict[str, Any], awaiting: list[str]) -> dict[str, Any]:
-        if len(awaiting) == 1:
-            key = awaiting[0]
-            results[key] = await results[key]
+    async def _gathered(
+        results: dict[str, Any], awaiting: list[str], group: Awaitable[None] | None
+    ) -> dict[str, Any]:
+        pending = [results[key] for key in awaiting]
+        if group is not None:
+            pending.append(group)
+        if len(pending) == 1:
+            value = await pending[0]
+            if awaiting:
+                results[awaiting[0]] = value
         else:
-            values = await gather_with_cancel(*(results[key] for key in awaiting))
-            results.update(zip(awaiting, values, strict=True))
+            values = await gather_with_cancel(*pending)
+            results.update(zip(awaiting, values, strict=False))
         return results
+
+    def _refused(self, plan: FieldPlan, path: Path) -> bool:
+        """Whether the caller's scopes do not reach the field (its error recorded, as `field` does)."""
+        if self.forbidden and (needs := self.forbidden.get(plan.coordinate)) is not None:
+            self.handle_error(refusal(self.context, needs, path), plan.return_type, plan.details, path)
+            return True
+        return False
+
+    async def _loaded(
+        self, plans: list[FieldPlan], source: Any, path: Path | None, results: dict[str, Any]
+    ) -> None:
+        """An object's `loaded_field`s: its record loaded once (the field resolvers each awaited the same
+        loader future), each field copied from it; a failed load is each field's error at its own path,
+        as when every field awaited it. Only nullable fields are grouped (`_selections`)."""
+        first = plans[0]
+        assert first.definition is not None
+        info = self.executor.build_resolve_info(
+            first.definition, first.nodes, first.parent, Path(path, first.key, first.parent.name)
+        )
+        try:
+            record = await source.load_record(info)
+        except Exception as error:
+            for plan in plans:
+                self.handle_error(
+                    error, plan.return_type, plan.details, Path(path, plan.key, plan.parent.name)
+                )
+            return
+        for plan in plans:
+            assert plan.loaded is not None
+            attribute, target = plan.loaded
+            field_path = Path(path, plan.key, plan.parent.name)
+            try:
+                completed = self.complete(
+                    plan, plan.return_type, None, field_path, convert(target, getattr(record, attribute))
+                )
+                if isawaitable(completed):
+                    completed = await completed
+            except Exception as error:
+                self.handle_error(error, plan.return_type, plan.details, field_path)
+                completed = None
+            results[plan.key] = completed
 
     async def fields_serially(self, plans: Sequence[FieldPlan], source: Any) -> dict[str, Any]:
         results: dict[str, Any] = {}
@@ -407,8 +465,24 @@ def _selections(parent: GraphQLObjectType, selection_set: SelectionSetNode) -> t
             selections = ()
         else:
             raise NotPlanned(f"{named} is abstract")
-        planned.append(FieldPlan(key, node, parent, definition, _attribute(definition, node), selections))
+        planned.append(
+            FieldPlan(
+                key, node, parent, definition, _attribute(definition, node), selections, _loaded(definition)
+            )
+        )
     return tuple(planned)
+
+
+def _loaded(definition: GraphQLField) -> tuple[str, Any] | None:
+    """A `loaded_field` the object's group may read: nullable, no argument, extension (`@mask`) or
+    permission class; None: the field runs its own resolver."""
+    if isinstance(definition.type, GraphQLNonNull) or definition.args:
+        return None
+    field = definition.extensions.get(DEFINITION)
+    if not isinstance(field, StrawberryField) or field.extensions or field.permission_classes:
+        return None
+    source = loaded_source(field)
+    return (source, field.type) if source is not None else None
 
 
 def _attribute(definition: GraphQLField, node: FieldNode) -> str | None:

@@ -32,6 +32,9 @@ from schema.info import Info
 
 # A field's metadata key: the record attribute it is copied from (None: the field's own name).
 SOURCE: Final = "tidegate.record"
+# Set on `loaded_field`'s resolver: a planned walk (`schema.compiled`) loads the record once per object
+# for all such fields, where each field's resolver would await it on its own.
+LOADED: Final = "tidegate_loaded_field"
 
 T = TypeVar("T")
 
@@ -55,8 +58,17 @@ def loaded_field(*, source: str | None = None, **options: Any) -> Any:
         record = await self.load_record(info)
         return convert(field.type, getattr(record, source or field.python_name))
 
+    setattr(resolve, LOADED, True)
     field = cast(Any, strawberry.field)(resolver=resolve, metadata={SOURCE: source}, **options)
     return field
+
+
+def loaded_source(field: StrawberryField) -> str | None:
+    """The record attribute a `loaded_field` copies; None for any other field."""
+    resolver = field.base_resolver
+    if resolver is None or not getattr(resolver.wrapped_func, LOADED, False):
+        return None
+    return cast("str | None", field.metadata.get(SOURCE)) or field.python_name
 
 
 def from_record(cls: type[T], record: object, /, **given: Any) -> T:
