@@ -67,9 +67,8 @@ class PersistedSettings(ComponentSettings):
     apq: bool = True
     """Run-time APQ registration on/off."""
     persisted_compiled: bool = True
-    """Run the manifest's small queries from a plan made at start-up instead of graphql-core's
-    executor (`gateway.persisted.compiled_operation`: the IVR look-up's speed); off: every operation
-    through the executor."""
+    """Run every manifest operation from a plan made at start-up (`schema.compiled`) instead of
+    graphql-core's generic walk; off: every operation through the generic walk."""
     apq_max_entries: int = Field(default=1_000, ge=1)
     """APQ registrations kept in process (without Redis; least recently used first out)."""
     apq_ttl_s: int = Field(default=86_400, ge=60)

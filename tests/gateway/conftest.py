@@ -21,6 +21,7 @@ from gateway.auth.roles import load_roles
 from gateway.http.extensions import schema_extensions
 from gateway.settings import Settings
 from infra.errors import BackendTimeout
+from schema.execution import PolicedExecution
 from services.context import RequestContext
 
 # The gateway tests' token issuer: a key made once per session; apps get `keys=TEST_KEYS`.
@@ -87,7 +88,11 @@ class Query:
 
 
 def small_schema(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(query=Query, extensions=schema_extensions(settings))
+    """The gateway's extensions and executor (`PolicedExecution`, as `schema.build` sets it) on a
+    schema of a few fields."""
+    return strawberry.Schema(
+        query=Query, extensions=schema_extensions(settings), execution_context_class=PolicedExecution
+    )
 
 
 @asynccontextmanager

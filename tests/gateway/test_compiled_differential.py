@@ -15,8 +15,9 @@ other:
 
 Required identical, as JSON with sorted keys: `data`, and each error as the HTTP view renders it
 (`gateway.http.errors.public_error`: message, locations, path, extensions; unexpected errors masked),
-with the error's own message beside it so masking hides no difference; and the request's audit
-records (unmasked reads, refusals), without their clock and request id, as a sorted list.
+with the error's own message beside it so masking hides no difference, the list in path order (see
+`_answer`); the request's audit records (unmasked reads, refusals), without their clock and request
+id, as a sorted list; and the back-office calls each run made, how many of each.
 
 Every operation must compile: one that does not fails here with the planner's reason.
 """
@@ -244,6 +245,11 @@ Runner = Callable[[RequestContext, dict[str, Any], Any], Awaitable[Any]]
 def _answer(result: ExecutionResult | None, name: str) -> dict[str, Any]:
     assert result is not None, "the compiled plan refused variables the executor ran"
     errors = [{**public_error(e, name), "ownMessage": e.message} for e in result.errors or ()]
+    # In the order of their paths: graphql-core lists errors as its tasks happen to wake (siblings
+    # awaiting one failed load, in field order; other failures as they finish), the plan reads an
+    # object's record once for its loaded fields, so their errors arrive together. The spec gives the
+    # list no order, and no client reads one; every error must still be there, and be the same.
+    errors.sort(key=lambda e: orjson.dumps([e.get("path"), e["message"], e.get("extensions")]))
     return {"data": result.data, "errors": errors}
 
 

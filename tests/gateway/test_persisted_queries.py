@@ -16,6 +16,7 @@ from gateway.app import create_app
 from gateway.persisted.manifest import ManifestError, PersistedOperation, document_id
 from gateway.settings import Settings
 from tests.gateway.conftest import PREFLIGHT, TEST_ISSUER, TEST_KEYS, serve, small_schema
+from tests.support.prom import Scrape
 
 
 def persisted(text: str, name: str) -> PersistedOperation:
@@ -297,3 +298,21 @@ def test_a_manifest_operation_over_the_limits_stops_start_up() -> None:
     settings = Settings(max_query_depth=3)
     with pytest.raises(ManifestError, match="Deep"):
         create_app(settings, schema=small_schema(settings), keys=TEST_KEYS, manifest=[deep])
+
+
+async def test_which_walk_served_each_request_is_counted() -> None:
+    """A manifest operation runs its plan (`schema.compiled`), a free-form one graphql-core's walk:
+    `tidegate_graphql_executions_total{executor}` says which, per operation."""
+    async with bff() as client:
+        for _ in range(2):
+            r = await send(
+                client, "POST", {"extensions": apq(HELLO.id), "variables": {"name": "x"}}, WORKBENCH
+            )
+            assert r.status_code == 200, r.text
+        r = await send(client, "POST", {"query": "query Other { hello }"}, ROUTER)
+        assert r.status_code == 200, r.text
+        scrape = Scrape((await client.get("/metrics")).text)
+    executions = "tidegate_graphql_executions_total"
+    assert scrape.value(executions, graphql_operation_name="Hello", executor="compiled") == 2
+    assert scrape.value(executions, executor="graphql-core") == 1
+    assert scrape.value(executions, graphql_operation_name="Hello", executor="graphql-core") == 0
