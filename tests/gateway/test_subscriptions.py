@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -462,6 +463,25 @@ async def test_a_subscription_runs_by_its_persisted_id_alone(app: LiveApp) -> No
     async with GraphQLWs.connect(app.ws, token(agent_id="A5008")) as ws:
         await ws.subscribe("", {"agentId": "A5008"}, {"documentId": f"sha256:{pop_id}"})
         await app.subscribed("screenpop:A5008")
+
+
+async def test_a_persisted_subscriptions_events_run_its_plan(
+    app: LiveApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Sent by id, a manifest subscription's events are walked by its plan (`schema.compiled`); the
+    same document sent as text runs graphql-core's walk. The connection's closing line counts both."""
+    (call_id, *_) = [op.id for op in load_manifest() if op.name == "WorkbenchCall"]
+    (body, *_) = [op.body for op in load_manifest() if op.name == "WorkbenchCall"]
+    caplog.set_level(logging.INFO, logger="tidegate.websocket")
+    for agent, payload in (("A5031", {"documentId": f"sha256:{call_id}"}), ("A5032", None)):
+        assert await app.cti("CALL_RINGING", agent, f"cc-{agent}", _caller(3).mobile) == 204
+        async with GraphQLWs.connect(app.ws, token(agent_id=agent)) as ws:
+            op = await ws.subscribe(body if payload is None else "", {"agentId": agent}, payload)
+            assert (await _next(ws, op))["data"]["callUpdated"]["state"] == "RINGING"  # the current call
+    async with asyncio.timeout(10):  # the server logs a socket's end once it has seen the close
+        while len(closed := [r for r in caplog.records if r.getMessage() == "websocket closed"]) < 2:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    assert [(r.__dict__["events"], r.__dict__["compiled_events"]) for r in closed[-2:]] == [(1, 1), (1, 0)]
 
 
 CALLS = "subscription($agent: ID!) { callUpdated(agentId: $agent) { callId agentId state } }"
