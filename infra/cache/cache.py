@@ -7,7 +7,8 @@ For an entry of age `a` under `CachePolicy(ttl_s, stale_while_revalidate_s, stal
     a < ttl + stale_while_revalidate served at once with stale=True; one background refresh per key
     otherwise (or no entry)          fetched; the caller waits
     fetch raises BackendUnavailable  the entry is served with stale=True while a < ttl + stale_if_error,
-                                     else the error propagates (the resolver answers BACKEND_UNAVAILABLE)
+    or BackendShed (at capacity)     else the error propagates (the resolver answers BACKEND_UNAVAILABLE,
+                                     or RATE_LIMITED)
     fetch raises BackendRejected     propagates, is never cached, and drops the entry: the system of
                                      record said "no" (NotFound), so nothing older may answer for it
 
@@ -59,6 +60,7 @@ from infra.cache.local import LocalTier
 from infra.cache.store import CacheStore, Entry
 from infra.deadline import detached_context, time_left
 from infra.errors import BackendRejected, BackendTimeout, BackendUnavailable
+from infra.resilience.bulkhead import BackendShed
 from infra.resilience.priority import rank
 from infra.telemetry import HIT, MISS, STALE
 
@@ -324,7 +326,7 @@ class Cache:
     ) -> Cached[T]:
         try:
             value = await fetch()
-        except BackendUnavailable as exc:
+        except (BackendUnavailable, BackendShed) as exc:
             if seen is not None and (age := self._age(seen)) < policy.ttl_s + policy.stale_if_error_s:
                 logger.info("Serving %s %.0f s old: %s", key, age, exc)
                 return self._cached(seen, stale=True)
@@ -409,7 +411,7 @@ class Cache:
         keys = list(seen)
         try:
             found = await fetch_many(keys)
-        except BackendUnavailable as exc:
+        except (BackendUnavailable, BackendShed) as exc:
             if background:
                 logger.warning(
                     "Background refresh of %d keys failed (%s: %s)", len(keys), type(exc).__name__, exc

@@ -147,6 +147,30 @@ async def test_a_critical_caller_never_shares_a_sheddable_fetch_that_gets_shed(
     assert backend.calls == 1  # only the critical fetch reached the backend
 
 
+async def test_a_batch_shed_at_capacity_serves_what_stale_if_error_allows(
+    cache: Cache, clock: FakeClock
+) -> None:
+    """At capacity is one of the three reasons stale data may answer (docs/resilience.md)."""
+    backend = GuardedBackend()
+    policy = CachePolicy(ttl_s=60, stale_if_error_s=600)
+    other = "tariff:v1:DOM-LOW"
+
+    def read() -> Awaitable[dict[str, Cached[Tariff]]]:
+        return cache.get_many([KEY, other], policy, backend.fetch_many, dump_tariff, load_tariff)
+
+    await cache.get_many([KEY], policy, backend.fetch_many, dump_tariff, load_tariff)
+    clock.now += 61
+    await backend.bulkhead.acquire()  # the sheddable share is taken
+    with pytest.raises(BackendShed):  # the batch is shed, and one key has nothing older to give
+        await as_class("sheddable", read())
+    await as_class("sheddable", cache.drain())
+    found = await as_class(
+        "sheddable", cache.get_many([KEY], policy, backend.fetch_many, dump_tariff, load_tariff)
+    )
+    assert (found[KEY].value.pence_per_m3, found[KEY].stale, found[KEY].age_s) == (1, True, 61)
+    assert backend.calls == 1
+
+
 async def test_lower_classes_join_a_fetch_of_a_higher_one(cache: Cache) -> None:
     backend = GuardedBackend()
     backend.gate = asyncio.Event()
@@ -198,14 +222,19 @@ async def test_past_the_revalidate_window_the_caller_waits_for_a_fetch(
     assert (answer.value.pence_per_m3, answer.stale, backend.calls) == (2, False, 2)
 
 
+@pytest.mark.parametrize(
+    "error",
+    [BackendServerError("billing", "HTTP 503"), BackendShed("billing", "8 calls in flight; shed")],
+    ids=["backend failed", "shed at capacity"],
+)
 async def test_stale_if_error_serves_the_old_value_until_its_window_closes(
-    cache: Cache, clock: FakeClock
+    cache: Cache, clock: FakeClock, error: Exception
 ) -> None:
     policy = CachePolicy(ttl_s=60, stale_while_revalidate_s=0, stale_if_error_s=600)
     backend = Backend()
     stored_at = clock.now
     await get(cache, backend, policy)
-    backend.error = BackendServerError("billing", "HTTP 503")
+    backend.error = error
     for age in (61.0, 300.0, 659.5):
         clock.now = stored_at + age
         answer = await get(cache, backend, policy)
@@ -213,7 +242,7 @@ async def test_stale_if_error_serves_the_old_value_until_its_window_closes(
     assert backend.calls == 4  # every get past the ttl tried the backend first
 
     clock.now = stored_at + 660
-    with pytest.raises(BackendServerError):
+    with pytest.raises(type(error)):
         await get(cache, backend, policy)
     assert backend.calls == 5
 
