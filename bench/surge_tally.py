@@ -238,6 +238,8 @@ def billing_tables(
         "billing_calls": stats["requests"],
         "billing_failed_by_kind": stats["errors_by_kind"],
         "billing_calls_by_operation": {op: s["requests"] for op, s in stats["operations"].items()},
+        # As billing served them (its pool's queue and its contention included), whole run.
+        "billing_latency_ms_by_operation": {op: s["latency_ms"] for op, s in stats["operations"].items()},
         "billing_by_phase": by_phase,
     }
 
