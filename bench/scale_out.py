@@ -15,7 +15,10 @@ second, each replica holding its share): adding replicas must not add billing lo
 the simulators' counters first and reads them after: per leg, billing's peak in flight against its
 pool (`capacity`) and against the fleet's bulkhead, and its peak calls per second against the fleet's
 budget. `--guards off` lifts the guards (bench/stack.py `cost_only_env`) to see the CPU's curve
-instead. Prints JSON; `rps` and `p99_ms` at the top are each leg's:
+instead. Each leg's backend calls per pop sent (`backend_calls`, every system, counted by the
+simulators over its slices, `bench/backend_calls.py`) say whether the legs did the same work: when
+they differ, `note` says so beside `rps` (the legs are compared side by side, never divided). Prints
+JSON; `rps`, `p99_ms` and `backend_calls_per_pop` at the top are each leg's:
 
     python -m bench.scale_out --seconds 10
 """
@@ -28,6 +31,7 @@ import json
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,7 @@ from typing import Any
 import httpx
 import orjson
 
+from bench import backend_calls
 from bench.loadgen import LegResult, drive
 from bench.router import Child, compose, start_redis, start_replicas, start_router, start_survey
 from bench.stack import backend_env, bearer, cost_only_env, start_simulators, wait_http
@@ -139,6 +144,8 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         results: dict[int, list[LegResult]] = {n: [] for n in legs}
         checks = {n: PopCheck() for n in legs}
         peaks: dict[int, dict[str, int]] = {n: {"in_flight": 0, "rps": 0, "calls": 0} for n in legs}
+        calls: dict[int, Counter[str]] = {n: Counter() for n in legs}
+        sim_urls = {name: f"http://127.0.0.1:{port}" for name, (port, _) in sims.items()}
         capacity = 0
         slices = max(1, round(args.seconds / args.slice_s))
         async with httpx.AsyncClient(timeout=30) as client:
@@ -146,6 +153,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             for _ in range(slices):
                 for n, router in routers.items():
                     await _billing(client, billing, reset=True)
+                    before = await backend_calls.snapshot(client, sim_urls)
                     part = await drive(
                         f"{router.url}/graphql",
                         body_for(n),
@@ -157,6 +165,8 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
                     )
                     results[n].append(part)
                     offset[n] += part.requests + 1
+                    after = await backend_calls.snapshot(client, sim_urls)
+                    calls[n].update(backend_calls.delta(after, before))
                     seen = await _billing(client, billing, reset=False)
                     peaks[n]["in_flight"] = max(peaks[n]["in_flight"], int(seen["peak_in_flight"]))
                     peaks[n]["rps"] = max(peaks[n]["rps"], int(seen["peak_rps"]))
@@ -180,11 +190,15 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             "calls": peaks[n]["calls"],
             "within_capacity": peaks[n]["in_flight"] <= capacity,
         }
+        merged["backend_calls"] = backend_calls.per_request(calls[n], merged["requests"])
         out[f"replicas_{n}"] = merged
+    per_pop = {key: leg["backend_calls"]["per_request"] for key, leg in out.items()}
     return {
         "benchmark": "scale_out",
         "rps": {key: leg["rps"] for key, leg in out.items()},
         "p99_ms": {key: leg["p99_ms"] for key, leg in out.items()},
+        "backend_calls_per_pop": per_pop,
+        "note": backend_calls.different_work(per_pop, "pop"),
         **out,
         "config": {
             "seconds_per_leg": args.seconds,

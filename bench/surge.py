@@ -23,7 +23,15 @@ In a mode block, `billing_peak_concurrency` is billing's peak of calls in flight
 pool or in it: what Tidegate sent at once), `billing_peak_rps` the most calls that arrived at
 billing in any sliding one-second window; latencies run from each call's scheduled arrival to
 its answer, failures included (a client timeout counts at `--client-timeout-s`). What counts as
-a success, a partial and a complete answer: `bench/surge_tally.py`.
+a success, a partial and a complete answer, and why a pop was partial (`phases.<phase>.partials`):
+`bench/surge_tally.py`.
+
+Backend calls, as the simulators counted them (`/_sim/stats`, `bench/backend_calls.py`):
+`backend_calls_per_request_alone` is what each kind costs sent alone to the fresh BFF (by
+`system.operation`; `billing_calls_per_request` its billing part), `backend_calls_per_request` the
+measured run's calls per request sent, by system, whole run and per phase. The two modes do not do
+the same work (protection caches accounts, sheds sheddable work and stops at deadlines), so their
+figures are side by side, never divided: no ratio between modes is printed.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ import aiohttp
 import httpx
 import orjson
 
-from bench import surge_burst
+from bench import backend_calls, surge_burst
 from bench.loadgen import cpu_seconds, percentile
 from bench.stack import backend_env, bearer, server, start_simulators, wait_http
 from bench.surge_mix import KINDS, PHASES, ROOT, Arrival, Caller, burst_area, callers, schedule, variables
@@ -120,17 +128,18 @@ async def drive(
 
         async def one(i: int, arrival: Arrival, due: float) -> None:
             headers = {"Content-Type": "application/json", **tokens[i % len(tokens)]}
+            kind, phase, repeat = arrival.kind, arrival.phase, arrival.repeat
             try:
                 status, body = await _post(session, urls[i % len(urls)], bodies[i], headers)
             except TimeoutError:
-                outcomes.append(failed(arrival.kind, arrival.phase, timeout_s * 1000, "CLIENT_TIMEOUT"))
+                outcomes.append(failed(kind, phase, timeout_s * 1000, "CLIENT_TIMEOUT", repeat=repeat))
                 return
             except (aiohttp.ClientError, OSError):
                 elapsed = (time.perf_counter() - due) * 1000
-                outcomes.append(failed(arrival.kind, arrival.phase, elapsed, "CONNECTION_ERROR"))
+                outcomes.append(failed(kind, phase, elapsed, "CONNECTION_ERROR", repeat=repeat))
                 return
             elapsed = (time.perf_counter() - due) * 1000
-            outcomes.append(judge(arrival.kind, arrival.phase, elapsed, status, body))
+            outcomes.append(judge(kind, phase, elapsed, status, body, repeat=repeat))
 
         tasks: list[asyncio.Task[None]] = []
         began, wall, cpu = time.perf_counter(), time.time(), _user_cpu()
@@ -164,17 +173,47 @@ async def _reset(client: httpx.AsyncClient, sim: str) -> None:
 
 
 async def _probe(
-    client: httpx.AsyncClient, billing: str, url: str, auth: dict[str, str], bodies: dict[str, bytes]
+    client: httpx.AsyncClient,
+    sim_urls: dict[str, str],
+    url: str,
+    auth: dict[str, str],
+    bodies: dict[str, bytes],
 ) -> dict[str, dict[str, int]]:
-    """Billing calls each kind costs, sent alone to the just-started BFF for a caller not in the schedule."""
+    """Backend calls (`system.operation`) each kind costs, sent alone to the just-started BFF for a
+    caller not in the schedule, counted by the simulators (`bench/backend_calls.py`)."""
     cost: dict[str, dict[str, int]] = {}
     for name, body in bodies.items():
-        await _reset(client, billing)
+        before = await backend_calls.snapshot(client, sim_urls)
         await client.post(url, content=body, headers={"Content-Type": "application/json", **auth})
         await asyncio.sleep(0.3)  # a call the deadline gave up on may still be on its way
-        ops = (await client.get(f"{billing}/_sim/stats")).json()["operations"]
-        cost[name] = {op: s["requests"] for op, s in ops.items() if s["requests"]}
+        cost[name] = dict(
+            sorted(backend_calls.delta(await backend_calls.snapshot(client, sim_urls), before).items())
+        )
     return cost
+
+
+def _calls_per_request(
+    every: dict[str, dict[str, Any]],
+    outcomes: list[Outcome],
+    began: float,
+    phases: Sequence[tuple[str, float, float]],
+) -> dict[str, Any]:
+    """The measured run's backend calls per request sent, by system, counted by the simulators: the
+    whole run, then per phase by wall-clock second (calls at a phase's edge may land in its neighbour)."""
+    sent = len(outcomes)
+    out: dict[str, Any] = {
+        "all": {name: round(s["requests"] / sent, 3) if sent else None for name, s in sorted(every.items())}
+    }
+    start = began
+    for phase, seconds, _ in phases:
+        n = sum(1 for o in outcomes if o.phase == phase)
+        calls = {
+            name: sum(b["calls"] for b in s["per_second"] if start - 0.5 <= b["t"] < start + seconds - 0.5)
+            for name, s in sorted(every.items())
+        }
+        out[phase] = {name: round(c / n, 3) if n else None for name, c in calls.items()}
+        start += seconds
+    return out
 
 
 async def _mode(
@@ -202,8 +241,9 @@ async def _mode(
         warm = request_body(Arrival(0.0, "normal", KINDS["screen_pop"], probes[-1], False), 0, area)
         await wait_http(url, bff, warm, tokens[0])
         billing = f"http://127.0.0.1:{sims['billing'][0]}"
+        sim_urls = {name: f"http://127.0.0.1:{p}" for name, (p, _) in sims.items()}
         async with httpx.AsyncClient(timeout=30) as client:
-            cost = await _probe(client, billing, url, tokens[0], probe_bodies)
+            cost = await _probe(client, sim_urls, url, tokens[0], probe_bodies)
             for port, _ in sims.values():
                 await _reset(client, f"http://127.0.0.1:{port}")
             pids = {"bff": bff.pid, **{name: proc.pid for name, (_, proc) in sims.items()}}
@@ -223,9 +263,15 @@ async def _mode(
     finally:
         stop([bff] if bff else [])
         stop([proc for _, proc in sims.values()])
-    block = billing_tables(stats, capacity, loadgen.pop("began_wall"), run.phases)
+    began = loadgen.pop("began_wall")
+    block = billing_tables(stats, capacity, began, run.phases)
     block |= tables(outcomes, PHASES)
-    block["billing_calls_per_request"] = cost
+    block["backend_calls_per_request_alone"] = cost
+    block["billing_calls_per_request"] = {
+        kind: {op.removeprefix("billing."): n for op, n in ops.items() if op.startswith("billing.")}
+        for kind, ops in cost.items()
+    }
+    block["backend_calls_per_request"] = _calls_per_request(every, outcomes, began, run.phases)
     block["backends"] = {
         name: {k: s[k] for k in ("requests", "errors", "errors_by_kind", "peak_in_flight", "peak_rps")}
         for name, s in every.items()

@@ -5,13 +5,24 @@ Success, as the surge benchmark counts it: HTTP 200, `data` with the operation's
 `INTERNAL_SERVER_ERROR` or a transport failure. A success with field errors (a screen pop whose
 account fields hit the deadline: `BACKEND_TIMEOUT`, `BACKEND_UNAVAILABLE`) is *partial*, which is
 designed behaviour; one with no errors at all is *complete*. So success = partial + complete.
+
+Why a request was partial, per phase and operation (`phases.<phase>.partials`): each error's
+*cause* is the field under the root that it cost (the path's first name after the root: `accounts`
+for `customerByPhone.0.accounts.1.balance`), the backend it names and its code, e.g.
+`accounts: billing BACKEND_TIMEOUT`; `by_field` counts the partial requests each cause touched
+(a request with two counts under both), `by_backend` the same by backend and code only
+(`billing BACKEND_TIMEOUT`), `only_backend` the partial requests that one backend-and-code alone
+made partial (a screen pop's `accounts` and `idCard` both wait for billing: one backend cause). Partial
+shares are split by first and repeat callers (a repeat caller's accounts may be in the cache, and a
+cached copy, even a stale one, answers in full), and the latencies of the partial requests show
+where the deadline cut them.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -31,6 +42,8 @@ class Outcome:
     codes: tuple[str, ...]  # each error's code: GraphQL `extensions.code`, or HTTP/transport level
     success: bool
     stale: bool
+    causes: frozenset[str] = field(default_factory=frozenset)  # `field: backend CODE` of each error
+    repeat: bool = False  # the caller called before in this run
 
     @property
     def partial(self) -> bool:
@@ -41,12 +54,24 @@ class Outcome:
         return self.success and not self.codes
 
 
-def failed(kind: Kind, phase: str, latency_ms: float, code: str) -> Outcome:
+def failed(kind: Kind, phase: str, latency_ms: float, code: str, *, repeat: bool = False) -> Outcome:
     """No HTTP answer: `CLIENT_TIMEOUT` or `CONNECTION_ERROR`."""
-    return Outcome(kind, phase, latency_ms, (code,), False, False)
+    return Outcome(kind, phase, latency_ms, (code,), False, False, frozenset({code}), repeat)
 
 
-def judge(kind: Kind, phase: str, latency_ms: float, status: int, body: bytes) -> Outcome:
+def cause(error: dict[str, Any]) -> str:
+    """`field: backend CODE`: the field under the root the error cost, and who failed it how."""
+    path = error.get("path")
+    names = [p for p in path[1:] if isinstance(p, str)] if isinstance(path, list) else []
+    extensions = error.get("extensions") or {}
+    where = names[0] if names else (str(path[0]) if isinstance(path, list) and path else "(request)")
+    backend = extensions.get("backend")
+    return f"{where}: {backend + ' ' if backend else ''}{extensions.get('code', 'NO_CODE')}"
+
+
+def judge(
+    kind: Kind, phase: str, latency_ms: float, status: int, body: bytes, *, repeat: bool = False
+) -> Outcome:
     """Read one HTTP answer the way an agent's workbench would."""
     try:
         doc = orjson.loads(body)
@@ -54,13 +79,13 @@ def judge(kind: Kind, phase: str, latency_ms: float, status: int, body: bytes) -
         doc = None
     if not isinstance(doc, dict):
         code = "RATE_LIMITED" if status == 429 else f"HTTP_{status}"
-        return Outcome(kind, phase, latency_ms, (code,), False, False)
-    errors = doc.get("errors") or []
-    codes = tuple(
-        str((e.get("extensions") or {}).get("code", "NO_CODE")) for e in errors if isinstance(e, dict)
-    )
+        return Outcome(kind, phase, latency_ms, (code,), False, False, frozenset({code}), repeat)
+    errors = [e for e in doc.get("errors") or [] if isinstance(e, dict)]
+    codes = tuple(str((e.get("extensions") or {}).get("code", "NO_CODE")) for e in errors)
+    causes = frozenset(cause(e) for e in errors)
     if not codes and status != 200:
         codes = ("RATE_LIMITED" if status == 429 else f"HTTP_{status}",)
+        causes = frozenset(codes)
     data = doc.get("data")
     root = data.get(kind.root) if isinstance(data, dict) else None
     success = status == 200 and root is not None and root != [] and not FATAL.intersection(codes)
@@ -70,7 +95,7 @@ def judge(kind: Kind, phase: str, latency_ms: float, status: int, body: bytes) -
         and isinstance(extensions.get("stale"), list)
         and bool(extensions["stale"])
     )
-    return Outcome(kind, phase, latency_ms, codes, success, stale)
+    return Outcome(kind, phase, latency_ms, codes, success, stale, causes, repeat)
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -112,6 +137,45 @@ def _failures(outcomes: Iterable[Outcome]) -> dict[str, dict[str, int]]:
     return {op: dict(why[op].most_common()) for op in sorted(why)}
 
 
+def _partials(outcomes: Sequence[Outcome]) -> dict[str, dict[str, Any]]:
+    """Per operation with partial answers: how many, from what cause, for whom, and how late."""
+    split: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        split[o.kind.operation].append(o)
+    out: dict[str, dict[str, Any]] = {}
+    for op in sorted(split):
+        partial = [o for o in split[op] if o.partial]
+        if not partial:
+            continue
+        by_field: Counter[str] = Counter()
+        by_backend: Counter[str] = Counter()
+        only: Counter[str] = Counter()
+        for o in partial:
+            by_field.update(o.causes)
+            backends = {c.partition(": ")[2] or c for c in o.causes}
+            by_backend.update(backends)
+            if len(backends) == 1:
+                only.update(backends)
+        callers = {
+            who: [o for o in split[op] if o.repeat is (who == "repeat")] for who in ("first", "repeat")
+        }
+        latencies = [o.latency_ms for o in partial]
+        out[op] = {
+            "requests": len(split[op]),
+            "partial": len(partial),
+            "partial_share": _share(len(partial), len(split[op])),
+            "by_field": dict(by_field.most_common()),
+            "by_backend": dict(by_backend.most_common()),
+            "only_backend": dict(only.most_common()),
+            "partial_share_by_caller": {
+                who: _share(sum(o.partial for o in group), len(group)) for who, group in callers.items()
+            },
+            "partial_p50_ms": round(percentile(latencies, 0.5), 1),
+            "partial_p99_ms": round(percentile(latencies, 0.99), 1),
+        }
+    return out
+
+
 def _codes(outcomes: Iterable[Outcome]) -> tuple[dict[str, int], dict[str, int]]:
     per_error: Counter[str] = Counter()
     per_request: Counter[str] = Counter()
@@ -145,7 +209,9 @@ def tables(outcomes: Sequence[Outcome], phases: Sequence[str]) -> dict[str, Any]
             "p50_ms": _keyed(by_class, "p50_ms"),
             "p99_ms": _keyed(by_class, "p99_ms"),
             "p99_ms_by_operation": _keyed(by_op, "p99_ms"),
+            "partial_share_by_operation": _keyed(by_op, "partial_share"),
             "errors_by_code": _codes(in_phase)[0],
+            "partials": _partials(in_phase),
         }
     return out
 
@@ -172,6 +238,8 @@ def billing_tables(
         "billing_calls": stats["requests"],
         "billing_failed_by_kind": stats["errors_by_kind"],
         "billing_calls_by_operation": {op: s["requests"] for op, s in stats["operations"].items()},
+        # As billing served them (its pool's queue and its contention included), whole run.
+        "billing_latency_ms_by_operation": {op: s["latency_ms"] for op, s in stats["operations"].items()},
         "billing_by_phase": by_phase,
     }
 

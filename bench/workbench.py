@@ -7,7 +7,10 @@ as an answered call's query would be), opens the workbench of each in one headle
 rings them in turn (interleaved, so drift hits both legs alike), each ring a different caller so no
 ring is served from another's cache entries. The page measures with `performance.now()`: from the
 click to the frame after the pop's cards render (`pop`), and to the frame after the last account's
-bills and meter (`detail`, a second query). Prints JSON: p50/p99 per leg.
+bills and meter (`detail`, a second query). Prints JSON: p50/p99 per leg, and each leg's backend
+calls per ring (`backend_calls`: ring, pop, details, answer and hang-up, counted by the simulators
+between its rings' start and end, `bench/backend_calls.py`); when those differ the legs did different
+work, and `note` says so beside the latencies (no ratio between the legs is printed).
 
 `--screenshot PATH` instead takes one call to mid-call (answered, the new-ticket form open on the
 mains map) and saves the page at 1366×768 (`make workbench-screenshots`).
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -29,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from bench import backend_calls
 from bench.loadgen import percentile
 from bench.stack import backend_env, server, start_simulators
 from gateway.demo_secrets import DEMO_CTI_SECRET
@@ -148,18 +153,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 return screenshot(context, urls["prefetch"], Path(args.screenshot))
             pages = {leg: signed_in_page(context, url, "A1001") for leg, url in urls.items()}
             samples: dict[str, list[dict[str, float]]] = {leg: [] for leg in LEGS}
+            calls: dict[str, Counter[str]] = {leg: Counter() for leg in LEGS}
+            sim_urls = {name: f"http://127.0.0.1:{port}" for name, (port, _) in sims.items()}
             customer = 2
-            for _ in range(args.rings):
-                for leg in LEGS:  # interleaved
-                    while (timing := one_ring(pages[leg], customer)) is None:
+            with httpx.Client(timeout=10) as admin:
+                for _ in range(args.rings):
+                    for leg in LEGS:  # interleaved
+                        before = backend_calls.snapshot_sync(admin, sim_urls)
+                        while (timing := one_ring(pages[leg], customer)) is None:
+                            customer += 1
+                        after = backend_calls.snapshot_sync(admin, sim_urls)
+                        calls[leg].update(backend_calls.delta(after, before))
+                        samples[leg].append(timing)
                         customer += 1
-                    samples[leg].append(timing)
-                    customer += 1
+        legs = {
+            leg: summary(samples[leg])
+            | {"backend_calls": backend_calls.per_request(calls[leg], len(samples[leg]))}
+            for leg in LEGS
+        }
+        per_leg = {leg: legs[leg]["backend_calls"]["per_request"] for leg in LEGS}
         return {
             "benchmark": "workbench",
             "latency_scale": args.latency_scale,
             "customers": args.customers,
-            **{leg: summary(samples[leg]) for leg in LEGS},
+            **legs,
+            "note": backend_calls.different_work(per_leg, "ring"),
         }
     finally:
         stop(children)

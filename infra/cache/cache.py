@@ -7,7 +7,8 @@ For an entry of age `a` under `CachePolicy(ttl_s, stale_while_revalidate_s, stal
     a < ttl + stale_while_revalidate served at once with stale=True; one background refresh per key
     otherwise (or no entry)          fetched; the caller waits
     fetch raises BackendUnavailable  the entry is served with stale=True while a < ttl + stale_if_error,
-                                     else the error propagates (the resolver answers BACKEND_UNAVAILABLE)
+    or BackendShed (at capacity)     else the error propagates (the resolver answers BACKEND_UNAVAILABLE,
+                                     or RATE_LIMITED)
     fetch raises BackendRejected     propagates, is never cached, and drops the entry: the system of
                                      record said "no" (NotFound), so nothing older may answer for it
 
@@ -22,7 +23,11 @@ The fetch itself runs detached from the caller's deadline, with the backend's ow
 answer still fills the cache for the next caller (the back office does the work either way).
 
 Single-flight: concurrent gets for one key in one process share one fetch (one task, awaited behind
-`asyncio.shield` so a cancelled caller does not cancel the others' fetch). Across processes sharing a
+`asyncio.shield` so a cancelled caller does not cancel the others' fetch). A fetch runs as the class
+of work that started it (`infra.resilience.priority`), and the billing guards may shed a sheddable
+one, so a caller joins a fetch only of its own class or a more critical one: a screen pop that meets
+a customer-history fetch of the same account in flight starts its own at critical rank rather than
+share the history's shedding (one more backend call, only while the two overlap). Across processes sharing a
 `RedisStore`, the fetcher holds `SET <key>:lock NX PX`; the others poll the store for a fresh value for
 up to `lock_wait_s`, take the lock themselves if it is freed or expires, and fetch without it if the
 holder stays silent past the wait.
@@ -55,6 +60,8 @@ from infra.cache.local import LocalTier
 from infra.cache.store import CacheStore, Entry
 from infra.deadline import detached_context, time_left
 from infra.errors import BackendRejected, BackendTimeout, BackendUnavailable
+from infra.resilience.bulkhead import BackendShed
+from infra.resilience.priority import rank
 from infra.telemetry import HIT, MISS, STALE
 
 logger = logging.getLogger("tidegate.cache")
@@ -105,6 +112,18 @@ class _Hit(Generic[T]):
     value: T
 
 
+F = TypeVar("F", bound=asyncio.Future[Any])
+
+
+@dataclass(frozen=True, slots=True)
+class _Flight(Generic[F]):
+    """A fetch in flight for a key (a task, or a future of a batch) and the rank of the class of work
+    it runs as (`priority.rank`: 0 critical, 2 sheddable): what the backend's guards will treat it as."""
+
+    fetch: F
+    rank: int
+
+
 class Cache:
     """Gets through a `CacheStore`; `clock` is wall-clock seconds (entries are stamped with it)."""
 
@@ -124,8 +143,8 @@ class Cache:
         self._lock_ttl_s = lock_ttl_s
         self._lock_wait_s = lock_wait_s
         self._poll_interval_s = poll_interval_s
-        self._inflight: dict[str, asyncio.Task[Cached[Any]]] = {}
-        self._pending: dict[str, asyncio.Future[Cached[Any] | None]] = {}  # keys in a batch fetch
+        self._inflight: dict[str, _Flight[asyncio.Task[Cached[Any]]]] = {}
+        self._pending: dict[str, _Flight[asyncio.Future[Cached[Any] | None]]] = {}  # keys in a batch
         self._batches: set[asyncio.Task[None]] = set()
 
     async def get(
@@ -231,7 +250,8 @@ class Cache:
     async def drain(self) -> None:
         """Wait for every fetch in flight, background refreshes included (tests, graceful shutdown)."""
         while self._inflight or self._batches:
-            await asyncio.gather(*self._inflight.values(), *self._batches, return_exceptions=True)
+            tasks = [flight.fetch for flight in self._inflight.values()]
+            await asyncio.gather(*tasks, *self._batches, return_exceptions=True)
 
     def _start(
         self,
@@ -244,16 +264,18 @@ class Cache:
         *,
         background: bool,
     ) -> asyncio.Task[Cached[Any]]:
-        task = self._inflight.get(key)
-        if task is None:
-            fill = self._fill(key, policy, fetch, dump, load, seen)
-            task = asyncio.create_task(fill, context=detached_context())
-            self._inflight[key] = task
-            task.add_done_callback(lambda done: self._finished(key, done, background))
+        flight, mine = self._inflight.get(key), rank()
+        if flight is not None and flight.rank <= mine:
+            return flight.fetch
+        fill = self._fill(key, policy, fetch, dump, load, seen)
+        task = asyncio.create_task(fill, context=detached_context())
+        self._inflight[key] = _Flight(task, mine)  # later callers of this rank join this one
+        task.add_done_callback(lambda done: self._finished(key, done, background))
         return task
 
     def _finished(self, key: str, task: asyncio.Task[Cached[Any]], background: bool) -> None:
-        if self._inflight.get(key) is task:
+        flight = self._inflight.get(key)
+        if flight is not None and flight.fetch is task:
             del self._inflight[key]
         if task.cancelled():
             return
@@ -304,7 +326,7 @@ class Cache:
     ) -> Cached[T]:
         try:
             value = await fetch()
-        except BackendUnavailable as exc:
+        except (BackendUnavailable, BackendShed) as exc:
             if seen is not None and (age := self._age(seen)) < policy.ttl_s + policy.stale_if_error_s:
                 logger.info("Serving %s %.0f s old: %s", key, age, exc)
                 return self._cached(seen, stale=True)
@@ -351,14 +373,17 @@ class Cache:
         *,
         background: bool,
     ) -> dict[str, asyncio.Future[Cached[Any] | None]]:
-        """A future per key: one already pending in this process, or one of a new batch fetch."""
+        """A future per key: one already pending in this process at this caller's rank or a more
+        critical one, or one of a new batch fetch (which later callers of its rank then join)."""
         loop = asyncio.get_running_loop()
-        futures = {k: self._pending[k] for k in keys if k in self._pending}
+        here = rank()
+        flights = {k: flight for k in keys if (flight := self._pending.get(k)) is not None}
+        futures = {k: flight.fetch for k, flight in flights.items() if flight.rank <= here}
         fresh = {k: seen for k, seen in keys.items() if k not in futures}
         if fresh:
             mine = {k: loop.create_future() for k in fresh}
             for key, future in mine.items():
-                self._pending[key] = future
+                self._pending[key] = _Flight(future, here)
                 future.add_done_callback(functools.partial(self._settled, key))
             batch = self._fill_many(fresh, mine, policy, fetch_many, dump, background)
             task = asyncio.create_task(batch, context=detached_context())
@@ -368,7 +393,8 @@ class Cache:
         return futures
 
     def _settled(self, key: str, future: asyncio.Future[Cached[Any] | None]) -> None:
-        if self._pending.get(key) is future:
+        flight = self._pending.get(key)
+        if flight is not None and flight.fetch is future:
             del self._pending[key]
         if not future.cancelled():
             future.exception()  # retrieved, so a failed refresh nobody awaits does not warn at exit
@@ -385,7 +411,7 @@ class Cache:
         keys = list(seen)
         try:
             found = await fetch_many(keys)
-        except BackendUnavailable as exc:
+        except (BackendUnavailable, BackendShed) as exc:
             if background:
                 logger.warning(
                     "Background refresh of %d keys failed (%s: %s)", len(keys), type(exc).__name__, exc

@@ -52,3 +52,13 @@ def tier() -> OperationClass:
     if name in (CRITICAL, None):
         return CRITICAL
     return SHEDDABLE if name == SHEDDABLE else NORMAL
+
+
+_RANK = {CRITICAL: 0, NORMAL: 1, SHEDDABLE: 2}
+
+
+def rank() -> int:
+    """The current tier as a number, lower first: 0 critical, 1 normal, 2 sheddable. Work shared
+    between callers (one fetch serving several) must run at the lowest rank of those who wait on it,
+    or a critical caller inherits a sheddable fetch's fate (`infra.cache.cache`)."""
+    return _RANK[tier()]

@@ -23,3 +23,7 @@ def test_scale_out_cluster_bench_runs_and_prints_its_json(capsys: pytest.Capture
         billing = result[leg]["billing"]
         assert billing["calls"] > 0 and billing["within_capacity"], billing
         assert billing["peak_in_flight"] <= billing["fleet_max_concurrent"]
+        calls = result[leg]["backend_calls"]
+        assert calls["by_system"]["billing"] > 0 and calls["by_system"]["crm"] > 0, calls
+        assert result["backend_calls_per_pop"][leg] == calls["per_request"]
+    assert "note" in result  # null when the legs made the same calls per pop

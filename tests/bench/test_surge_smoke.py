@@ -64,3 +64,12 @@ def test_surge_bench_runs_both_modes_and_prints_its_tables() -> None:
         assert all(isinstance(n, int) and n > 0 for n in block["errors_by_code"].values())
         assert set(block["phases"]) == {"normal", "surge", "recovery"}
         assert block["billing_calls_per_request"]["screen_pop"].get("GetAccounts") == 1
+        alone = block["backend_calls_per_request_alone"]["screen_pop"]
+        assert alone["billing.GetAccounts"] == 1 and alone["crm.searchContacts"] == 1, alone
+        per_request = block["backend_calls_per_request"]
+        assert set(per_request) == {"all", "normal", "surge", "recovery"}
+        assert set(per_request["all"]) == {"billing", "crm", "gis", "workorders"}
+        for phase in block["phases"].values():
+            for op, why in phase["partials"].items():  # every partial request has a cause
+                assert 0 < why["partial"] <= why["requests"], (op, why)
+                assert max(why["by_backend"].values()) <= why["partial"] <= sum(why["by_backend"].values())

@@ -20,3 +20,6 @@ def test_workbench_bench_rings_both_legs_in_the_browser(capsys: pytest.CaptureFi
     assert result["prefetch"]["prefetched"] == 1 and result["no_prefetch"]["prefetched"] == 0
     for leg in workbench.LEGS:
         assert result[leg]["detail_p99_ms"] >= result[leg]["pop_p50_ms"] > 0
+        calls = result[leg]["backend_calls"]
+        assert calls["per_request"] > 0 and calls["by_system"]["crm"] > 0, calls
+    assert "note" in result  # null when both legs made the same calls per ring

@@ -6,9 +6,9 @@ Assertions count fetches, never time them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from redis.asyncio import Redis
@@ -16,11 +16,14 @@ from redis.asyncio import Redis
 from infra.cache.cache import Cache, Cached, CachePolicy
 from infra.cache.store import CacheStore, Entry, MemoryStore, RedisStore
 from infra.errors import BackendServerError, NotFound
+from infra.resilience.bulkhead import BackendShed, Bulkhead, BulkheadConfig
+from infra.resilience.priority import operation_class
 from infra.resilience.ratelimit import redis_client
 from tests.support.clocks import FakeClock
 from tests.support.redis_cluster import shared_client
 from tests.support.redis_server import start_redis
 
+T = TypeVar("T")
 KEY = "tariff:v1:DOM-STD"
 POLICY = CachePolicy(ttl_s=60, stale_while_revalidate_s=30, stale_if_error_s=600)
 
@@ -95,6 +98,92 @@ async def test_100_concurrent_gets_on_a_cold_key_share_one_fetch(cache: Cache) -
     assert not any(r.stale for r in results)
 
 
+class GuardedBackend(Backend):
+    """Each fetch first takes a slot of billing's bulkhead, as `BackendHttp` does: sheddable work has
+    one slot and it is taken, so a sheddable fetch waits its 50 ms and is shed; critical work has two."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        config = BulkheadConfig(max_concurrent=2, max_wait_s=0.05, sheddable_max_concurrent=1)
+        self.bulkhead = Bulkhead("billing", config)
+
+    async def fetch(self) -> Tariff:
+        await self.bulkhead.acquire()
+        try:
+            return await super().fetch()
+        finally:
+            self.bulkhead.release()
+
+    async def fetch_many(self, keys: list[str]) -> dict[str, Tariff]:
+        return {key: await self.fetch() for key in keys}
+
+
+async def as_class(name: str, work: Awaitable[T]) -> T:
+    with operation_class(name):
+        return await work
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["get_many", "get"])
+async def test_a_critical_caller_never_shares_a_sheddable_fetch_that_gets_shed(
+    cache: Cache, batched: bool
+) -> None:
+    """The surge's one failed screen pop: a customer's history was fetching the account the pop
+    wanted; the pop joined that fetch, and billing's bulkhead shed it as sheddable work, pop and all."""
+    backend = GuardedBackend()
+    await backend.bulkhead.acquire()  # a sheddable call already holds the sheddable share
+
+    def read() -> Awaitable[object]:
+        if batched:
+            return cache.get_many([KEY], POLICY, backend.fetch_many, dump_tariff, load_tariff)
+        return get(cache, backend)
+
+    history = asyncio.create_task(as_class("sheddable", read()))
+    await asyncio.sleep(0.01)  # its fetch waits for a slot
+    pop = await as_class("critical", read())
+    found = pop[KEY] if isinstance(pop, dict) else pop
+    assert isinstance(found, Cached) and found.value == Tariff("DOM-STD", 1)
+    with pytest.raises(BackendShed):
+        await history  # the sheddable caller is still shed: its own fetch was
+    assert backend.calls == 1  # only the critical fetch reached the backend
+
+
+async def test_a_batch_shed_at_capacity_serves_what_stale_if_error_allows(
+    cache: Cache, clock: FakeClock
+) -> None:
+    """At capacity is one of the three reasons stale data may answer (docs/resilience.md)."""
+    backend = GuardedBackend()
+    policy = CachePolicy(ttl_s=60, stale_if_error_s=600)
+    other = "tariff:v1:DOM-LOW"
+
+    def read() -> Awaitable[dict[str, Cached[Tariff]]]:
+        return cache.get_many([KEY, other], policy, backend.fetch_many, dump_tariff, load_tariff)
+
+    await cache.get_many([KEY], policy, backend.fetch_many, dump_tariff, load_tariff)
+    clock.now += 61
+    await backend.bulkhead.acquire()  # the sheddable share is taken
+    with pytest.raises(BackendShed):  # the batch is shed, and one key has nothing older to give
+        await as_class("sheddable", read())
+    await as_class("sheddable", cache.drain())
+    found = await as_class(
+        "sheddable", cache.get_many([KEY], policy, backend.fetch_many, dump_tariff, load_tariff)
+    )
+    assert (found[KEY].value.pence_per_m3, found[KEY].stale, found[KEY].age_s) == (1, True, 61)
+    assert backend.calls == 1
+
+
+async def test_lower_classes_join_a_fetch_of_a_higher_one(cache: Cache) -> None:
+    backend = GuardedBackend()
+    backend.gate = asyncio.Event()
+    pop = asyncio.create_task(as_class("critical", get(cache, backend)))
+    await asyncio.sleep(0.01)
+    others = [asyncio.create_task(as_class(c, get(cache, backend))) for c in ("normal", "sheddable")]
+    await asyncio.sleep(0.01)
+    backend.gate.set()
+    answers = await asyncio.gather(pop, *others)
+    assert backend.calls == 1
+    assert {a.value.pence_per_m3 for a in answers} == {1}
+
+
 async def test_a_fresh_hit_fetches_nothing(cache: Cache, clock: FakeClock) -> None:
     backend = Backend()
     await get(cache, backend)
@@ -133,14 +222,19 @@ async def test_past_the_revalidate_window_the_caller_waits_for_a_fetch(
     assert (answer.value.pence_per_m3, answer.stale, backend.calls) == (2, False, 2)
 
 
+@pytest.mark.parametrize(
+    "error",
+    [BackendServerError("billing", "HTTP 503"), BackendShed("billing", "8 calls in flight; shed")],
+    ids=["backend failed", "shed at capacity"],
+)
 async def test_stale_if_error_serves_the_old_value_until_its_window_closes(
-    cache: Cache, clock: FakeClock
+    cache: Cache, clock: FakeClock, error: Exception
 ) -> None:
     policy = CachePolicy(ttl_s=60, stale_while_revalidate_s=0, stale_if_error_s=600)
     backend = Backend()
     stored_at = clock.now
     await get(cache, backend, policy)
-    backend.error = BackendServerError("billing", "HTTP 503")
+    backend.error = error
     for age in (61.0, 300.0, 659.5):
         clock.now = stored_at + age
         answer = await get(cache, backend, policy)
@@ -148,7 +242,7 @@ async def test_stale_if_error_serves_the_old_value_until_its_window_closes(
     assert backend.calls == 4  # every get past the ttl tried the backend first
 
     clock.now = stored_at + 660
-    with pytest.raises(BackendServerError):
+    with pytest.raises(type(error)):
         await get(cache, backend, policy)
     assert backend.calls == 5
 
