@@ -119,7 +119,10 @@ class FieldPlan:
 class OperationPlan:
     """An operation's root fields, planned; `run` executes them inside a graphql-core executor."""
 
-    def __init__(self, operation: OperationDefinitionNode, fields: tuple[FieldPlan, ...]) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, operation: OperationDefinitionNode, fields: tuple[FieldPlan, ...]
+    ) -> None:
+        self.schema = schema  # the plan's field definitions are this schema's
         self.operation = operation
         self.fields = fields
 
@@ -132,19 +135,23 @@ class OperationPlan:
         return walk.fields(self.fields, root_value, None)
 
 
-# Plans by the identity of their operation node: graphql-core's AST nodes hash by walking the whole
-# tree, and a plan keeps its node alive, so the id stays its own. Filled at start-up (the manifest).
-_PLANS: dict[int, OperationPlan] = {}
+# Plans by the identity of their schema and operation node: graphql-core's AST nodes hash by walking
+# the whole tree, and a plan keeps both alive, so the ids stay their own. Filled at start-up (the
+# manifest), one entry per operation and app: bounded by the manifest's size.
+_PLANS: dict[tuple[int, int], OperationPlan] = {}
 
 
-def plan_for(operation: OperationDefinitionNode) -> OperationPlan | None:
-    """The plan registered for this very operation node, if any."""
-    plan = _PLANS.get(id(operation))
-    return plan if plan is not None and plan.operation is operation else None
+def plan_for(schema: GraphQLSchema, operation: OperationDefinitionNode) -> OperationPlan | None:
+    """The plan registered for this very operation node on this very schema, if any (a document
+    shared by two apps' schemas runs each's own plan, or the generic walk)."""
+    plan = _PLANS.get((id(schema), id(operation)))
+    if plan is None or plan.operation is not operation or plan.schema is not schema:
+        return None
+    return plan
 
 
 def register(plan: OperationPlan) -> None:
-    _PLANS[id(plan.operation)] = plan
+    _PLANS[(id(plan.schema), id(plan.operation))] = plan
 
 
 class _Walk:
@@ -432,7 +439,7 @@ def plan_operation(schema: GraphQLSchema, document: DocumentNode) -> OperationPl
     except NotPlanned as why:
         logger.debug("operation not planned: %s", why)
         return None
-    return OperationPlan(operation, fields)
+    return OperationPlan(schema, operation, fields)
 
 
 def _selections(parent: GraphQLObjectType, selection_set: SelectionSetNode) -> tuple[FieldPlan, ...]:

@@ -146,7 +146,7 @@ class PolicedExecution(StrawberryGraphQLCoreExecutionContext):
     ) -> AwaitableOrValue[dict[str, Any]]:
         """A planned operation (`schema.compiled`: the manifest's) walks its plan; any other, the
         generic walk. Field middleware (a schema extension's `resolve` hook) keeps the generic walk."""
-        plan = plan_for(self.operation)
+        plan = plan_for(self.schema, self.operation)
         if plan is not None and not getattr(self.middleware_manager, "middlewares", None):
             served_by.set("compiled")
             return plan.run(self, root_value, serially)

@@ -15,10 +15,13 @@ from typing import Any
 
 import pytest
 import strawberry
+from graphql import ExecutionResult as GraphQLResult
 from graphql import GraphQLError, parse
 from strawberry.extensions import FieldExtension
 
 from gateway.persisted.compiled_operation import compile_operation
+from schema.compiled import served_by
+from schema.execution import PolicedExecution
 
 CALLS: list[str] = []
 
@@ -228,3 +231,21 @@ async def test_siblings_that_await_run_together() -> None:
     assert compiled is not None
     result = await asyncio.wait_for(compiled.execute(None, None), timeout=5)
     assert result is not None and result.data == {"pair": {"left": 1, "right": 2}}
+
+
+async def test_a_plan_runs_only_on_the_schema_it_was_made_for() -> None:
+    """The same parsed document planned on one schema and executed on another (two apps sharing a
+    manifest's nodes) never walks the other schema's plan: the field definitions would be wrong."""
+    document = parse("{ other }")
+    planned = strawberry.Schema(query=Query, execution_context_class=PolicedExecution)
+    other = strawberry.Schema(query=Query, execution_context_class=PolicedExecution)
+    assert compile_operation(planned, document) is not None
+    served_by.set(None)
+    executor = PolicedExecution.build(other._schema, document)
+    assert not isinstance(executor, list)
+    assert executor.execute_operation() == GraphQLResult({"other": 1}, None)
+    assert served_by.get() == "graphql-core"
+    executor = PolicedExecution.build(planned._schema, document)
+    assert not isinstance(executor, list)
+    assert executor.execute_operation() == GraphQLResult({"other": 1}, None)
+    assert served_by.get() == "compiled"
