@@ -59,6 +59,7 @@ from services.context import RequestContext
 from services.subscriptions import CallStateEvent, PopEvent
 from tests.support import back_office_world as bow
 from tests.support.back_office_world import ACCOUNT_NOS, CUSTOMER_NOS, PHONES, World, worlds
+from tests.support.faulty_ports import faults
 
 SCHEMA = build_schema(extensions=schema_extensions(Settings()), field_suggestions=False)  # as create_app
 OPERATIONS = load_manifest()
@@ -396,7 +397,7 @@ def test_the_compiled_operation_answers_as_graphql_core_does(op: PersistedOperat
             )
         with _frozen_clock():
             called = asyncio.run(_probe(op, world, variables, payload))
-        world = dataclasses.replace(world, faults=data.draw(bow.faults(called), label="faults"))
+        world = dataclasses.replace(world, faults=data.draw(faults(called), label="faults"))
         expected = _compare(op, compiled, world, variables, payload, prior)
         seen.append(expected)
 

@@ -5,8 +5,9 @@ For tests that run one operation twice on the same data and compare the answers
 null or set, lists empty or several long), who is asking (supervisor, agent on or off the caller's
 call, the softphone, the IVR, nobody), the agent's call, and faults per port method: the back-office
 errors the services map to coded GraphQL errors, an unexpected exception, and a call slower than the
-request's deadline (the answer is partial). `build(world)` makes a new set of fakes, stores and
-registries each time, so a mutation run on one build is never seen by the next.
+request's deadline (the answer is partial; `tests.support.faulty_ports`). `build(world)` makes a new
+set of fakes, stores and registries each time, so a mutation run on one build is never seen by the
+next.
 
 The network is `tests.support.tiny_network` (five mains, three valves), so outages have a reach
 to trace; the graph and the IVR's outage index are built (or not: the polygon fallback, an index not
@@ -15,11 +16,10 @@ built yet) before the faults are armed, as the app builds them at start-up.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
@@ -51,15 +51,6 @@ from domain.records import (
 from domain.timestamps import SHANGHAI
 from gateway.auth.roles import load_roles
 from infra.cache.store import MemoryStore
-from infra.deadline import time_left
-from infra.errors import (
-    BackendServerError,
-    BackendTimeout,
-    InvalidRequest,
-    NotFound,
-    OutcomeUnknown,
-    TemporarilyRefused,
-)
 from infra.idempotency_store import MemoryIdempotencyStore
 from infra.pubsub import MemoryBus
 from infra.sealed import Sealer
@@ -79,6 +70,7 @@ from tests.fakes.crm import InMemoryCrm
 from tests.fakes.gis import InMemoryGis
 from tests.fakes.workorders import InMemoryWorkOrders
 from tests.support import tiny_network as net
+from tests.support.faulty_ports import DEADLINE_S, SLOW, Faulty
 
 EPOCH = 1_795_000_000.0  # the frozen `time.time()` of a run (2026-11-18)
 AGENT_ID, CALL_ID = "A1001", "CALL-0001"
@@ -92,19 +84,6 @@ TIMES = (datetime(2026, 11, 26, 9, 30, tzinfo=SHANGHAI), datetime(2026, 10, 1, 0
 TEXTS = ("表前阀漏水", "call me on 13800138001", "")
 ADDRESSES = ("江城市临江区新华路12号", "江滨大道8号3单元")
 
-# What a port method can do instead of answering: the platform's error tree (`infra.errors`), a bug
-# (RuntimeError: masked as INTERNAL_SERVER_ERROR), or no answer before the operation's deadline.
-FAULTS: dict[str, Callable[[str], Exception]] = {
-    "unavailable": lambda b: BackendServerError(b, "HTTP 503"),
-    "timeout": lambda b: BackendTimeout(b, "no answer within 800 ms"),
-    "not_found": lambda b: NotFound(b, "no such record", vendor_code="1001"),
-    "invalid": lambda b: InvalidRequest(b, "the system refused our input"),
-    "refused": lambda b: TemporarilyRefused(b, "nightly settlement"),
-    "unknown": lambda b: OutcomeUnknown(b, "the write may have landed"),
-    "bug": lambda b: RuntimeError(f"{b}: a bug in the adapter"),
-}
-SLOW = "slow"
-DEADLINE_S = 0.05  # the operation's budget when a call is slow: the slow call waits it out
 PORT_METHODS = {
     name: sorted(m for m, v in vars(port).items() if inspect.iscoroutinefunction(v))
     for name, port in (
@@ -404,52 +383,6 @@ def worlds(draw: st.DrawFn) -> World:
         index_built=draw(st.booleans()),
         redact_at_write=draw(st.booleans()),
     )
-
-
-def faults(methods: list[str]) -> st.SearchStrategy[dict[str, str]]:
-    """Faults for some of `methods` ("billing.accounts", ...): those an operation calls, so they bite."""
-    if not methods:
-        return st.just({})
-    return st.dictionaries(
-        st.sampled_from(sorted(set(methods))), st.sampled_from([*FAULTS, SLOW, SLOW]), max_size=2
-    )
-
-
-class Faulty:
-    """A port whose methods named in `faults` fail (or wait out the deadline) once `armed`, and whose
-    every call is refused, as the HTTP client refuses it, once the operation's deadline has passed."""
-
-    def __init__(self, name: str, port: Any, faults: dict[str, str]) -> None:
-        self._name, self._port, self.armed = name, port, False
-        self.called: list[str] = []  # "billing.accounts", ..., while armed
-        self._faults = {k.split(".", 1)[1]: v for k, v in faults.items() if k.startswith(f"{name}.")}
-
-    def __getattr__(self, attr: str) -> Any:
-        value = getattr(self._port, attr)
-        if not inspect.iscoroutinefunction(value):
-            return value
-        return self._wrapped(attr, value)
-
-    def _wrapped(self, attr: str, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            if not self.armed:
-                return await method(*args, **kwargs)
-            self.called.append(f"{self._name}.{attr}")
-            left = time_left()
-            if left is not None and left <= 0:
-                raise BackendTimeout(self._name, "the operation's time budget ran out before this call")
-            fault = self._faults.get(attr)
-            if fault == SLOW:
-                # Past the deadline for sure: a timer may fire a hair early, and the calls after this one
-                # must find the budget spent, as they would behind a real slow call.
-                while (left := time_left()) is not None and left > 0:  # noqa: ASYNC110
-                    await asyncio.sleep(left)
-                raise BackendTimeout(self._name, "no answer before the operation's deadline")
-            if fault is not None:
-                raise FAULTS[fault](self._name)
-            return await method(*args, **kwargs)
-
-        return call
 
 
 class DeterministicSealer(Sealer):
