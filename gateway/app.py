@@ -33,6 +33,7 @@ from gateway.limits.body_limit import BodyLimit
 from gateway.live.cti import ENDED_TTL_S, SEEN_TTL_S, STORE_STATE, CtiEndpoint, memory_store
 from gateway.live.demo_softphone import DemoSoftphone
 from gateway.live.live_services import LiveServices
+from gateway.live.ring_prefetch import SCREEN_POP as RING_SCREEN_POP
 from gateway.live.webhooks import WorkOrderWebhooks, open_ticket_states
 from gateway.live.ws_session import SocketGate
 from gateway.observability.audit import AuditSink, JsonLinesSink, RedisStreamSink
@@ -217,7 +218,15 @@ def create_app(
         )
         # The bus (Redis pub/sub with Redis, else in process), the call feed and the ring-time pop.
         live = await LiveServices.start(
-            settings, schema, calls, backends, reads, audit, redis, tracing.tracer
+            settings,
+            schema,
+            calls,
+            backends,
+            reads,
+            audit,
+            redis,
+            tracing.tracer,
+            persisted.registry.document_of(RING_SCREEN_POP),  # the ring-time pop runs the plan too
         )
         bus = live.bus
         board.guards = guard_readers(backends)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import strawberry
+from graphql import DocumentNode
 from opentelemetry.trace import Tracer
 
 from domain.ports import Backends
@@ -60,6 +61,7 @@ class LiveServices:
         audit: AuditSink,
         redis: RedisClient | None,
         tracer: Tracer | None = None,
+        screen_pop: DocumentNode | None = None,
     ) -> LiveServices:
         if redis is not None and not settings.cache.cache_key:
             logger.warning(
@@ -103,6 +105,7 @@ class LiveServices:
             budget_s=settings.live.screen_pop_prefetch_budget_ms / 1000,
             max_running=settings.live.screen_pop_prefetch_max_running,
             tracer=tracer,
+            document=screen_pop,
         )
         ready = asyncio.Event()
         feed = asyncio.create_task(CallFeed(calls, bus, sealer).run(ready), name="call-feed")

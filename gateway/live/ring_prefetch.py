@@ -12,18 +12,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
 
 import strawberry
+from graphql import DocumentNode
 from opentelemetry.trace import Tracer
 
 from domain.ports import Backends
 from gateway.observability.audit import AuditSink
 from gateway.observability.tracing import ring_time_span
+from gateway.persisted.prepared_document import handing_over
 from gql import GQL_DIR
 from infra.deadline import deadline
 from infra.resilience.priority import operation_class
+from schema.compiled import served_by
 from services.access import CUSTOMER_READ, NETWORK_READ, TICKET_READ, Access, Principal
 from services.cached_reads import CachedReads
 from services.calls import Call
@@ -53,8 +57,13 @@ class RingPrefetch:
         max_running: int = 32,
         clock: Callable[[], float] = time.time,
         tracer: Tracer | None = None,
+        document: DocumentNode | None = None,
     ) -> None:
         self._schema = schema
+        # The manifest's ScreenPop, parsed, validated and planned at start-up (`schema.compiled`): the
+        # ring-time pop then runs the plan, as the answered call's query does; None: parsed as text.
+        self._document = document
+        self.executors: Counter[str] = Counter()  # ring-time pops by what walked them (tests, a debugger)
         self._tracer = tracer
         self._backends = backends
         self._reads = reads
@@ -102,10 +111,12 @@ class RingPrefetch:
                 ring_time_span(self._tracer, "ScreenPop"),
                 deadline(self.budget_s),
                 operation_class("critical"),
+                handing_over(self._document),
             ):
                 result = await self._schema.execute(
                     SCREEN_POP, {"phone": call.caller}, context_value=ctx, operation_name="ScreenPop"
                 )
+                self.executors[served_by.get() or "not executed"] += 1
         except Exception:
             logger.exception("ring-time screen pop for %s failed", call.agent_id)
             return None

@@ -128,6 +128,12 @@ class ManifestRegistry:
     def __init__(self, prepared: Iterable[PreparedOperation]) -> None:
         self._by_id = {p.operation.id: p for p in prepared}
 
+    def document_of(self, text: str) -> DocumentNode | None:
+        """The prepared document of the manifest operation `text` prints as (`tidegate pq build`'s
+        form), or None when the manifest has none: what the ring-time pop hands over."""
+        prepared = self._by_id.get(document_id(_canonical(text, max_tokens=None)))
+        return prepared.document if prepared is not None else None
+
     @classmethod
     def build(
         cls,
@@ -337,7 +343,7 @@ def _of(prepared: PreparedOperation, name: str | None) -> Resolution:
     return Resolution(op.body, name or op.name, prepared.document, source="manifest", compiled=compiled)
 
 
-def _canonical(query: str, max_tokens: int) -> str:
+def _canonical(query: str, max_tokens: int | None) -> str:
     """The text `tidegate pq build` would write for this document ("" when it does not parse)."""
     try:
         return print_ast(parse(query, no_location=True, max_tokens=max_tokens))

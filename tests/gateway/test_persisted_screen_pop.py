@@ -4,6 +4,7 @@ and a manifest mutation named by its hash over GET is a 405."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +24,7 @@ from gateway.persisted.document_caches import DOCUMENT_WORK
 from gateway.persisted.manifest import load_manifest
 from gateway.settings import Settings
 from tests.conftest import Simulators
-from tests.gateway.conftest import PREFLIGHT, TEST_ISSUER, TEST_KEYS, bearer, serve
+from tests.gateway.conftest import PREFLIGHT, TEST_ISSUER, TEST_KEYS, bearer, serve, serve_with_state
 from tests.support.world import seeded_world
 
 CTI_SECRET = "persisted-test-cti-secret"
@@ -126,6 +127,21 @@ async def test_persisted_screen_pops_are_neither_parsed_nor_validated_per_reques
         assert r.json()["data"]["customerByPhone"]
     assert calls["parse"] >= 1 and calls["validate"] >= 1
     assert (DOCUMENT_WORK.parses, DOCUMENT_WORK.validations) == (work[0] + 1, work[1] + 1)
+
+
+async def test_the_ring_time_pop_runs_the_manifest_plan_unparsed(sims: Simulators) -> None:
+    """The pop started on ring runs the manifest's ScreenPop as prepared at start-up: no parse, no
+    validation, and the plan (`schema.compiled`) walks it, as it walks the answered call's query."""
+    app = create_app(settings_for(sims), keys=TEST_KEYS)
+    work = (DOCUMENT_WORK.parses, DOCUMENT_WORK.validations)
+    async with serve_with_state(app, headers=softphone("A7111")) as (client, state):
+        prefetch = state["ring_prefetch"]
+        await ring(client, "A7111", "call-7111", caller(5).mobile)
+        async with asyncio.timeout(10):  # a safety net, not a latency assertion
+            while not prefetch.executors:  # noqa: ASYNC110  (the pop runs in its own task)
+                await asyncio.sleep(0.01)
+    assert prefetch.executors == Counter({"compiled": 1})
+    assert (DOCUMENT_WORK.parses, DOCUMENT_WORK.validations) == work
 
 
 async def test_a_hash_only_screen_pop_is_classed_critical(sims: Simulators) -> None:
