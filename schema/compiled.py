@@ -196,9 +196,10 @@ class _Walk:
         return self._gathered(results, awaiting, group)
 
     @staticmethod
-    async def _gathered(
-        results: dict[str, Any], awaiting: list[str], group: Awaitable[None] | None
-    ) -> dict[str, Any]:
+    async def _gathered(results: Any, awaiting: list[Any], group: Awaitable[None] | None = None) -> Any:
+        """`results` (an object's dict or a list) with the awaitables at `awaiting` replaced by their
+        values, awaited together as graphql-core awaits them (one alone needs no gathering); `group`,
+        an object's loaded fields, fills its places itself."""
         pending = [results[key] for key in awaiting]
         if group is not None:
             pending.append(group)
@@ -208,7 +209,8 @@ class _Walk:
                 results[awaiting[0]] = value
         else:
             values = await gather_with_cancel(*pending)
-            results.update(zip(awaiting, values, strict=False))
+            for key, value in zip(awaiting, values, strict=False):  # the group's None comes last
+                results[key] = value
         return results
 
     def _refused(self, plan: FieldPlan, path: Path) -> bool:
@@ -283,32 +285,41 @@ class _Walk:
                 )
                 result = (plan.resolve or self.field_resolver)(source, info, **args)
             if isawaitable(result):
-                return self._awaited(plan, info, path, result)
+                return self._awaited(plan, plan.return_type, info, path, result)
             completed = self.complete(plan, plan.return_type, info, path, result)
             if isawaitable(completed):
-                return self._completed(plan, path, completed)
+                return self._completed(plan, plan.return_type, path, completed)
         except Exception as error:
             self.handle_error(error, plan.return_type, plan.details, path)
             return None
         return completed
 
     async def _awaited(
-        self, plan: FieldPlan, info: GraphQLResolveInfo[Any] | None, path: Path, result: Awaitable[Any]
+        self,
+        plan: FieldPlan,
+        return_type: GraphQLOutputType,
+        info: GraphQLResolveInfo[Any] | None,
+        path: Path,
+        result: Awaitable[Any],
     ) -> Any:
+        """A field's (or list item's) awaited value, completed; an error is located at `path`."""
         try:
-            completed = self.complete(plan, plan.return_type, info, path, await result)
+            completed = self.complete(plan, return_type, info, path, await result)
             if isawaitable(completed):
                 completed = await completed
         except Exception as error:
-            self.handle_error(error, plan.return_type, plan.details, path)
+            self.handle_error(error, return_type, plan.details, path)
             return None
         return completed
 
-    async def _completed(self, plan: FieldPlan, path: Path, completed: Awaitable[Any]) -> Any:
+    async def _completed(
+        self, plan: FieldPlan, return_type: GraphQLOutputType, path: Path, completed: Awaitable[Any]
+    ) -> Any:
+        """A completion that awaits (an object's sub-fields), its error located at `path`."""
         try:
             return await completed
         except Exception as error:
-            self.handle_error(error, plan.return_type, plan.details, path)
+            self.handle_error(error, return_type, plan.details, path)
             return None
 
     def complete(
@@ -365,7 +376,7 @@ class _Walk:
             for index, item in enumerate(items):
                 item_path = path.add_key(index, None)
                 if isawaitable(item):
-                    completed.append(self._awaited_item(plan, item_type, info, item_path, item))
+                    completed.append(self._awaited(plan, item_type, info, item_path, item))
                     awaiting.append(index)
                     continue
                 try:
@@ -374,7 +385,7 @@ class _Walk:
                     self.handle_error(error, item_type, plan.details, item_path)
                     value = None
                 if isawaitable(value):
-                    value = self._completed_item(plan, item_type, item_path, value)
+                    value = self._completed(plan, item_type, item_path, value)
                     awaiting.append(index)
                 completed.append(value)
         except Exception:
@@ -383,44 +394,7 @@ class _Walk:
             raise
         if not awaiting:
             return completed
-        return self._gathered_items(completed, awaiting)
-
-    @staticmethod
-    async def _gathered_items(completed: list[Any], awaiting: list[int]) -> list[Any]:
-        if len(awaiting) == 1:
-            index = awaiting[0]
-            completed[index] = await completed[index]
-        else:
-            values = await gather_with_cancel(*(completed[index] for index in awaiting))
-            for index, value in zip(awaiting, values, strict=True):
-                completed[index] = value
-        return completed
-
-    async def _awaited_item(
-        self,
-        plan: FieldPlan,
-        item_type: GraphQLOutputType,
-        info: GraphQLResolveInfo[Any] | None,
-        path: Path,
-        item: Awaitable[Any],
-    ) -> Any:
-        try:
-            completed = self.complete(plan, item_type, info, path, await item)
-            if isawaitable(completed):
-                completed = await completed
-        except Exception as error:
-            self.handle_error(error, item_type, plan.details, path)
-            return None
-        return completed
-
-    async def _completed_item(
-        self, plan: FieldPlan, item_type: GraphQLOutputType, path: Path, completed: Awaitable[Any]
-    ) -> Any:
-        try:
-            return await completed
-        except Exception as error:
-            self.handle_error(error, item_type, plan.details, path)
-            return None
+        return self._gathered(completed, awaiting)
 
 
 def plan_operation(schema: GraphQLSchema, document: DocumentNode) -> OperationPlan | None:

@@ -41,7 +41,6 @@ class CompiledOperation:
         self.schema = schema
         self.document = document
         self.plan = plan
-        self.operation = plan.operation
         self.kind: OperationType = plan.operation.operation
         self.name = plan.operation.name.value if plan.operation.name else None
 
