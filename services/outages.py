@@ -23,6 +23,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from weakref import WeakKeyDictionary
 
 from domain.drafts import OutageDraft, TicketDraft
 from domain.enums import OutageKind, OutageStatus, TicketCategory, TicketPriority
@@ -109,7 +110,7 @@ async def declare_outage(ctx: RequestContext, request: OutageRequest, idempotenc
             print_,
             Declaration,
             find=lambda: _find(ctx, request.main_id),
-            perform=lambda: _declare(ctx, request),
+            perform=lambda: _declare_alone(ctx, request),
             unique_reference=True,  # every step is keyed at its back office
         )
 
@@ -135,6 +136,20 @@ async def restore_outage(ctx: RequestContext, outage_id: str, idempotency_key: s
 
 async def _nothing() -> None:
     return None
+
+
+# One declaration per main at a time in this process, per event loop (an asyncio.Lock belongs to one).
+_DECLARING: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = WeakKeyDictionary()
+
+
+async def _declare_alone(ctx: RequestContext, request: OutageRequest) -> Declaration:
+    """`_declare`, never beside another declaration of the same main here: its "is one active?" look
+    and its creation are one step, so supervisors declaring the same burst at once (with their own
+    keys) get one outage and one master order, the later ones finding the first's. Replicas of a fleet
+    can still both create; each step is keyed at its back office."""
+    locks = _DECLARING.setdefault(asyncio.get_running_loop(), {})
+    async with locks.setdefault(request.main_id, asyncio.Lock()):
+        return await _declare(ctx, request)
 
 
 async def _declare(ctx: RequestContext, request: OutageRequest) -> Declaration:
