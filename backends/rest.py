@@ -6,18 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-import httpx
 import orjson
 
 from backends.codes import CodeTables
 from infra.errors import BackendProtocolError, BackendServerError, InvalidRequest, NotFound
 from infra.http.client import BackendHttp
+from infra.http.exchange import Answer
 
 T = TypeVar("T")
 Mapper = Callable[[CodeTables, dict[str, Any]], T]
 
 
-def decode(backend: str, response: httpx.Response, operation: str, *, message_key: str) -> Any:
+def decode(backend: str, response: Answer, operation: str, *, message_key: str) -> Any:
     """The JSON body of a 2xx answer; otherwise the vendor's error mapped onto our tree."""
     try:
         body = orjson.loads(response.content)
@@ -66,7 +66,7 @@ class RestApi:
             "POST", path, lambda r: self._decode(r, operation), idempotent=idempotent, json=payload
         )
 
-    def _decode(self, response: httpx.Response, operation: str) -> Any:
+    def _decode(self, response: Answer, operation: str) -> Any:
         return decode(self.name, response, operation, message_key=self.message_key)
 
     def field(self, body: Any, key: str, kind: type, operation: str) -> Any:

@@ -1,4 +1,4 @@
-"""CPU per backend call on three paths, against a local back office that counts what it receives.
+"""CPU per backend call on four paths, against a local back office that counts what it receives.
 
     python -m bench.backend_client --seconds 20
 
@@ -9,9 +9,12 @@ POST, two JSON POSTs, two GIS queries with long `where` clauses) through `fetch`
 - `legacy`: `BackendHttp` as it was at cf28342: a full `httpx.Request` per call (URL parsed and
   validated, twice with a query; default headers rebuilt; a `timeout` extension) sent through
   `httpx_aiohttp.AiohttpTransport`, whose streaming response httpx then reads (`LegacyHttp` below).
-- `lean`: today's `BackendHttp`: prepared base URL and headers, query-less URLs parsed once
-  (`infra/http/request_factory.py`), bodies read inside the aiohttp exchange
-  (`infra/http/aiohttp_transport.py`). Same guards, deadline, tracing hook and error mapping.
+- `lean`: `BackendHttp` over httpx's API, as it was at bbe353a: prepared base URL and headers, an
+  `httpx.Request` and `httpx.Response` per call around `BufferedAiohttpTransport`
+  (`infra/http/aiohttp_transport.py`, `HttpxExchange`). Same guards, deadline, tracing hook and
+  error mapping.
+- `direct`: today's default `BackendHttp`: the same, with no httpx model on the way (`Outgoing` in,
+  `Answer` out, `infra/http/aiohttp_exchange.py`).
 - `floor`: the bare aiohttp sender of `bench/floor_server.py` (no httpx objects, no deadline check,
   no guards): what the aiohttp exchange itself costs.
 
@@ -20,7 +23,8 @@ sends the same number of calls per round, and the server's own count (`GET /_sta
 each slice must match what the leg claims, or the ratios are withheld. CPU is this process's
 (`time.process_time`, user and system) over the slice, divided by the calls the server counted.
 Prints one JSON object: per leg `calls`, `calls_per_s`, `cpu_us_per_call` (median over rounds, and
-quartiles), and `lean_vs_legacy`, `floor_vs_lean` (paired per-round CPU ratios' median).
+quartiles), and `lean_vs_legacy`, `direct_vs_lean`, `floor_vs_lean`, `floor_vs_direct` (paired
+per-round CPU ratios' median).
 """
 
 from __future__ import annotations
@@ -43,12 +47,13 @@ from bench.counting_backend import STATS
 from bench.floor_server import AiohttpSender
 from infra.deadline import time_left
 from infra.errors import BackendServerError, BackendTimeout
+from infra.http.aiohttp_transport import BufferedAiohttpTransport
 from infra.http.client import BackendHttp
 from infra.http.config import BackendConfig
 from simulators.launch import free_port, stop
 
 T = TypeVar("T")
-LEGS = ("legacy", "lean", "floor")
+LEGS = ("legacy", "lean", "direct", "floor")
 SOAP = (
     b'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/'
     b'soap/envelope/"><soap:Body><QueryAccount xmlns="http://billing.example/"><HH>1000000001</HH>'
@@ -82,6 +87,8 @@ CALLS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ),
 )  # fmt: skip
 
+PAIRS = ("lean_vs_legacy", "direct_vs_lean", "floor_vs_lean", "floor_vs_direct")
+
 
 class Sender(Protocol):
     async def fetch(self, method: str, path: str, parse: Callable[[Any], T], **kw: Any) -> T: ...
@@ -96,7 +103,8 @@ class LegacyHttp(BackendHttp):
         limits = httpx.Limits(
             max_connections=config.max_connections, max_keepalive_connections=config.max_connections
         )
-        super().__init__(config, AiohttpTransport(limits=limits))
+        super().__init__(config)
+        self._legacy = AiohttpTransport(limits=limits)
         self._base = config.base_url.rstrip("/")
 
     async def _send(  # the old signature, keyword for keyword
@@ -128,10 +136,9 @@ class LegacyHttp(BackendHttp):
             extensions={"timeout": {"connect": budget, "read": budget, "write": budget, "pool": budget}},
         )
         try:
-            async with self.tracing.call(self.name, request) as call, asyncio.timeout(budget):
-                response = await self._transport.handle_async_request(request)
+            async with asyncio.timeout(budget):  # tracing is off in both legs: `call` did nothing
+                response = await self._legacy.handle_async_request(request)
                 await response.aread()
-                call.answered(response)
                 return response
         except TimeoutError as exc:
             raise BackendTimeout(self.name, f"no answer within {budget * 1000:.0f} ms") from exc
@@ -141,6 +148,10 @@ class LegacyHttp(BackendHttp):
             raise BackendServerError(
                 self.name, f"transport failure: {exc.__class__.__name__}: {exc}"
             ) from exc
+
+    async def aclose(self) -> None:
+        await self._legacy.aclose()
+        await super().aclose()
 
 
 def _parse(response: Any) -> int:
@@ -179,7 +190,8 @@ async def measure(url: str, seconds: float, slice_s: float, concurrency: int) ->
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=50))
     senders: dict[str, Sender] = {
         "legacy": LegacyHttp(config),
-        "lean": BackendHttp(config),
+        "lean": BackendHttp(config, BufferedAiohttpTransport(config.max_connections)),
+        "direct": BackendHttp(config),
         "floor": AiohttpSender(config, session),
     }
     stats = aiohttp.ClientSession()
@@ -224,10 +236,12 @@ async def measure(url: str, seconds: float, slice_s: float, concurrency: int) ->
         }
     if any(counted[leg] != sent for leg in LEGS):
         result["ratio_withheld"] = f"the server counted {counted}, not {sent} calls for every leg"
-        result["lean_vs_legacy"] = result["floor_vs_lean"] = None
+        for pair in PAIRS:
+            result[pair] = None
         return result
-    result["lean_vs_legacy"] = _paired(cpu["lean"], cpu["legacy"])
-    result["floor_vs_lean"] = _paired(cpu["floor"], cpu["lean"])
+    for pair in PAIRS:
+        numerator, _, denominator = pair.partition("_vs_")
+        result[pair] = _paired(cpu[numerator], cpu[denominator])
     return result
 
 

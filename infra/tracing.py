@@ -14,11 +14,13 @@ from __future__ import annotations
 from contextvars import Token
 from types import TracebackType
 from typing import Final
+from urllib.parse import urlsplit
 
-import httpx
 from opentelemetry import context as otel_context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, set_span_in_context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from infra.http.exchange import Answer, Outgoing, TransportError, TransportTimeout
 
 # W3C Trace Context only (`traceparent`, `tracestate`): no baggage, which could carry anything.
 PROPAGATOR: Final = TraceContextTextMapPropagator()
@@ -28,32 +30,33 @@ REDACTED: Final = "REDACTED"
 class ClientCall:
     """One backend HTTP call's span, entered around sending the request and reading its body."""
 
-    def __init__(self, tracer: Tracer, backend: str, request: httpx.Request) -> None:
+    def __init__(self, tracer: Tracer, backend: str, request: Outgoing) -> None:
         self._tracer = tracer
         self._backend = backend
         self._request = request
         self._span: Span | None = None
 
     async def __aenter__(self) -> ClientCall:
-        request, url = self._request, self._request.url
+        request, url = self._request, urlsplit(self._request.url)
         port = url.port or (443 if url.scheme == "https" else 80)
         self._span = span = self._tracer.start_span(
             f"{request.method} {self._backend}",  # the backend stands in for a url.template (ids in paths)
             kind=SpanKind.CLIENT,
             attributes={
                 "http.request.method": request.method,
-                "server.address": url.host,
+                "server.address": url.hostname or "",
                 "server.port": port,
-                "url.full": redacted_url(url),
+                "url.full": redacted_url(request.url),
                 "peer.service": self._backend,
             },
             record_exception=False,
             set_status_on_exception=False,
         )
-        PROPAGATOR.inject(request.headers, context=set_span_in_context(span))
+        request.headers = carrier = dict(request.headers)  # the prepared set may be shared: a copy
+        PROPAGATOR.inject(carrier, context=set_span_in_context(span))
         return self
 
-    def answered(self, response: httpx.Response) -> None:
+    def answered(self, response: Answer) -> None:
         """The status code; a 4xx or 5xx marks the call failed (the backend's own fault code stays out)."""
         assert self._span is not None
         status = response.status_code
@@ -67,7 +70,7 @@ class ClientCall:
     ) -> None:
         assert self._span is not None
         if kind is not None:
-            failed(self._span, kind)
+            failed(self._span, kind, kind_name=exc.kind if isinstance(exc, TransportError) else None)
         self._span.end()
 
 
@@ -110,7 +113,7 @@ class _NotTraced:
     async def __aexit__(self, *_exc: object) -> None:
         return None
 
-    def answered(self, response: httpx.Response) -> None:
+    def answered(self, response: Answer) -> None:
         return None
 
 
@@ -123,7 +126,7 @@ class BackendTracing:
     def __init__(self, tracer: Tracer | None = None) -> None:
         self.tracer = tracer
 
-    def call(self, backend: str, request: httpx.Request) -> ClientCall | _NotTraced:
+    def call(self, backend: str, request: Outgoing) -> ClientCall | _NotTraced:
         """Around one HTTP call; injects `traceparent` (this span as the parent) into `request`."""
         return NOT_TRACED if self.tracer is None else ClientCall(self.tracer, backend, request)
 
@@ -132,18 +135,24 @@ class BackendTracing:
         return NOT_TRACED if self.tracer is None else SourceBatch(self.tracer, source, size)
 
 
-def redacted_url(url: httpx.URL) -> str:
+def redacted_url(url: str) -> str:
     """The URL without credentials and with every query value replaced: `...?phone=REDACTED`."""
-    base = f"{url.scheme}://{url.host}{f':{url.port}' if url.port else ''}{url.path}"
-    if not url.query:
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    base = f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
+    if not parts.query:
         return base
-    # The raw query split by hand: cheaper than `url.params`, and names need no decoding to be kept.
-    names = dict.fromkeys(part.partition("=")[0] for part in url.query.decode("ascii").split("&") if part)
+    # The raw query split by hand: names need no decoding to be kept.
+    names = dict.fromkeys(part.partition("=")[0] for part in parts.query.split("&") if part)
     return base + "?" + "&".join(f"{name}={REDACTED}" for name in names)
 
 
-def failed(span: Span, kind: type[BaseException], code: str | None = None) -> None:
-    """Mark `span` failed by the error's type (and public code), never its message (it may echo input)."""
-    error_type = "timeout" if issubclass(kind, TimeoutError | httpx.TimeoutException) else kind.__qualname__
+def failed(
+    span: Span, kind: type[BaseException], code: str | None = None, *, kind_name: str | None = None
+) -> None:
+    """Mark `span` failed by the error's type (and public code), never its message (it may echo input);
+    a transport error by the library's own error it stands for (`kind_name`: `ConnectError`)."""
+    timed_out = issubclass(kind, TimeoutError | TransportTimeout)
+    error_type = "timeout" if timed_out else kind_name or kind.__qualname__
     span.set_attribute("error.type", error_type)
     span.set_status(Status(StatusCode.ERROR, code or error_type))

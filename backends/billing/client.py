@@ -27,6 +27,7 @@ from domain.timestamps import SHANGHAI
 from infra.errors import BackendProtocolError, BackendServerError, InvalidRequest
 from infra.http.client import BackendHttp
 from infra.http.config import BackendConfig
+from infra.http.exchange import Answer
 from infra.resilience.guards import GuardState
 from infra.telemetry import NO_TELEMETRY, BackendTelemetry
 
@@ -192,7 +193,7 @@ class BillingClient:
             headers=headers,
         )
 
-    def _answer(self, op: str, response: httpx.Response) -> Row:
+    def _answer(self, op: str, response: Answer) -> Row:
         """The `<{op}Response>` element, or the error the answer amounts to."""
         status = response.status_code
         try:

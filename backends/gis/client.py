@@ -26,6 +26,7 @@ from domain.records import Grid, Outage, PipeSegment, ServiceConnection
 from infra.errors import BackendProtocolError, BackendTimeout, InvalidRequest, NotFound
 from infra.http.client import BackendHttp
 from infra.http.config import BackendConfig
+from infra.http.exchange import Answer
 from infra.resilience.guards import GuardState
 from infra.telemetry import NO_TELEMETRY, BackendTelemetry
 
@@ -182,7 +183,7 @@ class GisClient:
         path = f"{self._service}/{self.tables.layer('outage')}/applyEdits"
         params = {"f": "json", kind: orjson.dumps([feature]).decode(), "rollbackOnFailure": "false"}
 
-        def parse(response: httpx.Response) -> dict[str, Any]:
+        def parse(response: Answer) -> dict[str, Any]:
             return wire.edit_result(
                 wire.decode(response.status_code, response.content), f"{kind[:-1]}Results"
             )
@@ -284,7 +285,7 @@ class GisClient:
         if budget <= 0:
             raise BackendTimeout(self.name, "paging ran past the deadline")
 
-        def parse(response: httpx.Response) -> wire.FeaturePage:
+        def parse(response: Answer) -> wire.FeaturePage:
             return wire.feature_page(wire.decode(response.status_code, response.content))
 
         if len(urlencode(params)) <= GET_LIMIT:

@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import orjson
 
 from backends.rest import decode
 from infra.errors import BackendProtocolError
+from infra.http.exchange import Answer
 
 DUPLICATE_REF = 40903  # client_ref 已存在
 MESSAGE_KEY = "errmsg"
@@ -29,7 +29,7 @@ class ExistingOrder:
     order_no: str
 
 
-def created(backend: str, response: httpx.Response, operation: str) -> dict[str, Any] | ExistingOrder:
+def created(backend: str, response: Answer, operation: str) -> dict[str, Any] | ExistingOrder:
     """The new order's JSON; `ExistingOrder` when the reference was taken; else the mapped error."""
     if response.status_code == 409:
         try:

@@ -1,13 +1,13 @@
 """The HTTP seam every backend client shares: pooled connections, a total deadline, mapped errors.
 
-Clients speak the httpx API (`httpx.Request` in, `httpx.Response` out) straight to a transport:
-aiohttp by default (`BufferedAiohttpTransport`), since httpx's own connection stack costs several
-times more CPU per call (see the field notes), and `httpx.MockTransport` in narrow tests. The
-`httpx.AsyncClient` layer is skipped on purpose: it re-parses the base URL, walks auth, redirect and
-cookie handling on every call, none of which a back-office call uses, and it cost about a fifth of
-the BFF's CPU. What is the same for every call of a backend (its base URL, the default headers, the
-URL of a path sent without a query) is prepared once (`RequestFactory`); the numbers are in
-docs/benchmarks.md#backend-call-path.
+A call is an `Outgoing` request built from what is prepared once per backend (`RequestFactory`: the
+base URL, the default headers) and sent through an `Exchange`: a bare pooled aiohttp session by
+default (`AiohttpExchange`), or any httpx transport behind `HttpxExchange` (narrow tests hand in
+`httpx.MockTransport`). Parsers read the `Answer` (status, body, headers). No `httpx.AsyncClient`
+and, by default, no httpx models on the hot path: the client re-parses the base URL and walks auth,
+redirect and cookie handling per call, none of which a back-office call uses, and building and
+reading httpx's request and response around the aiohttp exchange cost as much CPU again as the
+exchange itself; the numbers are in docs/benchmarks.md#backend-call-path.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ import httpx
 
 from infra.deadline import time_left
 from infra.errors import BackendServerError, BackendTimeout
-from infra.http.aiohttp_transport import BufferedAiohttpTransport
+from infra.http.aiohttp_exchange import AiohttpExchange
 from infra.http.config import BackendConfig
+from infra.http.exchange import Answer, Exchange, HttpxExchange, TransportFailure, TransportTimeout
 from infra.http.request_factory import RequestFactory
-from infra.http.transport import MeteredTransport
+from infra.http.transport import MeteredExchange
 from infra.resilience.breaker import CircuitBreaker, State, StateListener
 from infra.resilience.bulkhead import Bulkhead
 from infra.resilience.guards import GuardState, guard_state
@@ -48,14 +49,17 @@ class BackendHttp:
         sleep: Sleep = asyncio.sleep,
         telemetry: BackendTelemetry = NO_TELEMETRY,
     ) -> None:
-        """`clock` and `sleep` drive the breaker, the rate budget and the retries (tests inject them);
-        `telemetry` hears of every attempt, request, breaker transition and budget decision."""
+        """`transport`: send through httpx's API and this transport instead of the bare aiohttp
+        session. `clock` and `sleep` drive the breaker, the rate budget and the retries (tests inject
+        them); `telemetry` hears of every attempt, request, breaker transition and budget decision."""
         self.config = config
         self.name = config.name
         self._telemetry = telemetry
-        self._transport = transport or BufferedAiohttpTransport(config.max_connections)
+        self._exchange: Exchange = (
+            HttpxExchange(transport) if transport is not None else AiohttpExchange(config.max_connections)
+        )
         if telemetry is not NO_TELEMETRY:
-            self._transport = MeteredTransport(self._transport, config.name, telemetry)
+            self._exchange = MeteredExchange(self._exchange, config.name, telemetry)
         self._requests = RequestFactory(config.base_url, {"User-Agent": _USER_AGENT})
         self.tracing = BackendTracing(config.tracer)  # a CLIENT span per call, `traceparent` sent along
         # One breaker per backend: once it opens, calls are refused at once (CallNotPermitted,
@@ -106,7 +110,7 @@ class BackendHttp:
         """Breaker, bulkhead and rate budget as they stand now (the supervisor's board reads it)."""
         return guard_state(self.name, self.breaker, self.bulkhead, self.rate)
 
-    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def request(self, method: str, path: str, **kwargs: Any) -> Answer:
         """The raw answer, whatever its status: for callers that judge it themselves (no breaker)."""
         return await self._send(method, path, **kwargs)
 
@@ -114,7 +118,7 @@ class BackendHttp:
         self,
         method: str,
         path: str,
-        parse: Callable[[httpx.Response], T],
+        parse: Callable[[Answer], T],
         *,
         idempotent: bool | None = None,
         **kwargs: Any,
@@ -160,8 +164,8 @@ class BackendHttp:
         headers: dict[str, str] | None = None,
         content: bytes | None = None,
         json: Any = None,
-        data: dict[str, str] | None = None,
-    ) -> httpx.Response:
+        data: dict[str, Any] | None = None,
+    ) -> Answer:
         """Send and read the whole body within the deadline; transport failures become backend errors."""
         budget = self.config.timeout_s if timeout_s is None else timeout_s
         left = time_left()
@@ -169,27 +173,24 @@ class BackendHttp:
             if left <= 0:  # the operation's budget is spent: do not load a backend for nothing
                 raise BackendTimeout(self.name, "the operation's time budget ran out before this call")
             budget = min(budget, left)
-        # No httpx `timeout` extension: `asyncio.timeout(budget)` below bounds the whole exchange.
+        # `asyncio.timeout(budget)` below bounds the whole exchange: no per-call timeout object.
         request = self._requests.build(
             method, path, params=params, headers=headers, content=content, json=json, data=data
         )
         try:
             async with self.tracing.call(self.name, request) as call, asyncio.timeout(budget):
-                response = await self._transport.handle_async_request(request)
-                await response.aread()
-                call.answered(response)
-                return response
+                answer = await self._exchange.send(request)
+                call.answered(answer)
+                return answer
         except TimeoutError as exc:
             raise BackendTimeout(self.name, f"no answer within {budget * 1000:.0f} ms") from exc
-        except httpx.TimeoutException as exc:
-            raise BackendTimeout(self.name, f"timed out: {exc.__class__.__name__}") from exc
-        except httpx.HTTPError as exc:
-            raise BackendServerError(
-                self.name, f"transport failure: {exc.__class__.__name__}: {exc}"
-            ) from exc
+        except TransportTimeout as exc:
+            raise BackendTimeout(self.name, f"timed out: {exc.kind}") from exc
+        except TransportFailure as exc:
+            raise BackendServerError(self.name, f"transport failure: {exc}") from exc
 
     async def aclose(self) -> None:
-        await self._transport.aclose()
+        await self._exchange.aclose()
 
 
 def _reporter(telemetry: BackendTelemetry) -> StateListener:

@@ -1,41 +1,47 @@
-"""`RequestFactory`: one backend's `httpx.Request`s, built per call from what was prepared once.
+"""`RequestFactory`: one backend's `Outgoing` requests, built per call from what was prepared once.
 
 Building `httpx.Request(method, "http://host/path", params=..., headers={...})` the plain way parses
 and validates the whole URL character by character on every call, twice when there are `params` (once
 for the URL, once more merging the query), and normalises the default headers anew: about 60 µs of a
 call that costs the bare aiohttp floor about 125 µs in all (docs/benchmarks.md#backend-call-path).
 
-Here the base URL is parsed and validated once per backend, by httpx, and each call's URL is that
-parsed base with the call's path and query put in its place: httpx's `URL` is a wrapper around a
-`ParseResult` named tuple, and `_replace` on the base's fills in the two parts without a new parse.
-That touches one private attribute (`URL._uri_reference`), which is why
-`tests/infra/test_request_factory.py` compares every URL built here with httpx's own parse of the
-same call, so an httpx upgrade that changes it fails there, not on the wire. The query is encoded
-exactly as httpx encodes `params` (the standard library's `urlencode`, httpx's value spelling);
-anything but a flat mapping of plain values goes through httpx's own parse.
+Here the base URL is parsed and validated once per backend, by httpx, and each call's URL is the
+base's origin and path with the call's path and query appended as text: the path escaped with httpx's
+own set of safe characters, the query encoded exactly as httpx encodes `params` (the standard
+library's `urlencode`, httpx's value spelling). Anything else (a nested or repeated query, a path that
+carries its own `?`, `#` or `%`) goes through httpx's own parse. `tests/infra/test_request_factory.py`
+compares every URL built here with httpx's parse of the same call, so an httpx upgrade that changes
+its spelling fails there, not on the wire.
 
-Bodies are encoded by httpx itself (`content=`, `json=`, `data=`), so what a backend receives is byte
-for byte what it did before.
+Bodies are encoded as httpx encodes them (`content=` as is, `json=` compact UTF-8 JSON, `data=` a
+form), with the same Content-Type, so what a backend receives is byte for byte what it did before;
+Content-Length is the sender's to add.
 """
 
 from __future__ import annotations
 
+import json as stdlib_json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
 
+from infra.http.exchange import Outgoing
+
 # RFC 3986 path characters left as they are (httpx's own set for paths); anything else is escaped.
 PATH_SAFE = "!$&'()*+,;=:@/"
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
 
 
 class RequestFactory:
     def __init__(self, base_url: str, default_headers: dict[str, str]) -> None:
         self.base = base_url.rstrip("/")
-        self._root = httpx.URL(self.base)  # parsed and validated once
-        self._prefix = self._root.path.rstrip("/")  # a base with a path of its own: `http://h/api`
-        self._headers = httpx.Headers(default_headers)
+        root = httpx.URL(self.base)  # parsed and validated once
+        # `http://h:8101` + the base's own path (`http://h/api`), as httpx spells them
+        self._prefix = str(root.copy_with(query=None, fragment=None)).rstrip("/")
+        self._headers = dict(httpx.Headers(default_headers).items())  # normalised once, never changed
 
     def build(
         self,
@@ -43,45 +49,55 @@ class RequestFactory:
         path: str,
         *,
         params: Any = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
         json: Any = None,
-        data: dict[str, str] | None = None,
-    ) -> httpx.Request:
-        """The request `BackendHttp` sends: the default headers with `headers` over them (httpx's
-        `Request` copies them, so the prepared set is never changed by a call or its tracing)."""
+        data: Mapping[str, Any] | None = None,
+    ) -> Outgoing:
+        """The request `BackendHttp` sends: the default headers with `headers` over them. Without
+        headers of its own a call shares the prepared set, which nothing changes (tracing copies it
+        before adding `traceparent`)."""
+        merged: Mapping[str, str] = self._headers
+        body = content
+        if json is not None:
+            body = stdlib_json.dumps(
+                json, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            ).encode()
+            merged = {**merged, "Content-Type": JSON}
+        elif data:
+            pairs = [
+                (str(key), _spelled(item))
+                for key, value in data.items()
+                for item in (value if isinstance(value, list | tuple) else (value,))
+            ]
+            body = urlencode(pairs).encode()
+            merged = {**merged, "Content-Type": FORM}
         if headers:
-            merged = self._headers.copy()
-            merged.update(headers)
-        else:
-            merged = self._headers
-        return httpx.Request(
-            method, self.url(path, params), headers=merged, content=content, json=json, data=data
-        )
+            merged = {**merged, **headers}
+        return Outgoing(method, self.url(path, params), merged, body or None)
 
-    def url(self, path: str, params: Any = None) -> httpx.URL:
-        """`base + path` with `params` as its query, as `httpx.URL(base + path, params=params)` is."""
+    def url(self, path: str, params: Any = None) -> str:
+        """`base + path` with `params` as its query, as `str(httpx.URL(base + path, params=params))` is."""
         query = _query(params) if params else None
         if (params and query is None) or any(c in path for c in "?#%"):  # rare shapes: httpx's parse
-            return httpx.URL(self.base + path, params=params)
-        url = httpx.URL.__new__(httpx.URL)
-        url._uri_reference = self._root._uri_reference._replace(
-            path=self._prefix + quote(path, safe=PATH_SAFE), query=query
-        )
-        return url
+            return str(httpx.URL(self.base + path, params=params))
+        url = self._prefix + quote(path, safe=PATH_SAFE)
+        return f"{url}?{query}" if query else url
+
+
+def _flat(values: Mapping[str, Any]) -> bool:
+    return all(isinstance(v, str | int | float | bool) or v is None for v in values.values())
+
+
+def _spelled(value: Any) -> str:
+    """A plain value as httpx spells it in a query or a form: `true`, `false`, `` for None."""
+    if value is True or value is False or value is None:
+        return "true" if value is True else "false" if value is False else ""
+    return str(value)
 
 
 def _query(params: Any) -> str | None:
     """`params` as httpx would encode them, or None when they are not a flat mapping of plain values."""
-    if not isinstance(params, Mapping):
+    if not isinstance(params, Mapping) or not _flat(params):
         return None
-    pairs = []
-    for key, value in params.items():
-        if value is True or value is False or value is None:
-            text = "true" if value is True else "false" if value is False else ""
-        elif isinstance(value, str | int | float):
-            text = str(value)
-        else:
-            return None
-        pairs.append((str(key), text))
-    return urlencode(pairs)
+    return urlencode([(str(key), _spelled(value)) for key, value in params.items()])

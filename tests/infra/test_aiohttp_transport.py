@@ -1,6 +1,6 @@
-"""`BufferedAiohttpTransport` against a real local aiohttp server: what a backend sends and answers
-arrives unchanged, connections are pooled, and failures come out as the httpx errors `BackendHttp`
-maps (the library transport's own exception map)."""
+"""The two aiohttp paths against a real local aiohttp server: `BackendHttp`'s default `AiohttpExchange`
+and `BufferedAiohttpTransport` (httpx's API over aiohttp). What a backend sends and answers arrives
+unchanged, connections are pooled, and failures come out as the backend errors they always were."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import gzip
 from collections.abc import AsyncIterator
 
 import httpx
+import orjson
 import pytest
 from aiohttp import web
 
-from infra.errors import BackendTimeout
+from infra.errors import BackendServerError, BackendTimeout
 from infra.http.aiohttp_transport import BufferedAiohttpTransport
 from infra.http.client import BackendHttp
 from infra.http.config import BackendConfig
@@ -39,6 +40,16 @@ async def backend() -> AsyncIterator[tuple[str, Seen]]:
         )
         if request.path == "/slow":
             await asyncio.sleep(1.0)
+        if request.path == "/reset":
+            assert request.transport is not None
+            request.transport.close()  # the connection dies before any answer
+        if request.path == "/truncated":  # promises 100 bytes, sends 10 and hangs up
+            partial = web.StreamResponse(headers={"Content-Length": "100"})
+            await partial.prepare(request)
+            await partial.write(b"0123456789")
+            assert request.transport is not None
+            request.transport.close()
+            return partial  # type: ignore[return-value]
         if request.path == "/gzip":
             body = gzip.compress(b'{"ok":true}')
             return web.Response(
@@ -88,14 +99,32 @@ async def test_calls_one_after_another_share_one_pooled_connection(backend: tupl
     assert len({port for *_, port in seen}) == 1
 
 
-async def test_a_compressed_answer_is_decoded_by_httpx_as_before(backend: tuple[str, Seen]) -> None:
+async def test_the_default_exchange_sends_what_httpx_sent_and_answers_whole(
+    backend: tuple[str, Seen],
+) -> None:
+    url, seen = backend
+    http = BackendHttp(BackendConfig("workorders", url))
+    try:
+        answer = await http.request("POST", "/api/v2/orders:search", params={"q": "停水"}, json={"名": 1})
+    finally:
+        await http.aclose()
+    assert answer.status_code == 201 and answer.content == b'{"id":1}'
+    assert answer.headers["content-type"] == answer.headers["Content-Type"] == "application/json"
+    ((method, path, headers, body, _),) = seen
+    plain = httpx.Request("POST", f"{url}/api/v2/orders:search", params={"q": "停水"}, json={"名": 1})
+    assert (method, path, body) == ("POST", plain.url.raw_path.decode(), plain.content)
+    assert headers["User-Agent"] == "tidegate-bff" and headers["Content-Type"] == "application/json"
+    assert headers["Content-Length"] == str(len(plain.content))
+
+
+async def test_a_compressed_answer_is_decoded_as_before(backend: tuple[str, Seen]) -> None:
     url, _ = backend
     http = BackendHttp(BackendConfig("gis", url))
     try:
         response = await http.request("GET", "/gzip")
     finally:
         await http.aclose()
-    assert response.json() == {"ok": True}
+    assert orjson.loads(response.content) == {"ok": True}
 
 
 async def test_the_deadline_cuts_a_slow_answer_and_a_refused_connection_maps_as_it_always_did(
@@ -107,10 +136,14 @@ async def test_the_deadline_cuts_a_slow_answer_and_a_refused_connection_maps_as_
     try:
         with pytest.raises(BackendTimeout):
             await http.request("GET", "/slow")
-        # httpx_aiohttp's map makes a refused connection a ConnectTimeout (ClientConnectionError
-        # comes first in it): the same BACKEND_TIMEOUT the library transport gave, kept as it was.
-        with pytest.raises(BackendTimeout, match="ConnectTimeout"):
+        # A refused connection is a BACKEND_TIMEOUT, as httpx_aiohttp's map made it (a
+        # ClientConnectionError became its ConnectTimeout); the span and message name aiohttp's error.
+        with pytest.raises(BackendTimeout, match="ClientConnectorError"):
             await closed.request("GET", "/")
+        with pytest.raises(BackendTimeout, match="ServerDisconnectedError"):
+            await http.request("GET", "/reset")
+        with pytest.raises(BackendServerError, match="transport failure: ClientPayloadError"):
+            await http.request("GET", "/truncated")
     finally:
         await http.aclose()
         await closed.aclose()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import httpx
-
 from infra.errors import BackendServerError, NotFound
+from infra.http.exchange import Answer
 
 
-def billing_status(response: httpx.Response) -> int:
+def billing_status(response: Answer) -> int:
     """A parse step mapping statuses onto the error tree, as every client's does: 404 is `NotFound`,
     5xx a server error, anything else the status itself."""
     if response.status_code == 404:

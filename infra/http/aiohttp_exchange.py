@@ -1,0 +1,62 @@
+"""`AiohttpExchange`: the default `Exchange`, one pooled aiohttp session per backend, bodies read whole.
+
+aiohttp rather than httpx's own connection stack (several times the CPU per call, see the field notes)
+and rather than httpx's API over an aiohttp transport (`HttpxExchange` with `BufferedAiohttpTransport`,
+about 100 µs more per call for the models built and read around the same exchange; the numbers are in
+docs/benchmarks.md#backend-call-path). The URL is handed over as already encoded, so aiohttp does not
+quote it again; no per-call timeout object is built (the caller's deadline bounds the exchange); the
+body is read inside the exchange and aiohttp undoes any Content-Encoding.
+
+aiohttp's errors leave as the two the client maps, in the same classes httpx_aiohttp's map gave
+before: a connection that could not be made or was lost (`ClientConnectionError`, which includes
+aiohttp's own timeouts) is a `TransportTimeout`; anything else aiohttp raises is a `TransportFailure`.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+import httpx
+from yarl import URL
+
+from infra.http.exchange import Answer, BufferedAnswer, Outgoing, TransportFailure, TransportTimeout
+
+# httpx's own default for idle pooled connections (`httpx.Limits.keepalive_expiry`), as before.
+KEEPALIVE_S = 5.0
+# aiohttp's own default: one object for every call (the caller's deadline is the one that matters).
+UNTIMED = aiohttp.ClientTimeout(total=300, sock_connect=30)
+
+
+class AiohttpExchange:
+    def __init__(self, max_connections: int) -> None:
+        self.max_connections = max_connections
+        self._ssl = httpx.create_ssl_context()  # the certificates httpx would trust, as before
+        self._session: aiohttp.ClientSession | None = None
+
+    async def send(self, request: Outgoing) -> Answer:
+        session = self._session or self._open()
+        try:
+            async with session.request(
+                request.method,
+                URL(request.url, encoded=True),
+                headers=request.headers,
+                data=request.body,
+                allow_redirects=False,
+            ) as answer:
+                return BufferedAnswer(answer.status, await answer.read(), answer.headers)
+        except aiohttp.ClientConnectionError as exc:
+            raise TransportTimeout(exc.__class__.__name__, str(exc)) from exc
+        except aiohttp.ClientError as exc:
+            raise TransportFailure(exc.__class__.__name__, str(exc)) from exc
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        """The session, made on first use: aiohttp binds it to the running event loop."""
+        connector = aiohttp.TCPConnector(
+            limit=self.max_connections, keepalive_timeout=KEEPALIVE_S, ssl=self._ssl
+        )
+        self._session = aiohttp.ClientSession(connector=connector, timeout=UNTIMED)
+        return self._session
