@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
-from inspect import isawaitable
 from typing import Any, Final
 
 from graphql import (
@@ -54,9 +53,10 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.executor import invalid_return_type_error
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel, is_iterable
+from graphql.pyutils import is_awaitable as isawaitable  # no ABC check, as graphql-core's own walk
 from strawberry.types.field import StrawberryField
 
-from schema.from_record import convert, loaded_source
+from schema.from_record import converter, loaded_source
 from schema.policy import refusal
 
 logger = logging.getLogger("tidegate.schema.compiled")
@@ -113,7 +113,7 @@ class FieldPlan:
         self.arguments = definition is not None and bool(definition.args or node.arguments)
         self.attribute = attribute  # the Python attribute a basic Strawberry field reads
         self.selections = selections
-        self.loaded = loaded  # (record attribute, Strawberry type) of a `loaded_field`, read by its group
+        self.loaded = loaded  # (record attribute, its converter) of a `loaded_field`, read by its group
 
 
 class OperationPlan:
@@ -241,12 +241,13 @@ class _Walk:
             return
         for plan in plans:
             assert plan.loaded is not None
-            attribute, target = plan.loaded
+            attribute, into = plan.loaded
             field_path = Path(path, plan.key, plan.parent.name)
             try:
-                completed = self.complete(
-                    plan, plan.return_type, None, field_path, convert(target, getattr(record, attribute))
-                )
+                value = getattr(record, attribute)
+                if into is not None and value is not None:
+                    value = into(value)
+                completed = self.complete(plan, plan.return_type, None, field_path, value)
                 if isawaitable(completed):
                     completed = await completed
             except Exception as error:
@@ -332,8 +333,10 @@ class _Walk:
     ) -> Any:
         if isinstance(result, Exception):
             raise result
-        if isinstance(return_type, GraphQLNonNull):
-            completed = self.complete(plan, return_type.of_type, info, path, result)
+        kind = _KINDS.get(return_type.__class__) or _kind(return_type)
+        typed: Any = return_type  # its kind says which it is
+        if kind is _NON_NULL:
+            completed = self.complete(plan, typed.of_type, info, path, result)
             if completed is None:
                 raise TypeError(
                     f"Cannot return null for non-nullable field {plan.parent}.{plan.node.name.value}."
@@ -341,13 +344,13 @@ class _Walk:
             return completed
         if result is None or result is Undefined:
             return None
-        if isinstance(return_type, GraphQLScalarType | GraphQLEnumType):
-            coerced = return_type.coerce_output_value(result)
+        if kind is _LEAF:
+            coerced = typed.coerce_output_value(result)
             if coerced is Undefined or coerced is None:
                 self.executor.complete_leaf_value(return_type, result)  # raises graphql-core's message
             return coerced
-        if isinstance(return_type, GraphQLList):
-            return self.complete_list(plan, return_type.of_type, info, path, result)
+        if kind is _LIST:
+            return self.complete_list(plan, typed.of_type, info, path, result)
         assert isinstance(return_type, GraphQLObjectType)  # `plan_operation` allows nothing else
         if return_type.is_type_of is not None:
             if info is None:
@@ -463,7 +466,7 @@ def _loaded(definition: GraphQLField) -> tuple[str, Any] | None:
     if not isinstance(field, StrawberryField) or field.extensions or field.permission_classes:
         return None
     source = loaded_source(field)
-    return (source, field.type) if source is not None else None
+    return (source, converter(field.type)) if source is not None else None
 
 
 def _attribute(definition: GraphQLField, node: FieldNode) -> str | None:
@@ -477,6 +480,25 @@ def _attribute(definition: GraphQLField, node: FieldNode) -> str | None:
     if field.default_resolver is not getattr:
         return None
     return field.python_name
+
+
+# How `complete` treats a type, by its class: one dict lookup in place of a chain of isinstance tests
+# per value (Strawberry's enums are a subclass of graphql-core's; `_kind` files any class it meets).
+_NON_NULL, _LIST, _LEAF, _OBJECT = "non-null", "list", "leaf", "object"
+_KINDS: dict[type, str] = {}
+
+
+def _kind(return_type: GraphQLOutputType) -> str:
+    if isinstance(return_type, GraphQLNonNull):
+        kind = _NON_NULL
+    elif isinstance(return_type, GraphQLList):
+        kind = _LIST
+    elif isinstance(return_type, GraphQLScalarType | GraphQLEnumType):
+        kind = _LEAF
+    else:
+        kind = _OBJECT
+    _KINDS[return_type.__class__] = kind
+    return kind
 
 
 def _named(type_: GraphQLOutputType) -> GraphQLOutputType:
