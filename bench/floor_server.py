@@ -36,6 +36,7 @@ from domain.phones import national
 from domain.ports import Backends
 from domain.records import Account, Customer, Interaction, Outage, Ticket
 from domain.timestamps import SHANGHAI
+from gateway.observability.heap import freeze_startup_heap
 from gateway.settings import Settings
 from infra.http.config import BackendConfig
 
@@ -225,9 +226,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    uvicorn.run(
-        create_app(Settings()), host="127.0.0.1", port=args.port, log_level="warning", access_log=False
-    )
+    settings = Settings()
+    app = create_app(settings)
+    # The same garbage-collector settings as `tidegate serve`, so neither side is charged for them.
+    freeze_startup_heap(settings.serving.gc_young_threshold)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ def app_from_environment() -> Starlette:
         raise SystemExit(2) from None
     configure_logging(settings.serving.log_level)
     app = create_app(settings)
-    freeze_startup_heap()
+    freeze_startup_heap(settings.serving.gc_young_threshold)
     return app
 
 

@@ -28,6 +28,11 @@ class ServingSettings(ComponentSettings):
     shutdown_timeout_s: int = Field(default=30, ge=1, le=600)
     """Once the socket is closed, how long the server waits for requests in flight before it cancels
     them and shuts down anyway (a stuck request must not hold a deploy until the orchestrator kills)."""
+    gc_young_threshold: int = Field(default=20_000, ge=700, le=1_000_000)
+    """Allocations between two collections of the garbage collector's youngest generation (Python's
+    own default is 700). A screen pop allocates tens of thousands of short-lived objects, nearly all
+    freed by reference counting; at 700 the collector ran dozens of times per pop, re-scanning what
+    was about to die anyway (about 6% of the BFF's CPU per pop, docs/benchmarks.md)."""
     log_level: LogLevel = "INFO"
     """Level of the JSON log lines on stderr (any case)."""
     dev_mode: bool = False

@@ -54,6 +54,7 @@ def variables(settings: type[BaseSettings] | type[Any], prefix: str = "") -> dic
 VARIABLES: dict[str, tuple[object, ...]] = {
     "TIDEGATE_HOST": ("str", "", "127.0.0.1"),
     "TIDEGATE_PORT": ("int", "Ge(ge=0),Le(le=65535)", 8000),
+    "TIDEGATE_GC_YOUNG_THRESHOLD": ("int", "Ge(ge=700),Le(le=1000000)", 20000),
     "TIDEGATE_LOG_LEVEL": ("typing.Literal['DEBUG', 'INFO', 'WARNING', 'ERROR']", "", "INFO"),
     "TIDEGATE_DEV_MODE": ("bool", "", False),
     "TIDEGATE_GRAPHIQL": ("bool", "", False),

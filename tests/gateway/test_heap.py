@@ -16,3 +16,14 @@ def test_freezing_moves_the_live_heap_out_of_collection() -> None:
         assert len(gc.get_objects()) < before - frozen // 2  # the collector no longer walks them
     finally:
         gc.unfreeze()
+
+
+def test_the_young_generation_is_collected_as_configured_and_the_older_ones_as_before() -> None:
+    before = gc.get_threshold()
+    gc.unfreeze()
+    try:
+        freeze_startup_heap(20_000)
+        assert gc.get_threshold() == (20_000, before[1], before[2])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
