@@ -33,7 +33,10 @@ _Refusal = tuple[int, str, str, dict[str, str]]
 
 
 def is_graphiql_page(scope: Scope) -> bool:
-    """The same test the view uses to serve GraphiQL (or its 404) instead of running an operation."""
+    """The same test the view uses to serve GraphiQL (or its 404) instead of running an operation.
+    Only a GET can be one: anything else is answered without parsing its query string or headers."""
+    if scope["method"] != "GET":
+        return False
     params = QueryParams(scope.get("query_string", b""))
     return is_page_request(scope["method"], params, Headers(scope=scope))
 

@@ -39,7 +39,6 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -61,7 +60,7 @@ from gateway.http.errors import (
 from gateway.http.graphiql import graphiql_disabled, graphiql_response, is_page_request
 from gateway.http.graphql_request import is_screen_pop, query_of, request_data
 from gateway.http.graphql_response import keeps_data, refusal_status, result_status
-from gateway.http.media_types import MediaType, negotiate
+from gateway.http.media_types import MediaType, mime_type, negotiate
 from gateway.http.request_end import finish_request, metrics_of
 from gateway.limits.admission import buckets, classify, rate_limited
 from gateway.live.ws_session import SocketGate, TextFrames, TransportWS
@@ -321,8 +320,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # Strawberry also renders it for `Accept: */*` (curl, scripts): those want JSON. The same
-        # test lets the page through `BearerAuth`, so it must never match a runnable request.
-        return is_page_request(request.method, request.query_params, request.headers)
+        # test lets the page through `BearerAuth`, so it must never match a runnable request. Asked
+        # three times per request: a POST (never a page) skips building the query parameters.
+        method = request.method
+        return method == "GET" and is_page_request(method, request.query_params, request.headers)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql_response() if self.graphiql else graphiql_disabled()
@@ -331,8 +332,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if request.method == "GET":
             data: object = self.parse_query_params(request.query_params)
         else:
-            content_type, _ = parse_content_type(request.content_type or "")
-            if content_type != "application/json":
+            if mime_type(request.content_type or "") != "application/json":
                 raise UnsupportedMediaType("POST a JSON body with Content-Type: application/json")
             data = self.parse_json(await request.get_body())
         parsed = request_data(data)

@@ -27,6 +27,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+
+from strawberry.http.parse_content_type import parse_content_type
 
 
 class MediaType(StrEnum):
@@ -89,13 +92,31 @@ def parse_accept(header: str) -> list[MediaRange]:
     return ranges
 
 
+# Header values remembered per process by `negotiate` and `mime_type`: clients send a handful of
+# distinct ones, each read on every request; longer values are read each time, never remembered.
+REMEMBERED_HEADERS = 256
+REMEMBERED_HEADER_CHARS = 512
+
+
 def negotiate(accept: str | None) -> MediaType | None:
     """The media type to answer in, or None when the client accepts neither.
 
     No `Accept` (or an empty one) is `application/json`, as the spec allows for clients that predate
-    `application/graphql-response+json`."""
+    `application/graphql-response+json`. The answer depends on the header's text alone, so it is
+    remembered per value (parsing the ranges cost about a tenth of the view's own CPU per request)."""
     if accept is None or not accept.strip():
         return MediaType.JSON
+    if len(accept) <= REMEMBERED_HEADER_CHARS:
+        return _negotiated(accept)
+    return _negotiate(accept)
+
+
+@lru_cache(maxsize=REMEMBERED_HEADERS)
+def _negotiated(accept: str) -> MediaType | None:
+    return _negotiate(accept)
+
+
+def _negotiate(accept: str) -> MediaType | None:
     ranges = parse_accept(accept)
     best: tuple[float, int, int] | None = None
     chosen: MediaType | None = None
@@ -113,6 +134,21 @@ def negotiate(accept: str | None) -> MediaType | None:
         if best is None or rank > best:
             best, chosen = rank, media_type
     return chosen
+
+
+def mime_type(content_type: str) -> str:
+    """A `Content-Type` value's media type, parameters dropped, exactly as Strawberry's
+    `parse_content_type` reads it; remembered per value like `negotiate` (it builds an
+    `email.message.Message` per call, and a POST is read twice: persisted-query resolution, then
+    Strawberry's body parsing)."""
+    if len(content_type) <= REMEMBERED_HEADER_CHARS:
+        return _mime_type(content_type)
+    return parse_content_type(content_type)[0]
+
+
+@lru_cache(maxsize=REMEMBERED_HEADERS)
+def _mime_type(content_type: str) -> str:
+    return parse_content_type(content_type)[0]
 
 
 def answer_media_type(headers: Mapping[str, str]) -> MediaType:

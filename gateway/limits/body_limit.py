@@ -19,14 +19,18 @@ class BodyLimit:
         self.app = app
         self.max_bytes = max_bytes
 
+    def too_large(self) -> PayloadTooLarge:
+        """Made only for a body over the limit: nearly every request is under it."""
+        return PayloadTooLarge(f"Request body is larger than {self.max_bytes} bytes")
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = PayloadTooLarge(f"Request body is larger than {self.max_bytes} bytes")
         headers = Headers(scope=scope)
 
         async def refuse() -> None:  # in the media type the client accepts (gateway.http.media_types)
+            too_large = self.too_large()
             content_type = answer_media_type(headers).content_type
             refusal = error_response(too_large.status_code, too_large.message, content_type=content_type)
             await refusal(scope, receive, send)
@@ -45,7 +49,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise too_large
+                    raise self.too_large()
             return message
 
         async def tracked_send(message: Message) -> None:

@@ -40,8 +40,12 @@ class JsonLinesSink:
 
     def _append(self, records: Sequence[dict[str, Any]]) -> None:
         data = b"".join(orjson.dumps(r) + b"\n" for r in records)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except FileNotFoundError:  # no directory yet (or it was removed): made, as each batch used to
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, flags, 0o600)
         try:
             view = memoryview(data)
             while view:  # a short write (a signal, a nearly full disk) continues where it stopped

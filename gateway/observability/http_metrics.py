@@ -33,7 +33,7 @@ class HttpServerMetrics:
         method = scope["method"] if scope["method"] in METHODS else "_OTHER"
         route = route_template(scope)
         status = 500  # unless the app starts a response: an exception escaped it
-        active = self.metrics.http_server_active.labels(method, route)
+        active = self.metrics.http_server_active_of(method, route)
         started = time.perf_counter()
 
         async def send_with_status(message: Message) -> None:
@@ -47,7 +47,7 @@ class HttpServerMetrics:
             await self.app(scope, receive, send_with_status)
         finally:
             active.dec()
-            self.metrics.http_server_duration.labels(method, route, str(status)).observe(
+            self.metrics.http_server_duration_of(method, route, str(status)).observe(
                 time.perf_counter() - started
             )
 

@@ -53,6 +53,8 @@ current_request: ContextVar[RequestRecord | None] = ContextVar("tidegate_request
 
 
 def log_request(record: RequestRecord, *, status: int, duration_ms: float) -> None:
+    if not request_logger.isEnabledFor(logging.INFO):  # what `info` asks first; the fields not built
+        return
     request_logger.info(
         "graphql request",
         extra={

@@ -21,7 +21,7 @@ text a caller typed.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -38,6 +38,34 @@ from gateway.observability.metric_labels import (
 BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0)
 BREAKER_STATES: Final = ("closed", "open", "half_open")
 LIMITERS: Final = frozenset({"admission", "backend_rate", "bulkhead"})
+# Children remembered per metric (label values are bounded, see the module doc; this caps the memo anyway).
+MAX_REMEMBERED_CHILDREN: Final = 4_096
+
+_Metric = TypeVar("_Metric", Counter, Gauge, Histogram)
+
+
+class Children(Generic[_Metric]):
+    """`metric.labels(*values)`, remembered per label values.
+
+    prometheus_client's `labels` validates the values, builds a key and takes the metric's lock on
+    every call; a request makes about twenty such lookups (HTTP server, GraphQL, admission, each
+    backend call), always for the same few series. The child it returns is the same object every
+    time (nothing here removes a series), so it is looked up once and kept in a plain dict: same
+    series, same values, a dict lookup instead. The first `limit` distinct label tuples are kept;
+    any beyond are looked up the usual way each time, so the memo never grows without bound."""
+
+    def __init__(self, metric: _Metric, limit: int = MAX_REMEMBERED_CHILDREN) -> None:
+        self.metric: _Metric = metric
+        self.limit = limit
+        self._children: dict[tuple[str, ...], _Metric] = {}
+
+    def __call__(self, *values: str) -> _Metric:
+        child = self._children.get(values)
+        if child is None:
+            child = self.metric.labels(*values)
+            if len(self._children) < self.limit:
+                self._children[values] = child
+        return child
 
 
 class Metrics:
@@ -118,6 +146,16 @@ class Metrics:
             ["cache", "result"],
             registry=r,
         )
+        # The children the request path observes, looked up once per label values (`Children`).
+        self.http_server_duration_of = Children(self.http_server_duration)
+        self.http_server_active_of = Children(self.http_server_active)
+        self._graphql_duration_of = Children(self.graphql_duration)
+        self._graphql_errors_of = Children(self.graphql_errors)
+        self._graphql_executions_of = Children(self.graphql_executions)
+        self._http_client_duration_of = Children(self.http_client_duration)
+        self._backend_calls_of = Children(self.backend_calls)
+        self._rate_decisions_of = Children(self.rate_decisions)
+        self._cache_requests_of = Children(self.cache_requests)
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""
@@ -130,13 +168,13 @@ class Metrics:
         name = self.operations.label(record.operation)
         op_class = operation_class(record.operation_class)
         client = self.clients.label(client_header, record.client_id)
-        self.graphql_duration.labels(name, operation_type(record.operation_type), op_class, client).observe(
+        self._graphql_duration_of(name, operation_type(record.operation_type), op_class, client).observe(
             duration_s
         )
         for code in record.codes:
-            self.graphql_errors.labels(name, op_class, client, error_code(code)).inc()
+            self._graphql_errors_of(name, op_class, client, error_code(code)).inc()
         if record.executor is not None:
-            self.graphql_executions.labels(name, record.executor).inc()
+            self._graphql_executions_of(name, record.executor).inc()
 
     def admission(self, op_class: str | None, *, admitted: bool) -> None:
         self.rate_decision("admission", "", op_class or "", "admitted" if admitted else "rejected")
@@ -144,12 +182,12 @@ class Metrics:
     # -- BackendTelemetry ----------------------------------------------------------------------
 
     def backend_call(self, backend: str, outcome: str) -> None:
-        self.backend_calls.labels(backend, outcome if outcome == "ok" else error_code(outcome)).inc()
+        self._backend_calls_of(backend, outcome if outcome == "ok" else error_code(outcome)).inc()
 
     def http_request(
         self, backend: str, method: str, status: int | None, error_type: str, duration_s: float
     ) -> None:
-        self.http_client_duration.labels(
+        self._http_client_duration_of(
             backend, method, "" if status is None else str(status), error_type
         ).observe(duration_s)
 
@@ -163,7 +201,7 @@ class Metrics:
     def rate_decision(self, limiter: str, backend: str, operation_class_label: str, decision: str) -> None:
         if limiter not in LIMITERS:
             return
-        self.rate_decisions.labels(limiter, backend, operation_class(operation_class_label), decision).inc()
+        self._rate_decisions_of(limiter, backend, operation_class(operation_class_label), decision).inc()
 
     def cache_result(self, cache: str, result: str) -> None:
-        self.cache_requests.labels(cache, result).inc()
+        self._cache_requests_of(cache, result).inc()

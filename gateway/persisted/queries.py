@@ -50,11 +50,11 @@ import orjson
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, print_ast, specified_rules
 from graphql.validation import ASTValidationRule
 from starlette.requests import Request
-from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.schema import validate_document
 
 from gateway.http.errors import BadRequest
 from gateway.http.extensions import limit_rules
+from gateway.http.media_types import mime_type
 from gateway.limits.cost_limits import CostLimits, check_cost
 from gateway.persisted.apq_store import ApqStore, MemoryApqStore, RedisApqStore
 from gateway.persisted.compiled_operation import CompiledOperation
@@ -377,7 +377,7 @@ async def request_fields(request: Request) -> dict[str, Any] | None:
             except orjson.JSONDecodeError:
                 return None
         return fields
-    content_type, _ = parse_content_type(request.headers.get("content-type", ""))
+    content_type = mime_type(request.headers.get("content-type", ""))
     if request.method != "POST" or content_type != "application/json":
         return None
     try:

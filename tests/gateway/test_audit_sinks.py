@@ -30,6 +30,19 @@ async def test_json_lines_append(tmp_path: Path) -> None:
     assert oct((tmp_path / "a" / "audit.jsonl").stat().st_mode & 0o777) == "0o600"
 
 
+async def test_json_lines_makes_its_directory_again_if_it_goes_away(tmp_path: Path) -> None:
+    """The directory is made when the file cannot be opened for want of it, not before every batch."""
+    path = tmp_path / "a" / "b" / "audit.jsonl"
+    sink = JsonLinesSink(path)
+    await sink.write([RECORD])
+    path.unlink()
+    path.parent.rmdir()
+    await sink.write([{**RECORD, "customer": "KH00000002"}])
+    assert [json.loads(line)["customer"] for line in path.read_text(encoding="utf-8").splitlines()] == [
+        "KH00000002"
+    ]
+
+
 async def test_redis_stream_and_fallback_when_redis_goes_away(tmp_path: Path) -> None:
     server = start_redis()
     fallback = JsonLinesSink(tmp_path / "fallback.jsonl")

@@ -1,10 +1,19 @@
-"""`negotiate`: which response media type an `Accept` header gets, by q-value and specificity."""
+"""`negotiate`: which response media type an `Accept` header gets, by q-value and specificity;
+`mime_type`: a request's `Content-Type` as Strawberry reads it."""
 
 from __future__ import annotations
 
 import pytest
+from strawberry.http.parse_content_type import parse_content_type
 
-from gateway.http.media_types import MediaRange, MediaType, answer_media_type, negotiate, parse_accept
+from gateway.http.media_types import (
+    MediaRange,
+    MediaType,
+    answer_media_type,
+    mime_type,
+    negotiate,
+    parse_accept,
+)
 
 GRJ = MediaType.GRAPHQL_RESPONSE_JSON
 JSON = MediaType.JSON
@@ -67,3 +76,29 @@ def test_an_error_before_negotiation_uses_the_clients_choice_or_json() -> None:
     assert answer_media_type({"accept": "application/graphql-response+json"}) is GRJ
     assert answer_media_type({"accept": "text/html"}) is JSON
     assert answer_media_type({}) is JSON
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "application/json",
+        "APPLICATION/JSON; charset=utf-8",
+        "",
+        "text",
+        ";;",
+        "application/json;q",
+        "a" * 600,
+    ],
+)
+def test_mime_type_reads_a_content_type_as_strawberry_does(value: str) -> None:
+    """Remembered or not (a long value is read each time), the answer is Strawberry's own."""
+    assert mime_type(value) == parse_content_type(value)[0]
+    assert mime_type(value) == parse_content_type(value)[0]  # the second read, from the memo
+
+
+def test_a_long_accept_header_is_negotiated_like_a_short_one() -> None:
+    padded = "application/graphql-response+json, " + ", ".join(f"x/y{i}" for i in range(100))
+    assert len(padded) > 512
+    assert (
+        negotiate(padded) is negotiate("application/graphql-response+json") is MediaType.GRAPHQL_RESPONSE_JSON
+    )
