@@ -81,6 +81,7 @@ class FieldPlan:
         "coordinate",
         "definition",
         "details",
+        "direct",
         "key",
         "loaded",
         "node",
@@ -100,6 +101,7 @@ class FieldPlan:
         attribute: str | None,
         selections: tuple[FieldPlan, ...],
         loaded: tuple[str, Any] | None = None,
+        direct: Callable[[Any, GraphQLResolveInfo[Any]], Any] | None = None,
     ) -> None:
         self.key = key
         self.node = node
@@ -114,6 +116,7 @@ class FieldPlan:
         self.attribute = attribute  # the Python attribute a basic Strawberry field reads
         self.selections = selections
         self.loaded = loaded  # (record attribute, its converter) of a `loaded_field`, read by its group
+        self.direct = direct  # the Python resolver called as Strawberry would, without its wrapper
 
 
 class OperationPlan:
@@ -277,6 +280,14 @@ class _Walk:
                 result = getattr(source, plan.attribute)
             else:
                 info = self.executor.build_resolve_info(definition, plan.nodes, plan.parent, path)
+                if plan.direct is not None:
+                    result = plan.direct(source, info)
+                    if isawaitable(result):
+                        return self._awaited(plan, plan.return_type, info, path, result)
+                    completed = self.complete(plan, plan.return_type, info, path, result)
+                    if isawaitable(completed):
+                        return self._completed(plan, plan.return_type, path, completed)
+                    return completed
                 args = (
                     get_argument_values(
                         definition, plan.node, self.variables, None, self.executor.hide_suggestions
@@ -412,14 +423,16 @@ def plan_operation(schema: GraphQLSchema, document: DocumentNode) -> OperationPl
         root = schema.get_root_type(operation.operation)
         if root is None:
             raise NotPlanned(f"no {operation.operation.value} type")
-        fields = _selections(root, operation.selection_set)
+        fields = _selections(root, operation.selection_set, _info_class(schema))
     except NotPlanned as why:
         logger.debug("operation not planned: %s", why)
         return None
     return OperationPlan(schema, operation, fields)
 
 
-def _selections(parent: GraphQLObjectType, selection_set: SelectionSetNode) -> tuple[FieldPlan, ...]:
+def _selections(
+    parent: GraphQLObjectType, selection_set: SelectionSetNode, info_class: type | None
+) -> tuple[FieldPlan, ...]:
     planned: list[FieldPlan] = []
     keys: set[str] = set()
     for node in selection_set.selections:
@@ -444,14 +457,21 @@ def _selections(parent: GraphQLObjectType, selection_set: SelectionSetNode) -> t
         if isinstance(named, GraphQLObjectType):
             if node.selection_set is None:
                 raise NotPlanned("an object without a selection")
-            selections = _selections(named, node.selection_set)
+            selections = _selections(named, node.selection_set, info_class)
         elif isinstance(named, GraphQLScalarType | GraphQLEnumType):
             selections = ()
         else:
             raise NotPlanned(f"{named} is abstract")
         planned.append(
             FieldPlan(
-                key, node, parent, definition, _attribute(definition, node), selections, _loaded(definition)
+                key,
+                node,
+                parent,
+                definition,
+                _attribute(definition, node),
+                selections,
+                _loaded(definition),
+                _direct(definition, node, info_class),
             )
         )
     return tuple(planned)
@@ -467,6 +487,54 @@ def _loaded(definition: GraphQLField) -> tuple[str, Any] | None:
         return None
     source = loaded_source(field)
     return (source, converter(field.type)) if source is not None else None
+
+
+def _info_class(schema: GraphQLSchema) -> type | None:
+    """Strawberry's `Info` class for this schema, or None when resolvers must keep Strawberry's wrapper:
+    a schema that is not Strawberry's, or one with exception handlers (they turn a resolver's error
+    into a result, inside the wrapper). Read through Strawberry's back-reference; anything missing
+    means "keep the wrapper"."""
+    strawberry_schema = getattr(schema, "_strawberry_schema", None)
+    converter = getattr(strawberry_schema, "schema_converter", None)
+    if converter is None or getattr(converter, "_exception_handler_specs", True):
+        return None
+    info_class = getattr(getattr(strawberry_schema, "config", None), "info_class", None)
+    return info_class if isinstance(info_class, type) else None
+
+
+def _direct(
+    definition: GraphQLField, node: FieldNode, info_class: type | None
+) -> Callable[[Any, GraphQLResolveInfo[Any]], Any] | None:
+    """A resolver field called as Strawberry's wrapper calls it, without the wrapper: for a field with
+    a Python resolver and nothing between it and the call (no argument to convert, no field extension
+    such as `@mask`'s policy, no permission class). Strawberry passes `self` as the first argument and
+    `root`/`parent`/`info` by name when the resolver declares them (`get_arguments`); so does this."""
+    if info_class is None or definition.args or node.arguments:
+        return None
+    field = definition.extensions.get(DEFINITION)
+    if not isinstance(field, StrawberryField) or field.extensions or field.permission_classes:
+        return None
+    resolver = field.base_resolver
+    if resolver is None or field.is_basic_field or field.is_subscription:
+        return None
+    function = resolver.wrapped_func
+    if not callable(function):  # a staticmethod or classmethod object: Strawberry's own call raises
+        return None
+    by_name = tuple(
+        parameter.name
+        for parameter in (resolver.parent_parameter, resolver.root_parameter)
+        if parameter is not None
+    )
+    info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+    with_self = resolver.self_parameter is not None
+
+    def call(source: Any, raw_info: GraphQLResolveInfo[Any]) -> Any:
+        kwargs = dict.fromkeys(by_name, source)
+        if info_name is not None:
+            kwargs[info_name] = info_class(_raw_info=raw_info, _field=field)
+        return function(source, **kwargs) if with_self else function(**kwargs)
+
+    return call
 
 
 def _attribute(definition: GraphQLField, node: FieldNode) -> str | None:
