@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 import strawberry
 from graphql import ExecutionResult as GraphQLResult
-from graphql import GraphQLError, parse
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from strawberry.extensions import FieldExtension
 
 from gateway.persisted.compiled_operation import compile_operation
-from schema.compiled import served_by
+from schema.compiled import plan_for, served_by
 from schema.execution import PolicedExecution
 
 CALLS: list[str] = []
@@ -64,6 +64,12 @@ class Leaf:
     @strawberry.field
     def broken_required(self) -> str:
         raise GraphQLError("refused", extensions={"code": "FORBIDDEN"})
+
+    @strawberry.field
+    def where(self, info: strawberry.Info) -> str:
+        return ".".join(str(key) for key in info.path.as_list())
+
+    rooted: int = strawberry.field(resolver=lambda root: len(root.name))
 
     @strawberry.field
     def padded(self, width: int = 6) -> str:
@@ -155,6 +161,7 @@ CASES = [
     ("query Q($n: String!) { leaf(name: $n) { name at } }", {"n": "none"}),
     ('{ leaf(name: "missing") { name } }', None),
     ('{ leaf(name: "x") { name broken } }', None),
+    ('{ leaf(name: "xy") { shout where rooted } }', None),
     ('{ leaf(name: "x") { name brokenRequired } }', None),
     ('{ leaf(name: "x") { padded narrow: padded(width: 2) } }', None),
     ('{ leaf(name: "x") { wrongColour } }', None),
@@ -249,3 +256,24 @@ async def test_a_plan_runs_only_on_the_schema_it_was_made_for() -> None:
     assert not isinstance(executor, list)
     assert executor.execute_operation() == GraphQLResult({"other": 1}, None)
     assert served_by.get() == "compiled"
+
+
+def test_resolvers_with_nothing_in_between_are_called_without_strawberrys_wrapper() -> None:
+    """`self`, `info` and `root` resolvers are called directly; a field with arguments or a field
+    extension keeps the wrapper (it converts the arguments, runs the extension); a basic field is read."""
+    document = parse('{ leaf(name: "x") { name shout where rooted broken padded counted } }')
+    assert compile_operation(SCHEMA, document) is not None
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    plan = plan_for(SCHEMA._schema, operation)
+    assert plan is not None
+    (leaf,) = plan.fields
+    assert leaf.direct is None  # `leaf(name:)` has an argument
+    planned = {field.key: field for field in leaf.selections}
+    assert {key for key, field in planned.items() if field.direct is not None} == {
+        "shout",
+        "where",
+        "rooted",
+        "broken",
+    }
+    assert planned["name"].attribute == "name" and planned["counted"].direct is None
