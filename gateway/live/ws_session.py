@@ -39,6 +39,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from gateway.auth.tokens import TokenVerifier
 from gateway.auth.websocket import SocketRefusal, authenticate_socket
 from gateway.http.errors import INTERNAL_MESSAGE
+from gateway.observability.audit_writer import AuditUnavailable
 from gateway.persisted.prepared_document import handing_over
 from schema.compiled import served_by
 from services.access import Access, Principal
@@ -221,8 +222,24 @@ class TransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
                 self._session.events += 1
                 if served_by.get() == "compiled":
                     self._session.compiled_events += 1
-            await self._write_audit()
+            try:
+                await self._write_audit()
+            except AuditUnavailable as exc:  # no result leaves without its record (audit_writer.py)
+                await self._refuse_unaudited(cast("dict[str, Any]", message)["id"], exc)
+                return
         await super().send_message(message)
+
+    async def _refuse_unaudited(self, operation_id: str, exc: AuditUnavailable) -> None:
+        """The operation ends with a coded error in place of a result its audit records could not
+        follow (as HTTP answers 503 AUDIT_UNAVAILABLE); its stream is stopped, the connection stays."""
+        refusal = {"message": str(exc), "extensions": {"code": str(ErrorCode.AUDIT_UNAVAILABLE)}}
+        operation = self.operations.get(operation_id)
+        if operation is not None:
+            operation.completed = True  # nothing more for this id, whatever the stream still yields
+        await super().send_message(
+            cast("Message", {"id": operation_id, "type": "error", "payload": [refusal]})
+        )
+        await self.cleanup_operation(operation_id)
 
     async def _write_audit(self) -> None:
         """The trail so far, written and started afresh: one connection, many results."""

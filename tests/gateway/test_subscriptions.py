@@ -293,6 +293,37 @@ async def test_an_agent_watches_only_their_own_screen_pops(app: LiveApp) -> None
         await app.subscribed("screenpop:A9999")  # a supervisor may watch any agent
 
 
+async def test_a_result_whose_audit_cannot_be_written_is_an_audit_unavailable_error(
+    app: LiveApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No result leaves without its record, over the websocket as over HTTP (503 there): a refusal
+    (audited) and a supervisor's unmasked push each become AUDIT_UNAVAILABLE, that operation ends,
+    and the connection serves on."""
+    from gateway.observability.audit_writer import AuditUnavailable, AuditWriter
+
+    async def full(self: AuditWriter, records: object) -> None:
+        raise AuditUnavailable("the audit trail cannot keep up; the request was not answered")
+
+    monkeypatch.setattr(AuditWriter, "write", full)
+    caller = _caller(2)
+    async with GraphQLWs.connect(app.ws, token(agent_id="A5012")) as ws:
+        refused = await _message(ws, await ws.subscribe(POPS, {"agent": "A9998"}))
+        assert refused["type"] == "error"
+        assert [e["extensions"]["code"] for e in refused["payload"]] == ["AUDIT_UNAVAILABLE"]
+    async with GraphQLWs.connect(app.ws, token("supervisor", agent_id="S5012")) as ws:
+        op = await ws.subscribe(POPS, {"agent": "A5012"})
+        await app.subscribed("screenpop:A5012")
+        assert await app.cti("CALL_RINGING", "A5012", "call-5012", f"+86{caller.mobile}") == 204
+        pushed = await _message(ws, op)  # the unmasked pop would need its audit record first
+        assert pushed["type"] == "error", pushed
+        assert [e["extensions"]["code"] for e in pushed["payload"]] == ["AUDIT_UNAVAILABLE"]
+        assert "data" not in orjson.dumps(pushed).decode()
+        monkeypatch.undo()
+        again = await ws.subscribe(POPS, {"agent": "A5013"})  # the connection serves on
+        await app.subscribed("screenpop:A5013")
+        assert again != op
+
+
 async def test_the_ring_time_pop_is_pushed_then_serves_the_answered_query(
     app: LiveApp, systems: Systems
 ) -> None:
