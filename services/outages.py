@@ -35,6 +35,7 @@ from services import isolation, outage_notices
 from services.authorize import require_unrestricted
 from services.context import RequestContext
 from services.errors import ErrorCode, guarded, public_error
+from services.fleet_lease import fleet_lease
 from services.idempotency import Idempotency, fingerprint, scoped_key, side_effect
 from services.outage_notices import NoticeRun, notify
 
@@ -143,12 +144,14 @@ _DECLARING: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]
 
 
 async def _declare_alone(ctx: RequestContext, request: OutageRequest) -> Declaration:
-    """`_declare`, never beside another declaration of the same main here: its "is one active?" look
-    and its creation are one step, so supervisors declaring the same burst at once (with their own
-    keys) get one outage and one master order, the later ones finding the first's. Replicas of a fleet
-    can still both create; each step is keyed at its back office."""
+    """`_declare`, never beside another declaration of the same main anywhere in the fleet: its "is
+    one active?" look and its creation are one step, so supervisors declaring the same burst at once
+    (with their own keys, on any replica) get one outage and one master order, the later ones finding
+    the first's. In this process an asyncio lock orders them; across replicas a lease on the shared
+    idempotency store (`services.fleet_lease`)."""
     locks = _DECLARING.setdefault(asyncio.get_running_loop(), {})
-    async with locks.setdefault(request.main_id, asyncio.Lock()):
+    lease = fleet_lease(_idempotency(ctx).store, f"declareOutage:{request.main_id}")
+    async with locks.setdefault(request.main_id, asyncio.Lock()), lease:
         return await _declare(ctx, request)
 
 
