@@ -15,25 +15,18 @@ aiohttp's own timeouts) is a `TransportTimeout`; anything else aiohttp raises is
 from __future__ import annotations
 
 import aiohttp
-import httpx
 from yarl import URL
 
+from infra.http.aiohttp_session import PooledSession
 from infra.http.exchange import Answer, BufferedAnswer, Outgoing, TransportFailure, TransportTimeout
-
-# httpx's own default for idle pooled connections (`httpx.Limits.keepalive_expiry`), as before.
-KEEPALIVE_S = 5.0
-# aiohttp's own default: one object for every call (the caller's deadline is the one that matters).
-UNTIMED = aiohttp.ClientTimeout(total=300, sock_connect=30)
 
 
 class AiohttpExchange:
     def __init__(self, max_connections: int) -> None:
-        self.max_connections = max_connections
-        self._ssl = httpx.create_ssl_context()  # the certificates httpx would trust, as before
-        self._session: aiohttp.ClientSession | None = None
+        self._pool = PooledSession(max_connections)
 
     async def send(self, request: Outgoing) -> Answer:
-        session = self._session or self._open()
+        session = self._pool.get()
         try:
             async with session.request(
                 request.method,
@@ -49,14 +42,4 @@ class AiohttpExchange:
             raise TransportFailure(exc.__class__.__name__, str(exc)) from exc
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _open(self) -> aiohttp.ClientSession:
-        """The session, made on first use: aiohttp binds it to the running event loop."""
-        connector = aiohttp.TCPConnector(
-            limit=self.max_connections, keepalive_timeout=KEEPALIVE_S, ssl=self._ssl
-        )
-        self._session = aiohttp.ClientSession(connector=connector, timeout=UNTIMED)
-        return self._session
+        await self._pool.aclose()

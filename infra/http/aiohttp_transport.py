@@ -19,20 +19,15 @@ import httpx
 from httpx_aiohttp.transport import map_aiohttp_exceptions
 from yarl import URL
 
-# httpx's own default for idle pooled connections (`httpx.Limits.keepalive_expiry`), as before.
-KEEPALIVE_S = 5.0
-# aiohttp's own default, for a request without httpx's `timeout` extension: one object for all calls.
-UNTIMED = aiohttp.ClientTimeout(total=300, sock_connect=30)
+from infra.http.aiohttp_session import UNTIMED, PooledSession
 
 
 class BufferedAiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, max_connections: int) -> None:
-        self.max_connections = max_connections
-        self._ssl = httpx.create_ssl_context()  # the certificates httpx would trust
-        self._session: aiohttp.ClientSession | None = None
+        self._pool = PooledSession(max_connections)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        session = self._session or self._open()
+        session = self._pool.get()
         limits = request.extensions.get("timeout")
         timeout = (
             aiohttp.ClientTimeout(
@@ -62,14 +57,4 @@ class BufferedAiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _open(self) -> aiohttp.ClientSession:
-        """The session, made on first use: aiohttp binds it to the running event loop."""
-        connector = aiohttp.TCPConnector(
-            limit=self.max_connections, keepalive_timeout=KEEPALIVE_S, ssl=self._ssl
-        )
-        self._session = aiohttp.ClientSession(connector=connector, timeout=UNTIMED)
-        return self._session
+        await self._pool.aclose()

@@ -1,0 +1,33 @@
+"""`PooledSession`: one backend's aiohttp session and its connection pool, shared by both aiohttp paths
+(`AiohttpExchange`, the default, and `BufferedAiohttpTransport` under httpx's API)."""
+
+from __future__ import annotations
+
+import aiohttp
+import httpx
+
+# httpx's own default for idle pooled connections (`httpx.Limits.keepalive_expiry`), as before.
+KEEPALIVE_S = 5.0
+# aiohttp's own default: one object for every call (the caller's deadline is the one that matters).
+UNTIMED = aiohttp.ClientTimeout(total=300, sock_connect=30)
+
+
+class PooledSession:
+    def __init__(self, max_connections: int) -> None:
+        self.max_connections = max_connections
+        self._ssl = httpx.create_ssl_context()  # the certificates httpx would trust, as before
+        self._session: aiohttp.ClientSession | None = None
+
+    def get(self) -> aiohttp.ClientSession:
+        """The session, made on first use: aiohttp binds it to the running event loop."""
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=self.max_connections, keepalive_timeout=KEEPALIVE_S, ssl=self._ssl
+            )
+            self._session = aiohttp.ClientSession(connector=connector, timeout=UNTIMED)
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
