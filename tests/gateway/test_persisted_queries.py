@@ -35,9 +35,20 @@ def token(client_id: str = "workbench", role: str = "agent") -> dict[str, str]:
     return {"Authorization": f"Bearer {minted}"}
 
 
-SOFTPHONE = token("softphone", "softphone")
-WORKBENCH = token()
-ROUTER = token("federation-router", "supervisor")
+# Minted when a test sends them, not at import: a module-level token expires (15 min) before a
+# long suite reaches this file.
+
+
+def softphone_token() -> dict[str, str]:
+    return token("softphone", "softphone")
+
+
+def workbench_token() -> dict[str, str]:
+    return token()
+
+
+def router_token() -> dict[str, str]:
+    return token("federation-router", "supervisor")
 
 
 def apq(sha256_hex: str) -> dict[str, Any]:
@@ -76,7 +87,7 @@ async def test_a_manifest_operation_runs_by_hash_and_by_document_id(method: str)
             {"documentId": f"sha256:{HELLO.id}", "variables": variables},
             {"query": HELLO.body, "variables": variables},  # byte for byte the manifest's body
         ):
-            r = await send(client, method, payload, SOFTPHONE)
+            r = await send(client, method, payload, softphone_token())
             assert r.status_code == 200, r.text
             assert r.json() == {"data": {"hello": "hello pq"}}
 
@@ -84,7 +95,7 @@ async def test_a_manifest_operation_runs_by_hash_and_by_document_id(method: str)
 @METHODS
 async def test_an_unknown_hash_is_persisted_query_not_found_with_200_and_no_cache(method: str) -> None:
     async with bff() as client:
-        r = await send(client, method, {"extensions": apq("ab" * 32)}, WORKBENCH)
+        r = await send(client, method, {"extensions": apq("ab" * 32)}, workbench_token())
     assert r.status_code == 200  # Apollo Server's status: the APQ link retries with the body
     assert r.headers["cache-control"] == "private, no-cache, must-revalidate"
     assert r.json()["errors"][0]["message"] == "PersistedQueryNotFound"
@@ -94,7 +105,7 @@ async def test_an_unknown_hash_is_persisted_query_not_found_with_200_and_no_cach
 @METHODS
 async def test_an_unknown_document_id_is_persisted_query_not_found_with_404(method: str) -> None:
     async with bff() as client:
-        r = await send(client, method, {"documentId": "sha256:" + "cd" * 32}, WORKBENCH)
+        r = await send(client, method, {"documentId": "sha256:" + "cd" * 32}, workbench_token())
     assert r.status_code == 404  # Apollo Router's status for an id not in the list
     assert code_of(r) == "PERSISTED_QUERY_NOT_FOUND"
 
@@ -103,23 +114,23 @@ async def test_an_unknown_document_id_is_persisted_query_not_found_with_404(meth
 async def test_apq_registers_once_verified_then_runs_by_hash(method: str) -> None:
     sha = document_id(OTHER)
     async with bff() as client:
-        first = await send(client, method, {"extensions": apq(sha)}, WORKBENCH)
+        first = await send(client, method, {"extensions": apq(sha)}, workbench_token())
         assert code_of(first) == "PERSISTED_QUERY_NOT_FOUND"
-        registered = await send(client, method, {"query": OTHER, "extensions": apq(sha)}, WORKBENCH)
+        registered = await send(client, method, {"query": OTHER, "extensions": apq(sha)}, workbench_token())
         assert registered.json() == {"data": {"count": 2}}
-        again = await send(client, method, {"extensions": apq(sha)}, WORKBENCH)
+        again = await send(client, method, {"extensions": apq(sha)}, workbench_token())
         assert again.json() == {"data": {"count": 2}}
 
 
 @METHODS
 async def test_a_registration_whose_hash_does_not_match_is_a_400(method: str) -> None:
     async with bff() as client:
-        r = await send(client, method, {"query": OTHER, "extensions": apq("ef" * 32)}, WORKBENCH)
+        r = await send(client, method, {"query": OTHER, "extensions": apq("ef" * 32)}, workbench_token())
         assert r.status_code == 400
         assert code_of(r) == "PERSISTED_QUERY_HASH_MISMATCH"
         # ...and nothing was stored under either hash.
         for sha in ("ef" * 32, document_id(OTHER)):
-            assert code_of(await send(client, method, {"extensions": apq(sha)}, WORKBENCH)) == (
+            assert code_of(await send(client, method, {"extensions": apq(sha)}, workbench_token())) == (
                 "PERSISTED_QUERY_NOT_FOUND"
             )
 
@@ -129,9 +140,9 @@ async def test_a_registration_that_fails_validation_is_not_stored(method: str) -
     invalid = "query Nope { nosuchfield }"
     sha = document_id(invalid)
     async with bff() as client:
-        r = await send(client, method, {"query": invalid, "extensions": apq(sha)}, WORKBENCH)
+        r = await send(client, method, {"query": invalid, "extensions": apq(sha)}, workbench_token())
         assert r.status_code == 200 and code_of(r) == "GRAPHQL_VALIDATION_FAILED"
-        assert code_of(await send(client, method, {"extensions": apq(sha)}, WORKBENCH)) == (
+        assert code_of(await send(client, method, {"extensions": apq(sha)}, workbench_token())) == (
             "PERSISTED_QUERY_NOT_FOUND"
         )
 
@@ -140,7 +151,7 @@ async def test_a_registration_that_fails_validation_is_not_stored(method: str) -
 async def test_document_id_and_query_together_are_a_400(method: str) -> None:
     async with bff() as client:
         payload = {"documentId": f"sha256:{HELLO.id}", "query": HELLO.body}
-        r = await send(client, method, payload, WORKBENCH)
+        r = await send(client, method, payload, workbench_token())
     assert r.status_code == 400
     assert code_of(r) == "CANNOT_SEND_PQ_ID_AND_BODY"
 
@@ -156,19 +167,19 @@ async def test_document_id_and_query_together_are_a_400(method: str) -> None:
 )
 async def test_the_softphone_runs_only_manifest_operations(method: str, payload: dict[str, Any]) -> None:
     async with bff() as client:
-        r = await send(client, method, payload, SOFTPHONE)
+        r = await send(client, method, payload, softphone_token())
         assert r.status_code == 403
         assert code_of(r) == "PERSISTED_QUERY_NOT_IN_LIST"
         # The workbench may run the same document.
-        assert (await send(client, method, payload, WORKBENCH)).json()["data"]
+        assert (await send(client, method, payload, workbench_token())).json()["data"]
 
 
 @METHODS
 async def test_the_softphone_cannot_run_what_another_client_registered(method: str) -> None:
     sha = document_id(OTHER)
     async with bff() as client:
-        await send(client, method, {"query": OTHER, "extensions": apq(sha)}, WORKBENCH)
-        r = await send(client, method, {"extensions": apq(sha)}, SOFTPHONE)
+        await send(client, method, {"query": OTHER, "extensions": apq(sha)}, workbench_token())
+        r = await send(client, method, {"extensions": apq(sha)}, softphone_token())
     assert r.status_code == 403 and code_of(r) == "PERSISTED_QUERY_NOT_IN_LIST"
 
 
@@ -177,7 +188,7 @@ async def test_the_softphone_may_send_a_manifest_operation_in_another_layout(met
     reformatted = "# the softphone's copy\nquery Hello($name: String) {hello(name: $name)}"
     assert document_id(reformatted) != HELLO.id
     async with bff() as client:
-        r = await send(client, method, {"query": reformatted, "variables": {"name": "x"}}, SOFTPHONE)
+        r = await send(client, method, {"query": reformatted, "variables": {"name": "x"}}, softphone_token())
     assert r.json() == {"data": {"hello": "hello x"}}
 
 
@@ -193,14 +204,14 @@ async def test_the_softphone_is_known_by_its_role_as_well_as_its_client_id(metho
 async def test_persisted_only_refuses_every_body_and_runs_ids(method: str) -> None:
     async with bff(persisted_only=True) as client:
         for payload in ({"query": OTHER}, {"query": HELLO.body}):
-            r = await send(client, method, payload, WORKBENCH)
+            r = await send(client, method, payload, workbench_token())
             assert r.status_code == 400 and code_of(r) == "PERSISTED_QUERY_ID_REQUIRED"
         registering = {"query": OTHER, "extensions": apq(document_id(OTHER))}
-        r = await send(client, method, registering, WORKBENCH)
+        r = await send(client, method, registering, workbench_token())
         assert r.status_code == 400 and code_of(r) == "PERSISTED_QUERY_ID_REQUIRED"
         by_id: list[dict[str, Any]] = [{"extensions": apq(HELLO.id)}, {"documentId": f"sha256:{HELLO.id}"}]
         for payload in by_id:
-            assert (await send(client, method, payload, WORKBENCH)).json() == {
+            assert (await send(client, method, payload, workbench_token())).json() == {
                 "data": {"hello": "hello world"}
             }
 
@@ -210,9 +221,9 @@ async def test_persisted_only_does_not_count_run_time_registrations(method: str)
     sha = document_id(OTHER)
     async with bff(persisted_only=True, persisted_free_form_clients="federation-router") as client:
         # The exempt router registers it; for everyone else it is still not a persisted operation.
-        registered = await send(client, method, {"query": OTHER, "extensions": apq(sha)}, ROUTER)
+        registered = await send(client, method, {"query": OTHER, "extensions": apq(sha)}, router_token())
         assert registered.json() == {"data": {"count": 2}}
-        r = await send(client, method, {"extensions": apq(sha)}, WORKBENCH)
+        r = await send(client, method, {"extensions": apq(sha)}, workbench_token())
     assert code_of(r) == "PERSISTED_QUERY_NOT_FOUND"
 
 
@@ -223,10 +234,10 @@ async def test_persisted_only_exempts_only_the_listed_client_ids(method: str) ->
     async with bff(
         persisted_only=True, persisted_free_form_clients="federation-router", **only_clients
     ) as client:
-        assert (await send(client, method, {"query": entities}, ROUTER)).json() == {
+        assert (await send(client, method, {"query": entities}, router_token())).json() == {
             "data": {"hello": "hello router"}
         }
-        refused = await send(client, method, {"query": entities}, WORKBENCH)
+        refused = await send(client, method, {"query": entities}, workbench_token())
         assert code_of(refused) == "PERSISTED_QUERY_ID_REQUIRED"
         # An exemption never makes a list-only client free.
         softphone_exempt = token("softphone", "softphone")
@@ -244,15 +255,15 @@ async def test_by_default_only_graphiql_roles_send_free_form_documents(
     monkeypatch.delenv("TIDEGATE_PERSISTED_ONLY", raising=False)  # the suite's conftest turns it off
     async with bff() as client:
         supervisor = await send(client, method, {"query": OTHER}, token("workbench-supervisor", "supervisor"))
-        agent = await send(client, method, {"query": OTHER}, WORKBENCH)
-        softphone = await send(client, method, {"query": OTHER}, SOFTPHONE)
-        by_id = await send(client, method, {"documentId": f"sha256:{HELLO.id}"}, WORKBENCH)
+        agent = await send(client, method, {"query": OTHER}, workbench_token())
+        softphone = await send(client, method, {"query": OTHER}, softphone_token())
+        by_id = await send(client, method, {"documentId": f"sha256:{HELLO.id}"}, workbench_token())
     assert supervisor.json() == {"data": {"count": 2}}
     assert code_of(agent) == code_of(softphone) == "PERSISTED_QUERY_ID_REQUIRED"
     assert agent.status_code == 400
     assert by_id.json() == {"data": {"hello": "hello world"}}
     async with bff(persisted_free_form_roles="agent") as client:  # the setting decides, per role
-        agent = await send(client, method, {"query": OTHER}, WORKBENCH)
+        agent = await send(client, method, {"query": OTHER}, workbench_token())
         supervisor = await send(client, method, {"query": OTHER}, token("workbench-supervisor", "supervisor"))
     assert agent.json() == {"data": {"count": 2}}
     assert code_of(supervisor) == "PERSISTED_QUERY_ID_REQUIRED"
@@ -263,10 +274,10 @@ async def test_apq_switched_off_is_persisted_query_not_supported(method: str) ->
     sha = document_id(OTHER)
     async with bff(apq=False) as client:
         for payload in ({"query": OTHER, "extensions": apq(sha)}, {"extensions": apq(sha)}):
-            r = await send(client, method, payload, WORKBENCH)
+            r = await send(client, method, payload, workbench_token())
             assert r.status_code == 200 and code_of(r) == "PERSISTED_QUERY_NOT_SUPPORTED"
         # The manifest is not APQ: its ids still run.
-        assert (await send(client, method, {"extensions": apq(HELLO.id)}, WORKBENCH)).json()["data"]
+        assert (await send(client, method, {"extensions": apq(HELLO.id)}, workbench_token())).json()["data"]
 
 
 @METHODS
@@ -282,7 +293,7 @@ async def test_apq_switched_off_is_persisted_query_not_supported(method: str) ->
 )
 async def test_malformed_persisted_query_fields_are_a_coded_400(method: str, payload: dict[str, Any]) -> None:
     async with bff() as client:
-        r = await send(client, method, payload, WORKBENCH)
+        r = await send(client, method, payload, workbench_token())
     assert r.status_code == 400 and code_of(r) == "BAD_REQUEST"
 
 
@@ -306,10 +317,10 @@ async def test_which_walk_served_each_request_is_counted() -> None:
     async with bff() as client:
         for _ in range(2):
             r = await send(
-                client, "POST", {"extensions": apq(HELLO.id), "variables": {"name": "x"}}, WORKBENCH
+                client, "POST", {"extensions": apq(HELLO.id), "variables": {"name": "x"}}, workbench_token()
             )
             assert r.status_code == 200, r.text
-        r = await send(client, "POST", {"query": "query Other { hello }"}, ROUTER)
+        r = await send(client, "POST", {"query": "query Other { hello }"}, router_token())
         assert r.status_code == 200, r.text
         scrape = Scrape((await client.get("/metrics")).text)
     executions = "tidegate_graphql_executions_total"
