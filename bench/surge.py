@@ -61,6 +61,7 @@ from bench import backend_calls, surge_burst
 from bench.loadgen import cpu_seconds, percentile
 from bench.stack import backend_env, bearer, server, start_simulators, wait_http
 from bench.surge_mix import KINDS, PHASES, ROOT, Arrival, Caller, burst_area, callers, schedule, variables
+from bench.surge_ring import BFF_ENV, RingCall, cti, plan_calls, ring_then_answer
 from bench.surge_tally import Outcome, billing_tables, checks, failed, judge, tables
 from simulators.launch import free_port, stop
 from simulators.world import build_world
@@ -80,6 +81,7 @@ class Run:
     repeat_share: float
     agents: int
     client_timeout_s: float
+    ring_s: float  # > 0: screen pops are calls, rung this long before the agent answers and asks
     customers: int
     seed: int
     modes: tuple[str, ...]
@@ -117,20 +119,51 @@ async def drive(
     bodies: list[bytes],
     tokens: list[dict[str, str]],
     timeout_s: float,
+    calls: dict[int, RingCall] | None = None,
+    ring_s: float = 0.0,
 ) -> tuple[list[Outcome], dict[str, Any]]:
     """Send every arrival at its time, whatever is still in flight; the loop's lag says if we kept up.
-    With several replicas' URLs, arrivals go round-robin (a balancer's spread)."""
+    With several replicas' URLs, arrivals go round-robin (a balancer's spread). An arrival in `calls`
+    is a call (`bench/surge_ring.py`): rung at its time, answered `ring_s` later, when its query is
+    sent and timed from, then hung up."""
+    calls = calls or {}
     outcomes: list[Outcome] = []
     lags_ms: list[float] = []
+    hang_up_failures: list[int] = []
+    answer_event_ms: list[float] = []  # CALL_ANSWERED's round trip, part of each rung pop's latency
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=timeout_s)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
         async def one(i: int, arrival: Arrival, due: float) -> None:
-            headers = {"Content-Type": "application/json", **tokens[i % len(tokens)]}
+            url = urls[i % len(urls)]
+            if (call := calls.get(i)) is None:
+                await ask(i, arrival, due, url, tokens[i % len(tokens)], bodies[i])
+                return
+            base = url.removesuffix("/graphql")
+            try:
+                due, answer_ms = await ring_then_answer(session, base, call, due, ring_s)
+            except (RuntimeError, aiohttp.ClientError, OSError, TimeoutError):
+                elapsed = (time.perf_counter() - due) * 1000
+                kind, phase, repeat = arrival.kind, arrival.phase, arrival.repeat
+                outcomes.append(failed(kind, phase, elapsed, "CTI_FAILED", repeat=repeat))
+                return
+            answer_event_ms.append(answer_ms)
+            try:
+                await ask(i, arrival, due, url, call.headers, call.body)
+            finally:
+                try:
+                    await cti(session, base, "CALL_ENDED", call)
+                except (RuntimeError, aiohttp.ClientError, OSError, TimeoutError):
+                    hang_up_failures.append(i)
+
+        async def ask(
+            i: int, arrival: Arrival, due: float, url: str, token: dict[str, str], request: bytes
+        ) -> None:
+            headers = {"Content-Type": "application/json", **token}
             kind, phase, repeat = arrival.kind, arrival.phase, arrival.repeat
             try:
-                status, body = await _post(session, urls[i % len(urls)], bodies[i], headers)
+                status, body = await _post(session, url, request, headers)
             except TimeoutError:
                 outcomes.append(failed(kind, phase, timeout_s * 1000, "CLIENT_TIMEOUT", repeat=repeat))
                 return
@@ -155,6 +188,14 @@ async def drive(
         "began_wall": wall,
         "seconds": round(elapsed, 2),
         "cpu_share": round((_user_cpu() - cpu) / elapsed, 3),
+        "calls_rung": len(calls),
+        "hang_up_failures": len(hang_up_failures),
+        "answer_event_ms": {
+            "p50": round(percentile(answer_event_ms, 0.5), 2),
+            "p99": round(percentile(answer_event_ms, 0.99), 2),
+        }
+        if answer_event_ms
+        else None,
         "send_lag_ms": {
             "p50": round(percentile(lags_ms, 0.5), 2),
             "p99": round(percentile(lags_ms, 0.99), 2),
@@ -227,8 +268,9 @@ async def _mode(
         key_path, audit = scratch / "issuer-key.pem", scratch / f"audit-{mode}.jsonl"
         env = backend_env(sims) | {"TIDEGATE_LOG_LEVEL": "WARNING", "TIDEGATE_AUDIT_PATH": str(audit)}
         env |= {"TIDEGATE_LOCAL_ISSUER": "true", "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key_path)}
-        env |= _overrides(mode)
+        env |= _overrides(mode) | (BFF_ENV if run.ring_s > 0 else {})
         tokens = [bearer(key_path, f"surge-agent-{n:02d}") for n in range(run.agents)]
+        calls = plan_calls(key_path, plan, run.agents) if run.ring_s > 0 else None
         port = free_port()
         bff = server(["gateway.cli", "serve"], port, env)
         url = f"http://127.0.0.1:{port}/graphql"
@@ -248,7 +290,9 @@ async def _mode(
                 await _reset(client, f"http://127.0.0.1:{port}")
             pids = {"bff": bff.pid, **{name: proc.pid for name, (_, proc) in sims.items()}}
             cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
-            outcomes, loadgen = await drive([url], plan, bodies, tokens, run.client_timeout_s)
+            outcomes, loadgen = await drive(
+                [url], plan, bodies, tokens, run.client_timeout_s, calls, run.ring_s
+            )
             await asyncio.sleep(0.2)
             cpu = {
                 name: round((cpu_seconds(pid) - cpu[name]) / loadgen["seconds"], 3)
@@ -309,7 +353,13 @@ def _config(run: Run, plan: list[Arrival]) -> dict[str, Any]:
         "repeat_calls": sum(a.repeat for a in plan),
         "arrivals": per_phase,
         "agents": run.agents,
-        "token_role": "supervisor",
+        "token_role": "supervisor" if run.ring_s <= 0 else "supervisor; screen pops: the call's agent",
+        "screen_pops": (
+            f"calls: CTI ring, answered {run.ring_s} s later, then the query"
+            if run.ring_s > 0
+            else "queries without a ring"
+        ),
+        "ring_s": run.ring_s,
         "client_timeout_s": run.client_timeout_s,
         "customers": run.customers,
         "world_seed": SEED,
@@ -363,6 +413,7 @@ def _setup(args: argparse.Namespace) -> Run:
         repeat_share=args.repeat_share,
         agents=args.agents,
         client_timeout_s=args.client_timeout_s,
+        ring_s=args.ring_s,
         customers=args.customers,
         seed=args.seed,
         modes=modes,
@@ -399,6 +450,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agents", type=int, default=20, help="distinct supervisor tokens (client ids)")
     parser.add_argument("--client-timeout-s", type=float, default=10.0)
     parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument(
+        "--ring-s",
+        type=float,
+        default=0.0,
+        help="screen pops as calls: a CTI ring answered this many seconds later (bench/surge_ring.py)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="the arrival schedule's seed")
     parser.add_argument("--modes", default="protected,unprotected")
     parser.add_argument(

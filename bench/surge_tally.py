@@ -245,7 +245,8 @@ def billing_tables(
 
 
 def checks(result: dict[str, Any]) -> dict[str, Any]:
-    """The issue's three promises, judged on the protected run (machines are noisy: not asserted)."""
+    """The issue's promises, judged on the protected run (machines are noisy: not asserted): billing
+    within capacity, critical success, screen-pop p99 and partial share."""
     out: dict[str, Any] = {}
     if (p := result.get("protected")) is not None:
         cap = p["billing_capacity"]
@@ -254,6 +255,8 @@ def checks(result: dict[str, Any]) -> dict[str, Any]:
         out["critical_success_ok"] = critical is not None and critical >= 0.999
         pop = p["p99_ms_by_operation"].get("ScreenPop")
         out["screen_pop_p99_ok"] = pop is not None and pop <= 300
+        partial = p["partial_share_by_operation"].get("ScreenPop")
+        out["screen_pop_partial_ok"] = partial is not None and partial <= 0.2
     if (u := result.get("unprotected")) is not None and u["billing_capacity"] is not None:
         out["unprotected_over_capacity"] = u["billing_peak_concurrency"] > u["billing_capacity"]
     return out

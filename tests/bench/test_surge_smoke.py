@@ -38,14 +38,24 @@ def _rate(value: Any) -> bool:
 
 @pytest.mark.slow
 def test_surge_bench_runs_both_modes_and_prints_its_tables() -> None:
+    """Screen pops played as rung calls (`--ring-s`): every one a signed CTI call answered by an agent
+    of its own, whose persisted `ScreenPop` is read under that agent's access; the other kinds are
+    sent as queries, the path screen pops take without `--ring-s`."""
     argv = ["--seconds", "1", "--customers", "300", "--rates", "ticket=1"]  # tickets likely even in 1 s
+    argv += ["--ring-s", "0.5"]
     run = subprocess.run(
         [sys.executable, "-m", "bench.surge", *argv], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
     assert set(result) >= {"config", "protected", "unprotected", "checks"}
-    assert set(result["checks"]) >= {"billing_within_capacity", "critical_success_ok", "screen_pop_p99_ok"}
+    assert set(result["checks"]) >= {
+        "billing_within_capacity",
+        "critical_success_ok",
+        "screen_pop_p99_ok",
+        "screen_pop_partial_ok",
+    }
+    assert result["config"]["ring_s"] == 0.5
     assert all(isinstance(v, bool) for v in result["checks"].values())
     tickets = result["config"]["tickets"] == "included"
     for mode in ("protected", "unprotected"):
@@ -73,3 +83,8 @@ def test_surge_bench_runs_both_modes_and_prints_its_tables() -> None:
             for op, why in phase["partials"].items():  # every partial request has a cause
                 assert 0 < why["partial"] <= why["requests"], (op, why)
                 assert max(why["by_backend"].values()) <= why["partial"] <= sum(why["by_backend"].values())
+        pops = block["requests_by_operation"]["ScreenPop"]
+        assert block["loadgen"]["calls_rung"] == pops and block["loadgen"]["hang_up_failures"] == 0
+        refused = {"CTI_FAILED", "FORBIDDEN", "UNAUTHENTICATED", "PERSISTED_QUERY_ID_REQUIRED"}
+        assert not refused & set(block["errors_by_code"]), (mode, block["errors_by_code"])
+    assert result["protected"]["success_rate_by_operation"]["ScreenPop"] == 1.0
