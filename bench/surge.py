@@ -15,10 +15,12 @@ breakers, retries or cache: plain pass-through). Neither raises a limit: the loa
 Supervisors unmask PII, so the audit trail is written, to a scratch file.
 
     python -m bench.surge --seconds 20
+    python -m bench.surge --seconds 20 --ring-s 3         # screen pops as rung calls: bench/surge_ring.py
     python -m bench.surge --scenario burst --seconds 20   # IVR deflection: bench/surge_burst.py
 
 Prints JSON: `config`, one block per mode, and `checks` (computed, not asserted: billing's peak
-in-flight within its pool, critical success >= 99.9%, screen-pop p99 <= 300 ms, with protection).
+in-flight within its pool, critical success >= 99.9%, screen-pop p99 <= 300 ms and at most 20% of
+screen pops partial, with protection).
 In a mode block, `billing_peak_concurrency` is billing's peak of calls in flight (queued for its
 pool or in it: what Tidegate sent at once), `billing_peak_rps` the most calls that arrived at
 billing in any sliding one-second window; latencies run from each call's scheduled arrival to
