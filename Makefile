@@ -200,8 +200,10 @@ alert-rules: promtool
 	@$(STAGE) "alert rules (promtool)" sh -c 'promtool check rules deploy/prometheus/alerts.yml && \
 	  cd deploy/prometheus && promtool test rules alerts_test.yml'
 
+# One worker per core (PYTEST_WORKERS=0: in this process); a module's tests stay on one worker, in order.
+PYTEST_WORKERS ?= auto
 pytest: install redis-server chromium $(FEDERATION_STAMP) $(ROUTER_STAMP) $(HTTP_AUDIT_STAMP)
-	@$(STAGE) --live "pytest" $(PY) -m pytest -q
+	@$(STAGE) --live "pytest" $(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lock-check lint typecheck alert-rules pytest
 
