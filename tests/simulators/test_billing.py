@@ -229,13 +229,16 @@ def test_fee_adjustment_is_refused_while_writes_are_frozen(billing: str, world: 
 async def test_pool_queues_then_refuses_with_9999(billing: str, world: World) -> None:
     _faults(billing, latency_scale=1.0, pool_size=20, pool_timeout_ms=500)
     one = envelope("GetAccounts", hh(world.accounts[0].account_no))
-    limits = httpx.Limits(max_connections=100)
+    limits = httpx.Limits(max_connections=150)
     async with httpx.AsyncClient(base_url=billing, timeout=30, limits=limits, headers=XML_UTF8) as client:
         for _ in range(7):  # a median of several: one lone call's long tail must not decide
             assert (await client.post(REVENUE, content=one)).status_code == 200
         lone = (await client.get("/_sim/stats")).json()["operations"]["GetAccounts"]["latency_ms"]["p50"]
         (await client.post("/_sim/stats/reset")).raise_for_status()
-        burst = await asyncio.gather(*(client.post(REVENUE, content=one) for _ in range(60)))
+        # Six pools' worth at once: whatever the first ones take, the last ones wait more than two
+        # service times (~400 ms) plus the 500 ms the pool queues for, even when this client, on a busy
+        # machine, takes a while to send them all (60 once left none refused in a parallel run).
+        burst = await asyncio.gather(*(client.post(REVENUE, content=one) for _ in range(120)))
         stats = (await client.get("/_sim/stats")).json()
     refused = [r for r in burst if r.status_code == 500]
     assert {fault_code(r) for r in refused} == {"9999"}

@@ -29,7 +29,9 @@ _AT_ZERO = ("--latency-scale", "0", "--port-offset")  # then the offset
 def free_port_offset() -> int:
     """An offset at which the BFF's and every simulator's default port are free on 127.0.0.1."""
     for _ in range(50):
-        offset = random.randrange(2_000, 40_000)
+        # Every port below the kernel's ephemeral range (32768 and up, where `free_port()` and every
+        # outgoing connection of a parallel test take theirs): a free port there stays free.
+        offset = random.randrange(2_000, 24_000)
         try:
             for port in (*DEFAULT_PORTS.values(), BFF_PORT):
                 with socket.socket() as s:
@@ -88,6 +90,7 @@ def start_demo(
             run.lines.append(line)
             if line.strip() == READY_LINE:
                 ready.set()
+        ready.set()  # the demo exited without being ready: its lines say why, no need to wait on
 
     threading.Thread(target=read, args=(proc.stdout,), daemon=True).start()
     if not ready.wait(ready_timeout_s):
