@@ -3,6 +3,7 @@ issue 15 refused in time proportional to their size (before: minutes for 2^30)."
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
@@ -75,15 +76,23 @@ def test_a_cycle_is_refused_as_graphql_core_would(schema: GraphQLSchema) -> None
 
 @pytest.mark.parametrize("n", [20, 30])
 def test_the_doubling_documents_are_refused_in_milliseconds(schema: GraphQLSchema, n: int) -> None:
-    """Issue 15: 2^20 blocked the loop for 4.7 s, 2^30 for over ten minutes. The bound is generous;
-    the pass takes well under a millisecond here."""
+    """Issue 15: 2^20 blocked the loop for 4.7 s, 2^30 for over ten minutes; the pass takes well under a
+    millisecond here. The bound is this process's CPU time with the collector held off, not the wall
+    clock: a parallel suite's other worker, or a full collection of this worker's heap, once made the
+    same pass read 0.87 s; an exponential walk is still thousands of times over it."""
     validator = schema_validator(schema, (*specified_rules, *limit_rules(Settings())), CostLimits())
-    started = time.perf_counter()
-    errors = validator(parse(doubling(n)))
-    elapsed = time.perf_counter() - started
+    document = parse(doubling(n))
+    gc.collect()
+    gc.disable()
+    try:
+        started = time.process_time()
+        errors = validator(document)
+        elapsed = time.process_time() - started
+    finally:
+        gc.enable()
     assert codes(errors) == ["TOO_MANY_SPREADS", "TOO_MANY_FIELDS", "QUERY_TOO_COSTLY"]
     assert f"{2**n} fields" in errors[1].message
-    assert elapsed < 0.05
+    assert elapsed < 0.25
 
 
 def test_the_worst_allowed_document_and_every_gql_document_pass(schema: GraphQLSchema) -> None:
