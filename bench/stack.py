@@ -12,8 +12,12 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulators.launch import die_with_parent, free_port, spawn_simulator, stop, wait_healthy
+
+if TYPE_CHECKING:
+    from gateway.auth import LocalIssuer
 
 SERVICES = ("billing", "crm", "gis", "workorders")
 
@@ -51,15 +55,20 @@ def backend_env(sims: Mapping[str, tuple[int, subprocess.Popen[bytes]]]) -> dict
     return {f"TIDEGATE_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, (port, _) in sims.items()}
 
 
+def issuer(key_path: Path) -> LocalIssuer:
+    """The BFF's local issuer on its key file (made when missing): for minting many tokens at once."""
+    from gateway.auth import local_issuer
+    from gateway.settings import Settings
+
+    return local_issuer(Settings(local_issuer=True, local_issuer_key_path=key_path))
+
+
 def bearer(
     key_path: Path, client_id: str = "bench", role: str = "supervisor", agent_id: str | None = None
 ) -> dict[str, str]:
     """A token from the BFF's local issuer key (a supervisor by default: any customer, no call needed)."""
-    from gateway.auth import local_issuer
-    from gateway.settings import Settings
-
-    issuer = local_issuer(Settings(local_issuer=True, local_issuer_key_path=key_path))
-    return {"Authorization": f"Bearer {issuer.mint(client_id=client_id, role=role, agent_id=agent_id)}"}
+    token = issuer(key_path).mint(client_id=client_id, role=role, agent_id=agent_id)
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def wait_http(

@@ -24,7 +24,8 @@ from pathlib import Path
 import aiohttp
 import orjson
 
-from bench.observability import screen_pop_id
+from bench.screen_pop import PERSISTED_SCREEN_POP
+from bench.stack import issuer
 from bench.surge_mix import Arrival
 from gateway.live.cti import signed_event
 
@@ -46,20 +47,16 @@ class RingCall:
 def plan_calls(key_path: Path, plan: list[Arrival], clients: int) -> dict[int, RingCall]:
     """A call per scheduled screen pop (by index in `plan`), each with its own agent; tokens are
     signed once, before the run, spread over `clients` client ids like the other requests'."""
-    from gateway.auth import local_issuer
-    from gateway.settings import Settings
-
-    issuer = local_issuer(Settings(local_issuer=True, local_issuer_key_path=key_path))
-    persisted = {"persistedQuery": {"version": 1, "sha256Hash": screen_pop_id()}}
+    minter = issuer(key_path)
     calls: dict[int, RingCall] = {}
     for i, arrival in enumerate(plan):
         if arrival.kind.name != "screen_pop":
             continue
         agent = f"SA{i:05d}"
-        token = issuer.mint(client_id=f"surge-agent-{i % clients:02d}", role="agent", agent_id=agent)
+        token = minter.mint(client_id=f"surge-agent-{i % clients:02d}", role="agent", agent_id=agent)
         phone = arrival.caller.phone
         body = orjson.dumps(
-            {"operationName": "ScreenPop", "variables": {"phone": phone}, "extensions": persisted}
+            {"operationName": "ScreenPop", "variables": {"phone": phone}, "extensions": PERSISTED_SCREEN_POP}
         )
         calls[i] = RingCall(agent, f"surge-call-{i}", phone, {"Authorization": f"Bearer {token}"}, body)
     return calls
