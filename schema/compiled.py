@@ -10,7 +10,8 @@ field's definition, resolver, argument need, return type and sub-selection, and,
 only reads an attribute (Strawberry's "basic" field), no resolver wrapper and no `Info` at all. A
 field whose Python resolver has nothing between it and the call (no arguments to convert, no field
 extension such as `@mask`'s policy, no permission class) is called as Strawberry's wrapper would call
-it (`_direct`), without the wrapper.
+it (`_direct`), without the wrapper; so is a field whose one extension is `@mask`'s policy, its
+value then shown in clear (audited) or masked by `PolicyExtension.reveal`, the extension's own step.
 
 What stays graphql-core's: the plan runs inside the request's own executor (`PolicedExecution`), in
 place of its `execute_root_grouped_field_set`. Variable coercion, the root selection's checks, error
@@ -33,6 +34,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
+from types import GeneratorType
 from typing import Any, Final
 
 from graphql import (
@@ -55,12 +57,11 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.executor import invalid_return_type_error
 from graphql.execution.values import get_argument_values
-from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel, is_iterable
-from graphql.pyutils import is_awaitable as isawaitable  # no ABC check, as graphql-core's own walk
+from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel, is_awaitable, is_iterable
 from strawberry.types.field import StrawberryField
 
 from schema.from_record import converter, loaded_source
-from schema.policy import refusal
+from schema.policy import PolicyExtension, refusal
 
 logger = logging.getLogger("tidegate.schema.compiled")
 
@@ -69,6 +70,27 @@ DEFINITION: Final = "strawberry-definition"  # Strawberry's back-reference on gr
 # Which executor served the operation running in this task: "compiled" or "graphql-core" (None:
 # nothing executed yet). Set by `PolicedExecution`; the HTTP view logs and counts it.
 served_by: ContextVar[str | None] = ContextVar("tidegate_served_by", default=None)
+
+
+# Whether values of a type are awaitable, by type: graphql-core's `is_awaitable` asks each value
+# (two `isinstance` and a `hasattr` that fails with an exception for every plain value: about 150
+# values a screen pop). `await` itself only looks at the type, so the answer is the type's. A
+# generator is asked each time (a generator-based coroutine is one by its code's flags). Bounded:
+# types past the limit are asked each time, not remembered.
+_AWAITABLE_TYPES: dict[type, bool] = {}
+_AWAITABLE_TYPES_MAX: Final = 4096
+
+
+def isawaitable(value: Any) -> bool:
+    kind = type(value)
+    known = _AWAITABLE_TYPES.get(kind)
+    if known is None:
+        if kind is GeneratorType:
+            return is_awaitable(value)
+        known = hasattr(kind, "__await__")
+        if len(_AWAITABLE_TYPES) < _AWAITABLE_TYPES_MAX:
+            _AWAITABLE_TYPES[kind] = known
+    return known
 
 
 class NotPlanned(Exception):
@@ -511,25 +533,20 @@ def _direct(
     """A resolver field called as Strawberry's wrapper calls it, without the wrapper: for a field with
     a Python resolver and nothing between it and the call (no argument to convert, no field extension
     such as `@mask`'s policy, no permission class). Strawberry passes `self` as the first argument and
-    `root`/`parent`/`info` by name when the resolver declares them (`get_arguments`); so does this."""
+    `root`/`parent`/`info` by name when the resolver declares them (`get_arguments`); so does this.
+    A field whose one extension is `@mask`'s policy is called the same way, its value then shown or
+    masked by the policy itself (`_masked`)."""
     if info_class is None or definition.args or node.arguments:
         return None
     field = definition.extensions.get(DEFINITION)
-    if not isinstance(field, StrawberryField) or field.extensions or field.permission_classes:
+    if not isinstance(field, StrawberryField) or field.permission_classes or field.is_subscription:
         return None
-    resolver = field.base_resolver
-    if resolver is None or field.is_basic_field or field.is_subscription:
+    if field.extensions:
+        return _masked(field, info_class)
+    bound = _bound(field)
+    if bound is None:
         return None
-    function = resolver.wrapped_func
-    if not callable(function):  # a staticmethod or classmethod object: Strawberry's own call raises
-        return None
-    by_name = tuple(
-        parameter.name
-        for parameter in (resolver.parent_parameter, resolver.root_parameter)
-        if parameter is not None
-    )
-    info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
-    with_self = resolver.self_parameter is not None
+    function, by_name, info_name, with_self = bound
 
     def call(source: Any, raw_info: GraphQLResolveInfo[Any]) -> Any:
         kwargs = dict.fromkeys(by_name, source)
@@ -538,6 +555,73 @@ def _direct(
         return function(source, **kwargs) if with_self else function(**kwargs)
 
     return call
+
+
+def _bound(field: StrawberryField) -> tuple[Callable[..., Any], tuple[str, ...], str | None, bool] | None:
+    """How Strawberry calls a field's Python resolver: the function, the parameters that get the
+    source by name (`parent`, `root`), the one that gets `info`, whether `self` comes first; None
+    when it has none to call this way (a basic field, or a staticmethod or classmethod object, whose
+    call Strawberry's own wrapper makes, and fails)."""
+    resolver = field.base_resolver
+    if resolver is None:
+        return None
+    function = resolver.wrapped_func
+    if not callable(function):
+        return None
+    by_name = tuple(
+        parameter.name
+        for parameter in (resolver.parent_parameter, resolver.root_parameter)
+        if parameter is not None
+    )
+    info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+    return function, by_name, info_name, resolver.self_parameter is not None
+
+
+def _masked(field: StrawberryField, info_class: type) -> Callable[[Any, GraphQLResolveInfo[Any]], Any] | None:
+    """A `@mask` field without Strawberry's wrapper: its value read (the attribute, or the resolver
+    called as `_direct` calls it), then `PolicyExtension.reveal`, as the extension's own
+    `resolve_async` does after the wrapper's call. Only when the policy is the field's one extension
+    and has no scopes to check (the executor refused by scope already; only a subscription's root
+    field, never planned, checks them in the extension)."""
+    if len(field.extensions) != 1 or type(field.extensions[0]) is not PolicyExtension:
+        return None
+    policy = field.extensions[0]
+    if policy.requirements:
+        return None
+    read: Callable[[Any, Any], Any]
+    if field.base_resolver is None:
+        if field.default_resolver is not getattr:
+            return None
+        name = field.python_name
+
+        def read(source: Any, _info: Any) -> Any:
+            return getattr(source, name)
+
+    else:
+        bound = _bound(field)
+        if bound is None:
+            return None
+        function, by_name, info_name, with_self = bound
+
+        def read(source: Any, info: Any) -> Any:
+            kwargs = dict.fromkeys(by_name, source)
+            if info_name is not None:
+                kwargs[info_name] = info
+            return function(source, **kwargs) if with_self else function(**kwargs)
+
+    def call(source: Any, raw_info: GraphQLResolveInfo[Any]) -> Any:
+        info = info_class(_raw_info=raw_info, _field=field)
+        value = read(source, info)
+        if isawaitable(value):
+            return _reveal_later(policy, source, info, value)
+        return policy.reveal(info.context, source, info, value)
+
+    return call
+
+
+async def _reveal_later(policy: PolicyExtension, source: Any, info: Any, value: Awaitable[Any]) -> Any:
+    revealed = policy.reveal(info.context, source, info, await value)
+    return (await revealed) if isawaitable(revealed) else revealed
 
 
 def _attribute(definition: GraphQLField, node: FieldNode) -> str | None:

@@ -78,16 +78,26 @@ class PolicyExtension(FieldExtension):
         ctx = info.context
         self._check(ctx, info)
         value = await await_maybe(next_(source, info, **kwargs))
+        return await await_maybe(self.reveal(ctx, source, info, value))
+
+    def reveal(self, ctx: RequestContext, source: Any, info: Info, value: Any) -> Any:
+        """The resolved `value` as this caller may see it: in clear (each reveal of a customer's value
+        audited) or masked. Synchronous unless the owner must be asked (then an awaitable): the
+        compiled walk calls it without Strawberry's wrapper (`schema.compiled`)."""
         if self.mask is None or value is None or value == []:
             return value  # nothing shown, nothing to mask or to audit
         if self.mask in STAFF_KINDS:  # our own staff's details: a scope, no customer, no audit
             return value if ctx.access.may_see_staff_contact() else mask_value(self.mask, value)
+        return self._revealed(ctx, source, info, value, self.mask)
+
+    @staticmethod
+    async def _revealed(ctx: RequestContext, source: Any, info: Info, value: Any, mask: MaskKind) -> Any:
         owner = await _owner(source, info)
         if owner is not None and ctx.access.may_unmask(owner):
             if ctx.on_unmask is not None:
-                ctx.on_unmask(owner, ".".join(str(key) for key in info.path.as_list()))
+                ctx.on_unmask(owner, ".".join(map(str, info.path.as_list())))
             return value
-        return mask_value(self.mask, value)
+        return mask_value(mask, value)
 
 
 def require_scopes(ctx: RequestContext, requirements: Sequence[list[list[str]]], at: Path) -> None:
@@ -100,7 +110,7 @@ def require_scopes(ctx: RequestContext, requirements: Sequence[list[list[str]]],
 
 def refusal(ctx: RequestContext, needs: str, at: Path) -> GraphQLError:
     """The FORBIDDEN error for a field at `at` whose caller lacks `needs`, audited once here."""
-    ctx.audit.refused("field", ".".join(str(key) for key in at.as_list()), f"missing scope {needs}")
+    ctx.audit.refused("field", ".".join(map(str, at.as_list())), f"missing scope {needs}")
     return public_error(f"not allowed: needs scope {needs}", FORBIDDEN)
 
 

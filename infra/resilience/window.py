@@ -23,17 +23,17 @@ class Outcome(Enum):
     SLOW_SUCCESS = (False, True)
     SLOW_ERROR = (True, True)
 
-    @property
-    def failed(self) -> bool:
-        return self.value[0]
+    def __init__(self, failed: bool, slow: bool) -> None:
+        # Plain attributes, not properties reading `value`: the breaker reads both on every call.
+        self.failed = failed
+        self.slow = slow
 
-    @property
-    def slow(self) -> bool:
-        return self.value[1]
+    @staticmethod
+    def of(*, failed: bool, slow: bool) -> Outcome:
+        return _OUTCOMES[(failed, slow)]
 
-    @classmethod
-    def of(cls, *, failed: bool, slow: bool) -> Outcome:
-        return cls((failed, slow))
+
+_OUTCOMES: dict[tuple[bool, bool], Outcome] = {outcome.value: outcome for outcome in Outcome}
 
 
 @dataclass(frozen=True, slots=True)
