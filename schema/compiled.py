@@ -40,9 +40,11 @@ from typing import Any, Final
 from graphql import (
     DocumentNode,
     FieldNode,
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLError,
     GraphQLField,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -50,6 +52,7 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLString,
     OperationDefinitionNode,
     SelectionSetNode,
     default_field_resolver,
@@ -112,6 +115,7 @@ class FieldPlan:
         "node",
         "nodes",
         "parent",
+        "plain",
         "resolve",
         "return_type",
         "selections",
@@ -142,6 +146,8 @@ class FieldPlan:
         self.selections = selections
         self.loaded = loaded  # (record attribute, its converter) of a `loaded_field`, read by its group
         self.direct = direct  # the Python resolver called as Strawberry would, without its wrapper
+        # The Python types a value of this field's leaf type completes to unchanged (`_plain`).
+        self.plain = _plain(self.return_type)
 
 
 class OperationPlan:
@@ -202,9 +208,20 @@ class _Walk:
         results: dict[str, Any] = {}
         awaiting: list[str] = []
         loaded: list[FieldPlan] = []
+        forbidden = self.forbidden
         try:
             for plan in plans:
                 key = plan.key
+                if (
+                    plan.plain
+                    and plan.attribute is not None
+                    and not (forbidden and plan.coordinate in forbidden)
+                    and type(value := _read(source, plan.attribute)) in plan.plain
+                ):
+                    # A plain attribute (a `str` for a String...) is its own completion: nothing to
+                    # await, no path to build (anything else, a failed read too, takes `field`).
+                    results[key] = value
+                    continue
                 if plan.loaded is not None:
                     results[key] = None  # refused, or filled in place by the group's one load
                     if not self._refused(plan, Path(path, key, plan.parent.name)):
@@ -275,6 +292,9 @@ class _Walk:
                 value = getattr(record, attribute)
                 if into is not None and value is not None:
                     value = into(value)
+                if type(value) in plan.plain:
+                    results[plan.key] = value
+                    continue
                 completed = self.complete(plan, plan.return_type, None, field_path, value)
                 if isawaitable(completed):
                     completed = await completed
@@ -307,6 +327,8 @@ class _Walk:
                 info = self.executor.build_resolve_info(definition, plan.nodes, plan.parent, path)
                 if plan.direct is not None:
                     result = plan.direct(source, info)
+                    if type(result) in plan.plain:
+                        return result
                     if isawaitable(result):
                         return self._awaited(plan, plan.return_type, info, path, result)
                     completed = self.complete(plan, plan.return_type, info, path, result)
@@ -341,7 +363,10 @@ class _Walk:
     ) -> Any:
         """A field's (or list item's) awaited value, completed; an error is located at `path`."""
         try:
-            completed = self.complete(plan, return_type, info, path, await result)
+            value = await result
+            if return_type is plan.return_type and type(value) in plan.plain:
+                return value
+            completed = self.complete(plan, return_type, info, path, value)
             if isawaitable(completed):
                 completed = await completed
         except Exception as error:
@@ -635,6 +660,35 @@ def _attribute(definition: GraphQLField, node: FieldNode) -> str | None:
     if field.default_resolver is not getattr:
         return None
     return field.python_name
+
+
+def _read(source: Any, attribute: str) -> Any:
+    """`getattr`, or None when it raises: `field` then reads again and reports the error there."""
+    try:
+        return getattr(source, attribute)
+    except Exception:
+        return None
+
+
+# Leaf types whose completion returns a value of these exact types unchanged: graphql-core's
+# `serialize_string` and `serialize_id` return a `str` as it is, `serialize_boolean` a `bool`. (Int
+# checks its 32-bit range, Float its finiteness, custom scalars and enums convert: those complete.)
+_PLAIN_OUTPUTS: Final[dict[GraphQLScalarType, frozenset[type]]] = {
+    GraphQLString: frozenset({str}),
+    GraphQLID: frozenset({str}),
+    GraphQLBoolean: frozenset({bool}),
+}
+_NOTHING_PLAIN: Final[frozenset[type]] = frozenset()
+
+
+def _plain(return_type: GraphQLOutputType) -> frozenset[type]:
+    """The exact Python types a value of `return_type` completes to unchanged (a non-null field's
+    too: such a value is not null); empty for anything else (lists, objects, other leaves)."""
+    if isinstance(return_type, GraphQLNonNull):
+        return_type = return_type.of_type
+    if isinstance(return_type, GraphQLScalarType):
+        return _PLAIN_OUTPUTS.get(return_type, _NOTHING_PLAIN)
+    return _NOTHING_PLAIN
 
 
 # How `complete` treats a type, by its class: one dict lookup in place of a chain of isinstance tests
