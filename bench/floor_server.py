@@ -25,6 +25,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from yarl import URL
 
 from backends.billing.client import BillingClient
 from backends.crm.client import CrmClient
@@ -65,10 +66,13 @@ class AiohttpSender:
         if "json" in kw:
             body = orjson.dumps(kw["json"])
             kw.setdefault("headers", {})["Content-Type"] = "application/json"
+        url: str | URL = self.config.base_url + path
+        if kw.get("query"):  # encoded by the client already (the GIS client's measured query)
+            url = URL(f"{url}?{kw['query']}", encoded=True)
         async with asyncio.timeout(timeout_s or self.config.timeout_s):
             async with self.session.request(
                 method,
-                self.config.base_url + path,
+                url,
                 params=kw.get("params"),
                 data=body or kw.get("data"),
                 headers=kw.get("headers"),

@@ -16,9 +16,10 @@ value then shown in clear (audited) or masked by `PolicyExtension.reveal`, the e
 What stays graphql-core's: the plan runs inside the request's own executor (`PolicedExecution`), in
 place of its `execute_root_grouped_field_set`. Variable coercion, the root selection's checks, error
 location and null propagation (`handle_field_error`), the errors list (`collected_errors`, which
-drops an error under a position already nulled), concurrent siblings (`gather_with_cancel`, and
-`settle_in_background` for siblings left running when a non-null field fails), the response, and
-per-event execution of subscriptions (the per-event executor is a copy, so it finds the same plan).
+drops an error under a position already nulled), concurrent siblings (`gather_with_cancel`'s
+semantics, as `_together`, and `settle_in_background` for siblings left running when a non-null
+field fails), the response, and per-event execution of subscriptions (the per-event executor is a
+copy, so it finds the same plan).
 The scope policy is the same table (`forbidden` on the executor), checked before a resolver runs.
 
 What plans (anything else is run by graphql-core as before, `NotPlanned` says why): fields and
@@ -32,9 +33,10 @@ lists, non-nulls, scalars and enums (no interface or union), and an executor wit
 from __future__ import annotations
 
 import logging
+from asyncio import ensure_future, gather, get_running_loop
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
-from types import GeneratorType
+from types import CoroutineType, GeneratorType
 from typing import Any, Final
 
 from graphql import (
@@ -60,7 +62,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.executor import invalid_return_type_error
 from graphql.execution.values import get_argument_values
-from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel, is_awaitable, is_iterable
+from graphql.pyutils import AwaitableOrValue, Path, Undefined, is_awaitable, is_iterable
 from strawberry.types.field import StrawberryField
 
 from schema.from_record import converter, loaded_source
@@ -253,7 +255,7 @@ class _Walk:
             if awaiting:
                 results[awaiting[0]] = value
         else:
-            values = await gather_with_cancel(*pending)
+            values = await _together(pending)
             for key, value in zip(awaiting, values, strict=False):  # the group's None comes last
                 results[key] = value
         return results
@@ -660,6 +662,24 @@ def _attribute(definition: GraphQLField, node: FieldNode) -> str | None:
     if field.default_resolver is not getattr:
         return None
     return field.python_name
+
+
+async def _together(awaitables: list[Awaitable[Any]]) -> list[Any]:
+    """graphql-core's `gather_with_cancel`: awaited concurrently, the first error propagated at once
+    and the rest cancelled and settled. Each coroutine is made a task directly (`ensure_future` asks
+    each whether it is a future, then whether it is a coroutine, before doing the same)."""
+    loop = get_running_loop()
+    futures = [
+        loop.create_task(each) if type(each) is CoroutineType else ensure_future(each) for each in awaitables
+    ]
+    try:
+        return await gather(*futures)
+    except Exception:
+        for future in futures:
+            if not future.done():
+                future.cancel()
+        await gather(*futures, return_exceptions=True)
+        raise
 
 
 def _read(source: Any, attribute: str) -> Any:

@@ -161,6 +161,7 @@ class BackendHttp:
         *,
         timeout_s: float | None = None,
         params: Any = None,
+        query: str | None = None,
         headers: dict[str, str] | None = None,
         content: bytes | None = None,
         json: Any = None,
@@ -175,7 +176,7 @@ class BackendHttp:
             budget = min(budget, left)
         # `asyncio.timeout(budget)` below bounds the whole exchange: no per-call timeout object.
         request = self._requests.build(
-            method, path, params=params, headers=headers, content=content, json=json, data=data
+            method, path, params=params, query=query, headers=headers, content=content, json=json, data=data
         )
         try:
             async with self.tracing.call(self.name, request) as call, asyncio.timeout(budget):

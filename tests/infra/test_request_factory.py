@@ -5,6 +5,7 @@ fails), same headers, same body bytes."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -17,6 +18,10 @@ SHAPES: tuple[tuple[str, Any], ...] = (
     ("/rest/services/Water/MapServer/3/query", {"where": "ACCOUNT_NO IN ('1','2')", "f": "json", "n": 3}),
     ("/q", {"on": True, "off": False, "none": None, "ratio": 1.5, "odd": "a+b/c%d &e=f#g"}),
     ("/路径/with space", {"名": "值"}),
+    (
+        "/Water/MapServer/2/query",
+        {"where": "ACCOUNT_NO IN ('0000000001','0002')", "f": "json", "x": "a+b/%&=#"},
+    ),
     ("/orders/WO-2026-000001", None),
     ("/api", {}),
     ("/list", [("k", "1"), ("k", "2")]),  # not a mapping: httpx's own parse
@@ -80,3 +85,31 @@ def test_a_call_never_changes_the_prepared_headers() -> None:
     second = factory.build("GET", "/b")
     assert "x-extra" not in second.headers and "traceparent" not in second.headers
     assert second.headers["user-agent"] == "tidegate-bff"
+
+
+# What the GIS client sends as an encoded query: a plain path and text values.
+TEXT_SHAPES = [
+    (path, params)
+    for path, params in SHAPES
+    if isinstance(params, dict)
+    and params
+    and all(isinstance(v, str) for v in params.values())
+    and not any(c in path for c in "?#%")
+]
+
+
+@pytest.mark.parametrize("base", BASES)
+@pytest.mark.parametrize(("path", "params"), TEXT_SHAPES)
+def test_a_query_encoded_by_the_caller_is_the_url_params_make(base: str, path: str, params: Any) -> None:
+    """The GIS client measures its query against the GET limit and sends that very string: the URL
+    must be the one `params` would have made, encoded once."""
+    factory = RequestFactory(base, {})
+    assert factory.build("GET", path, query=urlencode(params)).url == factory.url(path, params)
+
+
+def test_an_encoded_query_refuses_params_beside_it_or_a_path_with_its_own() -> None:
+    factory = RequestFactory("http://gis.test", {})
+    with pytest.raises(ValueError, match="encoded query"):
+        factory.build("GET", "/q", params={"a": "1"}, query="b=2")
+    with pytest.raises(ValueError, match="encoded query"):
+        factory.build("GET", "/q?x=1", query="b=2")
