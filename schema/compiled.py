@@ -37,7 +37,7 @@ from asyncio import ensure_future, gather, get_running_loop
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from types import CoroutineType, GeneratorType
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from graphql import (
     DocumentNode,
@@ -63,6 +63,9 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.executor import invalid_return_type_error
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, is_awaitable, is_iterable
+from strawberry import ID
+from strawberry.schema.name_converter import NameConverter
+from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 
 from schema.from_record import converter, loaded_source
@@ -132,7 +135,7 @@ class FieldPlan:
         attribute: str | None,
         selections: tuple[FieldPlan, ...],
         loaded: tuple[str, Any] | None = None,
-        direct: Callable[[Any, GraphQLResolveInfo[Any]], Any] | None = None,
+        direct: Direct | None = None,
     ) -> None:
         self.key = key
         self.node = node
@@ -226,7 +229,7 @@ class _Walk:
                     continue
                 if plan.loaded is not None:
                     results[key] = None  # refused, or filled in place by the group's one load
-                    if not self._refused(plan, Path(path, key, plan.parent.name)):
+                    if not self._refused(plan, path):
                         loaded.append(plan)
                     continue
                 result = self.field(plan, source, Path(path, key, plan.parent.name))
@@ -260,9 +263,11 @@ class _Walk:
                 results[key] = value
         return results
 
-    def _refused(self, plan: FieldPlan, path: Path) -> bool:
-        """Whether the caller's scopes do not reach the field (its error recorded, as `field` does)."""
+    def _refused(self, plan: FieldPlan, parent: Path | None) -> bool:
+        """Whether the caller's scopes do not reach the field under `parent` (its error recorded at
+        its own path, as `field` does)."""
         if self.forbidden and (needs := self.forbidden.get(plan.coordinate)) is not None:
+            path = Path(parent, plan.key, plan.parent.name)
             self.handle_error(refusal(self.context, needs, path), plan.return_type, plan.details, path)
             return True
         return False
@@ -289,7 +294,7 @@ class _Walk:
         for plan in plans:
             assert plan.loaded is not None
             attribute, into = plan.loaded
-            field_path = Path(path, plan.key, plan.parent.name)
+            field_path = None  # built only when completing needs it, or to locate an error
             try:
                 value = getattr(record, attribute)
                 if into is not None and value is not None:
@@ -297,10 +302,13 @@ class _Walk:
                 if type(value) in plan.plain:
                     results[plan.key] = value
                     continue
+                field_path = Path(path, plan.key, plan.parent.name)
                 completed = self.complete(plan, plan.return_type, None, field_path, value)
                 if isawaitable(completed):
                     completed = await completed
             except Exception as error:
+                if field_path is None:
+                    field_path = Path(path, plan.key, plan.parent.name)
                 self.handle_error(error, plan.return_type, plan.details, field_path)
                 completed = None
             results[plan.key] = completed
@@ -328,7 +336,14 @@ class _Walk:
             else:
                 info = self.executor.build_resolve_info(definition, plan.nodes, plan.parent, path)
                 if plan.direct is not None:
-                    result = plan.direct(source, info)
+                    arguments = (
+                        get_argument_values(
+                            definition, plan.node, self.variables, None, self.executor.hide_suggestions
+                        )
+                        if plan.arguments
+                        else _NO_ARGUMENTS
+                    )
+                    result = plan.direct(source, info, arguments)
                     if type(result) in plan.plain:
                         return result
                     if isawaitable(result):
@@ -475,7 +490,7 @@ def plan_operation(schema: GraphQLSchema, document: DocumentNode) -> OperationPl
         root = schema.get_root_type(operation.operation)
         if root is None:
             raise NotPlanned(f"no {operation.operation.value} type")
-        fields = _selections(root, operation.selection_set, _info_class(schema))
+        fields = _selections(root, operation.selection_set, _strawberry(schema))
     except NotPlanned as why:
         logger.debug("operation not planned: %s", why)
         return None
@@ -483,7 +498,7 @@ def plan_operation(schema: GraphQLSchema, document: DocumentNode) -> OperationPl
 
 
 def _selections(
-    parent: GraphQLObjectType, selection_set: SelectionSetNode, info_class: type | None
+    parent: GraphQLObjectType, selection_set: SelectionSetNode, strawberry: _Strawberry | None
 ) -> tuple[FieldPlan, ...]:
     planned: list[FieldPlan] = []
     keys: set[str] = set()
@@ -509,7 +524,7 @@ def _selections(
         if isinstance(named, GraphQLObjectType):
             if node.selection_set is None:
                 raise NotPlanned("an object without a selection")
-            selections = _selections(named, node.selection_set, info_class)
+            selections = _selections(named, node.selection_set, strawberry)
         elif isinstance(named, GraphQLScalarType | GraphQLEnumType):
             selections = ()
         else:
@@ -523,7 +538,7 @@ def _selections(
                 _attribute(definition, node),
                 selections,
                 _loaded(definition),
-                _direct(definition, node, info_class),
+                _direct(definition, node, strawberry),
             )
         )
     return tuple(planned)
@@ -541,47 +556,89 @@ def _loaded(definition: GraphQLField) -> tuple[str, Any] | None:
     return (source, converter(field.type)) if source is not None else None
 
 
-def _info_class(schema: GraphQLSchema) -> type | None:
-    """Strawberry's `Info` class for this schema, or None when resolvers must keep Strawberry's wrapper:
-    a schema that is not Strawberry's, or one with exception handlers (they turn a resolver's error
-    into a result, inside the wrapper). Read through Strawberry's back-reference; anything missing
-    means "keep the wrapper"."""
+class _Strawberry(NamedTuple):
+    """What calling resolvers as Strawberry does needs from its schema."""
+
+    info_class: type  # the `Info` a resolver is handed
+    names: NameConverter  # an argument's GraphQL name, from its Python one
+
+
+def _strawberry(schema: GraphQLSchema) -> _Strawberry | None:
+    """Strawberry's `Info` class and name converter for this schema, or None when resolvers must
+    keep Strawberry's wrapper: a schema that is not Strawberry's, or one with exception handlers (they
+    turn a resolver's error into a result, inside the wrapper). Read through Strawberry's
+    back-reference; anything missing means "keep the wrapper"."""
     strawberry_schema = getattr(schema, "_strawberry_schema", None)
     converter = getattr(strawberry_schema, "schema_converter", None)
     if converter is None or getattr(converter, "_exception_handler_specs", True):
         return None
-    info_class = getattr(getattr(strawberry_schema, "config", None), "info_class", None)
-    return info_class if isinstance(info_class, type) else None
+    config = getattr(strawberry_schema, "config", None)
+    info_class = getattr(config, "info_class", None)
+    names = getattr(config, "name_converter", None)
+    if not isinstance(info_class, type) or not isinstance(names, NameConverter):
+        return None
+    return _Strawberry(info_class, names)
 
 
-def _direct(
-    definition: GraphQLField, node: FieldNode, info_class: type | None
-) -> Callable[[Any, GraphQLResolveInfo[Any]], Any] | None:
+Direct = Callable[[Any, GraphQLResolveInfo[Any], dict[str, Any]], Any]  # source, info, arguments
+
+
+def _direct(definition: GraphQLField, node: FieldNode, strawberry: _Strawberry | None) -> Direct | None:
     """A resolver field called as Strawberry's wrapper calls it, without the wrapper: for a field with
-    a Python resolver and nothing between it and the call (no argument to convert, no field extension
-    such as `@mask`'s policy, no permission class). Strawberry passes `self` as the first argument and
-    `root`/`parent`/`info` by name when the resolver declares them (`get_arguments`); so does this.
-    A field whose one extension is `@mask`'s policy is called the same way, its value then shown or
+    a Python resolver and nothing between it and the call (no argument that needs converting, no
+    field extension such as `@mask`'s policy, no permission class). Strawberry passes `self` as the
+    first argument, the arguments and `root`/`parent`/`info` by name when the resolver declares them
+    (`get_arguments`); so does this, with graphql-core's coerced arguments (`_plain_arguments`). A
+    field whose one extension is `@mask`'s policy is called the same way, its value then shown or
     masked by the policy itself (`_masked`)."""
-    if info_class is None or definition.args or node.arguments:
+    if strawberry is None:
         return None
     field = definition.extensions.get(DEFINITION)
     if not isinstance(field, StrawberryField) or field.permission_classes or field.is_subscription:
         return None
     if field.extensions:
-        return _masked(field, info_class)
+        return None if definition.args or node.arguments else _masked(field, strawberry.info_class)
+    names = _plain_arguments(field, definition, strawberry.names)
     bound = _bound(field)
-    if bound is None:
+    if bound is None or names is None:
         return None
     function, by_name, info_name, with_self = bound
+    info_class = strawberry.info_class
 
-    def call(source: Any, raw_info: GraphQLResolveInfo[Any]) -> Any:
+    def call(source: Any, raw_info: GraphQLResolveInfo[Any], arguments: dict[str, Any]) -> Any:
         kwargs = dict.fromkeys(by_name, source)
+        for graphql_name, python_name in names:
+            if graphql_name in arguments:
+                kwargs[python_name] = arguments[graphql_name]
         if info_name is not None:
             kwargs[info_name] = info_class(_raw_info=raw_info, _field=field)
         return function(source, **kwargs) if with_self else function(**kwargs)
 
     return call
+
+
+# Argument types Strawberry hands the resolver exactly as graphql-core coerced them
+# (`convert_argument` returns a leaf scalar's value unchanged, and None as None).
+_PLAIN_ARGUMENT_TYPES: Final = (str, int, float, bool, ID)
+
+
+def _plain_arguments(
+    field: StrawberryField, definition: GraphQLField, names: NameConverter
+) -> tuple[tuple[str, str], ...] | None:
+    """(GraphQL name, Python name) of each argument, when every one is a plain scalar or an optional
+    one, which Strawberry passes on unconverted; None when any other (an enum, an input object, a
+    list, `Maybe`, a custom scalar: Strawberry's wrapper converts those)."""
+    pairs = []
+    for argument in field.arguments:
+        kind = argument.type
+        if type(kind) is StrawberryOptional:
+            kind = kind.of_type
+        if not any(kind is plain for plain in _PLAIN_ARGUMENT_TYPES) or argument.python_name is None:
+            return None
+        pairs.append((names.from_argument(argument), argument.python_name))
+    if {graphql_name for graphql_name, _ in pairs} != set(definition.args):
+        return None  # not the arguments the schema says: leave it to the wrapper
+    return tuple(pairs)
 
 
 def _bound(field: StrawberryField) -> tuple[Callable[..., Any], tuple[str, ...], str | None, bool] | None:
@@ -604,7 +661,7 @@ def _bound(field: StrawberryField) -> tuple[Callable[..., Any], tuple[str, ...],
     return function, by_name, info_name, resolver.self_parameter is not None
 
 
-def _masked(field: StrawberryField, info_class: type) -> Callable[[Any, GraphQLResolveInfo[Any]], Any] | None:
+def _masked(field: StrawberryField, info_class: type) -> Direct | None:
     """A `@mask` field without Strawberry's wrapper: its value read (the attribute, or the resolver
     called as `_direct` calls it), then `PolicyExtension.reveal`, as the extension's own
     `resolve_async` does after the wrapper's call. Only when the policy is the field's one extension
@@ -636,7 +693,7 @@ def _masked(field: StrawberryField, info_class: type) -> Callable[[Any, GraphQLR
                 kwargs[info_name] = info
             return function(source, **kwargs) if with_self else function(**kwargs)
 
-    def call(source: Any, raw_info: GraphQLResolveInfo[Any]) -> Any:
+    def call(source: Any, raw_info: GraphQLResolveInfo[Any], _arguments: dict[str, Any]) -> Any:
         info = info_class(_raw_info=raw_info, _field=field)
         value = read(source, info)
         if isawaitable(value):
@@ -680,6 +737,9 @@ async def _together(awaitables: list[Awaitable[Any]]) -> list[Any]:
                 future.cancel()
         await gather(*futures, return_exceptions=True)
         raise
+
+
+_NO_ARGUMENTS: Final[dict[str, Any]] = {}  # read, never changed
 
 
 def _read(source: Any, attribute: str) -> Any:

@@ -76,6 +76,14 @@ class Leaf:
         return self.name.ljust(width, ".")
 
     @strawberry.field
+    def trimmed(self, width: int | None = None) -> str:
+        return self.name if width is None else self.name[:width]
+
+    @strawberry.field
+    def painted(self, colour: Colour) -> str:  # an enum: Strawberry converts it, so its wrapper runs
+        return f"{self.name}:{colour.value}"
+
+    @strawberry.field
     def wrong_colour(self) -> Colour:
         return "green"  # type: ignore[return-value]  # what enum serialization refuses
 
@@ -164,6 +172,10 @@ CASES = [
     ('{ leaf(name: "xy") { shout where rooted } }', None),
     ('{ leaf(name: "x") { name brokenRequired } }', None),
     ('{ leaf(name: "x") { padded narrow: padded(width: 2) } }', None),
+    ('{ leaf(name: "xyz") { trimmed none: trimmed(width: null) two: trimmed(width: 2) } }', None),
+    ('query Q($w: Int) { leaf(name: "xyz") { trimmed(width: $w) } }', {"w": 1}),
+    ('query Q($w: Int) { leaf(name: "xyz") { trimmed(width: $w) } }', {}),
+    ('{ leaf(name: "x") { painted(colour: BLUE) } }', None),
     ('{ leaf(name: "x") { wrongColour } }', None),
     ("{ leaves(count: 3) { name counted maybe } }", None),
     ("{ leaves(count: 3, bad: true) { name badItems } }", None),
@@ -259,21 +271,27 @@ async def test_a_plan_runs_only_on_the_schema_it_was_made_for() -> None:
 
 
 def test_resolvers_with_nothing_in_between_are_called_without_strawberrys_wrapper() -> None:
-    """`self`, `info` and `root` resolvers are called directly; a field with arguments or a field
-    extension keeps the wrapper (it converts the arguments, runs the extension); a basic field is read."""
-    document = parse('{ leaf(name: "x") { name shout where rooted broken padded counted } }')
+    """`self`, `info` and `root` resolvers are called directly, and so are resolvers whose arguments
+    are plain scalars (Strawberry hands those over as graphql-core coerced them); a field with an
+    argument Strawberry converts (an enum) or a field extension keeps the wrapper; a basic field is read."""
+    document = parse(
+        '{ leaf(name: "x") { name shout where rooted broken padded trimmed counted painted(colour: RED) } }'
+    )
     assert compile_operation(SCHEMA, document) is not None
     operation = document.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
     plan = plan_for(SCHEMA._schema, operation)
     assert plan is not None
     (leaf,) = plan.fields
-    assert leaf.direct is None  # `leaf(name:)` has an argument
+    assert leaf.direct is not None  # `leaf(name: String!)`: a plain argument
     planned = {field.key: field for field in leaf.selections}
     assert {key for key, field in planned.items() if field.direct is not None} == {
         "shout",
         "where",
         "rooted",
         "broken",
+        "padded",
+        "trimmed",
     }
     assert planned["name"].attribute == "name" and planned["counted"].direct is None
+    assert planned["painted"].direct is None
