@@ -66,6 +66,8 @@ class RetryBudget:
         self.window_s = window_s
         self._clock = clock
         self._seconds: dict[int, list[int]] = {}  # clock second -> [first attempts, retries]
+        self._second: int | None = None  # the clock second `_counts` is (nothing to evict within it)
+        self._counts: list[int] = [0, 0]
 
     def deposit(self) -> None:
         self._current()[0] += 1
@@ -82,9 +84,12 @@ class RetryBudget:
 
     def _current(self) -> list[int]:
         now = math.floor(self._clock())
+        if now == self._second:  # every call deposits: within one second there is nothing to evict
+            return self._counts
         for second in [s for s in self._seconds if s <= now - self.window_s]:
             del self._seconds[second]
-        return self._seconds.setdefault(now, [0, 0])
+        self._second, self._counts = now, self._seconds.setdefault(now, [0, 0])
+        return self._counts
 
 
 class RetryPolicy:

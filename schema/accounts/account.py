@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 )
 class Account:
     account_no: str = strawberry.field(description="户号: 10 digits with leading zeros.")
+    # The record, once this object (made for one request, after its access check) has loaded it: its
+    # other fields, its mask's owner and the amount due read it here, not through the loader again.
+    _record: strawberry.Private[records.Account | None] = None
 
     @classmethod
     async def resolve_reference(cls, info: Info, accountNo: str) -> Account:
@@ -40,7 +43,10 @@ class Account:
         return cls(account_no=await entities.account(info.context, accountNo))
 
     async def load_record(self, info: Info) -> records.Account:
-        return await accounts.record(info.context, self.account_no, info.path.prev)
+        record = self._record
+        if record is None:  # its stale copy, if it is one, noted at this object's path, once
+            record = self._record = await accounts.record(info.context, self.account_no, info.path.prev)
+        return record
 
     async def owner_customer_no(self, info: Info) -> str | None:
         return (await self.load_record(info)).customer_no

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 )
 class Customer:
     ref: strawberry.Private[CustomerRef]
+    # The profile, once this object (made for one request, after its access check) has loaded it.
+    _record: strawberry.Private[records.Customer | None] = None
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Customer:
@@ -40,7 +42,10 @@ class Customer:
         return self.ref.customer_no
 
     async def load_record(self, info: Info) -> records.Customer:
-        return await customers.profile(info.context, self.ref)
+        record = self._record
+        if record is None:
+            record = self._record = await customers.profile(info.context, self.ref)
+        return record
 
     def _id(self) -> strawberry.ID:
         return strawberry.ID(self.ref.customer_no)
