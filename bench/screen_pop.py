@@ -49,7 +49,8 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,11 +256,20 @@ def ratios(
     }
 
 
-async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
+@asynccontextmanager
+async def standing_legs(
+    customers: int,
+    latency_scale: float,
+    cache: str,
+    first_phone: str,
+    wrap: Callable[[str], Sequence[str]] = lambda _leg: (),
+) -> AsyncIterator[tuple[dict[str, Leg], dict[str, str]]]:
+    """The four simulators, Tidegate and the floor, each its own process, up and answering (one
+    pop each): the legs and the simulators' URLs. `wrap(leg)` goes before each server's module on
+    its command line (`bench.call_counts` runs both under `bench.profiled`)."""
     sims: dict[str, Any] = {}
     servers: list[subprocess.Popen[bytes]] = []
-    world_args = ["--seed", str(SEED), "--customers", str(args.customers)]
-    world_args += ["--latency-scale", str(args.latency_scale)]
+    world_args = ["--seed", str(SEED), "--customers", str(customers), "--latency-scale", str(latency_scale)]
     scratch = tempfile.mkdtemp(prefix="bench-issuer-")
     try:
         sims = start_simulators(world_args, {"billing": ["--pool-size", "1000"]})
@@ -268,15 +278,15 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
         env |= cost_only_env(sims) | {"TIDEGATE_LOG_LEVEL": "WARNING"}  # like the floor: no limits
         # Nothing but the pops may call the simulators while they are counted: no outage index
         # (the IVR's, refreshed every 15 s from the GIS; the screen pop never reads it).
-        env |= {"TIDEGATE_OUTAGE_INDEX": "false", "TIDEGATE_CACHE": "true" if args.cache == "on" else "false"}
+        env |= {"TIDEGATE_OUTAGE_INDEX": "false", "TIDEGATE_CACHE": "true" if cache == "on" else "false"}
         env |= {"TIDEGATE_AUDIT_PATH": str(Path(scratch) / "audit.jsonl")}  # a supervisor's reads are audited
         # The BFF checks tokens from its local issuer; we make the key file, so the token is ready.
         key_path = Path(scratch) / "issuer-key.pem"
         env |= {"TIDEGATE_LOCAL_ISSUER": "true", "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key_path)}
         auth = bearer(key_path)
         bff_port, floor_port = free_port(), free_port()
-        bff = server(["gateway.cli", "serve"], bff_port, env)
-        floor = server(["bench.floor_server"], floor_port, env)
+        bff = server([*wrap("tidegate"), "gateway.cli", "serve"], bff_port, env)
+        floor = server([*wrap("floor"), "bench.floor_server"], floor_port, env)
         servers = [bff, floor]
         legs = {
             "tidegate": Leg(
@@ -297,12 +307,17 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
             ),
         }
         for proc, leg in zip(servers, legs.values(), strict=True):
-            await wait_http(leg.url, proc, leg.body(phones[0]), leg.headers)
-        tallies, answers, rounds = await _measure(args, legs, phones, sim_urls)
+            await wait_http(leg.url, proc, leg.body(first_phone), leg.headers)
+        yield legs, sim_urls
     finally:
         stop(servers)
         stop([proc for _, proc in sims.values()])
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
+    async with standing_legs(args.customers, args.latency_scale, args.cache, phones[0]) as (legs, sim_urls):
+        tallies, answers, rounds = await _measure(args, legs, phones, sim_urls)
     summaries = {name: tally.summary() for name, tally in tallies.items()}
     cpu_rounds = list(
         zip(tallies["tidegate"].cpu_ms_per_round, tallies["floor"].cpu_ms_per_round, strict=True)
