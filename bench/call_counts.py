@@ -22,10 +22,12 @@ import json
 import os
 import pstats
 import re
+import shutil
 import signal
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,15 +87,14 @@ async def _count(leg: Leg, session: aiohttp.ClientSession, phones: list[str], co
     return batch.answered
 
 
-async def _run(args: argparse.Namespace) -> dict[str, Any]:
-    phones = _phones(args.customers)
-    callers = [phones[i % len(phones)] for i in range(args.pops)]
-    out = Path(tempfile.mkdtemp(prefix="bench-calls-"))
-
-    def wrap(leg: str) -> list[str]:
-        return ["bench.profiled", str(out / f"{leg}.pstats"), "-m"]
-
-    result: dict[str, Any] = {"benchmark": "call_counts", "pops": args.pops, "concurrency": args.concurrency}
+async def _legs(
+    args: argparse.Namespace,
+    phones: list[str],
+    callers: list[str],
+    out: Path,
+    wrap: Callable[[str], list[str]],
+    result: dict[str, Any],
+) -> None:
     async with (
         standing_legs(args.customers, 0.0, "off", phones[0], wrap) as (legs, sim_urls),
         aiohttp.ClientSession() as session,
@@ -114,6 +115,21 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
                 "backend_calls_per_pop": round(sum(calls.values()) / answered, 2),
                 **counts(stats_path, answered),
             }
+
+
+async def _run(args: argparse.Namespace) -> dict[str, Any]:
+    phones = _phones(args.customers)
+    callers = [phones[i % len(phones)] for i in range(args.pops)]
+    out = Path(tempfile.mkdtemp(prefix="bench-calls-"))
+
+    def wrap(leg: str) -> list[str]:
+        return ["bench.profiled", str(out / f"{leg}.pstats"), "-m"]
+
+    result: dict[str, Any] = {"benchmark": "call_counts", "pops": args.pops, "concurrency": args.concurrency}
+    try:
+        await _legs(args, phones, callers, out, wrap, result)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
     t, f = result["tidegate"], result["floor"]
     per_pop = {name: result[name]["backend_calls_per_pop"] for name in LEGS}
     withheld = backend_calls.different_work(per_pop, "pop")

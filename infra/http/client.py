@@ -33,7 +33,7 @@ from infra.resilience.guards import GuardState, guard_state
 from infra.resilience.rate_budget import RateBudget, Sleep
 from infra.resilience.retry import RetryPolicy
 from infra.telemetry import NO_TELEMETRY, BackendTelemetry, counted
-from infra.tracing import BackendTracing
+from infra.tracing import NOT_TRACED, BackendTracing
 
 _USER_AGENT = "tidegate-bff"
 T = TypeVar("T")
@@ -178,8 +178,12 @@ class BackendHttp:
         request = self._requests.build(
             method, path, params=params, query=query, headers=headers, content=content, json=json, data=data
         )
+        traced = self.tracing.call(self.name, request)
         try:
-            async with self.tracing.call(self.name, request) as call, asyncio.timeout(budget):
+            if traced is NOT_TRACED:  # tracing off: no span to open, close or answer
+                async with asyncio.timeout(budget):
+                    return await self._exchange.send(request)
+            async with traced as call, asyncio.timeout(budget):
                 answer = await self._exchange.send(request)
                 call.answered(answer)
                 return answer
