@@ -108,13 +108,14 @@ class LegacyHttp(BackendHttp):
         self._legacy = AiohttpTransport(limits=limits)
         self._base = config.base_url.rstrip("/")
 
-    async def _send(  # the old signature, keyword for keyword
+    async def _send(  # the old signature, keyword for keyword, and today's encoded `query`
         self,
         method: str,
         path: str,
         *,
         timeout_s: float | None = None,
         params: Any = None,
+        query: str | None = None,
         headers: dict[str, str] | None = None,
         content: bytes | None = None,
         json: Any = None,
@@ -128,7 +129,7 @@ class LegacyHttp(BackendHttp):
             budget = min(budget, left)
         request = httpx.Request(
             method,
-            self._base + path,
+            self._base + path + (f"?{query}" if query else ""),
             params=params,
             headers={"User-Agent": "tidegate-bff", **(headers or {})},
             content=content,

@@ -600,22 +600,7 @@ def _direct(definition: GraphQLField, node: FieldNode, strawberry: _Strawberry |
     if field.extensions:
         return None if definition.args or node.arguments else _masked(field, strawberry.info_class)
     names = _plain_arguments(field, definition, strawberry.names)
-    bound = _bound(field)
-    if bound is None or names is None:
-        return None
-    function, by_name, info_name, with_self = bound
-    info_class = strawberry.info_class
-
-    def call(source: Any, raw_info: GraphQLResolveInfo[Any], arguments: dict[str, Any]) -> Any:
-        kwargs = dict.fromkeys(by_name, source)
-        for graphql_name, python_name in names:
-            if graphql_name in arguments:
-                kwargs[python_name] = arguments[graphql_name]
-        if info_name is not None:
-            kwargs[info_name] = info_class(_raw_info=raw_info, _field=field)
-        return function(source, **kwargs) if with_self else function(**kwargs)
-
-    return call
+    return None if names is None else _resolver_call(field, names, strawberry.info_class)
 
 
 # Argument types Strawberry hands the resolver exactly as graphql-core coerced them
@@ -642,24 +627,38 @@ def _plain_arguments(
     return tuple(pairs)
 
 
-def _bound(field: StrawberryField) -> tuple[Callable[..., Any], tuple[str, ...], str | None, bool] | None:
-    """How Strawberry calls a field's Python resolver: the function, the parameters that get the
-    source by name (`parent`, `root`), the one that gets `info`, whether `self` comes first; None
-    when it has none to call this way (a basic field, or a staticmethod or classmethod object, whose
-    call Strawberry's own wrapper makes, and fails)."""
+def _resolver_call(
+    field: StrawberryField, names: tuple[tuple[str, str], ...], info_class: type
+) -> Callable[..., Any] | None:
+    """`call(source, raw_info, arguments, info=None)`: the field's Python resolver called as Strawberry
+    calls it: `self` first when it takes one, the arguments (`names`: GraphQL name, Python name) and
+    `parent`/`root`/`info` by name when it declares them, a Strawberry `Info` made only when it asks
+    for one (or the one given). None when there is no resolver to call this way (a basic field, or a
+    staticmethod or classmethod object, whose call Strawberry's own wrapper makes, and fails)."""
     resolver = field.base_resolver
-    if resolver is None:
+    if resolver is None or not callable(resolver.wrapped_func):
         return None
     function = resolver.wrapped_func
-    if not callable(function):
-        return None
     by_name = tuple(
         parameter.name
         for parameter in (resolver.parent_parameter, resolver.root_parameter)
         if parameter is not None
     )
     info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
-    return function, by_name, info_name, resolver.self_parameter is not None
+    with_self = resolver.self_parameter is not None
+
+    def call(
+        source: Any, raw_info: GraphQLResolveInfo[Any], arguments: dict[str, Any], info: Any = None
+    ) -> Any:
+        kwargs = dict.fromkeys(by_name, source)
+        for graphql_name, python_name in names:
+            if graphql_name in arguments:
+                kwargs[python_name] = arguments[graphql_name]
+        if info_name is not None:
+            kwargs[info_name] = info if info is not None else info_class(_raw_info=raw_info, _field=field)
+        return function(source, **kwargs) if with_self else function(**kwargs)
+
+    return call
 
 
 def _masked(field: StrawberryField, info_class: type) -> Direct | None:
@@ -673,30 +672,18 @@ def _masked(field: StrawberryField, info_class: type) -> Direct | None:
     policy = field.extensions[0]
     if policy.requirements:
         return None
-    read: Callable[[Any, Any], Any]
-    if field.base_resolver is None:
-        if field.default_resolver is not getattr:
+    name = field.python_name
+    resolve = None  # a basic field: its attribute is read, as Strawberry's default resolver does
+    if field.base_resolver is not None:
+        resolve = _resolver_call(field, (), info_class)
+        if resolve is None:
             return None
-        name = field.python_name
-
-        def read(source: Any, _info: Any) -> Any:
-            return getattr(source, name)
-
-    else:
-        bound = _bound(field)
-        if bound is None:
-            return None
-        function, by_name, info_name, with_self = bound
-
-        def read(source: Any, info: Any) -> Any:
-            kwargs = dict.fromkeys(by_name, source)
-            if info_name is not None:
-                kwargs[info_name] = info
-            return function(source, **kwargs) if with_self else function(**kwargs)
+    elif field.default_resolver is not getattr:
+        return None
 
     def call(source: Any, raw_info: GraphQLResolveInfo[Any], _arguments: dict[str, Any]) -> Any:
         info = info_class(_raw_info=raw_info, _field=field)
-        value = read(source, info)
+        value = getattr(source, name) if resolve is None else resolve(source, raw_info, _NO_ARGUMENTS, info)
         if isawaitable(value):
             return _reveal_later(policy, source, info, value)
         return policy.reveal(info.context, source, info, value)
