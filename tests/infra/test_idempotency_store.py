@@ -64,12 +64,15 @@ def _key() -> str:
 
 
 async def test_first_claim_starts_and_the_next_waits(subject: Subject) -> None:
+    # A lease no scheduler delay outlasts: with 0.2 s, a loaded CI machine once let it run out
+    # between the two claims (the second then started, as it should after a lease).
+    held = 5.0
     key = _key()
-    first = await subject.store.claim(key, "fp", lease_s=LEASE, ttl_s=TTL)
+    first = await subject.store.claim(key, "fp", lease_s=held, ttl_s=TTL)
     assert (first.outcome, first.reconcile) == (Outcome.STARTED, False) and first.token
-    busy = await subject.other.claim(key, "fp", lease_s=LEASE, ttl_s=TTL)
-    assert busy.outcome is Outcome.RUNNING and 0 < busy.wait_s <= LEASE + 1e-6
-    assert (await subject.other.claim(key, "other", lease_s=LEASE, ttl_s=TTL)).outcome is Outcome.REUSED
+    busy = await subject.other.claim(key, "fp", lease_s=held, ttl_s=TTL)
+    assert busy.outcome is Outcome.RUNNING and 0 < busy.wait_s <= held + 1e-6
+    assert (await subject.other.claim(key, "other", lease_s=held, ttl_s=TTL)).outcome is Outcome.REUSED
 
 
 async def test_a_completed_key_replays_its_answer(subject: Subject) -> None:
