@@ -120,7 +120,8 @@ async def _legs(
 async def _run(args: argparse.Namespace) -> dict[str, Any]:
     phones = _phones(args.customers)
     callers = [phones[i % len(phones)] for i in range(args.pops)]
-    out = Path(tempfile.mkdtemp(prefix="bench-calls-"))
+    out = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-calls-"))
+    out.mkdir(parents=True, exist_ok=True)
 
     def wrap(leg: str) -> list[str]:
         return ["bench.profiled", str(out / f"{leg}.pstats"), "-m"]
@@ -129,7 +130,8 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         await _legs(args, phones, callers, out, wrap, result)
     finally:
-        shutil.rmtree(out, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(out, ignore_errors=True)
     t, f = result["tidegate"], result["floor"]
     per_pop = {name: result[name]["backend_calls_per_pop"] for name in LEGS}
     withheld = backend_calls.different_work(per_pop, "pop")
@@ -159,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=200, help="uncounted pops first, per leg")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument(
+        "--keep", metavar="DIR", help="keep each leg's cProfile statistics as DIR/<leg>.pstats"
+    )
     args = parser.parse_args(argv)
     if args.pops < 1 or args.warmup < 1 or args.concurrency < 1:
         parser.error("--pops, --warmup and --concurrency must be at least 1")

@@ -18,12 +18,9 @@ Implementations must be cheap and must not raise: they run on the request path.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Final, Protocol, TypeVar
+from typing import Final, Protocol
 
 from infra.errors import BackendError
-
-T = TypeVar("T")
 
 OK: Final = "ok"
 ADMITTED: Final = "admitted"
@@ -74,17 +71,6 @@ NO_TELEMETRY: Final = NoTelemetry()
 def outcome_of(exc: BaseException) -> str:
     """A failed call's outcome label: the backend error's public code, else `INTERNAL_ERROR` (a bug)."""
     return exc.code if isinstance(exc, BackendError) else "INTERNAL_ERROR"
-
-
-async def counted(telemetry: BackendTelemetry, backend: str, call: Awaitable[T]) -> T:
-    """Await one guarded attempt and report its outcome; a cancelled attempt reports nothing."""
-    try:
-        result = await call
-    except Exception as exc:
-        telemetry.backend_call(backend, outcome_of(exc))
-        raise
-    telemetry.backend_call(backend, OK)
-    return result
 
 
 class Fanout:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
 
 from infra.deadline import time_left
-from infra.errors import BackendServerError, BackendTimeout
+from infra.errors import BackendServerError, BackendTimeout, BackendUnavailable
 from infra.http.aiohttp_exchange import AiohttpExchange
 from infra.http.config import BackendConfig
 from infra.http.exchange import Answer, Exchange, HttpxExchange, TransportFailure, TransportTimeout
@@ -32,7 +32,7 @@ from infra.resilience.bulkhead import Bulkhead
 from infra.resilience.guards import GuardState, guard_state
 from infra.resilience.rate_budget import RateBudget, Sleep
 from infra.resilience.retry import RetryPolicy
-from infra.telemetry import NO_TELEMETRY, BackendTelemetry, counted
+from infra.telemetry import NO_TELEMETRY, OK, BackendTelemetry, outcome_of
 from infra.tracing import NOT_TRACED, BackendTracing
 
 _USER_AGENT = "tidegate-bff"
@@ -127,32 +127,57 @@ class BackendHttp:
         SOAP 9999 or an esriJSON error object counts as a failure just like a timeout does.
 
         `idempotent` (default: GET is, anything else is not) allows retries; a POST that only reads
-        must say so. Each retry is a call the backend sees, so it passes every guard again.
+        must say so. Each retry is a call the backend sees, so it passes every guard again. The first
+        attempt runs here, not inside the retry policy's frame (`RetryPolicy.after` takes over only
+        when it failed): a call is one frame for the guards, one to send and one for the exchange.
         """
-
-        async def send() -> T:
-            return parse(await self._send(method, path, **kwargs))
-
-        async def attempt() -> T:
-            return await counted(self._telemetry, self.name, self._guarded(send))
-
-        if self.retry is None:
-            return await attempt()
-        safe = method == "GET" if idempotent is None else idempotent
-        return await self.retry.call(attempt, idempotent=safe, what=f"{method} {path}")
-
-    async def _guarded(self, send: Callable[[], Awaitable[T]]) -> T:
-        """One attempt through rate budget, bulkhead and breaker, in that order: a call waiting for a
-        token holds no slot, and a shed call never reaches the breaker (not the backend's fault)."""
-        if self.rate is not None:
-            await self.rate.acquire()
-        if self.bulkhead is None:
-            return await (self.breaker.call(send) if self.breaker else send())
-        await self.bulkhead.acquire()
+        retry = self.retry
+        if retry is None:
+            return await self._attempt(method, path, parse, kwargs)
+        retry.budget.deposit()  # as `RetryPolicy.call` does before its first attempt
         try:
-            return await (self.breaker.call(send) if self.breaker else send())
-        finally:
-            self.bulkhead.release()
+            return await self._attempt(method, path, parse, kwargs)
+        except BackendUnavailable as exc:
+            safe = method == "GET" if idempotent is None else idempotent
+            again = functools.partial(self._attempt, method, path, parse, kwargs)
+            return await retry.after(exc, again, idempotent=safe, what=f"{method} {path}")
+
+    async def _attempt(
+        self, method: str, path: str, parse: Callable[[Answer], T], kwargs: dict[str, Any]
+    ) -> T:
+        """One attempt through rate budget, bulkhead and breaker, in that order (a call waiting for a
+        token holds no slot, and a shed call never reaches the breaker: not the backend's fault),
+        its outcome reported (`backend_call`: ok or the error's code; a cancelled attempt reports
+        nothing). A free token and a free slot are taken without awaiting (`try_acquire`), and the
+        breaker is entered and left around the send in this frame (`enter`/`exit`, the two halves
+        of `CircuitBreaker.call`): the guards cost no coroutine of their own."""
+        try:
+            rate = self.rate
+            if rate is not None and not rate.try_acquire():
+                await rate.acquire()
+            bulkhead = self.bulkhead
+            if bulkhead is not None and not bulkhead.try_acquire():
+                await bulkhead.acquire()
+            try:
+                breaker = self.breaker
+                if breaker is None:
+                    result = parse(await self._send(method, path, **kwargs))
+                else:
+                    entered = breaker.enter()
+                    try:
+                        result = parse(await self._send(method, path, **kwargs))
+                    except BaseException as exc:
+                        breaker.exit(entered, exc)
+                        raise
+                    breaker.exit(entered, None)
+            finally:
+                if bulkhead is not None:
+                    bulkhead.release()
+        except Exception as exc:
+            self._telemetry.backend_call(self.name, outcome_of(exc))
+            raise
+        self._telemetry.backend_call(self.name, OK)
+        return result
 
     async def _send(
         self,

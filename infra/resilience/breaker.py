@@ -77,6 +77,7 @@ class State(StrEnum):
 
 
 StateListener = Callable[[str, State, State], None]
+Entered = tuple[float, int]  # (clock when admitted, the state generation that admitted the call)
 """Called with (breaker name, old state, new state) after every transition."""
 
 
@@ -196,23 +197,36 @@ class CircuitBreaker:
         call let through while CLOSED must not be judged as a HALF_OPEN probe. Cancellation says
         nothing about the backend, so it returns the permit instead of recording an outcome.
         """
+        entered = self.enter()
+        try:
+            result = await fn()
+        except BaseException as exc:
+            self.exit(entered, exc)
+            raise
+        self.exit(entered, None)
+        return result
+
+    def enter(self) -> Entered:
+        """`call`'s first half, for a caller that awaits the call in its own frame: a permit, or
+        `CallNotPermitted`. Hand what it returns to `exit` once the call is over."""
         now = self._clock()
         if not self._acquire(now):
             raise CallNotPermitted(self.name, self._retry_after(now))
-        generation = self._generation
-        try:
-            result = await fn()
-        except Exception as exc:
-            if generation == self._generation:
-                self.on_error(self._clock() - now, exc)
-            raise
-        except BaseException:
-            if generation == self._generation:
-                self.release_permission()
-            raise
-        if generation == self._generation:
-            self.on_success(self._clock() - now)
-        return result
+        return now, self._generation
+
+    def exit(self, entered: Entered, error: BaseException | None) -> None:
+        """`call`'s second half: the call `enter` admitted ended, with `error` or without. Judged only
+        if the breaker is still in the state that admitted it; a cancellation (not an `Exception`)
+        returns the permit instead."""
+        started, generation = entered
+        if generation != self._generation:
+            return
+        if error is None:
+            self.on_success(self._clock() - started)
+        elif isinstance(error, Exception):
+            self.on_error(self._clock() - started, error)
+        else:
+            self.release_permission()
 
     # -- the low-level API (resilience4j's names) ----------------------------------------------
 

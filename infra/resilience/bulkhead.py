@@ -110,6 +110,17 @@ class Bulkhead:
                 await asyncio.wait_for(self._freed.wait(), remaining)
             except TimeoutError:
                 continue
+        self._take(label)
+
+    def try_acquire(self) -> bool:
+        """Take a slot now if one is free: the common case, decided without a coroutine. False:
+        `acquire` waits for one or sheds."""
+        if self.in_flight >= self.config.limit(tier()):
+            return False
+        self._take(class_label())
+        return True
+
+    def _take(self, label: str) -> None:
         self.in_flight += 1
         self.admitted[label] += 1
         self.peak = max(self.peak, self.in_flight)

@@ -137,6 +137,20 @@ class RateBudget:
             buckets[level] = chain
         self._buckets = buckets
 
+    def try_acquire(self) -> bool:
+        """Take a token now if this replica's own budget has one: the common case, decided without a
+        coroutine. False (no token free, or a budget shared by the fleet, which asks Redis): `acquire`
+        decides, waiting or shedding as the class allows. A refusal here changes nothing."""
+        if self.shared is not None or not self._gcra.acquire(self._buckets[tier()]).allowed:
+            return False
+        self._admitted(class_label())
+        return True
+
+    def _admitted(self, label: str) -> None:
+        self.admitted[label] += 1
+        if self.on_decision is not None:
+            self.on_decision(label, "admitted")
+
     async def acquire(self) -> None:
         """Take a token for the current operation class, waiting as its class allows, or shed it."""
         label, level = class_label(), tier()
@@ -148,9 +162,7 @@ class RateBudget:
             else:
                 decision = await self.shared.acquire(buckets)
             if decision.allowed:
-                self.admitted[label] += 1
-                if self.on_decision is not None:
-                    self.on_decision(label, "admitted")
+                self._admitted(label)
                 return
             wait = decision.retry_after_s
             if level == CRITICAL:  # waits for its token unless the deadline would pass first

@@ -116,37 +116,55 @@ class RetryPolicy:
         """`attempt()` once, and again after a transient failure if the call is idempotent and
         attempts, deadline and budget allow."""
         self.budget.deposit()
+        try:
+            return await attempt()
+        except BackendUnavailable as exc:
+            return await self.after(exc, attempt, idempotent=idempotent, what=what)
+
+    async def after(
+        self,
+        failure: BackendUnavailable,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        idempotent: bool,
+        what: str = "",
+    ) -> T:
+        """`call` from its first failure on: `failure` raised again, or `attempt()` retried until it
+        succeeds or may not be retried. A caller that makes the first attempt itself (having
+        deposited with `budget.deposit()`, as `call` does) comes here only when it failed:
+        `BackendHttp.fetch`, so that a call that succeeds at once runs no frame of the policy's."""
         number = 1
         while True:
+            if not idempotent or isinstance(failure, CallNotPermitted):
+                raise failure
+            delay = self._rng.uniform(0, self.config.backoff_s * 2 ** (number - 1))
+            refusal = self._refusal(number, delay)
+            if refusal is not None:
+                self.refused[refusal] += 1
+                raise failure
+            number += 1
+            self.retries += 1
+            log.info(
+                "retrying %s %s after %s",
+                self.backend,
+                what,
+                failure.code,
+                extra={
+                    "backend": self.backend,
+                    "call": what,
+                    "attempt": number,
+                    "max_attempts": self.config.max_attempts,
+                    "delay_ms": round(delay * 1000, 1),
+                    "error_code": failure.code,
+                    "error_type": type(failure).__name__,
+                    "error_detail": failure.message,
+                },
+            )
+            await self._sleep(delay)
             try:
                 return await attempt()
             except BackendUnavailable as exc:
-                if not idempotent or isinstance(exc, CallNotPermitted):
-                    raise
-                delay = self._rng.uniform(0, self.config.backoff_s * 2 ** (number - 1))
-                refusal = self._refusal(number, delay)
-                if refusal is not None:
-                    self.refused[refusal] += 1
-                    raise
-                number += 1
-                self.retries += 1
-                log.info(
-                    "retrying %s %s after %s",
-                    self.backend,
-                    what,
-                    exc.code,
-                    extra={
-                        "backend": self.backend,
-                        "call": what,
-                        "attempt": number,
-                        "max_attempts": self.config.max_attempts,
-                        "delay_ms": round(delay * 1000, 1),
-                        "error_code": exc.code,
-                        "error_type": type(exc).__name__,
-                        "error_detail": exc.message,
-                    },
-                )
-            await self._sleep(delay)
+                failure = exc
 
     def _refusal(self, number: int, delay: float) -> str | None:
         """Why this failure may not be retried, or None; the budget is asked last, as it withdraws."""

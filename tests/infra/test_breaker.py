@@ -567,3 +567,25 @@ def test_metrics_reads_like_resilience4j(clock: FakeClock) -> None:
         "number_of_slow_successful_calls": 1,
         "number_of_not_permitted_calls": 0,
     }
+
+
+def test_enter_and_exit_are_call_in_two_halves(clock: FakeClock) -> None:
+    """What `BackendHttp` drives in its own frame: `enter` admits or refuses as `call` does, `exit`
+    judges the outcome by the state that admitted it, and a cancellation returns the permit."""
+    cb = make(clock, permitted_number_of_calls_in_half_open_state=1)
+    first = cb.enter()
+    clock.advance(0.5)
+    cb.exit(first, None)
+    assert cb.metrics()["number_of_successful_calls"] == 1
+    late = cb.enter()  # admitted while closed, still out when the breaker opens
+    record(cb, failures=4)  # with the success: 5 calls, 80% failed
+    assert cb.state is State.OPEN
+    with pytest.raises(CallNotPermitted):
+        cb.enter()
+    cb.exit(late, TIMEOUT)  # judged by the state that admitted it: not at all
+    assert cb.metrics()["number_of_buffered_calls"] == 5
+    clock.advance(WAIT_S)
+    probe = cb.enter()
+    assert cb.state is State.HALF_OPEN and not cb.try_acquire()  # the one probe is out
+    cb.exit(probe, asyncio.CancelledError())
+    assert cb.try_acquire()  # a cancelled probe gave its permit back

@@ -114,3 +114,21 @@ async def test_critical_work_waits_for_a_slot_only_within_its_deadline() -> None
 def test_config_is_validated(kwargs: dict[str, int]) -> None:
     with pytest.raises(ValueError):
         BulkheadConfig(**kwargs)
+
+
+def test_try_acquire_takes_a_free_slot_and_refuses_a_full_bulkhead_without_shedding() -> None:
+    from infra.resilience.bulkhead import Bulkhead
+
+    decisions: list[tuple[str, str]] = []
+    config = BulkheadConfig(max_concurrent=3, reserved_for_critical=1, max_wait_s=0.05)
+    bulkhead = Bulkhead("billing", config, on_decision=lambda *d: decisions.append(d))
+    with operation_class("normal"):  # normal work may use 2 of the 3 slots
+        assert [bulkhead.try_acquire() for _ in range(3)] == [True, True, False]
+    with operation_class("critical"):
+        assert [bulkhead.try_acquire() for _ in range(2)] == [True, False]
+    assert bulkhead.in_flight == 3 and bulkhead.peak == 3
+    assert bulkhead.admitted == {"normal": 2, "critical": 1} and not bulkhead.shed
+    assert decisions == [("normal", "admitted")] * 2 + [("critical", "admitted")]
+    bulkhead.release()
+    with operation_class("critical"):
+        assert bulkhead.try_acquire()

@@ -155,3 +155,30 @@ async def test_a_budget_of_its_own_is_divided_among_the_replicas() -> None:
     http.share(2)
     assert http.rate is not None and http.rate.config == CONFIG.share(2)
     await http.aclose()
+
+
+def test_try_acquire_takes_a_free_token_and_refuses_without_spending_when_none_is_left() -> None:
+    """The synchronous half `BackendHttp` tries first: it admits exactly as `acquire` would while a
+    token is free, and a refusal neither counts as shed nor moves the bucket (then `acquire` decides)."""
+    decisions: list[tuple[str, str]] = []
+    time = FakeTime()
+    rate = RateBudget(
+        "billing", CONFIG, clock=time.clock, sleep=time.sleep, on_decision=lambda *d: decisions.append(d)
+    )
+    with operation_class("sheddable"):
+        taken = [rate.try_acquire() for _ in range(5)]
+    assert taken == [True, True, True, False, False]  # the sheddable tier's burst is 3
+    assert rate.admitted == {"sheddable": 3} and not rate.shed
+    assert decisions == [("sheddable", "admitted")] * 3
+    with operation_class("critical"):  # the refusals spent nothing: the other tiers are whole
+        assert all(rate.try_acquire() for _ in range(7))
+    assert rate.admitted == {"sheddable": 3, "critical": 7}
+
+
+async def test_try_acquire_leaves_a_fleet_budget_to_acquire() -> None:
+    time = FakeTime()
+    fleet = RateLimiter(None, clock=time.clock)
+    rate = RateBudget("billing", CONFIG, clock=time.clock, sleep=time.sleep, shared=fleet)
+    assert not rate.try_acquire() and not rate.admitted  # the fleet's buckets are asked by `acquire`
+    await rate.acquire()
+    assert rate.admitted == {"unclassified": 1}
