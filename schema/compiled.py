@@ -83,23 +83,28 @@ served_by: ContextVar[str | None] = ContextVar("tidegate_served_by", default=Non
 
 # Whether values of a type are awaitable, by type: graphql-core's `is_awaitable` asks each value
 # (two `isinstance` and a `hasattr` that fails with an exception for every plain value: about 150
-# values a screen pop). `await` itself only looks at the type, so the answer is the type's. A
-# generator is asked each time (a generator-based coroutine is one by its code's flags). Bounded:
-# types past the limit are asked each time, not remembered.
-_AWAITABLE_TYPES: dict[type, bool] = {}
+# values a screen pop). `await` itself only looks at the type, so the answer is the type's, read as
+# `_AWAITABLE[type(value)]`: a dict look-up, no Python call (`__missing__` runs once per new type).
+# A generator is the one type asked each time (a generator-based coroutine is one by its code's
+# flags): the table says False for it, and the walk asks `is_awaitable` when the type is
+# `GeneratorType`. Bounded: types past the limit are asked each time.
 _AWAITABLE_TYPES_MAX: Final = 4096
 
 
+class _AwaitableTypes(dict[type, bool]):
+    def __missing__(self, kind: type) -> bool:
+        known = kind is not GeneratorType and hasattr(kind, "__await__")
+        if len(self) < _AWAITABLE_TYPES_MAX:
+            self[kind] = known
+        return known
+
+
+_AWAITABLE: Final = _AwaitableTypes()
+
+
 def isawaitable(value: Any) -> bool:
-    kind = type(value)
-    known = _AWAITABLE_TYPES.get(kind)
-    if known is None:
-        if kind is GeneratorType:
-            return is_awaitable(value)
-        known = hasattr(kind, "__await__")
-        if len(_AWAITABLE_TYPES) < _AWAITABLE_TYPES_MAX:
-            _AWAITABLE_TYPES[kind] = known
-    return known
+    """The walk's test as a call: the walk itself spells it out where it runs per value."""
+    return _AWAITABLE[type(value)] or (type(value) is GeneratorType and is_awaitable(value))
 
 
 class NotPlanned(Exception):
@@ -235,7 +240,7 @@ class _Walk:
                     continue
                 result = self.field(plan, source, Path(path, key, plan.parent.name))
                 results[key] = result
-                if isawaitable(result):
+                if _AWAITABLE[type(result)] or (type(result) is GeneratorType and is_awaitable(result)):
                     awaiting.append(key)
         except Exception:
             if awaiting:
@@ -305,7 +310,9 @@ class _Walk:
                     continue
                 field_path = Path(path, plan.key, plan.parent.name)
                 completed = self.complete(plan, plan.return_type, None, field_path, value)
-                if isawaitable(completed):
+                if _AWAITABLE[type(completed)] or (
+                    type(completed) is GeneratorType and is_awaitable(completed)
+                ):
                     completed = await completed
             except Exception as error:
                 if field_path is None:
@@ -318,7 +325,7 @@ class _Walk:
         results: dict[str, Any] = {}
         for plan in plans:
             result = self.field(plan, source, Path(None, plan.key, plan.parent.name))
-            if isawaitable(result):
+            if _AWAITABLE[type(result)] or (type(result) is GeneratorType and is_awaitable(result)):
                 result = await result
             results[plan.key] = result
         return results
@@ -347,10 +354,12 @@ class _Walk:
                     result = plan.direct(source, info, arguments)
                     if type(result) in plan.plain:
                         return result
-                    if isawaitable(result):
+                    if _AWAITABLE[type(result)] or (type(result) is GeneratorType and is_awaitable(result)):
                         return self._awaited(plan, plan.return_type, info, path, result)
                     completed = self.complete(plan, plan.return_type, info, path, result)
-                    if isawaitable(completed):
+                    if _AWAITABLE[type(completed)] or (
+                        type(completed) is GeneratorType and is_awaitable(completed)
+                    ):
                         return self._completed(plan, plan.return_type, path, completed)
                     return completed
                 args = (
@@ -361,10 +370,10 @@ class _Walk:
                     else {}
                 )
                 result = (plan.resolve or self.field_resolver)(source, info, **args)
-            if isawaitable(result):
+            if _AWAITABLE[type(result)] or (type(result) is GeneratorType and is_awaitable(result)):
                 return self._awaited(plan, plan.return_type, info, path, result)
             completed = self.complete(plan, plan.return_type, info, path, result)
-            if isawaitable(completed):
+            if _AWAITABLE[type(completed)] or (type(completed) is GeneratorType and is_awaitable(completed)):
                 return self._completed(plan, plan.return_type, path, completed)
         except Exception as error:
             self.handle_error(error, plan.return_type, plan.details, path)
@@ -385,7 +394,7 @@ class _Walk:
             if return_type is plan.return_type and type(value) in plan.plain:
                 return value
             completed = self.complete(plan, return_type, info, path, value)
-            if isawaitable(completed):
+            if _AWAITABLE[type(completed)] or (type(completed) is GeneratorType and is_awaitable(completed)):
                 completed = await completed
         except Exception as error:
             self.handle_error(error, return_type, plan.details, path)
@@ -457,7 +466,7 @@ class _Walk:
         try:
             for index, item in enumerate(items):
                 item_path = path.add_key(index, None)
-                if isawaitable(item):
+                if _AWAITABLE[type(item)] or (type(item) is GeneratorType and is_awaitable(item)):
                     completed.append(self._awaited(plan, item_type, info, item_path, item))
                     awaiting.append(index)
                     continue
@@ -466,7 +475,7 @@ class _Walk:
                 except Exception as error:
                     self.handle_error(error, item_type, plan.details, item_path)
                     value = None
-                if isawaitable(value):
+                if _AWAITABLE[type(value)] or (type(value) is GeneratorType and is_awaitable(value)):
                     value = self._completed(plan, item_type, item_path, value)
                     awaiting.append(index)
                 completed.append(value)
@@ -684,7 +693,7 @@ def _masked(field: StrawberryField, info_class: type) -> Direct | None:
     def call(source: Any, raw_info: GraphQLResolveInfo[Any], _arguments: dict[str, Any]) -> Any:
         info = info_class(_raw_info=raw_info, _field=field)
         value = getattr(source, name) if resolve is None else resolve(source, raw_info, _NO_ARGUMENTS, info)
-        if isawaitable(value):
+        if _AWAITABLE[type(value)] or (type(value) is GeneratorType and is_awaitable(value)):
             return _reveal_later(policy, source, info, value)
         return policy.reveal(info.context, source, info, value)
 
@@ -693,7 +702,11 @@ def _masked(field: StrawberryField, info_class: type) -> Direct | None:
 
 async def _reveal_later(policy: PolicyExtension, source: Any, info: Any, value: Awaitable[Any]) -> Any:
     revealed = policy.reveal(info.context, source, info, await value)
-    return (await revealed) if isawaitable(revealed) else revealed
+    return (
+        (await revealed)
+        if _AWAITABLE[type(revealed)] or (type(revealed) is GeneratorType and is_awaitable(revealed))
+        else revealed
+    )
 
 
 def _attribute(definition: GraphQLField, node: FieldNode) -> str | None:

@@ -9,6 +9,8 @@ tests/services/test_outage_impact.py.
 from __future__ import annotations
 
 import asyncio
+import types
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -84,8 +86,26 @@ class Leaf:
         return f"{self.name}:{colour.value}"
 
     @strawberry.field
+    def counted_up(self) -> list[int]:  # a plain generator: iterated as a list, never awaited
+        return _up_to(3)  # type: ignore[return-value]
+
+    @strawberry.field
+    def legacy(self) -> int:  # a generator-based coroutine: awaited, as graphql-core awaits it
+        return _legacy_seven()  # type: ignore[return-value]
+
+    @strawberry.field
     def wrong_colour(self) -> Colour:
         return "green"  # type: ignore[return-value]  # what enum serialization refuses
+
+
+def _up_to(n: int) -> Iterator[int]:
+    yield from range(n)
+
+
+@types.coroutine
+def _legacy_seven() -> Generator[None, None, int]:
+    yield  # one turn of the loop, as `asyncio.sleep(0)`
+    return 7
 
 
 def _leaf(name: str, bad: bool = False) -> Leaf:
@@ -177,6 +197,7 @@ CASES = [
     ('query Q($w: Int) { leaf(name: "xyz") { trimmed(width: $w) } }', {}),
     ('{ leaf(name: "x") { painted(colour: BLUE) } }', None),
     ('{ leaf(name: "x") { wrongColour } }', None),
+    ('{ leaf(name: "x") { countedUp legacy } }', None),
     ("{ leaves(count: 3) { name counted maybe } }", None),
     ("{ leaves(count: 3, bad: true) { name badItems } }", None),
     ("{ required { name } }", None),
