@@ -69,7 +69,7 @@ from strawberry.schema.name_converter import NameConverter
 from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 
-from schema.from_record import converter, loaded_source
+from schema.from_record import converter, loaded_reader
 from schema.policy import PolicyExtension, refusal
 
 logger = logging.getLogger("tidegate.schema.compiled")
@@ -140,7 +140,7 @@ class FieldPlan:
         definition: GraphQLField | None,
         attribute: str | None,
         selections: tuple[FieldPlan, ...],
-        loaded: tuple[str, Any] | None = None,
+        loaded: Loaded | None = None,
         direct: Direct | None = None,
     ) -> None:
         self.key = key
@@ -155,7 +155,7 @@ class FieldPlan:
         self.arguments = definition is not None and bool(definition.args or node.arguments)
         self.attribute = attribute  # the Python attribute a basic Strawberry field reads
         self.selections = selections
-        self.loaded = loaded  # (record attribute, its converter) of a `loaded_field`, read by its group
+        self.loaded = loaded  # a `loaded_field`, filled by its object's group
         self.direct = direct  # the Python resolver called as Strawberry would, without its wrapper
         # The Python types a value of this field's leaf type completes to unchanged (`_plain`).
         self.plain = _plain(self.return_type)
@@ -298,13 +298,16 @@ class _Walk:
                 )
             return
         for plan in plans:
-            assert plan.loaded is not None
-            attribute, into = plan.loaded
+            loaded = plan.loaded
+            assert loaded is not None
             field_path = None  # built only when completing needs it, or to locate an error
             try:
-                value = getattr(record, attribute)
-                if into is not None and value is not None:
-                    value = into(value)
+                value = loaded.read(record)
+                if loaded.into is not None and value is not None:
+                    value = loaded.into(value)
+                if loaded.policy is not None:
+                    field_path = Path(path, plan.key, plan.parent.name)
+                    value = await self._revealed(plan, loaded, source, field_path, value)
                 if type(value) in plan.plain:
                     results[plan.key] = value
                     continue
@@ -320,6 +323,17 @@ class _Walk:
                 self.handle_error(error, plan.return_type, plan.details, field_path)
                 completed = None
             results[plan.key] = completed
+
+    async def _revealed(self, plan: FieldPlan, loaded: Loaded, source: Any, path: Path, value: Any) -> Any:
+        """A masked loaded field's value as `@mask`'s policy shows it to this caller (`reveal`, what its
+        extension does after the resolver), with the field's own `Info`."""
+        assert plan.definition is not None and loaded.policy is not None and loaded.info_class is not None
+        raw = self.executor.build_resolve_info(plan.definition, plan.nodes, plan.parent, path)
+        info = loaded.info_class(_raw_info=raw, _field=loaded.field)
+        revealed = loaded.policy.reveal(self.context, source, info, value)
+        if _AWAITABLE[type(revealed)] or (type(revealed) is GeneratorType and is_awaitable(revealed)):
+            return await revealed
+        return revealed
 
     async def fields_serially(self, plans: Sequence[FieldPlan], source: Any) -> dict[str, Any]:
         results: dict[str, Any] = {}
@@ -547,23 +561,52 @@ def _selections(
                 definition,
                 _attribute(definition, node),
                 selections,
-                _loaded(definition),
+                _loaded(definition, strawberry),
                 _direct(definition, node, strawberry),
             )
         )
     return tuple(planned)
 
 
-def _loaded(definition: GraphQLField) -> tuple[str, Any] | None:
-    """A `loaded_field` the object's group may read: nullable, no argument, extension (`@mask`) or
-    permission class; None: the field runs its own resolver."""
+class Loaded(NamedTuple):
+    """A `loaded_field` its object's group fills from the one load of the record."""
+
+    read: Callable[[Any], Any]  # the value from the record: its attribute, or the field's `compute`
+    into: Callable[[Any], Any] | None  # converted through the declared type (None: as it is)
+    policy: PolicyExtension | None  # `@mask`: the value shown or masked by it, as its wrapper would
+    field: StrawberryField
+    info_class: type | None  # the Strawberry `Info` the policy is handed (with a policy)
+
+
+def _loaded(definition: GraphQLField, strawberry: _Strawberry | None) -> Loaded | None:
+    """A `loaded_field` the object's group may read: nullable, no argument or permission class, and
+    no extension but `@mask`'s policy (whose `reveal` the group then calls, as `_masked` does); None:
+    the field runs its own resolver."""
     if isinstance(definition.type, GraphQLNonNull) or definition.args:
         return None
     field = definition.extensions.get(DEFINITION)
-    if not isinstance(field, StrawberryField) or field.extensions or field.permission_classes:
+    if not isinstance(field, StrawberryField) or field.permission_classes:
         return None
-    source = loaded_source(field)
-    return (source, converter(field.type)) if source is not None else None
+    policy = None
+    if field.extensions:
+        policy = _policy_only(field)
+        if policy is None or strawberry is None:
+            return None
+    read = loaded_reader(field)
+    if read is None:
+        return None
+    info_class = strawberry.info_class if strawberry is not None else None
+    return Loaded(read, converter(field.type), policy, field, info_class)
+
+
+def _policy_only(field: StrawberryField) -> PolicyExtension | None:
+    """`@mask`'s policy when it is the field's one extension and has no scopes to check (the executor
+    refused by scope already; only a subscription's root field, never planned, checks them in the
+    extension): the value can be read without Strawberry's wrapper and handed to `reveal`."""
+    if len(field.extensions) != 1 or type(field.extensions[0]) is not PolicyExtension:
+        return None
+    policy = field.extensions[0]
+    return None if policy.requirements else policy
 
 
 class _Strawberry(NamedTuple):
@@ -676,10 +719,8 @@ def _masked(field: StrawberryField, info_class: type) -> Direct | None:
     `resolve_async` does after the wrapper's call. Only when the policy is the field's one extension
     and has no scopes to check (the executor refused by scope already; only a subscription's root
     field, never planned, checks them in the extension)."""
-    if len(field.extensions) != 1 or type(field.extensions[0]) is not PolicyExtension:
-        return None
-    policy = field.extensions[0]
-    if policy.requirements:
+    policy = _policy_only(field)
+    if policy is None:
         return None
     name = field.python_name
     resolve = None  # a basic field: its attribute is read, as Strawberry's default resolver does

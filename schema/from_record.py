@@ -16,6 +16,7 @@ concurrently and a failing backend still blanks only its own fields.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, Protocol, TypeVar, cast
 
@@ -33,6 +34,8 @@ from schema.info import Info
 
 # A field's metadata key: the record attribute it is copied from (None: the field's own name).
 SOURCE: Final = "tidegate.record"
+# A `loaded_field`'s metadata key for its `compute`: the value worked out from the record.
+COMPUTED: Final = "tidegate.computed"
 # Set on `loaded_field`'s resolver: a planned walk (`schema.compiled`) loads the record once per object
 # for all such fields, where each field's resolver would await it on its own.
 LOADED: Final = "tidegate_loaded_field"
@@ -51,25 +54,39 @@ def record_field(*, source: str | None = None, **options: Any) -> Any:
     return cast(Any, strawberry.field)(metadata={SOURCE: source}, **options)
 
 
-def loaded_field(*, source: str | None = None, **options: Any) -> Any:
-    """A field copied from the record `load_record` gives; async, so the type's fields load concurrently."""
+def loaded_field(
+    *, source: str | None = None, compute: Callable[[Any], Any] | None = None, **options: Any
+) -> Any:
+    """A field copied from the record `load_record` gives; async, so the type's fields load concurrently.
+    `compute`, in place of an attribute: the field's value worked out from the record alone (a first
+    phone number, an amount due), then converted through the declared type as a copied value is. The
+    field is still the record's: a planned walk reads it from the one load with the others."""
+    if source is not None and compute is not None:
+        raise TypeError("a loaded field is copied from `source` or worked out by `compute`, not both")
     field: StrawberryField
+    read: Callable[[Any], Any] | None = compute
 
     async def resolve(self: LoadsRecord, info: Info) -> Any:
         record = await self.load_record(info)
-        return convert(field.type, getattr(record, source or field.python_name))
+        value = read(record) if read is not None else getattr(record, source or field.python_name)
+        return convert(field.type, value)
 
     setattr(resolve, LOADED, True)
-    field = cast(Any, strawberry.field)(resolver=resolve, metadata={SOURCE: source}, **options)
+    metadata = {COMPUTED: compute} if compute is not None else {SOURCE: source}
+    field = cast(Any, strawberry.field)(resolver=resolve, metadata=metadata, **options)
     return field
 
 
-def loaded_source(field: StrawberryField) -> str | None:
-    """The record attribute a `loaded_field` copies; None for any other field."""
+def loaded_reader(field: StrawberryField) -> Callable[[Any], Any] | None:
+    """How a `loaded_field` reads its value from the record (its attribute, or its `compute`); None
+    for any other field."""
     resolver = field.base_resolver
     if resolver is None or not getattr(resolver.wrapped_func, LOADED, False):
         return None
-    return cast("str | None", field.metadata.get(SOURCE)) or field.python_name
+    compute = field.metadata.get(COMPUTED)
+    if compute is not None:
+        return cast("Callable[[Any], Any]", compute)
+    return operator.attrgetter(cast("str | None", field.metadata.get(SOURCE)) or field.python_name)
 
 
 def from_record(cls: type[T], record: object, /, **given: Any) -> T:

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from schema.network.outage_impact import OutageImpact
 
 
+def _amount_due(account: records.Account) -> DomainMoney:
+    return DomainMoney(max(account.arrears.fen + account.late_fee.fen - account.balance.fen, 0))
+
+
 @strawberry.type(
     description="A billing account (户). Its fields load lazily and are nullable, so its parts arrive in "
     "parallel and a failing backend blanks only the fields it owns.",
@@ -57,10 +61,6 @@ class Account:
     async def _freshness(self, info: Info) -> Freshness:
         return Freshness.of(await accounts.cached_record(info.context, self.account_no))
 
-    async def _amount_due(self, info: Info) -> Money:
-        a = await self.load_record(info)
-        return Money.of(DomainMoney(max(a.arrears.fen + a.late_fee.fen - a.balance.fen, 0)))
-
     # Declared in the schema's field order: resolvers given here, not decorated methods (Strawberry
     # would put those after every declared field).
     customer: Annotated[Customer, strawberry.lazy("schema.customers.customer")] | None = strawberry.field(
@@ -81,8 +81,8 @@ class Account:
     balance: Money | None = loaded_field(description="Prepaid balance (预存余额).")
     arrears: Money | None = loaded_field(description="Unpaid bills (欠费), excluding late fees.")
     late_fee: Money | None = loaded_field(description="Late fees (滞纳金) accrued to date.")
-    amount_due: Money | None = strawberry.field(
-        resolver=_amount_due,
+    amount_due: Money | None = loaded_field(
+        compute=_amount_due,
         description="Arrears plus late fees, less the prepaid balance; never below zero.",
     )
     current_tier: int | None = loaded_field(

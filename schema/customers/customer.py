@@ -24,6 +24,18 @@ if TYPE_CHECKING:
     from schema.tickets.ticket import Ticket
 
 
+def _first_mobile(customer: records.Customer) -> str | None:
+    return customer.mobiles[0] if customer.mobiles else None
+
+
+def _first_landline(customer: records.Customer) -> str | None:
+    return customer.landlines[0] if customer.landlines else None
+
+
+def _every_phone(customer: records.Customer) -> list[str]:
+    return [*customer.mobiles, *customer.landlines]
+
+
 @strawberry.type(
     description="A contact in the CRM, with what the other systems know about them.",
     directives=[CUSTOMER_DATA, key("id")],
@@ -50,18 +62,6 @@ class Customer:
     def _id(self) -> strawberry.ID:
         return strawberry.ID(self.ref.customer_no)
 
-    async def _mobile(self, info: Info) -> str | None:
-        found = (await self.load_record(info)).mobiles
-        return found[0] if found else None
-
-    async def _landline(self, info: Info) -> str | None:
-        found = (await self.load_record(info)).landlines
-        return found[0] if found else None
-
-    async def _phones(self, info: Info) -> list[str] | None:
-        customer = await self.load_record(info)
-        return [*customer.mobiles, *customer.landlines]
-
     async def _id_card(self, info: Info) -> str | None:
         owned = await customers.accounts(info.context, self.ref)
         return next((a.id_card for a in owned if a.id_card), None)
@@ -73,16 +73,18 @@ class Customer:
     )
     name: str | None = loaded_field(directives=[mask(MaskKind.NAME)])
     kind: CustomerKind | None = loaded_field()
-    mobile: str | None = strawberry.field(
-        resolver=_mobile, description="The first mobile number on record.", directives=[mask(MaskKind.MOBILE)]
+    mobile: str | None = loaded_field(
+        compute=_first_mobile,
+        description="The first mobile number on record.",
+        directives=[mask(MaskKind.MOBILE)],
     )
-    landline: str | None = strawberry.field(
-        resolver=_landline,
+    landline: str | None = loaded_field(
+        compute=_first_landline,
         description="The first landline on record, with its area code.",
         directives=[mask(MaskKind.LANDLINE)],
     )
-    phones: list[str] | None = strawberry.field(
-        resolver=_phones,
+    phones: list[str] | None = loaded_field(
+        compute=_every_phone,
         description="Every phone number on record, national format.",
         directives=[mask(MaskKind.PHONE)],
     )

@@ -13,6 +13,7 @@ import pytest
 from strawberry.types.base import get_object_definition
 
 from domain import drafts, records
+from domain.enums import AccountStatus, PaymentMethod, WaterUseType
 from domain.money import Money as DomainMoney
 from schema import build_schema, refs
 from schema.accounts.account import Account
@@ -21,7 +22,7 @@ from schema.accounts.billing import Bill, DirectDebit, Meter, MeterRead, Payment
 from schema.customers.customer import Customer
 from schema.customers.interaction import Interaction
 from schema.customers.screen_pop import ScreenPop
-from schema.from_record import SOURCE, from_record
+from schema.from_record import SOURCE, from_record, loaded_field, loaded_reader
 from schema.network.outage import Outage
 from schema.network.pipe_segment import PipeSegment
 from schema.scalars import Money
@@ -72,6 +73,38 @@ def test_every_copied_field_names_a_record_attribute(cls: type, record_type: typ
     # once loaded (`_record`, private), not copied.
     given = {"record", "_record", "ref", "customer_no", "owner", "event", "ringing_at"}
     assert {name for name in missing if name not in given} == set()
+
+
+def test_a_loaded_field_is_read_by_its_attribute_or_its_compute() -> None:
+    """What the compiled walk's group reads per field (`loaded_reader`): the record's attribute, or
+    the field's `compute`; fields that are not loaded have no reader."""
+    fields = {f.python_name: f for f in get_object_definition(Account, strict=True).fields}
+    account = records.Account(
+        account_no="0000000001",
+        customer_no="KH00000001",
+        holder_name="张三",
+        address=None,
+        status=AccountStatus.ACTIVE,
+        use_type=WaterUseType.RESIDENTIAL,
+        pay_method=PaymentMethod.COUNTER,
+        mobile=None,
+        landline=None,
+        id_card=None,
+        balance=DomainMoney(500),
+        arrears=DomainMoney(1200),
+        late_fee=DomainMoney(30),
+        current_tier=1,
+        year_to_date_m3=7,
+        opened_on=None,
+        meter_no=None,
+        direct_debit=False,
+    )
+    assert loaded_reader(fields["balance"])(account) == DomainMoney(500)  # type: ignore[misc]
+    assert loaded_reader(fields["year_to_date_usage_m3"])(account) == 7  # type: ignore[misc]
+    assert loaded_reader(fields["amount_due"])(account) == DomainMoney(730)  # type: ignore[misc]
+    assert loaded_reader(fields["account_no"]) is None and loaded_reader(fields["meter"]) is None
+    with pytest.raises(TypeError, match="not both"):
+        loaded_field(source="balance", compute=lambda record: record.balance)
 
 
 def test_money_and_nested_types_convert_through_the_declared_type() -> None:
