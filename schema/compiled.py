@@ -33,6 +33,7 @@ lists, non-nulls, scalars and enums (no interface or union), and an executor wit
 
 from __future__ import annotations
 
+import functools
 import logging
 from asyncio import ensure_future, gather, get_running_loop
 from collections.abc import Awaitable, Callable, Sequence
@@ -235,10 +236,10 @@ class _Walk:
                     continue
                 if plan.loaded is not None:
                     results[key] = None  # refused, or filled in place by the group's one load
-                    if not self._refused(plan, path):
+                    if not (forbidden and plan.coordinate in forbidden and self._refused(plan, path)):
                         loaded.append(plan)
                     continue
-                result = self.field(plan, source, Path(path, key, plan.parent.name))
+                result = self.field(plan, source, _new_path((path, key, plan.parent.name)))
                 results[key] = result
                 if _AWAITABLE[type(result)] or (type(result) is GeneratorType and is_awaitable(result)):
                     awaiting.append(key)
@@ -273,7 +274,7 @@ class _Walk:
         """Whether the caller's scopes do not reach the field under `parent` (its error recorded at
         its own path, as `field` does)."""
         if self.forbidden and (needs := self.forbidden.get(plan.coordinate)) is not None:
-            path = Path(parent, plan.key, plan.parent.name)
+            path = _new_path((parent, plan.key, plan.parent.name))
             self.handle_error(refusal(self.context, needs, path), plan.return_type, plan.details, path)
             return True
         return False
@@ -287,14 +288,14 @@ class _Walk:
         first = plans[0]
         assert first.definition is not None
         info = self.executor.build_resolve_info(
-            first.definition, first.nodes, first.parent, Path(path, first.key, first.parent.name)
+            first.definition, first.nodes, first.parent, _new_path((path, first.key, first.parent.name))
         )
         try:
             record = await source.load_record(info)
         except Exception as error:
             for plan in plans:
                 self.handle_error(
-                    error, plan.return_type, plan.details, Path(path, plan.key, plan.parent.name)
+                    error, plan.return_type, plan.details, _new_path((path, plan.key, plan.parent.name))
                 )
             return
         for plan in plans:
@@ -306,12 +307,12 @@ class _Walk:
                 if loaded.into is not None and value is not None:
                     value = loaded.into(value)
                 if loaded.policy is not None:
-                    field_path = Path(path, plan.key, plan.parent.name)
+                    field_path = _new_path((path, plan.key, plan.parent.name))
                     value = await self._revealed(plan, loaded, source, field_path, value)
                 if type(value) in plan.plain:
                     results[plan.key] = value
                     continue
-                field_path = Path(path, plan.key, plan.parent.name)
+                field_path = _new_path((path, plan.key, plan.parent.name))
                 completed = self.complete(plan, plan.return_type, None, field_path, value)
                 if _AWAITABLE[type(completed)] or (
                     type(completed) is GeneratorType and is_awaitable(completed)
@@ -319,7 +320,7 @@ class _Walk:
                     completed = await completed
             except Exception as error:
                 if field_path is None:
-                    field_path = Path(path, plan.key, plan.parent.name)
+                    field_path = _new_path((path, plan.key, plan.parent.name))
                 self.handle_error(error, plan.return_type, plan.details, field_path)
                 completed = None
             results[plan.key] = completed
@@ -338,7 +339,7 @@ class _Walk:
     async def fields_serially(self, plans: Sequence[FieldPlan], source: Any) -> dict[str, Any]:
         results: dict[str, Any] = {}
         for plan in plans:
-            result = self.field(plan, source, Path(None, plan.key, plan.parent.name))
+            result = self.field(plan, source, _new_path((None, plan.key, plan.parent.name)))
             if _AWAITABLE[type(result)] or (type(result) is GeneratorType and is_awaitable(result)):
                 result = await result
             results[plan.key] = result
@@ -479,7 +480,7 @@ class _Walk:
         awaiting: list[int] = []
         try:
             for index, item in enumerate(items):
-                item_path = path.add_key(index, None)
+                item_path = _new_path((path, index, None))
                 if _AWAITABLE[type(item)] or (type(item) is GeneratorType and is_awaitable(item)):
                     completed.append(self._awaited(plan, item_type, info, item_path, item))
                     awaiting.append(index)
@@ -782,6 +783,12 @@ async def _together(awaitables: list[Awaitable[Any]]) -> list[Any]:
 
 
 _NO_ARGUMENTS: Final[dict[str, Any]] = {}  # read, never changed
+
+
+# `Path(prev, key, typename)` without a Python call: graphql-core's `Path` is a named tuple, whose
+# constructor is a Python function; this is what it does (a tuple of the three, of class `Path`),
+# called as `_new_path((prev, key, typename))`.
+_new_path: Final = functools.partial(tuple.__new__, Path)
 
 
 def _read(source: Any, attribute: str) -> Any:
