@@ -33,7 +33,8 @@ class HttpServerMetrics:
         method = scope["method"] if scope["method"] in METHODS else "_OTHER"
         route = route_template(scope)
         status = 500  # unless the app starts a response: an exception escaped it
-        active = self.metrics.http_server_active_of(method, route)
+        active = (method, route)
+        metrics = self.metrics
         started = time.perf_counter()
 
         async def send_with_status(message: Message) -> None:
@@ -42,14 +43,12 @@ class HttpServerMetrics:
                 status = message["status"]
             await send(message)
 
-        active.inc()
+        metrics.http_server_active.add(active, 1)
         try:
             await self.app(scope, receive, send_with_status)
         finally:
-            active.dec()
-            self.metrics.http_server_duration_of(method, route, str(status)).observe(
-                time.perf_counter() - started
-            )
+            metrics.http_server_active.add(active, -1)
+            metrics.http_server_duration.observe((method, route, str(status)), time.perf_counter() - started)
 
 
 def route_template(scope: Scope) -> str:

@@ -21,9 +21,9 @@ text a caller typed.
 
 from __future__ import annotations
 
-from typing import Final, Generic, TypeVar
+from typing import Final
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from gateway.observability.logging import RequestRecord
 from gateway.observability.metric_labels import (
@@ -33,39 +33,12 @@ from gateway.observability.metric_labels import (
     operation_class,
     operation_type,
 )
+from gateway.observability.series import CounterSeries, GaugeSeries, HistogramSeries
 
 # Seconds; 0.3 is the screen pop's target, so "within target" is one bucket, not an estimate.
 BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0)
 BREAKER_STATES: Final = ("closed", "open", "half_open")
 LIMITERS: Final = frozenset({"admission", "backend_rate", "bulkhead"})
-# Children remembered per metric (label values are bounded, see the module doc; this caps the memo anyway).
-MAX_REMEMBERED_CHILDREN: Final = 4_096
-
-_Metric = TypeVar("_Metric", Counter, Gauge, Histogram)
-
-
-class Children(Generic[_Metric]):
-    """`metric.labels(*values)`, remembered per label values.
-
-    prometheus_client's `labels` validates the values, builds a key and takes the metric's lock on
-    every call; a request makes about twenty such lookups (HTTP server, GraphQL, admission, each
-    backend call), always for the same few series. The child it returns is the same object every
-    time (nothing here removes a series), so it is looked up once and kept in a plain dict: same
-    series, same values, a dict lookup instead. The first `limit` distinct label tuples are kept;
-    any beyond are looked up the usual way each time, so the memo never grows without bound."""
-
-    def __init__(self, metric: _Metric, limit: int = MAX_REMEMBERED_CHILDREN) -> None:
-        self.metric: _Metric = metric
-        self.limit = limit
-        self._children: dict[tuple[str, ...], _Metric] = {}
-
-    def __call__(self, *values: str) -> _Metric:
-        child = self._children.get(values)
-        if child is None:
-            child = self.metric.labels(*values)
-            if len(self._children) < self.limit:
-                self._children[values] = child
-        return child
 
 
 class Metrics:
@@ -76,51 +49,52 @@ class Metrics:
         self.clients = clients
         self.registry = CollectorRegistry()
         r = self.registry
-        self.http_server_duration = Histogram(
+        # Updated on the request path: plain series (`gateway.observability.series`, why there).
+        self.http_server_duration = HistogramSeries(
             "http_server_request_duration_seconds",
             "Duration of HTTP server requests, by route template.",
             ["http_request_method", "http_route", "http_response_status_code"],
-            buckets=BUCKETS,
-            registry=r,
+            r,
+            BUCKETS,
         )
-        self.http_server_active = Gauge(
+        self.http_server_active = GaugeSeries(
             "http_server_active_requests",
             "HTTP server requests in flight.",
             ["http_request_method", "http_route"],
-            registry=r,
+            r,
         )
-        self.graphql_duration = Histogram(
+        self.graphql_duration = HistogramSeries(
             "tidegate_graphql_request_duration_seconds",
             "GraphQL requests over HTTP, refused ones included; _count is the request count.",
             ["graphql_operation_name", "graphql_operation_type", "operation_class", "client_name"],
-            buckets=BUCKETS,
-            registry=r,
+            r,
+            BUCKETS,
         )
-        self.graphql_errors = Counter(
+        self.graphql_errors = CounterSeries(
             "tidegate_graphql_errors",
             "Errors in GraphQL responses, one per error, by extensions.code.",
             ["graphql_operation_name", "operation_class", "client_name", "error_code"],
-            registry=r,
+            r,
         )
-        self.graphql_executions = Counter(
+        self.graphql_executions = CounterSeries(
             "tidegate_graphql_executions",
             "Executed GraphQL operations over HTTP by what walked them: compiled (a manifest operation's"
             " plan) or graphql-core (the generic walk).",
             ["graphql_operation_name", "executor"],
-            registry=r,
+            r,
         )
-        self.http_client_duration = Histogram(
+        self.http_client_duration = HistogramSeries(
             "http_client_request_duration_seconds",
             "Each HTTP request sent to a back office, body read included.",
             ["backend", "http_request_method", "http_response_status_code", "error_type"],
-            buckets=BUCKETS,
-            registry=r,
+            r,
+            BUCKETS,
         )
-        self.backend_calls = Counter(
+        self.backend_calls = CounterSeries(
             "tidegate_backend_calls",
             "Guarded backend attempts (rate budget, bulkhead, breaker, HTTP) by outcome.",
             ["backend", "outcome"],
-            registry=r,
+            r,
         )
         self.breaker_state_gauge = Gauge(
             "tidegate_circuit_breaker_state",
@@ -134,28 +108,18 @@ class Metrics:
             ["backend", "from_state", "to_state"],
             registry=r,
         )
-        self.rate_decisions = Counter(
+        self.rate_decisions = CounterSeries(
             "tidegate_rate_limit_decisions",
             "Admission (gateway GCRA), per-backend calls/s budget and bulkhead decisions.",
             ["limiter", "backend", "operation_class", "decision"],
-            registry=r,
+            r,
         )
-        self.cache_requests = Counter(
+        self.cache_requests = CounterSeries(
             "tidegate_cache_requests",
             "Cached reads per key: hit, miss (fetched) or stale (served past freshness).",
             ["cache", "result"],
-            registry=r,
+            r,
         )
-        # The children the request path observes, looked up once per label values (`Children`).
-        self.http_server_duration_of = Children(self.http_server_duration)
-        self.http_server_active_of = Children(self.http_server_active)
-        self._graphql_duration_of = Children(self.graphql_duration)
-        self._graphql_errors_of = Children(self.graphql_errors)
-        self._graphql_executions_of = Children(self.graphql_executions)
-        self._http_client_duration_of = Children(self.http_client_duration)
-        self._backend_calls_of = Children(self.backend_calls)
-        self._rate_decisions_of = Children(self.rate_decisions)
-        self._cache_requests_of = Children(self.cache_requests)
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""
@@ -168,13 +132,13 @@ class Metrics:
         name = self.operations.label(record.operation)
         op_class = operation_class(record.operation_class)
         client = self.clients.label(client_header, record.client_id)
-        self._graphql_duration_of(name, operation_type(record.operation_type), op_class, client).observe(
-            duration_s
+        self.graphql_duration.observe(
+            (name, operation_type(record.operation_type), op_class, client), duration_s
         )
         for code in record.codes:
-            self._graphql_errors_of(name, op_class, client, error_code(code)).inc()
+            self.graphql_errors.inc((name, op_class, client, error_code(code)))
         if record.executor is not None:
-            self._graphql_executions_of(name, record.executor).inc()
+            self.graphql_executions.inc((name, record.executor))
 
     def admission(self, op_class: str | None, *, admitted: bool) -> None:
         self.rate_decision("admission", "", op_class or "", "admitted" if admitted else "rejected")
@@ -182,14 +146,14 @@ class Metrics:
     # -- BackendTelemetry ----------------------------------------------------------------------
 
     def backend_call(self, backend: str, outcome: str) -> None:
-        self._backend_calls_of(backend, outcome if outcome == "ok" else error_code(outcome)).inc()
+        self.backend_calls.inc((backend, outcome if outcome == "ok" else error_code(outcome)))
 
     def http_request(
         self, backend: str, method: str, status: int | None, error_type: str, duration_s: float
     ) -> None:
-        self._http_client_duration_of(
-            backend, method, "" if status is None else str(status), error_type
-        ).observe(duration_s)
+        self.http_client_duration.observe(
+            (backend, method, "" if status is None else str(status), error_type), duration_s
+        )
 
     def breaker_state(self, backend: str, old: str | None, new: str) -> None:
         current = new.lower()
@@ -201,7 +165,7 @@ class Metrics:
     def rate_decision(self, limiter: str, backend: str, operation_class_label: str, decision: str) -> None:
         if limiter not in LIMITERS:
             return
-        self._rate_decisions_of(limiter, backend, operation_class(operation_class_label), decision).inc()
+        self.rate_decisions.inc((limiter, backend, operation_class(operation_class_label), decision))
 
     def cache_result(self, cache: str, result: str) -> None:
-        self._cache_requests_of(cache, result).inc()
+        self.cache_requests.inc((cache, result))

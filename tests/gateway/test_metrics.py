@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from backends.registry import BACKENDS
 from gateway.app import create_app
 from gateway.observability.metric_labels import ClientNames, OperationNames
-from gateway.observability.metrics import Children, Metrics
+from gateway.observability.metrics import Metrics
 from gateway.settings import Settings
 from tests.gateway.conftest import TEST_ISSUER, TEST_KEYS, bearer, serve, small_schema
 from tests.support.prom import Scrape
@@ -171,17 +171,3 @@ async def test_the_token_client_is_the_label_when_the_header_names_none() -> Non
         await client.post("/graphql", json={"query": "{ hello }"}, headers={"apollographql-client-name": "x"})
         got = await scrape(client)
     assert got.value(GRAPHQL_COUNT, client_name="softphone") == 1
-
-
-def test_children_are_the_series_labels_gives_and_the_memo_is_bounded() -> None:
-    """`Children` hands back the very child `labels` returns (the same series, counted once), and
-    keeps at most `limit` of them: label values past the cap are still counted, just not remembered."""
-    metrics = Metrics(OperationNames((), 10), ClientNames(()))
-    of = Children(metrics.cache_requests, limit=2)
-    assert of("accounts", "hit") is metrics.cache_requests.labels("accounts", "hit")
-    for result in ("hit", "miss", "stale", "stale"):
-        of("accounts", result).inc()
-    assert len(of._children) == 2
-    got = Scrape(metrics.exposition().decode())
-    assert got.value("tidegate_cache_requests_total", cache="accounts", result="stale") == 2
-    assert got.value("tidegate_cache_requests_total", cache="accounts", result="hit") == 1
