@@ -33,6 +33,7 @@ lists, non-nulls, scalars and enums (no interface or union), and an executor wit
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from asyncio import ensure_future, gather, get_running_loop
@@ -67,6 +68,7 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, is_awaitable, is_iterable
 from strawberry import ID
 from strawberry.schema.name_converter import NameConverter
+from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 
@@ -447,7 +449,17 @@ class _Walk:
             return completed
         if result is None or result is Undefined:
             return None
-        if kind is _LEAF:
+        if kind is _ENUM and isinstance(result, typed.wrapped_cls):
+            names = _ENUM_NAMES.get(typed)
+            if names is None:
+                names = _enum_names(typed)
+            try:
+                name = names.get(result._value_)
+            except TypeError:  # an unhashable value: the enum's own comparisons, below
+                name = None
+            if name is not None:
+                return name
+        if kind is _LEAF or kind is _ENUM:
             coerced = typed.coerce_output_value(result)
             if coerced is Undefined or coerced is None:
                 self.executor.complete_leaf_value(return_type, result)  # raises graphql-core's message
@@ -822,8 +834,22 @@ def _plain(return_type: GraphQLOutputType) -> frozenset[type]:
 
 # How `complete` treats a type, by its class: one dict lookup in place of a chain of isinstance tests
 # per value (Strawberry's enums are a subclass of graphql-core's; `_kind` files any class it meets).
-_NON_NULL, _LIST, _LEAF, _OBJECT = "non-null", "list", "leaf", "object"
+_NON_NULL, _LIST, _LEAF, _ENUM, _OBJECT = "non-null", "list", "leaf", "enum", "object"
 _KINDS: dict[type, str] = {}
+
+# A Strawberry enum's GraphQL names by its members' values, per enum type: what its
+# `coerce_output_value` finds by comparing the member's `.value` with each value's in turn (two
+# Python calls per comparison, on 3.11's enum property), read from the member's own `_value_`.
+_ENUM_NAMES: dict[GraphQLEnumType, dict[Any, str]] = {}
+
+
+def _enum_names(enum_type: Any) -> dict[Any, str]:
+    names: dict[Any, str] = {}
+    for name, value in enum_type.values.items():
+        with contextlib.suppress(TypeError):  # an unhashable value is left to the enum's loop
+            names.setdefault(value.value, name)  # the first name with a value wins, as in the loop
+    _ENUM_NAMES[enum_type] = names
+    return names
 
 
 def _kind(return_type: GraphQLOutputType) -> str:
@@ -831,6 +857,8 @@ def _kind(return_type: GraphQLOutputType) -> str:
         kind = _NON_NULL
     elif isinstance(return_type, GraphQLList):
         kind = _LIST
+    elif isinstance(return_type, CustomGraphQLEnumType):
+        kind = _ENUM
     elif isinstance(return_type, GraphQLScalarType | GraphQLEnumType):
         kind = _LEAF
     else:

@@ -60,6 +60,7 @@ class PolicyExtension(FieldExtension):
     def __init__(self, requirements: Requirements, mask: MaskKind | None) -> None:
         self.requirements = requirements
         self.mask = mask
+        self._staff = mask in STAFF_KINDS  # decided once: an enum member hashes in Python
 
     @cached_property
     def supports_sync(self) -> bool:
@@ -86,7 +87,7 @@ class PolicyExtension(FieldExtension):
         compiled walk calls it without Strawberry's wrapper (`schema.compiled`)."""
         if self.mask is None or value is None or value == []:
             return value  # nothing shown, nothing to mask or to audit
-        if self.mask in STAFF_KINDS:  # our own staff's details: a scope, no customer, no audit
+        if self._staff:  # our own staff's details: a scope, no customer, no audit
             return value if ctx.access.may_see_staff_contact() else mask_value(self.mask, value)
         return self._revealed(ctx, source, info, value, self.mask)
 
