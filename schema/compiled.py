@@ -50,6 +50,7 @@ from graphql import (
     GraphQLError,
     GraphQLField,
     GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -231,6 +232,7 @@ class _Walk:
                     and plan.attribute is not None
                     and not (forbidden and plan.coordinate in forbidden)
                     and type(value := _read(source, plan.attribute)) in plan.plain
+                    and (type(value) is not int or _INT_MIN <= value <= _INT_MAX)
                 ):
                     # A plain attribute (a `str` for a String...) is its own completion: nothing to
                     # await, no path to build (anything else, a failed read too, takes `field`).
@@ -311,7 +313,7 @@ class _Walk:
                 if loaded.policy is not None:
                     field_path = _new_path((path, plan.key, plan.parent.name))
                     value = await self._revealed(plan, loaded, source, field_path, value)
-                if type(value) in plan.plain:
+                if type(value) in plan.plain and (type(value) is not int or _INT_MIN <= value <= _INT_MAX):
                     results[plan.key] = value
                     continue
                 field_path = _new_path((path, plan.key, plan.parent.name))
@@ -369,7 +371,9 @@ class _Walk:
                         else _NO_ARGUMENTS
                     )
                     result = plan.direct(source, info, arguments)
-                    if type(result) in plan.plain:
+                    if type(result) in plan.plain and (
+                        type(result) is not int or _INT_MIN <= result <= _INT_MAX
+                    ):
                         return result
                     if _AWAITABLE[type(result)] or (type(result) is GeneratorType and is_awaitable(result)):
                         return self._awaited(plan, plan.return_type, info, path, result)
@@ -408,7 +412,11 @@ class _Walk:
         """A field's (or list item's) awaited value, completed; an error is located at `path`."""
         try:
             value = await result
-            if return_type is plan.return_type and type(value) in plan.plain:
+            if (
+                return_type is plan.return_type
+                and type(value) in plan.plain
+                and (type(value) is not int or _INT_MIN <= value <= _INT_MAX)
+            ):
                 return value
             completed = self.complete(plan, return_type, info, path, value)
             if _AWAITABLE[type(completed)] or (type(completed) is GeneratorType and is_awaitable(completed)):
@@ -812,12 +820,17 @@ def _read(source: Any, attribute: str) -> Any:
 
 
 # Leaf types whose completion returns a value of these exact types unchanged: graphql-core's
-# `serialize_string` and `serialize_id` return a `str` as it is, `serialize_boolean` a `bool`. (Int
-# checks its 32-bit range, Float its finiteness, custom scalars and enums convert: those complete.)
+# `serialize_string` and `serialize_id` return a `str` as it is, `serialize_boolean` a `bool`, and
+# `serialize_int` an `int` within GraphQL's 32 bits, which the walk checks beside the type
+# (`_INT_MIN <= value <= _INT_MAX`; any other int completes, and fails there). Float checks its
+# finiteness, custom scalars and enums convert: those complete.
+_INT_MIN: Final = -(2**31)
+_INT_MAX: Final = 2**31 - 1
 _PLAIN_OUTPUTS: Final[dict[GraphQLScalarType, frozenset[type]]] = {
     GraphQLString: frozenset({str}),
     GraphQLID: frozenset({str}),
     GraphQLBoolean: frozenset({bool}),
+    GraphQLInt: frozenset({int}),
 }
 _NOTHING_PLAIN: Final[frozenset[type]] = frozenset()
 

@@ -86,6 +86,14 @@ class Leaf:
         return f"{self.name}:{colour.value}"
 
     @strawberry.field
+    def edges(self) -> list[int]:  # GraphQL's Int bounds: passed as they are
+        return [-(2**31), 2**31 - 1, 0]
+
+    @strawberry.field
+    def too_big(self) -> int | None:  # one past them: the executor's error
+        return 2**31
+
+    @strawberry.field
     def counted_up(self) -> list[int]:  # a plain generator: iterated as a list, never awaited
         return _up_to(3)  # type: ignore[return-value]
 
@@ -198,6 +206,7 @@ CASES = [
     ('{ leaf(name: "x") { painted(colour: BLUE) } }', None),
     ('{ leaf(name: "x") { wrongColour } }', None),
     ('{ leaf(name: "x") { countedUp legacy } }', None),
+    ('{ leaf(name: "x") { edges tooBig counted } }', None),
     ("{ leaves(count: 3) { name counted maybe } }", None),
     ("{ leaves(count: 3, bad: true) { name badItems } }", None),
     ("{ required { name } }", None),
