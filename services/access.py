@@ -7,7 +7,7 @@ loading customer data, and the masking extension asks it before revealing a valu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.calls import Call
 
@@ -43,17 +43,20 @@ class Principal:
         return any(all(scope in self.scopes for scope in group) for group in any_of)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Access:
-    """Per request: the principal, and the call that scopes what an agent may read."""
+    """Per request: the principal, and the call that scopes what an agent may read. Frozen: the
+    checks below run for every customer-linked field, so what depends on the principal alone is
+    decided once, when the request's access is made."""
 
     principal: Principal | None
     call: Call | None = None
+    # Supervisors read any customer; everyone else only what their call matched.
+    unrestricted: bool = field(init=False)
 
-    @property
-    def unrestricted(self) -> bool:
-        """Supervisors read any customer; everyone else only what their call matched."""
-        return self.principal is not None and CUSTOMER_READ_ANY in self.principal.scopes
+    def __post_init__(self) -> None:
+        p = self.principal
+        object.__setattr__(self, "unrestricted", p is not None and CUSTOMER_READ_ANY in p.scopes)
 
     @property
     def call_id(self) -> str | None:

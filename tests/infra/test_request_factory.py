@@ -5,12 +5,12 @@ fails), same headers, same body bytes."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
 
-from infra.http.request_factory import RequestFactory
+from infra.http.request_factory import PATH_SAFE, RequestFactory
 
 BASES = ("http://127.0.0.1:8102", "http://crm.test/", "https://gis.example:8443/arcgis/")
 SHAPES: tuple[tuple[str, Any], ...] = (
@@ -45,6 +45,19 @@ def test_each_url_is_the_one_httpx_parses(base: str, path: str, params: Any) -> 
         theirs.raw_path,
     )
     assert ours.params == theirs.params
+
+
+@pytest.mark.parametrize(
+    "char", [chr(code) for code in range(32, 127) if chr(code) not in "?#%"] + ["中", "é"]
+)
+def test_a_path_is_escaped_as_quote_escapes_it_whatever_its_characters(char: str) -> None:
+    """A path of characters `quote` leaves alone skips it; any other is escaped by it: either way
+    the URL is the one `quote(path, safe=PATH_SAFE)` gives, with or without an encoded query."""
+    factory = RequestFactory(BASES[0], {})
+    for path in (f"/a{char}b", f"/{char}", f"/x/{char}{char}/y"):
+        expected = BASES[0] + quote(path, safe=PATH_SAFE)
+        assert factory.url(path) == expected
+        assert factory.build("GET", path, query="q=1").url == f"{expected}?q=1"
 
 
 @pytest.mark.parametrize(
