@@ -12,7 +12,8 @@ field whose Python resolver has nothing between it and the call (no argument Str
 only plain scalars; no field extension such as `@mask`'s policy, no permission class) is called as
 Strawberry's wrapper would call it (`_direct`), without the wrapper; so is a field whose one
 extension is `@mask`'s policy, its value then shown in clear (audited) or masked by
-`PolicyExtension.reveal`, the extension's own step.
+`PolicyExtension.reveal`, the extension's own step. An object's `loaded_field`s (masked ones too)
+are filled from one load of its record (`_Walk._loaded`), not each by its own resolver and task.
 
 What stays graphql-core's: the plan runs inside the request's own executor (`PolicedExecution`), in
 place of its `execute_root_grouped_field_set`. Variable coercion, the root selection's checks, error
