@@ -242,10 +242,12 @@ def start_sentinel_set() -> SentinelSet:
         raise
 
 
-def shared_client(request: pytest.FixtureRequest, kind: str, *, timeout_s: float = 0.1) -> RedisClient:
+def shared_client(request: pytest.FixtureRequest, kind: str, *, timeout_s: float = 2.0) -> RedisClient:
     """A client of the store suites' shared Redis, `kind` `redis` (the module's single server) or
     `cluster` (the session's three masters), made by the BFF's own factory; the cluster is emptied
-    first (its keys outlive a module), the single server is left as the suite had it."""
+    first (its keys outlive a module), the single server is left as the suite had it. The suites
+    check behaviour, not speed: the timeout is generous (2 s; it was 0.1 s, and on a CI run's two
+    busy cores twenty concurrent claims opening their connections once ran past it)."""
     if kind == "cluster":
         cluster: RedisClusterProcesses = request.getfixturevalue("redis_cluster")
         cluster.flushall()
