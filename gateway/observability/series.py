@@ -49,58 +49,47 @@ class _Series(Collector):
             raise ValueError(f"{self.name} takes {len(self.labelnames)} label values, not {len(labels)}")
 
 
-class CounterSeries(_Series):
+class _ValueSeries(_Series):
+    """One number per label values; `_family` is the metric family it is exposed as."""
+
+    _family: type[CounterMetricFamily | GaugeMetricFamily]
+
+    def __init__(
+        self, name: str, documentation: str, labelnames: Sequence[str], registry: CollectorRegistry
+    ) -> None:
+        super().__init__(name, documentation, labelnames, registry)
+        self._values: dict[Labels, float] = {}
+
+    def _add(self, labels: Labels, amount: float = 1.0) -> None:
+        values = self._values
+        if labels in values:
+            values[labels] += amount
+        else:
+            self._check(labels)
+            values[labels] = amount
+
+    def value(self, labels: Labels) -> float:
+        return self._values.get(labels, 0.0)
+
+    def collect(self) -> Iterator[Metric]:
+        family = self._family(self.name, self.documentation, labels=self.labelnames)
+        for labels, value in list(self._values.items()):
+            family.add_metric(labels, value)
+        yield family
+
+
+class CounterSeries(_ValueSeries):
     """A counter per label values (`inc(labels)`), exposed as `<name>_total`."""
 
-    def __init__(
-        self, name: str, documentation: str, labelnames: Sequence[str], registry: CollectorRegistry
-    ) -> None:
-        super().__init__(name, documentation, labelnames, registry)
-        self._values: dict[Labels, float] = {}
-
-    def inc(self, labels: Labels, amount: float = 1.0) -> None:
-        values = self._values
-        if labels in values:
-            values[labels] += amount
-        else:
-            self._check(labels)
-            values[labels] = amount
-
-    def value(self, labels: Labels) -> float:
-        return self._values.get(labels, 0.0)
-
-    def collect(self) -> Iterator[Metric]:
-        family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
-        for labels, value in list(self._values.items()):
-            family.add_metric(labels, value)
-        yield family
+    _family = CounterMetricFamily
+    inc = _ValueSeries._add  # `inc(labels, amount=1.0)`: the update itself, no frame around it
 
 
-class GaugeSeries(_Series):
+class GaugeSeries(_ValueSeries):
     """A gauge per label values moved up and down (`add(labels, ±1)`)."""
 
-    def __init__(
-        self, name: str, documentation: str, labelnames: Sequence[str], registry: CollectorRegistry
-    ) -> None:
-        super().__init__(name, documentation, labelnames, registry)
-        self._values: dict[Labels, float] = {}
-
-    def add(self, labels: Labels, amount: float) -> None:
-        values = self._values
-        if labels in values:
-            values[labels] += amount
-        else:
-            self._check(labels)
-            values[labels] = amount
-
-    def value(self, labels: Labels) -> float:
-        return self._values.get(labels, 0.0)
-
-    def collect(self) -> Iterator[Metric]:
-        family = GaugeMetricFamily(self.name, self.documentation, labels=self.labelnames)
-        for labels, value in list(self._values.items()):
-            family.add_metric(labels, value)
-        yield family
+    _family = GaugeMetricFamily
+    add = _ValueSeries._add  # `add(labels, amount)`, amount ±1
 
 
 class HistogramSeries(_Series):

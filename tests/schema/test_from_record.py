@@ -13,7 +13,6 @@ import pytest
 from strawberry.types.base import get_object_definition
 
 from domain import drafts, records
-from domain.enums import AccountStatus, PaymentMethod, WaterUseType
 from domain.money import Money as DomainMoney
 from schema import build_schema, refs
 from schema.accounts.account import Account
@@ -30,6 +29,7 @@ from schema.tickets.parts import FieldWorker, TicketEvent, TicketLiveStatus
 from schema.tickets.redacted import RedactedTicket
 from schema.tickets.ticket import Ticket
 from services import authorize, subscriptions
+from tests.schema import fake_backends
 
 SCHEMA = Path(__file__).parents[2] / "schema"
 
@@ -79,25 +79,12 @@ def test_a_loaded_field_is_read_by_its_attribute_or_its_compute() -> None:
     """What the compiled walk's group reads per field (`loaded_reader`): the record's attribute, or
     the field's `compute`; fields that are not loaded have no reader."""
     fields = {f.python_name: f for f in get_object_definition(Account, strict=True).fields}
-    account = records.Account(
-        account_no="0000000001",
-        customer_no="KH00000001",
-        holder_name="张三",
-        address=None,
-        status=AccountStatus.ACTIVE,
-        use_type=WaterUseType.RESIDENTIAL,
-        pay_method=PaymentMethod.COUNTER,
-        mobile=None,
-        landline=None,
-        id_card=None,
+    account = dataclasses.replace(
+        fake_backends.ACCOUNT,
         balance=DomainMoney(500),
         arrears=DomainMoney(1200),
         late_fee=DomainMoney(30),
-        current_tier=1,
         year_to_date_m3=7,
-        opened_on=None,
-        meter_no=None,
-        direct_debit=False,
     )
     assert loaded_reader(fields["balance"])(account) == DomainMoney(500)  # type: ignore[misc]
     assert loaded_reader(fields["year_to_date_usage_m3"])(account) == 7  # type: ignore[misc]
