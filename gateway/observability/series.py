@@ -21,6 +21,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from itertools import accumulate
+from typing import ClassVar
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import (
@@ -35,7 +36,9 @@ from prometheus_client.utils import floatToGoString
 Labels = tuple[str, ...]
 
 
-class _Series(Collector):
+class Series(Collector):
+    kind: ClassVar[str]  # the Prometheus type: counter, gauge or histogram
+
     def __init__(
         self, name: str, documentation: str, labelnames: Sequence[str], registry: CollectorRegistry
     ) -> None:
@@ -49,7 +52,7 @@ class _Series(Collector):
             raise ValueError(f"{self.name} takes {len(self.labelnames)} label values, not {len(labels)}")
 
 
-class _ValueSeries(_Series):
+class _ValueSeries(Series):
     """One number per label values; `_family` is the metric family it is exposed as."""
 
     _family: type[CounterMetricFamily | GaugeMetricFamily]
@@ -81,6 +84,7 @@ class _ValueSeries(_Series):
 class CounterSeries(_ValueSeries):
     """A counter per label values (`inc(labels)`), exposed as `<name>_total`."""
 
+    kind = "counter"
     _family = CounterMetricFamily
     inc = _ValueSeries._add  # `inc(labels, amount=1.0)`: the update itself, no frame around it
 
@@ -88,13 +92,16 @@ class CounterSeries(_ValueSeries):
 class GaugeSeries(_ValueSeries):
     """A gauge per label values moved up and down (`add(labels, ±1)`)."""
 
+    kind = "gauge"
     _family = GaugeMetricFamily
     add = _ValueSeries._add  # `add(labels, amount)`, amount ±1
 
 
-class HistogramSeries(_Series):
+class HistogramSeries(Series):
     """A histogram per label values (`observe(labels, value)`): a count per bucket, cumulated when
     scraped, the `+Inf` bucket implied; a value on a bound falls in that bound's bucket (`le`)."""
+
+    kind = "histogram"
 
     def __init__(
         self,

@@ -13,6 +13,7 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from gateway.observability.metric_labels import ClientNames, OperationNames
 from gateway.observability.metrics import Metrics
+from gateway.observability.series import Series
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"
 # Labels Prometheus adds itself (target labels, histogram buckets), and the scrape-health series.
@@ -28,10 +29,13 @@ def exported() -> dict[str, set[str]]:
     metrics = Metrics(OperationNames(set(), 0), ClientNames(set()))
     found: dict[str, set[str]] = {}
     for instrument in vars(metrics).values():
-        if not isinstance(instrument, MetricWrapperBase):
+        if isinstance(instrument, Series):  # the request path's own (`gateway.observability.series`)
+            name, labels, kind = instrument.name, set(instrument.labelnames), instrument.kind
+        elif isinstance(instrument, MetricWrapperBase):
+            # prometheus_client has no public accessor for an instrument's name, type and label names.
+            name, labels, kind = instrument._name, set(instrument._labelnames), str(instrument._type)
+        else:
             continue
-        # prometheus_client has no public accessor for an instrument's name, type and label names.
-        name, labels, kind = instrument._name, set(instrument._labelnames), str(instrument._type)
         scraped = {
             "counter": [f"{name}_total"],
             "histogram": [f"{name}_{suffix}" for suffix in ("bucket", "count", "sum")],
