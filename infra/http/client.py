@@ -134,7 +134,7 @@ class BackendHttp:
         retry = self.retry
         if retry is None:
             return await self._attempt(method, path, parse, kwargs)
-        retry.budget.deposit()  # as `RetryPolicy.call` does before its first attempt
+        retry.first_attempt()  # as `RetryPolicy.call` does
         try:
             return await self._attempt(method, path, parse, kwargs)
         except BackendUnavailable as exc:

@@ -77,8 +77,8 @@ class State(StrEnum):
 
 
 StateListener = Callable[[str, State, State], None]
-Entered = tuple[float, int]  # (clock when admitted, the state generation that admitted the call)
 """Called with (breaker name, old state, new state) after every transition."""
+Entered = tuple[float, int]  # (clock when admitted, the state generation that admitted the call)
 
 
 class SlidingWindowType(StrEnum):

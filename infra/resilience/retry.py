@@ -115,11 +115,15 @@ class RetryPolicy:
     async def call(self, attempt: Callable[[], Awaitable[T]], *, idempotent: bool, what: str = "") -> T:
         """`attempt()` once, and again after a transient failure if the call is idempotent and
         attempts, deadline and budget allow."""
-        self.budget.deposit()
+        self.first_attempt()
         try:
             return await attempt()
         except BackendUnavailable as exc:
             return await self.after(exc, attempt, idempotent=idempotent, what=what)
+
+    def first_attempt(self) -> None:
+        """A call's first attempt is starting: it earns the retries the budget allows."""
+        self.budget.deposit()
 
     async def after(
         self,
@@ -131,7 +135,7 @@ class RetryPolicy:
     ) -> T:
         """`call` from its first failure on: `failure` raised again, or `attempt()` retried until it
         succeeds or may not be retried. A caller that makes the first attempt itself (having
-        deposited with `budget.deposit()`, as `call` does) comes here only when it failed:
+        said so with `first_attempt()`, as `call` does) comes here only when it failed:
         `BackendHttp.fetch`, so that a call that succeeds at once runs no frame of the policy's."""
         number = 1
         while True:
