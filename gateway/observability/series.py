@@ -37,6 +37,8 @@ Labels = tuple[str, ...]
 
 
 class Series(Collector):
+    """One named, labelled series on an app's registry, which calls its `collect` at each scrape."""
+
     kind: ClassVar[str]  # the Prometheus type: counter, gauge or histogram
 
     def __init__(
