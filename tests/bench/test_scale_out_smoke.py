@@ -1,5 +1,5 @@
 """A ~1 s smoke run of bench/scale_out.py (two legs: 1 and 2 replicas behind Hive Gateway) so the
-benchmark never rots (no timing asserted).
+benchmark never rots (no timing asserted, and the pop's budget lifted so none is judged either).
 
 What it does assert is the point of scaling out behind the router: every pop answered through it, and
 billing's peak in flight within its pool whatever the replica count (the guards are fleet-wide)."""
@@ -14,7 +14,20 @@ from bench import scale_out
 
 
 def test_scale_out_cluster_bench_runs_and_prints_its_json(capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["--seconds", "1", "--slice-s", "0.5", "--replicas", "1,2", "--customers", "2000"]
+    # The budget lifted: every pop answered is the point here, not within 300 ms on a CI run's busy
+    # cores (one run had 31 of 49 pops cut there, each a CRM search past the deadline).
+    argv = [
+        "--seconds",
+        "1",
+        "--slice-s",
+        "0.5",
+        "--replicas",
+        "1,2",
+        "--customers",
+        "2000",
+        "--budget-ms",
+        "5000",
+    ]
     assert scale_out.main([*argv, "--latency-scale", "0"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result["rps"]) == {"replicas_1", "replicas_2"}
