@@ -19,9 +19,11 @@ PATIENT = {"TIDEGATE_REDIS_TIMEOUT_MS": "5000", "TIDEGATE_RATE_REDIS_DEADLINE_MS
 
 async def _fire(bff: BffProcess, n: int) -> list[int]:
     headers = {"Authorization": f"Bearer {bff.token('supervisor')}"}
-    async with httpx.AsyncClient(
-        base_url=bff.url, timeout=30, limits=httpx.Limits(max_connections=50)
-    ) as client:
+    # A new connection per request: a kept-alive one can be closed by the server's keep-alive timer
+    # just as the next request is sent, when a loaded machine stalls the process that long (a CI run
+    # once got `ReadError` there); this test is about the bucket, not connection reuse.
+    limits = httpx.Limits(max_connections=50, max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=bff.url, timeout=30, limits=limits) as client:
         replies = await asyncio.gather(
             *(client.post("/graphql", json={"query": "{ __typename }"}, headers=headers) for _ in range(n))
         )
