@@ -107,11 +107,6 @@ class _AwaitableTypes(dict[type, bool]):
 _AWAITABLE: Final = _AwaitableTypes()
 
 
-def isawaitable(value: Any) -> bool:
-    """The walk's test as a call: the walk itself spells it out where it runs per value."""
-    return _AWAITABLE[type(value)] or (type(value) is GeneratorType and is_awaitable(value))
-
-
 class NotPlanned(Exception):
     """Why an operation stays with graphql-core's generic walk (logged at debug level)."""
 

@@ -83,9 +83,8 @@ class RequestFactory:
         if query is not None:
             if params or "?" in path or "#" in path or "%" in path:
                 raise ValueError("an encoded query goes with a plain path and no params")
-            quoted = path if _UNCHANGED_PATH.fullmatch(path) else quote(path, safe=PATH_SAFE)
-            url = f"{self._prefix}{quoted}?{query}" if query else self.url(path)
-            return Outgoing(method, url, merged, body or None)
+            url = self.url(path)
+            return Outgoing(method, f"{url}?{query}" if query else url, merged, body or None)
         return Outgoing(method, self.url(path, params), merged, body or None)
 
     def url(self, path: str, params: Any = None) -> str:
