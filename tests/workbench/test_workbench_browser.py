@@ -251,6 +251,9 @@ def test_workbench_token_is_refreshed_before_it_expires(stack: Stack, watched: W
     second = issued[1].json()
     assert second["access_token"] != first["access_token"]
     before = len(bearers)
-    ring(page)  # the ring and the pop run after the refresh
+    # The pop itself comes over the websocket; the account cards then ask over HTTP, after the pop
+    # has rendered, so the test waits for that first request rather than reading the list at once.
+    with page.expect_request(lambda r: r.url.endswith("/graphql")):
+        ring(page)  # the ring and the pop run after the refresh
     sent = bearers[before:]
     assert sent and all(b == f"Bearer {second['access_token']}" for b in sent), sent[:3]
