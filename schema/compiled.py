@@ -71,7 +71,9 @@ from graphql.pyutils import AwaitableOrValue, Path, Undefined, is_awaitable, is_
 from strawberry import ID
 from strawberry.schema.name_converter import NameConverter
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
-from strawberry.types.base import StrawberryOptional
+from strawberry.types.arguments import convert_argument
+from strawberry.types.base import StrawberryList, StrawberryOptional
+from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
 from strawberry.types.field import StrawberryField
 
 from schema.from_record import converter, loaded_reader
@@ -631,6 +633,7 @@ class _Strawberry(NamedTuple):
 
     info_class: type  # the `Info` a resolver is handed
     names: NameConverter  # an argument's GraphQL name, from its Python one
+    convert: Callable[[Any, Any], Any]  # (value, argument type): Strawberry's `convert_argument`
 
 
 def _strawberry(schema: GraphQLSchema) -> _Strawberry | None:
@@ -645,9 +648,14 @@ def _strawberry(schema: GraphQLSchema) -> _Strawberry | None:
     config = getattr(strawberry_schema, "config", None)
     info_class = getattr(config, "info_class", None)
     names = getattr(config, "name_converter", None)
-    if not isinstance(info_class, type) or not isinstance(names, NameConverter):
+    scalars = getattr(converter, "scalar_registry", None)
+    if not isinstance(info_class, type) or not isinstance(names, NameConverter) or scalars is None:
         return None
-    return _Strawberry(info_class, names)
+
+    def convert(value: Any, type_: Any) -> Any:
+        return convert_argument(value, type_, scalars, config)  # type: ignore[arg-type]
+
+    return _Strawberry(info_class, names, convert)
 
 
 Direct = Callable[[Any, GraphQLResolveInfo[Any], dict[str, Any]], Any]  # source, info, arguments
@@ -655,8 +663,8 @@ Direct = Callable[[Any, GraphQLResolveInfo[Any], dict[str, Any]], Any]  # source
 
 def _direct(definition: GraphQLField, node: FieldNode, strawberry: _Strawberry | None) -> Direct | None:
     """A resolver field called as Strawberry's wrapper calls it, without the wrapper: for a field with
-    a Python resolver and nothing between it and the call (no argument that needs converting, no
-    field extension such as `@mask`'s policy, no permission class). Strawberry passes `self` as the
+    a Python resolver and nothing between it and the call (no argument Strawberry builds an object
+    for, no field extension such as `@mask`'s policy, no permission class). Strawberry passes `self` as the
     first argument, the arguments and `root`/`parent`/`info` by name when the resolver declares them
     (`get_arguments`); so does this, with graphql-core's coerced arguments (`_plain_arguments`). A
     field whose one extension is `@mask`'s policy is called the same way, its value then shown or
@@ -668,7 +676,7 @@ def _direct(definition: GraphQLField, node: FieldNode, strawberry: _Strawberry |
         return None
     if field.extensions:
         return None if definition.args or node.arguments else _masked(field, strawberry.info_class)
-    names = _plain_arguments(field, definition, strawberry.names)
+    names = _plain_arguments(field, definition, strawberry)
     return None if names is None else _resolver_call(field, names, strawberry.info_class)
 
 
@@ -676,31 +684,60 @@ def _direct(definition: GraphQLField, node: FieldNode, strawberry: _Strawberry |
 # (`convert_argument` returns a leaf scalar's value unchanged, and None as None).
 _PLAIN_ARGUMENT_TYPES: Final = (str, int, float, bool, ID)
 
+Argument = tuple[str, str, Callable[[Any], Any] | None]  # GraphQL name, Python name, conversion
+
 
 def _plain_arguments(
-    field: StrawberryField, definition: GraphQLField, names: NameConverter
-) -> tuple[tuple[str, str], ...] | None:
-    """(GraphQL name, Python name) of each argument, when every one is a plain scalar or an optional
-    one, which Strawberry passes on unconverted; None when any other (an enum, an input object, a
-    list, `Maybe`, a custom scalar: Strawberry's wrapper converts those)."""
-    pairs = []
+    field: StrawberryField, definition: GraphQLField, strawberry: _Strawberry
+) -> tuple[Argument, ...] | None:
+    """(GraphQL name, Python name, conversion) of each argument, when every one is a plain scalar
+    (passed on as graphql-core coerced it: no conversion), an enum or a list of plain scalars or
+    enums, optional or not (converted by Strawberry's own `convert_argument`, as its wrapper does,
+    only when the request gave a value). None when any other (an input object, `Maybe`, a custom
+    scalar: Strawberry's wrapper converts those, with the `Info` and path they may ask for)."""
+    arguments = []
     for argument in field.arguments:
-        kind = argument.type
-        if type(kind) is StrawberryOptional:
-            kind = kind.of_type
-        if not any(kind is plain for plain in _PLAIN_ARGUMENT_TYPES) or argument.python_name is None:
+        if argument.python_name is None:
             return None
-        pairs.append((names.from_argument(argument), argument.python_name))
-    if {graphql_name for graphql_name, _ in pairs} != set(definition.args):
+        kind = _unwrap_optional(argument.type)
+        if _is_plain(kind):
+            conversion = None
+        elif _is_enum(kind) or (
+            type(kind) is StrawberryList
+            and (_is_plain(item := _unwrap_optional(kind.of_type)) or _is_enum(item))
+        ):
+            conversion = functools.partial(_convert, strawberry.convert, argument.type)
+        else:
+            return None
+        arguments.append((strawberry.names.from_argument(argument), argument.python_name, conversion))
+    if {graphql_name for graphql_name, _, _ in arguments} != set(definition.args):
         return None  # not the arguments the schema says: leave it to the wrapper
-    return tuple(pairs)
+    return tuple(arguments)
+
+
+def _unwrap_optional(kind: Any) -> Any:
+    return kind.of_type if type(kind) is StrawberryOptional else kind
+
+
+def _is_plain(kind: Any) -> bool:
+    return any(kind is plain for plain in _PLAIN_ARGUMENT_TYPES)
+
+
+def _is_enum(kind: Any) -> bool:
+    """An enum class, or its definition (what a list of enums holds)."""
+    return isinstance(kind, StrawberryEnumDefinition) or has_enum_definition(kind)
+
+
+def _convert(convert: Callable[[Any, Any], Any], type_: Any, value: Any) -> Any:
+    return convert(value, type_)
 
 
 def _resolver_call(
-    field: StrawberryField, names: tuple[tuple[str, str], ...], info_class: type
+    field: StrawberryField, names: tuple[Argument, ...], info_class: type
 ) -> Callable[..., Any] | None:
     """`call(source, raw_info, arguments, info=None)`: the field's Python resolver called as Strawberry
-    calls it: `self` first when it takes one, the arguments (`names`: GraphQL name, Python name) and
+    calls it: `self` first when it takes one, the arguments (`names`: GraphQL name, Python name and
+    the conversion Strawberry would apply, if any) and
     `parent`/`root`/`info` by name when it declares them, a Strawberry `Info` made only when it asks
     for one (or the one given). None when there is no resolver to call this way (a basic field, or a
     staticmethod or classmethod object, whose call Strawberry's own wrapper makes, and fails)."""
@@ -720,9 +757,10 @@ def _resolver_call(
         source: Any, raw_info: GraphQLResolveInfo[Any], arguments: dict[str, Any], info: Any = None
     ) -> Any:
         kwargs = dict.fromkeys(by_name, source)
-        for graphql_name, python_name in names:
+        for graphql_name, python_name, conversion in names:
             if graphql_name in arguments:
-                kwargs[python_name] = arguments[graphql_name]
+                value = arguments[graphql_name]
+                kwargs[python_name] = value if conversion is None else conversion(value)
         if info_name is not None:
             kwargs[info_name] = info if info is not None else info_class(_raw_info=raw_info, _field=field)
         return function(source, **kwargs) if with_self else function(**kwargs)

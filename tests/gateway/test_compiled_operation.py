@@ -45,6 +45,11 @@ class Colour(Enum):
     BLUE = "blue"
 
 
+@strawberry.input
+class Box:
+    size: int
+
+
 @strawberry.type
 class Leaf:
     name: str
@@ -82,8 +87,25 @@ class Leaf:
         return self.name if width is None else self.name[:width]
 
     @strawberry.field
-    def painted(self, colour: Colour) -> str:  # an enum: Strawberry converts it, so its wrapper runs
-        return f"{self.name}:{colour.value}"
+    def painted(self, colour: Colour) -> str:  # an enum: converted by Strawberry's own function
+        return f"{self.name}:{type(colour).__name__}.{colour.value}"
+
+    @strawberry.field
+    def palette(self, colours: list[Colour] | None = None, names: list[str | None] | None = None) -> str:
+        """Lists of enums and of plain scalars: what the resolver is handed, types included."""
+        if colours is None:
+            return f"none {names!r}"
+        painted = ",".join(f"{type(c).__name__}.{c.value}" for c in colours)
+        return f"{painted} {type(colours).__name__} {names!r}"
+
+    @strawberry.field
+    def grows(self, seen: list[str] = ["a"]) -> int:  # noqa: B006  # the schema's default list
+        seen.append("x")  # a resolver that changes its argument must not change the next request's
+        return len(seen)
+
+    @strawberry.field
+    def boxed(self, box: Box) -> int:  # an input object: Strawberry's wrapper builds it
+        return box.size
 
     @strawberry.field
     def edges(self) -> list[int]:  # GraphQL's Int bounds: passed as they are
@@ -204,6 +226,9 @@ CASES = [
     ('query Q($w: Int) { leaf(name: "xyz") { trimmed(width: $w) } }', {"w": 1}),
     ('query Q($w: Int) { leaf(name: "xyz") { trimmed(width: $w) } }', {}),
     ('{ leaf(name: "x") { painted(colour: BLUE) } }', None),
+    ('{ leaf(name: "x") { palette none: palette(colours: null) one: palette(colours: RED) } }', None),
+    ('{ leaf(name: "x") { palette(colours: [BLUE, RED], names: ["a", null]) boxed(box: {size: 3}) } }', None),
+    ('query Q($c: [Colour!]) { leaf(name: "x") { palette(colours: $c) } }', {"c": ["RED", "BLUE"]}),
     ('{ leaf(name: "x") { wrongColour } }', None),
     ('{ leaf(name: "x") { countedUp legacy } }', None),
     ('{ leaf(name: "x") { edges tooBig counted } }', None),
@@ -300,12 +325,25 @@ async def test_a_plan_runs_only_on_the_schema_it_was_made_for() -> None:
     assert served_by.get() == "compiled"
 
 
+async def test_a_default_list_argument_is_handed_over_as_a_copy() -> None:
+    """graphql-core gives every request that omits a list argument the same default object;
+    Strawberry's conversion copies it, and so does the direct call (`convert_argument`)."""
+    compiled = compile_operation(SCHEMA, parse('{ leaf(name: "x") { grows } }'))
+    assert compiled is not None
+    for _ in range(3):
+        result = await compiled.execute(None, None)
+        assert result is not None and result.errors is None
+        assert result.data == {"leaf": {"grows": 2}}
+
+
 def test_resolvers_with_nothing_in_between_are_called_without_strawberrys_wrapper() -> None:
     """`self`, `info` and `root` resolvers are called directly, and so are resolvers whose arguments
-    are plain scalars (Strawberry hands those over as graphql-core coerced them); a field with an
-    argument Strawberry converts (an enum) or a field extension keeps the wrapper; a basic field is read."""
+    are plain scalars (Strawberry hands those over as graphql-core coerced them), enums or lists of
+    either (converted by Strawberry's `convert_argument`); a field with an input object argument or a
+    field extension keeps the wrapper; a basic field is read."""
     document = parse(
-        '{ leaf(name: "x") { name shout where rooted broken padded trimmed counted painted(colour: RED) } }'
+        '{ leaf(name: "x") { name shout where rooted broken padded trimmed counted painted(colour: RED) '
+        "palette boxed(box: {size: 1}) } }"
     )
     assert compile_operation(SCHEMA, document) is not None
     operation = document.definitions[0]
@@ -322,6 +360,8 @@ def test_resolvers_with_nothing_in_between_are_called_without_strawberrys_wrappe
         "broken",
         "padded",
         "trimmed",
+        "painted",
+        "palette",
     }
     assert planned["name"].attribute == "name" and planned["counted"].direct is None
-    assert planned["painted"].direct is None
+    assert planned["boxed"].direct is None
