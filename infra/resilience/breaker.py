@@ -60,7 +60,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from infra.errors import BackendUnavailable
-from infra.resilience.window import CountWindow, Outcome, SlidingWindow, Snapshot, TimeWindow
+from infra.resilience.window import OUTCOMES, CountWindow, SlidingWindow, Snapshot, TimeWindow
 
 T = TypeVar("T")
 
@@ -302,18 +302,23 @@ class CircuitBreaker:
         return False
 
     def _record(self, duration_s: float, *, failed: bool) -> None:
+        """Count the call and judge the window, on every call (a success can trip the breaker too:
+        the one that brings the window to its minimum, or one recorded as old successes expire).
+        Read from the live totals, with no `Snapshot` built: this runs once per backend call."""
         now = self._clock()
-        self._expire_half_open(now)
-        slow = duration_s >= self.config.slow_call_duration_threshold_s
-        snap = self._window.record(Outcome.of(failed=failed, slow=slow))
+        if self._state is State.HALF_OPEN:
+            self._expire_half_open(now)
+        config = self.config
+        slow = duration_s >= config.slow_call_duration_threshold_s
+        counts = self._window.record(OUTCOMES[failed, slow])
         if self._state is State.OPEN:
             return  # a call admitted before the breaker opened: counted, never judged
-        failure_rate, slow_call_rate = self._rates(snap)
-        if failure_rate == -1:
+        total = counts.total
+        if total == 0 or total < self._minimum_calls:
             return  # below the minimum: no verdict yet
         if (
-            failure_rate >= self.config.failure_rate_threshold
-            or slow_call_rate >= self.config.slow_call_rate_threshold
+            counts.failed * 100.0 / total >= config.failure_rate_threshold
+            or counts.slow * 100.0 / total >= config.slow_call_rate_threshold
         ):
             self._transition(State.OPEN, now)
         elif self._state is State.HALF_OPEN:

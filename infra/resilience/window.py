@@ -30,10 +30,11 @@ class Outcome(Enum):
 
     @staticmethod
     def of(*, failed: bool, slow: bool) -> Outcome:
-        return _OUTCOMES[(failed, slow)]
+        return OUTCOMES[(failed, slow)]
 
 
-_OUTCOMES: dict[tuple[bool, bool], Outcome] = {outcome.value: outcome for outcome in Outcome}
+# (failed, slow) → its Outcome: what `Outcome.of` reads, for callers that skip the call.
+OUTCOMES: dict[tuple[bool, bool], Outcome] = {outcome.value: outcome for outcome in Outcome}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ class Snapshot:
         return self.slow_calls * 100.0 / self.total_calls if self.total_calls else 0.0
 
 
-class _Counts:
+class Counts:
     """Mutable counts: a partial aggregation (one bucket) or the window's running total."""
 
     __slots__ = ("failed", "slow", "slow_failed", "total")
@@ -79,7 +80,7 @@ class _Counts:
         self.slow += sign * outcome.slow
         self.slow_failed += sign * (outcome.failed and outcome.slow)
 
-    def remove_bucket(self, bucket: _Counts) -> None:
+    def remove_bucket(self, bucket: Counts) -> None:
         self.total -= bucket.total
         self.failed -= bucket.failed
         self.slow -= bucket.slow
@@ -90,7 +91,10 @@ class _Counts:
 
 
 class SlidingWindow(Protocol):
-    def record(self, outcome: Outcome) -> Snapshot: ...
+    def record(self, outcome: Outcome) -> Counts:
+        """Count the outcome; return the window's running totals, live (read them at once, keep
+        nothing: the breaker judges every call from them without building a `Snapshot`)."""
+        ...
 
     def snapshot(self) -> Snapshot: ...
 
@@ -101,22 +105,22 @@ class CountWindow:
     def __init__(self, size: int) -> None:
         self._ring: list[Outcome | None] = [None] * size
         self._head = 0
-        self._total = _Counts()
+        self._total = Counts()
 
-    def record(self, outcome: Outcome) -> Snapshot:
+    def record(self, outcome: Outcome) -> Counts:
         evicted = self._ring[self._head]
         if evicted is not None:
             self._total.add(evicted, sign=-1)
         self._ring[self._head] = outcome
         self._head = (self._head + 1) % len(self._ring)
         self._total.add(outcome)
-        return self._total.snapshot()
+        return self._total
 
     def snapshot(self) -> Snapshot:
         return self._total.snapshot()
 
 
-class _Bucket(_Counts):
+class _Bucket(Counts):
     __slots__ = ("second",)
 
     def __init__(self, second: int) -> None:
@@ -142,12 +146,12 @@ class TimeWindow:
         now = math.floor(clock())
         self._buckets = [_Bucket(now) for _ in range(size_s)]
         self._head = 0
-        self._total = _Counts()
+        self._total = Counts()
 
-    def record(self, outcome: Outcome) -> Snapshot:
+    def record(self, outcome: Outcome) -> Counts:
         self._advance().add(outcome)
         self._total.add(outcome)
-        return self._total.snapshot()
+        return self._total
 
     def snapshot(self) -> Snapshot:
         self._advance()
