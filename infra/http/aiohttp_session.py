@@ -10,6 +10,10 @@ import httpx
 KEEPALIVE_S = 5.0
 # aiohttp's own default: one object for every call (the caller's deadline is the one that matters).
 UNTIMED = aiohttp.ClientTimeout(total=300, sock_connect=30)
+# The session's default: no total of aiohttp's own. Every exchange on this session is bounded by its
+# caller (`BackendHttp._send` wraps each in `asyncio.timeout`; the httpx path passes its own per
+# request), and a total here cost a second timer per call, scheduled and cancelled in the loop.
+BOUNDED_BY_CALLER = aiohttp.ClientTimeout(total=None, sock_connect=30)
 
 
 class PooledSession:
@@ -24,7 +28,7 @@ class PooledSession:
             connector = aiohttp.TCPConnector(
                 limit=self.max_connections, keepalive_timeout=KEEPALIVE_S, ssl=self._ssl
             )
-            self._session = aiohttp.ClientSession(connector=connector, timeout=UNTIMED)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=BOUNDED_BY_CALLER)
         return self._session
 
     async def aclose(self) -> None:
