@@ -37,7 +37,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from asyncio import ensure_future, gather, get_running_loop
+from asyncio import CancelledError, Future, ensure_future, gather, get_running_loop
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from types import CoroutineType, GeneratorType
@@ -820,16 +820,42 @@ def _attribute(definition: GraphQLField, node: FieldNode) -> str | None:
 
 async def _together(awaitables: list[Awaitable[Any]]) -> list[Any]:
     """graphql-core's `gather_with_cancel`: awaited concurrently, the first error propagated at once
-    and the rest cancelled and settled. Each coroutine is made a task directly (`ensure_future` asks
-    each whether it is a future, then whether it is a coroutine, before doing the same)."""
+    and the rest cancelled and settled; cancelled itself, the children are cancelled too.
+
+    Why not `asyncio.gather`: it is Python code that, per child, asks whether it is a future, then a
+    coroutine, wraps it, and on completion reads it in a second Python callback; this walk gathers
+    every object's siblings (about 13 children per screen pop). Here each coroutine becomes a task
+    directly and one plain callback per child counts it down (the exception read each time, so none
+    goes unretrieved), resolving one future."""
     loop = get_running_loop()
     futures = [
         loop.create_task(each) if type(each) is CoroutineType else ensure_future(each) for each in awaitables
     ]
+    done: Future[list[Any]] = loop.create_future()
+    left = len(futures)
+
+    def settled(future: Future[Any]) -> None:
+        nonlocal left
+        error = CancelledError() if future.cancelled() else future.exception()
+        if done.done():
+            return
+        if error is not None:
+            done.set_exception(error)
+            return
+        left -= 1
+        if not left:
+            done.set_result([each.result() for each in futures])
+
+    for future in futures:
+        future.add_done_callback(settled)
     try:
-        return await gather(*futures)
-    except Exception:
-        for future in futures:
+        return await done
+    except (Exception, CancelledError):
+        if done.cancelled():  # this walk itself was cancelled: so are its children, as gather does
+            for future in futures:
+                future.cancel()
+            raise
+        for future in futures:  # a child failed (or was cancelled): the rest cancelled and settled
             if not future.done():
                 future.cancel()
         await gather(*futures, return_exceptions=True)
