@@ -18,7 +18,8 @@ Implementations must be cheap and must not raise: they run on the request path.
 
 from __future__ import annotations
 
-from typing import Final, Protocol
+from collections.abc import Callable
+from typing import Any, Final, Protocol, TypeVar
 
 from infra.errors import BackendError
 
@@ -28,6 +29,9 @@ REJECTED: Final = "rejected"
 HIT: Final = "hit"
 MISS: Final = "miss"
 STALE: Final = "stale"
+
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class BackendTelemetry(Protocol):
@@ -44,23 +48,34 @@ class BackendTelemetry(Protocol):
     def cache_result(self, cache: str, result: str) -> None: ...
 
 
+def ignored(method: F) -> F:
+    """Marks an observer's method that drops its event: `Fanout` then does not call it at all."""
+    method.__telemetry_ignored__ = True  # type: ignore[attr-defined]
+    return method
+
+
 class NoTelemetry:
     """Drops every event (the default: tests and tools that do not watch)."""
 
+    @ignored
     def backend_call(self, backend: str, outcome: str) -> None:
         pass
 
+    @ignored
     def http_request(
         self, backend: str, method: str, status: int | None, error_type: str, duration_s: float
     ) -> None:
         pass
 
+    @ignored
     def breaker_state(self, backend: str, old: str | None, new: str) -> None:
         pass
 
+    @ignored
     def rate_decision(self, limiter: str, backend: str, operation_class: str, decision: str) -> None:
         pass
 
+    @ignored
     def cache_result(self, cache: str, result: str) -> None:
         pass
 
@@ -74,29 +89,48 @@ def outcome_of(exc: BaseException) -> str:
 
 
 class Fanout:
-    """Several observers as one (the metrics and the readiness check both listen)."""
+    """Several observers as one (the metrics, the readiness check and the supervisor's board listen).
+
+    Nested fan-outs are flattened, and each event goes only to the observers that hear it (a method
+    marked `ignored` is left out): the backend layer reports every HTTP request and call, and most
+    observers drop most events."""
+
+    sinks: tuple[BackendTelemetry, ...]
 
     def __init__(self, *sinks: BackendTelemetry) -> None:
-        self.sinks = sinks
+        flat: list[BackendTelemetry] = []
+        for sink in sinks:
+            flat.extend(sink.sinks if isinstance(sink, Fanout) else (sink,))
+        self.sinks = tuple(flat)
+        self._backend_call = _hearing(self.sinks, "backend_call")
+        self._http_request = _hearing(self.sinks, "http_request")
+        self._breaker_state = _hearing(self.sinks, "breaker_state")
+        self._rate_decision = _hearing(self.sinks, "rate_decision")
+        self._cache_result = _hearing(self.sinks, "cache_result")
 
     def backend_call(self, backend: str, outcome: str) -> None:
-        for sink in self.sinks:
-            sink.backend_call(backend, outcome)
+        for heard in self._backend_call:
+            heard(backend, outcome)
 
     def http_request(
         self, backend: str, method: str, status: int | None, error_type: str, duration_s: float
     ) -> None:
-        for sink in self.sinks:
-            sink.http_request(backend, method, status, error_type, duration_s)
+        for heard in self._http_request:
+            heard(backend, method, status, error_type, duration_s)
 
     def breaker_state(self, backend: str, old: str | None, new: str) -> None:
-        for sink in self.sinks:
-            sink.breaker_state(backend, old, new)
+        for heard in self._breaker_state:
+            heard(backend, old, new)
 
     def rate_decision(self, limiter: str, backend: str, operation_class: str, decision: str) -> None:
-        for sink in self.sinks:
-            sink.rate_decision(limiter, backend, operation_class, decision)
+        for heard in self._rate_decision:
+            heard(limiter, backend, operation_class, decision)
 
     def cache_result(self, cache: str, result: str) -> None:
-        for sink in self.sinks:
-            sink.cache_result(cache, result)
+        for heard in self._cache_result:
+            heard(cache, result)
+
+
+def _hearing(sinks: tuple[BackendTelemetry, ...], event: str) -> tuple[Callable[..., None], ...]:
+    methods = (getattr(sink, event) for sink in sinks)
+    return tuple(method for method in methods if not getattr(method, "__telemetry_ignored__", False))

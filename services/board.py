@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from domain.records import Outage
 from infra.resilience.guards import GuardState
-from infra.telemetry import HIT, MISS, STALE
+from infra.telemetry import HIT, MISS, STALE, ignored
 from services.authorize import require_unrestricted
 from services.calls import CallRegistry, CallState
 from services.context import RequestContext
@@ -84,6 +84,7 @@ class BoardTelemetry:
     def backend_call(self, backend: str, outcome: str) -> None:
         self.last_outcome[backend] = outcome
 
+    @ignored
     def http_request(
         self, backend: str, method: str, status: int | None, error_type: str, duration_s: float
     ) -> None:

@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse, Response
 
 from backends.registry import BACKENDS
 from infra.redis_client import RedisClient
+from infra.telemetry import ignored
 
 logger = logging.getLogger("tidegate.health")
 
@@ -65,6 +66,7 @@ class BackendStatus:
     def backend_call(self, backend: str, outcome: str) -> None:
         self._backends.setdefault(backend, _Backend()).last_outcome = outcome
 
+    @ignored
     def http_request(
         self, backend: str, method: str, status: int | None, error_type: str, duration_s: float
     ) -> None:
@@ -76,9 +78,11 @@ class BackendStatus:
         if old is None:  # a new client (the app started again): forget the old one's calls
             entry.last_outcome = None
 
+    @ignored
     def rate_decision(self, limiter: str, backend: str, operation_class: str, decision: str) -> None:
         pass
 
+    @ignored
     def cache_result(self, cache: str, result: str) -> None:
         pass
 

@@ -18,7 +18,7 @@ from infra.resilience.breaker import BreakerConfig, CallNotPermitted
 from infra.resilience.bulkhead import BackendShed, Bulkhead, BulkheadConfig
 from infra.resilience.priority import operation_class
 from infra.resilience.rate_budget import RateBudgetConfig
-from infra.telemetry import Fanout
+from infra.telemetry import Fanout, ignored
 from tests.support.clocks import FakeClock, FakeTime
 from tests.support.parse import billing_status as status
 
@@ -206,3 +206,21 @@ async def test_a_full_bulkhead_reports_its_rejection() -> None:
             await bulkhead.acquire()
     bulkhead.release()
     assert decisions == [("sheddable", "admitted"), ("sheddable", "rejected")]
+
+
+class _HearsCallsOnly(Recorder):
+    @ignored
+    def http_request(
+        self, backend: str, method: str, status: int | None, error_type: str, duration_s: float
+    ) -> None:
+        raise AssertionError("an ignored event is never delivered")
+
+
+def test_fanout_flattens_and_skips_what_an_observer_ignores() -> None:
+    one, two, three = Recorder(), _HearsCallsOnly(), Recorder()
+    fanout = Fanout(Fanout(one, two), three)
+    assert fanout.sinks == (one, two, three)
+    fanout.http_request("billing", "POST", 200, "", 0.01)
+    fanout.backend_call("billing", "ok")
+    assert [event[0] for event in one.events] == [event[0] for event in three.events]
+    assert len(one.events) == 2 and len(two.events) == 1
