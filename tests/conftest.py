@@ -21,7 +21,16 @@ SERVICES = ("billing", "crm", "gis", "workorders")
 # "rerun" in the summary). A test that fails twice fails the run. Unit tests are never rerun.
 RERUN_DIRS = ("e2e", "workbench", "router", "federation", "bench", "http_audit")
 PROCESS_FIXTURES = frozenset({"sims", "clean_sims", "redis_server", "redis_cluster"})
-PROCESS_STARTERS = ("start_simulator(", "start_bff(", "start_demo(", "start_redis(", "start_cluster(")
+# In a module's source: it starts processes itself, or asks for a process fixture by name.
+PROCESS_STARTERS = (
+    "start_simulator(",
+    "start_bff(",
+    "start_demo(",
+    "start_redis(",
+    "start_cluster(",
+    "shared_client(",
+    'getfixturevalue("redis',
+)
 _TESTS = Path(__file__).parent
 
 

@@ -22,7 +22,7 @@ import hashlib
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from redis.exceptions import NoScriptError
@@ -39,22 +39,18 @@ class Limit:
 
     rate_per_s: float
     burst: int
+    # Worked out once here: every admission and backend call reads both, for each of its buckets.
+    interval_us: int = field(init=False, compare=False)  # the time one unit of cost occupies
+    tolerance_us: int = field(init=False, compare=False)  # how far past now a TAT may run: `burst` units
 
     def __post_init__(self) -> None:
         if not self.rate_per_s > 0 or math.isinf(self.rate_per_s):
             raise ValueError(f"rate_per_s must be a positive finite number, not {self.rate_per_s}")
         if self.burst < 1:
             raise ValueError(f"burst must be at least 1, not {self.burst}")
-
-    @property
-    def interval_us(self) -> int:
-        """Emission interval: the time one unit of cost occupies."""
-        return max(1, round(_US / self.rate_per_s))
-
-    @property
-    def tolerance_us(self) -> int:
-        """How far past now a TAT may run: exactly `burst` units fit from idle."""
-        return self.interval_us * self.burst
+        interval = max(1, round(_US / self.rate_per_s))
+        object.__setattr__(self, "interval_us", interval)
+        object.__setattr__(self, "tolerance_us", interval * self.burst)
 
     def share(self, replicas: int) -> Limit:
         """One replica's part when replicas cannot coordinate: the fleet stays at or under the
