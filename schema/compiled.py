@@ -8,8 +8,9 @@ manifest: the softphone's screen pop, the workbench's queries, mutations and sub
 that is decided once, as graphql-jit compiles a query into a specialised function: each selected
 field's definition, resolver, argument need, return type and sub-selection, and, for a field that
 only reads an attribute (Strawberry's "basic" field), no resolver wrapper and no `Info` at all. A
-field whose Python resolver has nothing between it and the call (no argument Strawberry converts,
-only plain scalars; no field extension such as `@mask`'s policy, no permission class) is called as
+field whose Python resolver has nothing between it and the call (no argument Strawberry builds an
+object for: plain scalars as coerced, enums and lists converted by Strawberry's own
+`convert_argument`; no field extension such as `@mask`'s policy, no permission class) is called as
 Strawberry's wrapper would call it (`_direct`), without the wrapper; so is a field whose one
 extension is `@mask`'s policy, its value then shown in clear (audited) or masked by
 `PolicyExtension.reveal`, the extension's own step. An object's `loaded_field`s (masked ones too)
