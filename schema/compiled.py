@@ -665,9 +665,10 @@ Direct = Callable[[Any, GraphQLResolveInfo[Any], dict[str, Any]], Any]  # source
 def _direct(definition: GraphQLField, node: FieldNode, strawberry: _Strawberry | None) -> Direct | None:
     """A resolver field called as Strawberry's wrapper calls it, without the wrapper: for a field with
     a Python resolver and nothing between it and the call (no argument Strawberry builds an object
-    for, no field extension such as `@mask`'s policy, no permission class). Strawberry passes `self` as the
-    first argument, the arguments and `root`/`parent`/`info` by name when the resolver declares them
-    (`get_arguments`); so does this, with graphql-core's coerced arguments (`_plain_arguments`). A
+    for, no field extension such as `@mask`'s policy, no permission class). Strawberry passes `self`
+    as the first argument, the arguments and `root`/`parent`/`info` by name when the resolver
+    declares them (`get_arguments`); so does this, with graphql-core's coerced arguments, converted
+    as Strawberry converts them (`_direct_arguments`). A
     field whose one extension is `@mask`'s policy is called the same way, its value then shown or
     masked by the policy itself (`_masked`)."""
     if strawberry is None:
@@ -677,7 +678,7 @@ def _direct(definition: GraphQLField, node: FieldNode, strawberry: _Strawberry |
         return None
     if field.extensions:
         return None if definition.args or node.arguments else _masked(field, strawberry.info_class)
-    names = _plain_arguments(field, definition, strawberry)
+    names = _direct_arguments(field, definition, strawberry)
     return None if names is None else _resolver_call(field, names, strawberry.info_class)
 
 
@@ -688,7 +689,7 @@ _PLAIN_ARGUMENT_TYPES: Final = (str, int, float, bool, ID)
 Argument = tuple[str, str, Callable[[Any], Any] | None]  # GraphQL name, Python name, conversion
 
 
-def _plain_arguments(
+def _direct_arguments(
     field: StrawberryField, definition: GraphQLField, strawberry: _Strawberry
 ) -> tuple[Argument, ...] | None:
     """(GraphQL name, Python name, conversion) of each argument, when every one is a plain scalar
@@ -738,10 +739,10 @@ def _resolver_call(
 ) -> Callable[..., Any] | None:
     """`call(source, raw_info, arguments, info=None)`: the field's Python resolver called as Strawberry
     calls it: `self` first when it takes one, the arguments (`names`: GraphQL name, Python name and
-    the conversion Strawberry would apply, if any) and
-    `parent`/`root`/`info` by name when it declares them, a Strawberry `Info` made only when it asks
-    for one (or the one given). None when there is no resolver to call this way (a basic field, or a
-    staticmethod or classmethod object, whose call Strawberry's own wrapper makes, and fails)."""
+    the conversion Strawberry would apply, if any) and `parent`/`root`/`info` by name when it
+    declares them, a Strawberry `Info` made only when it asks for one (or the one given). None when
+    there is no resolver to call this way (a basic field, or a staticmethod or classmethod object,
+    whose call Strawberry's own wrapper makes, and fails)."""
     resolver = field.base_resolver
     if resolver is None or not callable(resolver.wrapped_func):
         return None
