@@ -31,7 +31,7 @@ MISS: Final = "miss"
 STALE: Final = "stale"
 
 
-F = TypeVar("F", bound=Callable[..., Any])
+_Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
 class BackendTelemetry(Protocol):
@@ -48,7 +48,7 @@ class BackendTelemetry(Protocol):
     def cache_result(self, cache: str, result: str) -> None: ...
 
 
-def ignored(method: F) -> F:
+def ignored(method: _Method) -> _Method:
     """Marks an observer's method that drops its event: `Fanout` then does not call it at all."""
     method.__telemetry_ignored__ = True  # type: ignore[attr-defined]
     return method

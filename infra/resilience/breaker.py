@@ -259,17 +259,17 @@ class CircuitBreaker:
     @property
     def failure_rate(self) -> float:
         """Percent of the window's calls that failed; -1 until `minimum_number_of_calls` are in it."""
-        return self._rates(self._snapshot())[0]
+        return self._rates_of(self._snapshot())[0]
 
     @property
     def slow_call_rate(self) -> float:
         """Percent of the window's calls that were slow (failed or not); -1 below the minimum."""
-        return self._rates(self._snapshot())[1]
+        return self._rates_of(self._snapshot())[1]
 
     def metrics(self) -> dict[str, str | int | float]:
         """resilience4j's CircuitBreaker.Metrics, snake_cased, for logs and the metrics exporter."""
         snap = self._snapshot()
-        failure_rate, slow_call_rate = self._rates(snap)
+        failure_rate, slow_call_rate = self._rates_of(snap)
         return {
             "name": self.name,
             "state": str(self._state),
@@ -304,7 +304,8 @@ class CircuitBreaker:
     def _record(self, duration_s: float, *, failed: bool) -> None:
         """Count the call and judge the window, on every call (a success can trip the breaker too:
         the one that brings the window to its minimum, or one recorded as old successes expire).
-        Read from the live totals, with no `Snapshot` built: this runs once per backend call."""
+        Judged from the window's live totals, with no `Snapshot` built: this runs once per backend
+        call."""
         now = self._clock()
         if self._state is State.HALF_OPEN:
             self._expire_half_open(now)
@@ -313,13 +314,10 @@ class CircuitBreaker:
         counts = self._window.record(OUTCOMES[failed, slow])
         if self._state is State.OPEN:
             return  # a call admitted before the breaker opened: counted, never judged
-        total = counts.total
-        if total == 0 or total < self._minimum_calls:
+        failure_rate, slow_call_rate = self._rates(counts.total, counts.failed, counts.slow)
+        if failure_rate == -1:
             return  # below the minimum: no verdict yet
-        if (
-            counts.failed * 100.0 / total >= config.failure_rate_threshold
-            or counts.slow * 100.0 / total >= config.slow_call_rate_threshold
-        ):
+        if failure_rate >= config.failure_rate_threshold or slow_call_rate >= config.slow_call_rate_threshold:
             self._transition(State.OPEN, now)
         elif self._state is State.HALF_OPEN:
             self._transition(State.CLOSED, now)
@@ -379,8 +377,12 @@ class CircuitBreaker:
         self._expire_half_open(self._clock())
         return self._window.snapshot()
 
-    def _rates(self, snap: Snapshot) -> tuple[float, float]:
-        """(failure rate, slow-call rate), both -1 until the window holds the minimum number of calls."""
-        if snap.total_calls == 0 or snap.total_calls < self._minimum_calls:
+    def _rates(self, total: int, failed: int, slow: int) -> tuple[float, float]:
+        """(failure rate, slow-call rate) in percent, both -1 until the window holds the minimum
+        number of calls: from plain counts, which `_record` reads live and a `Snapshot` holds."""
+        if total == 0 or total < self._minimum_calls:
             return -1.0, -1.0
-        return snap.failure_rate, snap.slow_call_rate
+        return failed * 100.0 / total, slow * 100.0 / total
+
+    def _rates_of(self, snap: Snapshot) -> tuple[float, float]:
+        return self._rates(snap.total_calls, snap.failed_calls, snap.slow_calls)

@@ -28,12 +28,8 @@ class Outcome(Enum):
         self.failed = failed
         self.slow = slow
 
-    @staticmethod
-    def of(*, failed: bool, slow: bool) -> Outcome:
-        return OUTCOMES[(failed, slow)]
 
-
-# (failed, slow) → its Outcome: what `Outcome.of` reads, for callers that skip the call.
+# (failed, slow) → its Outcome: the breaker's look-up for each call it records.
 OUTCOMES: dict[tuple[bool, bool], Outcome] = {outcome.value: outcome for outcome in Outcome}
 
 
