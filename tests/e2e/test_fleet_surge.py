@@ -76,6 +76,7 @@ async def test_fleet_of_three_holds_billing_to_its_pool_and_budget_through_a_sur
     assert counted["peak_rps"] <= (BILLING_BUDGET_RPS + BILLING_BURST) * 1.1
     # The 99.9% goal is judged by `bench/surge.py` on a quiet machine. Here three replicas, the four
     # simulators and Redis share two cores with the rest of the parallel test run, so a pop's 300 ms
-    # deadline can pass for want of CPU: allow 5% (CI runs have lost 1 and 10 of ~217; alone, none).
-    # Without the protection about half the critical answers fail, so the check still tells them apart.
-    assert succeeded >= 0.95 * len(critical)
+    # deadline can pass for want of CPU: allow 1% (CI runs have lost 1 and, once, 10 of ~217; alone,
+    # none; a run that loses more gets the process tests' one rerun, tests/conftest.py). Without the
+    # protection about half the critical answers fail, so the check still tells them apart.
+    assert succeeded >= 0.99 * len(critical)
