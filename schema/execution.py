@@ -24,11 +24,11 @@ looks the same `forbidden` table up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakMethod
 
-from graphql import GraphQLObjectType, GraphQLSchema
+from graphql import GraphQLObjectType, GraphQLResolveInfoHelpers, GraphQLSchema
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path, UndefinedType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -100,6 +100,20 @@ def _requirements(schema: GraphQLSchema) -> dict[Coordinate, Requirements]:
     return table
 
 
+def _weakly(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`method`, called through a weak reference to its object (which must outlive the calls: the
+    executor does, as the helpers are only used while it executes)."""
+    ref = WeakMethod(method)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        bound = ref()
+        if bound is None:
+            raise RuntimeError("the execution these helpers belong to has ended")
+        return bound(*args, **kwargs)
+
+    return call
+
+
 def forbidden_for(schema: GraphQLSchema, context: Any) -> Mapping[Coordinate, str]:
     """What this request's caller may not see (no `access` on the context: no one, fail closed)."""
     access = getattr(context, "access", None)
@@ -116,6 +130,14 @@ class PolicedExecution(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.forbidden = forbidden_for(self.schema, self.context_value)
+        # graphql-core hands resolvers the executor's own bound methods here: a reference cycle
+        # (executor → helpers → bound method → executor) that kept each request's whole graph
+        # (context, loaders, Starlette request and response, ~90 objects) for the cyclic collector,
+        # the only cycle a screen pop made (docs/benchmarks.md, eighth session). Weak, the request
+        # is freed by reference counting as it ends.
+        self.async_helpers = GraphQLResolveInfoHelpers(
+            gather=_weakly(self.gather_async_work), track=_weakly(self.track_async_work)
+        )
 
     def execute_field(
         self,

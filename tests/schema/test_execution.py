@@ -6,6 +6,8 @@ bubbling), and the real one for `_entities`, subscriptions and the memoized deci
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Annotated
 
 import pytest
@@ -194,3 +196,18 @@ async def test_a_compiled_persisted_operation_refuses_as_the_executor_does() -> 
     assert (result.data, errors(result)) == (executed.data, errors(executed))
     assert errors(result) == [(["shed", "padlock"], "FORBIDDEN")]
     assert [r["key"] for r in ctx.audit._refusals] == ["shed.padlock"]
+
+
+async def test_an_execution_is_freed_by_reference_counting_alone() -> None:
+    """graphql-core's executor hands resolvers its own bound methods (`async_helpers`): kept strong,
+    that cycle left every request's context, loaders and HTTP objects to the cyclic collector."""
+    ctx = context("vault")
+    watched = weakref.ref(ctx)
+    gc.disable()
+    try:
+        result = await places("{ shed { rake padlock } things { label } }", ctx)
+        assert result.errors is None
+        del result, ctx
+        assert watched() is None
+    finally:
+        gc.enable()
