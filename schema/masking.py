@@ -42,6 +42,16 @@ def star(value: str, head: int, tail: int) -> str:
 
     When that would hide nothing, everything is starred: a short value shown whole is not masked.
     """
+    if value.isalnum():  # no separator, no star (most IDs, numbers and names): sliced, not walked
+        n = len(value)
+        if n <= head + tail:
+            return STAR * n
+        return value[:head] + STAR * (n - head - tail) + value[n - tail :]
+    return _star_walked(value, head, tail)
+
+
+def _star_walked(value: str, head: int, tail: int) -> str:
+    """`star`, character by character: separators kept, stars counted as positions."""
     n = sum(1 for ch in value if _counts(ch))
     if n <= head + tail:
         head = tail = 0

@@ -18,7 +18,9 @@ from schema.masking import (
     mask_mobile,
     mask_name,
     mask_phone,
+    star,
 )
+from schema.masking import _star_walked as star_walked
 from tests.support.world import seeded_world
 
 WORLD = seeded_world()
@@ -163,3 +165,13 @@ def test_every_rule_is_total_and_idempotent(value: str) -> None:
         once = mask_value(kind, value)
         assert isinstance(once, str)
         assert mask_value(kind, once) == once
+
+
+@given(
+    st.one_of(st.text(max_size=24), st.text(st.sampled_from("0123456789X张王·*- "), max_size=24)),
+    st.integers(0, 5),
+    st.integers(0, 5),
+)
+def test_the_sliced_star_is_the_walked_one(value: str, head: int, tail: int) -> None:
+    """`star` slices a value without separators or stars; it must read as the walk does."""
+    assert star(value, head, tail) == star_walked(value, head, tail)

@@ -1,0 +1,76 @@
+"""`BatchingLoader` batches as aiodataloader's own `DataLoader` does: run side by side on one script
+of loads spread over ticks, both make the same batches, in the same order, seen in the same context."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from typing import Any
+
+import pytest
+from aiodataloader import DataLoader
+
+from services.loaders import BatchingLoader
+
+CALLER: ContextVar[str] = ContextVar("caller", default="nobody")
+
+
+Log = list[tuple[tuple[int, ...], str]]
+
+
+def recording(log: Log) -> Callable[[list[int]], Coroutine[Any, Any, list[Any]]]:
+    """The batch function both loaders get: each batch's keys and the context it ran in."""
+
+    async def batch_load_fn(keys: list[int]) -> list[Any]:
+        log.append((tuple(keys), CALLER.get()))
+        await asyncio.sleep(0)
+        return [ValueError(f"no {k}") if k < 0 else k * 10 for k in keys]
+
+    return batch_load_fn
+
+
+async def _script(loader: DataLoader[int, int]) -> list[object]:
+    """Loads on ticks 0, 1, 2, 3 and 6 (by chained callbacks), a repeated key, a failing key."""
+    loop = asyncio.get_running_loop()
+    futures: list[asyncio.Future[int]] = []
+
+    def load(*keys: int) -> None:
+        futures.extend(loader.load(k) for k in keys)
+
+    def later(ticks: int, *keys: int) -> None:
+        if ticks == 0:
+            load(*keys)
+        else:
+            loop.call_soon(later, ticks - 1, *keys)
+
+    CALLER.set("first")
+    load(1, 2)
+    CALLER.set("second")
+    later(1, 3, 1)
+    later(2, 4)
+    later(3, 5, -6)
+    later(6, 7, 8, 9)
+    for _ in range(12):
+        await asyncio.sleep(0)
+    settled = await asyncio.gather(*futures, return_exceptions=True)
+    return [str(value) if isinstance(value, Exception) else value for value in settled]
+
+
+@pytest.mark.parametrize("max_batch", [None, 2])
+async def test_the_same_keys_make_the_same_batches_in_the_same_context(max_batch: int | None) -> None:
+    plain: Log = []
+    lean: Log = []
+    plain_values = await _script(DataLoader[int, int](recording(plain), max_batch_size=max_batch))
+    lean_values = await _script(BatchingLoader[int, int](recording(lean), max_batch_size=max_batch))
+    assert lean == plain
+    assert lean_values == plain_values
+    assert len(lean) >= 3  # the script does span several batches
+    assert lean[0][1] == "first"  # the batch runs in the context of its first key's load
+
+
+async def test_a_loader_without_batching_dispatches_each_key_at_once() -> None:
+    log: Log = []
+    loader = BatchingLoader[int, int](recording(log), batch=False)
+    assert list(await asyncio.gather(loader.load(1), loader.load(2))) == [10, 20]
+    assert [keys for keys, _ in log] == [(1,), (2,)]
