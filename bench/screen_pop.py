@@ -7,6 +7,7 @@ in clear, as the floor answers):
 
     python -m bench.screen_pop --seconds 20 --concurrency 16 --latency-scale 0
     python -m bench.screen_pop --seconds 20 --concurrency 16 --latency-scale 0 --cache on
+    python -m bench.screen_pop --seconds 20 --concurrency 16 --latency-scale 0 --pin
 
 Honest by construction (issue 21):
 
@@ -22,6 +23,11 @@ Honest by construction (issue 21):
   same new stretch of callers to each leg in turn, the leg going first alternating (AB BA ...), so
   drift on a shared machine falls on both alike. The batch size comes from a warm-up of the slower
   leg, so each leg's share of a round lasts about `--slice-s`.
+- Pinned, on request. `--pin` runs both servers on half the machine's cores and the simulators and
+  this load generator on the other half (`"pinned"` in the JSON says which), so a leg's CPU is not
+  inflated by the rig's own processes sharing its core and caches. Without it (the default, and
+  issue 21's figure) everything shares every core. Each leg's `cpu_busy` (CPU seconds per second
+  sent) says how loaded it was: a leg that idles between pops pays more loop wake-ups per pop.
 - Ratios only between equals. `ratio_cpu` (the floor's CPU per pop / Tidegate's, each read from its
   own process in /proc, the simulators sharing the cores) and `ratio_rps` (Tidegate's pops per
   second / the floor's) are printed only when both legs made the same backend calls per pop and gave
@@ -42,6 +48,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import re
 import shutil
 import statistics
@@ -62,7 +69,15 @@ import orjson
 from bench import backend_calls, ring_to_pop
 from bench.loadgen import Batch, percentile, send_all
 from bench.observability import screen_pop_id
-from bench.stack import backend_env, bearer, cost_only_env, server, start_simulators, wait_http
+from bench.stack import (
+    backend_env,
+    bearer,
+    cost_only_env,
+    server,
+    split_cores,
+    start_simulators,
+    wait_http,
+)
 from simulators.launch import free_port, stop
 from simulators.world import build_world
 
@@ -149,6 +164,7 @@ class Tally:
             "p50_ms": round(percentile(self.latencies_ms, 0.5), 2),
             "p99_ms": round(percentile(self.latencies_ms, 0.99), 2),
             "cpu_ms_per_request": round(self.cpu_s * 1000 / self.answered, 3) if self.answered else None,
+            "cpu_busy": round(self.cpu_s / self.seconds, 3) if self.seconds else None,
             "backend_calls": sum(self.calls.values()),
             "backend_calls_per_pop": round(sum(self.calls.values()) / pops, 3) if pops else None,
             "backend_calls_by_system": backend_calls.by_system(self.calls),
@@ -263,10 +279,12 @@ async def standing_legs(
     cache: str,
     first_phone: str,
     wrap: Callable[[str], Sequence[str]] = lambda _leg: (),
+    leg_cpus: frozenset[int] | None = None,
 ) -> AsyncIterator[tuple[dict[str, Leg], dict[str, str]]]:
     """The four simulators, Tidegate and the floor, each its own process, up and answering (one
     pop each): the legs and the simulators' URLs. `wrap(leg)` goes before each server's module on
-    its command line (`bench.call_counts` runs both under `bench.profiled`)."""
+    its command line (`bench.call_counts` runs both under `bench.profiled`); `leg_cpus`, the cores
+    both servers run on (`--pin`)."""
     sims: dict[str, Any] = {}
     servers: list[subprocess.Popen[bytes]] = []
     world_args = ["--seed", str(SEED), "--customers", str(customers), "--latency-scale", str(latency_scale)]
@@ -285,8 +303,8 @@ async def standing_legs(
         env |= {"TIDEGATE_LOCAL_ISSUER": "true", "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key_path)}
         auth = bearer(key_path)
         bff_port, floor_port = free_port(), free_port()
-        bff = server([*wrap("tidegate"), "gateway.cli", "serve"], bff_port, env)
-        floor = server([*wrap("floor"), "bench.floor_server"], floor_port, env)
+        bff = server([*wrap("tidegate"), "gateway.cli", "serve"], bff_port, env, leg_cpus)
+        floor = server([*wrap("floor"), "bench.floor_server"], floor_port, env, leg_cpus)
         servers = [bff, floor]
         legs = {
             "tidegate": Leg(
@@ -316,8 +334,19 @@ async def standing_legs(
 
 
 async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
-    async with standing_legs(args.customers, args.latency_scale, args.cache, phones[0]) as (legs, sim_urls):
-        tallies, answers, rounds = await _measure(args, legs, phones, sim_urls)
+    split = split_cores() if args.pin else None
+    own_cpus = os.sched_getaffinity(0)
+    leg_cpus = None
+    if split is not None:
+        leg_cpus, rest = split
+        os.sched_setaffinity(0, rest)  # this load generator, and the simulators it starts
+    try:
+        async with standing_legs(
+            args.customers, args.latency_scale, args.cache, phones[0], leg_cpus=leg_cpus
+        ) as (legs, sim_urls):
+            tallies, answers, rounds = await _measure(args, legs, phones, sim_urls)
+    finally:
+        os.sched_setaffinity(0, own_cpus)
     summaries = {name: tally.summary() for name, tally in tallies.items()}
     cpu_rounds = list(
         zip(tallies["tidegate"].cpu_ms_per_round, tallies["floor"].cpu_ms_per_round, strict=True)
@@ -330,6 +359,7 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
         "rounds": rounds,
         "latency_scale": args.latency_scale,
         "customers": args.customers,
+        "pinned": {"legs": sorted(split[0]), "rest": sorted(split[1])} if split is not None else None,
         "answers": answers,
         **summaries,
         **ratios(summaries, answers, cpu_rounds),
@@ -410,6 +440,11 @@ def main(argv: list[str] | None = None) -> int:
         help="Tidegate's read cache (off: both legs ask the back offices for everything)",
     )
     parser.add_argument("--check", type=int, default=50, help="callers whose answers are compared first")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="both servers on half the cores, the simulators and this load generator on the rest",
+    )
     parser.add_argument(
         "--ring-to-pop", action="store_true", help="measure the ring-time screen pop (bench/ring_to_pop.py)"
     )

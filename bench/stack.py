@@ -22,16 +22,35 @@ if TYPE_CHECKING:
 SERVICES = ("billing", "crm", "gis", "workorders")
 
 
-def server(module: Sequence[str], port: int, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
-    """`python -m MODULE... --port PORT` with extra environment, its output discarded."""
+def server(
+    module: Sequence[str], port: int, env: Mapping[str, str], cpus: frozenset[int] | None = None
+) -> subprocess.Popen[bytes]:
+    """`python -m MODULE... --port PORT` with extra environment, its output discarded; with `cpus`,
+    it and every thread it starts run only on those cores."""
+
+    def prepare() -> None:
+        die_with_parent()
+        if cpus is not None:
+            os.sched_setaffinity(0, cpus)
+
     return subprocess.Popen(
         [sys.executable, "-m", *module, "--port", str(port)],
         # No balancer to take a bench's BFF out before it stops: stop at once (legs follow each other).
         env={**os.environ, "TIDEGATE_DRAIN_DELAY_S": "0", **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        preexec_fn=die_with_parent,
+        preexec_fn=prepare,
     )
+
+
+def split_cores() -> tuple[frozenset[int], frozenset[int]] | None:
+    """The cores this process may use, split in two: the servers under test get the first half (at
+    least one), everything else (simulators, load generator) the rest. None with a single core."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return None
+    half = max(1, len(cores) // 2)
+    return frozenset(cores[:half]), frozenset(cores[half:])
 
 
 def start_simulators(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -16,7 +17,7 @@ def test_screen_pop_bench_counts_the_same_work_on_both_legs_and_prints_ratios(
     argv = ["--seconds", "0.5", "--concurrency", "2", "--latency-scale", "0", "--customers", "300"]
     assert screen_pop.main([*argv, "--check", "10"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["cache"] == "off" and result["rounds"] >= 2
+    assert result["cache"] == "off" and result["rounds"] >= 2 and result["pinned"] is None
     for leg in ("tidegate", "floor"):
         assert result[leg]["requests"] > 0
         assert result[leg]["failures"] == 0, result  # both answered every screen pop in full
@@ -29,6 +30,24 @@ def test_screen_pop_bench_counts_the_same_work_on_both_legs_and_prints_ratios(
     assert result["answers"] == {"compared": 10, "identical": 10, "differ_first": []}, result["answers"]
     assert "ratio_withheld" not in result
     assert result["ratio_rps"] > 0 and result["ratio_cpu"] > 0 and result["ratio_cpu_rounds"]["median"] > 0
+
+
+@pytest.mark.slow
+def test_a_pinned_run_splits_the_cores_and_gives_this_process_its_own_back(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = os.sched_getaffinity(0)
+    if len(before) < 2:
+        pytest.skip("pinning needs two cores")
+    argv = ["--seconds", "0.5", "--concurrency", "2", "--latency-scale", "0", "--customers", "300"]
+    assert screen_pop.main([*argv, "--check", "0", "--pin"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    legs, rest = set(result["pinned"]["legs"]), set(result["pinned"]["rest"])
+    assert legs and rest and not legs & rest and legs | rest == before
+    assert os.sched_getaffinity(0) == before
+    for leg in ("tidegate", "floor"):
+        assert result[leg]["failures"] == 0 and result[leg]["cpu_busy"] > 0
+    assert result["ratio_cpu"] > 0
 
 
 @pytest.mark.slow
