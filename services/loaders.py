@@ -210,9 +210,12 @@ class Loaders:
         return EachLoader[bool | None, Cached[list[Outage]]](r.outages, "gis.outages", t)
 
     def release(self) -> None:
-        """Drop every loaded value once the answer is written: the loaders sit in reference cycles,
-        and what their caches hold (records, outage areas) would otherwise wait for the cyclic GC,
-        whose pauses stall the event loop under a surge."""
+        """Drop every loaded value once the answer is written. No reference cycle holds the loaders
+        today (graphql-core's executor made one until `PolicedExecution` reached it weakly:
+        tests/schema/test_execution.py), so they die with the request; this frees their records
+        (outage areas included) as soon as the answer is built all the same, and keeps a cycle that
+        comes back from holding them until the cyclic GC runs, whose pauses stall the event loop
+        under a surge."""
         for loader in vars(self).values():
             if isinstance(loader, DataLoader):
                 loader.clear_all()

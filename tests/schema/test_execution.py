@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import weakref
+from pathlib import Path
 from typing import Annotated
 
 import pytest
@@ -20,7 +21,7 @@ from schema import build_schema
 from schema.directives import RequiresScopes
 from schema.execution import PolicedExecution, ScopePolicy
 from schema.policy import attach_policy
-from services.access import CUSTOMER_READ_ANY, NETWORK_READ, Access, Principal
+from services.access import CUSTOMER_READ_ANY, NETWORK_READ, TICKET_READ, Access, Principal
 from services.context import RequestContext, build_context
 from tests.schema import fake_backends as fake
 
@@ -207,6 +208,24 @@ async def test_an_execution_is_freed_by_reference_counting_alone() -> None:
     try:
         result = await places("{ shed { rake padlock } things { label } }", ctx)
         assert result.errors is None
+        del result, ctx
+        assert watched() is None
+    finally:
+        gc.enable()
+
+
+async def test_a_planned_screen_pop_is_freed_by_reference_counting_alone() -> None:
+    """The manifest's hot path end to end (plan, services, loaders, masks, audit): no cycle either."""
+    document = (Path(__file__).parents[2] / "gql" / "screen_pop.graphql").read_text()
+    compiled = compile_operation(SCHEMA, parse(document))
+    assert compiled is not None
+    ctx = context(CUSTOMER_READ_ANY, TICKET_READ, NETWORK_READ)
+    watched = weakref.ref(ctx)
+    gc.disable()
+    try:
+        result = await compiled.execute(ctx, {"phone": fake.MOBILE})
+        assert result is not None and result.errors is None
+        assert result.data is not None and result.data["customerByPhone"][0]["accounts"]
         del result, ctx
         assert watched() is None
     finally:
