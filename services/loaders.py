@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
-from aiodataloader import DataLoader, Loader, dispatch_queue_batch
+from aiodataloader import DataLoader, Loader, dispatch_queue
 
 from domain.geo import GeoPoint
 from domain.ports import Backends, BatchTracing, Untraced
@@ -52,20 +52,9 @@ class BatchingLoader(DataLoader[K, V], Generic[K, V]):
         queue.append(Loader(key=key, future=future))
         if len(queue) == 1:
             if self.batch:
-                self.loop.call_soon(self.loop.call_soon, self._dispatch)
+                self.loop.call_soon(self.loop.call_soon, dispatch_queue, self)  # aiodataloader's own
             else:
-                self._dispatch()
-
-    def _dispatch(self) -> None:
-        """aiodataloader's `dispatch_queue`: the queue taken, in chunks of `max_batch_size`."""
-        queue, self._queue = self._queue, []
-        size = self.max_batch_size
-        if size and size < len(queue):
-            chunks = [queue[i : i + size] for i in range(0, len(queue), size)]
-        else:
-            chunks = [queue]
-        for chunk in chunks:
-            self.loop.create_task(dispatch_queue_batch(self, chunk))
+                dispatch_queue(self)
 
 
 class KeyedLoader(BatchingLoader[K, V | None], Generic[K, V]):
