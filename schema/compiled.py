@@ -311,7 +311,9 @@ class _Walk:
                     value = loaded.into(value)
                 if loaded.policy is not None:
                     field_path = _new_path((path, plan.key, plan.parent.name))
-                    value = await self._revealed(plan, loaded, source, field_path, value)
+                    value = self._revealed(plan, loaded, source, field_path, value)
+                    if _AWAITABLE[type(value)] or (type(value) is GeneratorType and is_awaitable(value)):
+                        value = await value
                 if type(value) in plan.plain and (type(value) is not int or _INT_MIN <= value <= _INT_MAX):
                     results[plan.key] = value
                     continue
@@ -328,16 +330,14 @@ class _Walk:
                 completed = None
             results[plan.key] = completed
 
-    async def _revealed(self, plan: FieldPlan, loaded: Loaded, source: Any, path: Path, value: Any) -> Any:
+    def _revealed(self, plan: FieldPlan, loaded: Loaded, source: Any, path: Path, value: Any) -> Any:
         """A masked loaded field's value as `@mask`'s policy shows it to this caller (`reveal`, what its
-        extension does after the resolver), with the field's own `Info`."""
+        extension does after the resolver), with the field's own `Info`: an awaitable only when the
+        owner must be loaded first."""
         assert plan.definition is not None and loaded.policy is not None and loaded.info_class is not None
         raw = self.executor.build_resolve_info(plan.definition, plan.nodes, plan.parent, path)
         info = loaded.info_class(_raw_info=raw, _field=loaded.field)
-        revealed = loaded.policy.reveal(self.context, source, info, value)
-        if _AWAITABLE[type(revealed)] or (type(revealed) is GeneratorType and is_awaitable(revealed)):
-            return await revealed
-        return revealed
+        return loaded.policy.reveal(self.context, source, info, value)
 
     async def fields_serially(self, plans: Sequence[FieldPlan], source: Any) -> dict[str, Any]:
         results: dict[str, Any] = {}

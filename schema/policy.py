@@ -12,8 +12,7 @@ stream outside the executor's per-field step). So the SDL is the policy, and a f
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -44,9 +43,13 @@ Requirements = list[list[list[str]]]  # one entry per directive that applies: al
 
 class Owned(Protocol):
     """A type with masked fields says whose data it is: the customer whose consent and access rules
-    decide whether the caller sees it in clear."""
+    decide whether the caller sees it in clear.
 
-    async def owner_customer_no(self, info: Info) -> str | None: ...
+    At once when the object knows (nearly all do: each was made from its owner's record), so a
+    masked value is revealed with no coroutine at all; an awaitable only when the owner must be
+    loaded first (an `Account` asked before its record is in)."""
+
+    def owner_customer_no(self, info: Info) -> str | Awaitable[str | None] | None: ...
 
 
 class PolicyExtension(FieldExtension):
@@ -89,16 +92,13 @@ class PolicyExtension(FieldExtension):
             return value  # nothing shown, nothing to mask or to audit
         if self._staff:  # our own staff's details: a scope, no customer, no audit
             return value if ctx.access.may_see_staff_contact() else mask_value(self.mask, value)
-        return self._revealed(ctx, source, info, value, self.mask)
-
-    @staticmethod
-    async def _revealed(ctx: RequestContext, source: Any, info: Info, value: Any, mask: MaskKind) -> Any:
-        owner = await _owner(source, info)
-        if owner is not None and ctx.access.may_unmask(owner):
-            if ctx.on_unmask is not None:
-                ctx.on_unmask(owner, ".".join(map(str, info.path.as_list())))
-            return value
-        return mask_value(mask, value)
+        ask = getattr(source, "owner_customer_no", None)
+        if ask is None:  # fail closed: an object that cannot say whose data it is never shows it
+            return mask_value(self.mask, value)
+        owner = ask(info)
+        if owner is None or type(owner) is str:
+            return _shown(ctx, info, value, owner, self.mask)
+        return _shown_later(ctx, info, value, owner, self.mask)
 
 
 def require_scopes(ctx: RequestContext, requirements: Sequence[list[list[str]]], at: Path) -> None:
@@ -127,10 +127,19 @@ def type_requirements(cls: type) -> list[list[list[str]]]:
     return [[list(group) for group in any_of] for any_of in found]
 
 
-async def _owner(source: Any, info: Info) -> str | None:
-    """Fail closed: an object that cannot say whose data it is never shows it in clear."""
-    ask = getattr(source, "owner_customer_no", None)
-    return await ask(info) if ask is not None else None
+def _shown(ctx: RequestContext, info: Info, value: Any, owner: str | None, mask: MaskKind) -> Any:
+    """`value` in clear when the caller may unmask its owner's data (the reveal audited), else masked."""
+    if owner is not None and ctx.access.may_unmask(owner):
+        if ctx.on_unmask is not None:
+            ctx.on_unmask(owner, ".".join(map(str, info.path.as_list())))
+        return value
+    return mask_value(mask, value)
+
+
+async def _shown_later(
+    ctx: RequestContext, info: Info, value: Any, owner: Awaitable[str | None], mask: MaskKind
+) -> Any:
+    return _shown(ctx, info, value, await owner, mask)
 
 
 def _scope_groups(directives: Iterable[object]) -> list[ScopeGroups]:
@@ -166,7 +175,7 @@ def _apply(definition: StrawberryObjectDefinition, field: StrawberryField) -> bo
     if (
         kind is not None
         and kind not in STAFF_KINDS
-        and not inspect.iscoroutinefunction(getattr(definition.origin, "owner_customer_no", None))
+        and not callable(getattr(definition.origin, "owner_customer_no", None))
     ):
         raise TypeError(f"{definition.name}.{field.python_name} has @mask but no owner_customer_no")
     # Replace, not append: building the schema twice must not stack the checks.

@@ -88,8 +88,15 @@ class EachLoader(BatchingLoader[K, V], Generic[K, V]):
         self._source, self._tracing = source, tracing or Untraced()
 
     async def batch_load_fn(self, keys: Sequence[K]) -> list[Any]:
-        """Values, or the exception each key's call raised (aiodataloader rejects just that key)."""
+        """Values, or the exception each key's call raised (aiodataloader rejects just that key).
+        One key (most batches: a pop asks one outage list, one customer's tickets) is awaited
+        here, without a task to gather."""
         async with self._tracing.batch(self._source, len(keys)):
+            if len(keys) == 1:
+                try:
+                    return [await self._fetch_one(keys[0])]
+                except Exception as error:  # as `gather(return_exceptions=True)` returns it
+                    return [error]
             return list(await asyncio.gather(*(self._fetch_one(k) for k in keys), return_exceptions=True))
 
 
@@ -106,42 +113,32 @@ class Loaders:
     @cached_property
     def account_by_no(self) -> KeyedLoader[str, Cached[Account]]:
         b, t, r = self._backends, self._backends.tracing, self.reads
-        return KeyedLoader[str, Cached[Account]](r.accounts, b.billing.MAX_BATCH, "billing.account_by_no", t)
+        return KeyedLoader(r.accounts, b.billing.MAX_BATCH, "billing.account_by_no", t)
 
     @cached_property
     def bills_by_account(self) -> EachLoader[tuple[str, int], list[Bill]]:
         b, t = self._backends, self._backends.tracing
-        return EachLoader[tuple[str, int], list[Bill]](
-            lambda k: b.billing.bills(*k), "billing.bills_by_account", t
-        )
+        return EachLoader(lambda k: b.billing.bills(*k), "billing.bills_by_account", t)
 
     @cached_property
     def payments_by_account(self) -> EachLoader[tuple[str, int], list[Payment]]:
         b, t = self._backends, self._backends.tracing
-        return EachLoader[tuple[str, int], list[Payment]](
-            lambda k: b.billing.payments(*k), "billing.payments_by_account", t
-        )
+        return EachLoader(lambda k: b.billing.payments(*k), "billing.payments_by_account", t)
 
     @cached_property
     def meter_by_account(self) -> EachLoader[tuple[str, int], Meter]:
         b, t = self._backends, self._backends.tracing
-        return EachLoader[tuple[str, int], Meter](
-            lambda k: b.billing.meter(*k), "billing.meter_by_account", t
-        )
+        return EachLoader(lambda k: b.billing.meter(*k), "billing.meter_by_account", t)
 
     @cached_property
     def direct_debit_by_account(self) -> EachLoader[str, DirectDebit | None]:
         b, t = self._backends, self._backends.tracing
-        return EachLoader[str, DirectDebit | None](
-            b.billing.direct_debit, "billing.direct_debit_by_account", t
-        )
+        return EachLoader(b.billing.direct_debit, "billing.direct_debit_by_account", t)
 
     @cached_property
     def customer_by_no(self) -> KeyedLoader[str, Customer]:
         b, t = self._backends, self._backends.tracing
-        return KeyedLoader[str, Customer](
-            b.crm.contacts_by_customer_no, b.crm.MAX_BATCH, "crm.customer_by_no", t
-        )
+        return KeyedLoader(b.crm.contacts_by_customer_no, b.crm.MAX_BATCH, "crm.customer_by_no", t)
 
     @cached_property
     def interactions_by_contact(self) -> _InteractionsLoader:
@@ -151,52 +148,44 @@ class Loaders:
     @cached_property
     def tickets_by_customer(self) -> KeyedLoader[str, list[Ticket]]:
         b, t = self._backends, self._backends.tracing
-        return KeyedLoader[str, list[Ticket]](
+        return KeyedLoader(
             b.workorders.tickets_by_customers, b.workorders.MAX_BATCH, "workorders.tickets_by_customer", t
         )
 
     @cached_property
     def ticket_by_id(self) -> EachLoader[str, Ticket]:
         b, t = self._backends, self._backends.tracing
-        return EachLoader[str, Ticket](b.workorders.ticket, "workorders.ticket_by_id", t)
+        return EachLoader(b.workorders.ticket, "workorders.ticket_by_id", t)
 
     @cached_property
     def open_tickets(self) -> EachLoader[str, list[Ticket]]:
         b, t = self._backends, self._backends.tracing
-        return EachLoader[str, list[Ticket]](
-            lambda _: b.workorders.open_tickets(), "workorders.open_tickets", t
-        )
+        return EachLoader(lambda _: b.workorders.open_tickets(), "workorders.open_tickets", t)
 
     @cached_property
     def connection_by_account(self) -> KeyedLoader[str, Cached[ServiceConnection]]:
         b, t, r = self._backends, self._backends.tracing, self.reads
-        return KeyedLoader[str, Cached[ServiceConnection]](
-            r.service_connections, b.gis.MAX_BATCH, "gis.connection_by_account", t
-        )
+        return KeyedLoader(r.service_connections, b.gis.MAX_BATCH, "gis.connection_by_account", t)
 
     @cached_property
     def segment_by_object_id(self) -> KeyedLoader[int, Cached[PipeSegment]]:
         b, t, r = self._backends, self._backends.tracing, self.reads
-        return KeyedLoader[int, Cached[PipeSegment]](
-            r.segments_by_object_id, b.gis.MAX_BATCH, "gis.segment_by_object_id", t
-        )
+        return KeyedLoader(r.segments_by_object_id, b.gis.MAX_BATCH, "gis.segment_by_object_id", t)
 
     @cached_property
     def segment_by_id(self) -> KeyedLoader[str, Cached[PipeSegment]]:
         b, t, r = self._backends, self._backends.tracing, self.reads
-        return KeyedLoader[str, Cached[PipeSegment]](r.segments, b.gis.MAX_BATCH, "gis.segment_by_id", t)
+        return KeyedLoader(r.segments, b.gis.MAX_BATCH, "gis.segment_by_id", t)
 
     @cached_property
     def segments_near(self) -> EachLoader[tuple[GeoPoint, int], list[PipeSegment]]:
         b, t = self._backends, self._backends.tracing
-        return EachLoader[tuple[GeoPoint, int], list[PipeSegment]](
-            lambda k: b.gis.segments_near(*k), "gis.segments_near", t
-        )
+        return EachLoader(lambda k: b.gis.segments_near(*k), "gis.segments_near", t)
 
     @cached_property
     def outages(self) -> EachLoader[bool | None, Cached[list[Outage]]]:
         t, r = self._backends.tracing, self.reads
-        return EachLoader[bool | None, Cached[list[Outage]]](r.outages, "gis.outages", t)
+        return EachLoader(r.outages, "gis.outages", t)
 
     def release(self) -> None:
         """Drop every loaded value once the answer is written. No reference cycle holds the loaders
@@ -223,9 +212,13 @@ class _InteractionsLoader(BatchingLoader[tuple[str, int], list[Interaction]]):
         for contact, last in keys:
             by_limit.setdefault(last, []).append(contact)
         async with self._tracing.batch("crm.interactions_by_contact", len(keys)):
-            results = await asyncio.gather(
-                *(self._crm.interactions(ids, last) for last, ids in by_limit.items())
-            )
+            if len(by_limit) == 1:  # the usual batch: one call, awaited here without a task
+                ((last, ids),) = by_limit.items()
+                results = [await self._crm.interactions(ids, last)]
+            else:
+                results = await asyncio.gather(
+                    *(self._crm.interactions(ids, last) for last, ids in by_limit.items())
+                )
         merged = {
             (cid, last): rows
             for last, found in zip(by_limit, results, strict=True)

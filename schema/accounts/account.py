@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
@@ -52,7 +53,12 @@ class Account:
             record = self._record = await accounts.record(info.context, self.account_no, info.path.prev)
         return record
 
-    async def owner_customer_no(self, info: Info) -> str | None:
+    def owner_customer_no(self, info: Info) -> str | Awaitable[str | None] | None:
+        """The holder, at once when the record is here (a masked field read from it); else loaded."""
+        record = self._record
+        return record.customer_no if record is not None else self._loaded_owner(info)
+
+    async def _loaded_owner(self, info: Info) -> str | None:
         return (await self.load_record(info)).customer_no
 
     async def _customer(self, info: Info) -> Customer:
@@ -110,7 +116,7 @@ class Account:
     @strawberry.field(description="The bank direct-debit mandate (代扣), if any.")
     async def direct_debit(self, info: Info) -> DirectDebit | None:
         found = await accounts.direct_debit(info.context, self.account_no)
-        return DirectDebit.of(found, owner=await self.owner_customer_no(info)) if found else None
+        return DirectDebit.of(found, owner=await self._loaded_owner(info)) if found else None
 
     @strawberry.field(description="Where the service connection taps the main.")
     async def location(self, info: Info) -> GeoPoint | None:

@@ -94,7 +94,7 @@ class DirectDebit:
     signed_on: date | None
     owner: strawberry.Private[str | None] = None  # the account holder's customer number
 
-    async def owner_customer_no(self, info: Info) -> str | None:
+    def owner_customer_no(self, info: Info) -> str | None:
         return self.owner
 
     @classmethod

@@ -50,7 +50,7 @@ class Customer:
         """A router's `_entities`: the same access check and loader as `customer(id)`."""
         return cls(ref=await entities.customer(info.context, str(id)))
 
-    async def owner_customer_no(self, info: Info) -> str | None:
+    def owner_customer_no(self, info: Info) -> str | None:
         return self.ref.customer_no
 
     async def load_record(self, info: Info) -> records.Customer:

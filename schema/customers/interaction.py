@@ -35,5 +35,5 @@ class Interaction:
         """`customer_no`: whose contact history it is (the CRM's record does not say)."""
         return from_record(cls, record, customer_no=customer_no)
 
-    async def owner_customer_no(self, info: Info) -> str | None:
+    def owner_customer_no(self, info: Info) -> str | None:
         return self.customer_no

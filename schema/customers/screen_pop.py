@@ -40,7 +40,7 @@ class ScreenPop:
         ringing_at = datetime.fromtimestamp(event.ringing_at, UTC).astimezone(SHANGHAI)
         return from_record(cls, event, event=event, ringing_at=ringing_at)
 
-    async def owner_customer_no(self, info: Info) -> str | None:
+    def owner_customer_no(self, info: Info) -> str | None:
         """The caller's number is theirs only when it matched exactly one customer (else it stays masked)."""
         nos = self.event.customer_nos
         return nos[0] if nos is not None and len(nos) == 1 else None

@@ -34,7 +34,7 @@ class TicketEvent:
     )
     owner: strawberry.Private[str | None] = None
 
-    async def owner_customer_no(self, info: Info) -> str | None:
+    def owner_customer_no(self, info: Info) -> str | None:
         return self.owner
 
 

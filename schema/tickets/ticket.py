@@ -40,7 +40,7 @@ class Ticket:
         """A router's `_entities`: an agent gets only their caller's tickets, as with `ticket(id)`."""
         return cls.of(await entities.ticket(info.context, str(id)))
 
-    async def owner_customer_no(self, info: Info) -> str | None:
+    def owner_customer_no(self, info: Info) -> str | None:
         return self.record.customer_no
 
     async def _live_status(self, info: Info) -> TicketLiveStatus | None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 import strawberry
+from graphql.pyutils import Path
 from strawberry.types import ExecutionResult
 from strawberry.types.base import get_object_definition
 from strawberry.types.field import StrawberryField
 
 from schema import build_schema
+from schema.accounts.account import Account
 from schema.customers.customer import Customer
 from schema.directives import Mask, MaskKind, RequiresScopes
 from schema.execution import PolicedExecution, ScopePolicy
@@ -290,3 +294,32 @@ class OrphanQuery:
 def test_a_masked_field_on_a_type_that_cannot_name_its_owner_fails_the_build() -> None:
     with pytest.raises(TypeError, match="owner_customer_no"):
         attach_policy(OrphanQuery)
+
+
+async def test_a_known_owner_reveals_at_once_and_an_unloaded_account_loads_it_first() -> None:
+    """No coroutine per masked field when the object names its owner without I/O (nearly every
+    object: it was made from its owner's record); an `Account` asked before its record is in loads
+    it first. Both answer and audit the same."""
+    ctx = build_context(fake.FakeBackends().backends(), access=Access(SUPERVISOR))
+    shown: list[tuple[str, str]] = []
+    ctx.on_unmask = lambda customer_no, path: shown.append((customer_no, path))
+    info = cast(
+        Any, SimpleNamespace(context=ctx, path=Path(Path(None, "account", "Query"), "mobile", "Account"))
+    )
+    policy = PolicyExtension([], MaskKind.MOBILE)
+    account = Account(account_no=fake.ACCOUNT_NO)
+
+    asked = policy.reveal(ctx, account, info, fake.MOBILE)
+    assert inspect.isawaitable(asked)
+    assert await asked == fake.MOBILE
+    at_once = policy.reveal(ctx, account, info, fake.MOBILE)  # its record is in now
+    assert at_once == fake.MOBILE
+    assert shown == [(fake.CUSTOMER_NO, "account.mobile")] * 2
+
+    refused = PolicyExtension([], MaskKind.MOBILE).reveal(
+        build_context(fake.FakeBackends().backends(), access=MayNotUnmask(SUPERVISOR)),
+        account,
+        info,
+        fake.MOBILE,
+    )
+    assert refused == mask_mobile(fake.MOBILE)  # at once, and masked

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiodataloader import DataLoader
 
-from services.loaders import BatchingLoader
+from services.loaders import BatchingLoader, EachLoader
 
 CALLER: ContextVar[str] = ContextVar("caller", default="nobody")
 
@@ -74,3 +74,24 @@ async def test_a_loader_without_batching_dispatches_each_key_at_once() -> None:
     loader = BatchingLoader[int, int](recording(log), batch=False)
     assert list(await asyncio.gather(loader.load(1), loader.load(2))) == [10, 20]
     assert [keys for keys, _ in log] == [(1,), (2,)]
+
+
+@pytest.mark.parametrize("keys", [[-1], [2], [1, -2, 3]])
+async def test_each_loader_fails_only_the_keys_whose_call_failed(keys: list[int]) -> None:
+    """One key is awaited in the batch itself (no task to gather), several are gathered: either way
+    a failing call rejects its own key only, and each value comes back at its key."""
+    calls: list[int] = []
+
+    async def fetch_one(key: int) -> int:
+        calls.append(key)
+        await asyncio.sleep(0)
+        if key < 0:
+            raise LookupError(f"no {key}")
+        return key * 10
+
+    loader = EachLoader(fetch_one)
+    settled = await asyncio.gather(*(loader.load(k) for k in keys), return_exceptions=True)
+    assert [str(v) if isinstance(v, Exception) else v for v in settled] == [
+        f"no {k}" if k < 0 else k * 10 for k in keys
+    ]
+    assert calls == keys  # one batch, one call per key
