@@ -61,8 +61,12 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValueNode,
+    VariableNode,
     default_field_resolver,
 )
 from graphql.execution.collect_fields import FieldDetails
@@ -120,6 +124,7 @@ class FieldPlan:
     __slots__ = (
         "arguments",
         "attribute",
+        "constant_arguments",
         "coordinate",
         "definition",
         "details",
@@ -156,6 +161,9 @@ class FieldPlan:
         self.return_type: GraphQLOutputType = definition.type if definition is not None else parent
         self.resolve = definition.resolve if definition is not None else None
         self.arguments = definition is not None and bool(definition.args or node.arguments)
+        # Its coerced arguments when no request can change them (`_constant_arguments`); None: each
+        # request coerces them from its variables.
+        self.constant_arguments = _constant_arguments(definition, node) if self.arguments else None
         self.attribute = attribute  # the Python attribute a basic Strawberry field reads
         self.selections = selections
         self.loaded = loaded  # a `loaded_field`, filled by its object's group
@@ -362,13 +370,15 @@ class _Walk:
             else:
                 info = self.executor.build_resolve_info(definition, plan.nodes, plan.parent, path)
                 if plan.direct is not None:
-                    arguments = (
-                        get_argument_values(
-                            definition, plan.node, self.variables, None, self.executor.hide_suggestions
+                    arguments = plan.constant_arguments
+                    if arguments is None:
+                        arguments = (
+                            get_argument_values(
+                                definition, plan.node, self.variables, None, self.executor.hide_suggestions
+                            )
+                            if plan.arguments
+                            else _NO_ARGUMENTS
                         )
-                        if plan.arguments
-                        else _NO_ARGUMENTS
-                    )
                     result = plan.direct(source, info, arguments)
                     if type(result) in plan.plain and (
                         type(result) is not int or _INT_MIN <= result <= _INT_MAX
@@ -382,13 +392,15 @@ class _Walk:
                     ):
                         return self._completed(plan, plan.return_type, path, completed)
                     return completed
-                args = (
-                    get_argument_values(
-                        definition, plan.node, self.variables, None, self.executor.hide_suggestions
+                args = plan.constant_arguments
+                if args is None:
+                    args = (
+                        get_argument_values(
+                            definition, plan.node, self.variables, None, self.executor.hide_suggestions
+                        )
+                        if plan.arguments
+                        else _NO_ARGUMENTS
                     )
-                    if plan.arguments
-                    else {}
-                )
                 result = (plan.resolve or self.field_resolver)(source, info, **args)
             if _AWAITABLE[type(result)] or (type(result) is GeneratorType and is_awaitable(result)):
                 return self._awaited(plan, plan.return_type, info, path, result)
@@ -865,6 +877,36 @@ async def _together(awaitables: list[Awaitable[Any]]) -> list[Any]:
 
 
 _NO_ARGUMENTS: Final[dict[str, Any]] = {}  # read, never changed
+
+# Argument values a resolver cannot change in place, so one coerced dict can serve every request.
+_IMMUTABLE_ARGUMENTS: Final[frozenset[type]] = frozenset({str, int, float, bool, type(None)})
+
+
+def _constant_arguments(definition: GraphQLField | None, node: FieldNode) -> dict[str, Any] | None:
+    """A field's coerced arguments when every request gets the same ones: literals and defaults only
+    (no variable anywhere in them), each a plain immutable value (a list or an input object could be
+    changed by the resolver it is handed to), coerced once at start-up as graphql-core coerces them
+    per request. None otherwise: `field` coerces them per request (the screen pop's `phone`), and
+    `interactions(last: 5)` or `tickets(first: 5, openOnly: true)` cost nothing per request."""
+    if definition is None or any(_has_variable(argument.value) for argument in node.arguments or ()):
+        return None
+    try:
+        values = get_argument_values(definition, node)
+    except GraphQLError:  # validation lets no such literal through; if one came, each request says so
+        return None
+    if any(type(value) not in _IMMUTABLE_ARGUMENTS for value in values.values()):
+        return None
+    return values
+
+
+def _has_variable(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_has_variable(item) for item in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_has_variable(item.value) for item in value.fields)
+    return False
 
 
 # `Path(prev, key, typename)` without a Python call: graphql-core's `Path` is a named tuple, whose

@@ -32,6 +32,7 @@ from schema.directives import Mask, RequiresScopes
 from schema.info import Info
 from schema.mask_rules import mask_value
 from schema.masking import STAFF_KINDS, MaskKind
+from schema.paths import dotted
 from services.context import RequestContext
 from services.errors import public_error
 
@@ -131,7 +132,7 @@ def _shown(ctx: RequestContext, info: Info, value: Any, owner: str | None, mask:
     """`value` in clear when the caller may unmask its owner's data (the reveal audited), else masked."""
     if owner is not None and ctx.access.may_unmask(owner):
         if ctx.on_unmask is not None:
-            ctx.on_unmask(owner, ".".join(map(str, info.path.as_list())))
+            ctx.on_unmask(owner, dotted(info.path, ctx.spelled_paths))
         return value
     return mask_value(mask, value)
 

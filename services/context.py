@@ -34,6 +34,8 @@ class RequestContext:
     on_unmask: Callable[[str, str], None] | None = None
     # The paths this response fills from cache past their freshness (`extensions.stale`).
     freshness: Freshness = field(default_factory=Freshness)
+    # Field paths as the audit spells them, by the path object's id (`schema.paths`): per request.
+    spelled_paths: dict[int, tuple[object, str]] = field(default_factory=dict)
     # The process's idempotency records for mutations (None: this context cannot write).
     idempotency: Idempotency | None = None
     # The bus, call registry and ring-time pops subscriptions need (None: no live updates here).

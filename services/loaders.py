@@ -10,7 +10,7 @@ Each batch is a resolver source's span when tracing is on (`infra.tracing`), nam
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
@@ -55,6 +55,12 @@ class BatchingLoader(DataLoader[K, V], Generic[K, V]):
                 self.loop.call_soon(self.loop.call_soon, dispatch_queue, self)  # aiodataloader's own
             else:
                 dispatch_queue(self)
+
+    def load_many(self, keys: Iterable[K]) -> asyncio.Future[list[V]]:
+        """aiodataloader's, less its `isinstance(keys, typing.Iterable)` (three Python frames through
+        typing's generic alias on every call, for what the type checker already holds): a key list
+        that is not iterable still fails here, with Python's own TypeError."""
+        return asyncio.gather(*[self.load(key) for key in keys])
 
 
 class KeyedLoader(BatchingLoader[K, V | None], Generic[K, V]):

@@ -21,6 +21,7 @@ from graphql import ExecutionResult as GraphQLResult
 from graphql import GraphQLError, OperationDefinitionNode, parse
 from strawberry.extensions import FieldExtension
 
+import schema.compiled as compiled_module
 from gateway.persisted.compiled_operation import compile_operation
 from schema.compiled import plan_for, served_by
 from schema.execution import PolicedExecution
@@ -365,3 +366,28 @@ def test_resolvers_with_nothing_in_between_are_called_without_strawberrys_wrappe
     }
     assert planned["name"].attribute == "name" and planned["counted"].direct is None
     assert planned["boxed"].direct is None
+
+
+async def test_literal_arguments_are_coerced_once_and_variables_per_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`leaf(name: "x")` cannot change between requests: its arguments are coerced when the plan is
+    made; `trimmed(width: $w)` is coerced by every request from its own variables."""
+    fixed = compile_operation(SCHEMA, parse('{ leaf(name: "xyz") { trimmed(width: 2) } }'))
+    varying = compile_operation(
+        SCHEMA, parse('query Q($w: Int) { leaf(name: "xyz") { trimmed(width: $w) } }')
+    )
+    assert fixed is not None and varying is not None
+    coerced: list[str] = []
+    real = compiled_module.get_argument_values
+
+    def counting(definition: Any, node: Any, *rest: Any) -> dict[str, Any]:
+        coerced.append(node.name.value)
+        return real(definition, node, *rest)
+
+    monkeypatch.setattr(compiled_module, "get_argument_values", counting)
+    for width, expected in ((1, "x"), (3, "xyz")):
+        assert (await fixed.execute(None, None)).data == {"leaf": {"trimmed": "xy"}}  # type: ignore[union-attr]
+        answer = await varying.execute(None, {"w": width})
+        assert answer is not None and answer.data == {"leaf": {"trimmed": expected}}
+    assert coerced == ["trimmed", "trimmed"]  # the variable's field, once per request; nothing else

@@ -1,0 +1,27 @@
+"""`schema.paths.dotted` spells a path exactly as joining its keys does, however its prefixes are shared."""
+
+from __future__ import annotations
+
+from graphql.pyutils import Path
+from hypothesis import given
+from hypothesis import strategies as st
+
+from schema.paths import Spellings, dotted
+
+keys = st.one_of(st.integers(min_value=0, max_value=99), st.text("abcXYZ_", min_size=1, max_size=6))
+
+
+@given(st.lists(st.tuples(st.integers(min_value=0), keys), min_size=1, max_size=40), st.randoms())
+def test_dotted_equals_the_joined_keys_for_every_path_of_a_shared_tree(
+    steps: list[tuple[int, str | int]], order: object
+) -> None:
+    # Each step extends a path made earlier (or starts one): siblings share their parent's object.
+    paths: list[Path] = []
+    for parent, key in steps:
+        prev = paths[parent % len(paths)] if paths and parent % 3 else None
+        paths.append(Path(prev, key, None))
+    asked = list(paths)
+    order.shuffle(asked)  # type: ignore[attr-defined]
+    known: Spellings = {}
+    for path in asked + asked:  # the second round answers from what the first remembered
+        assert dotted(path, known) == ".".join(map(str, path.as_list()))
