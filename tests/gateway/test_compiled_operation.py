@@ -19,10 +19,11 @@ import pytest
 import strawberry
 from graphql import ExecutionResult as GraphQLResult
 from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql.execution.values import get_argument_values
 from strawberry.extensions import FieldExtension
 
-import schema.compiled as compiled_module
 from gateway.persisted.compiled_operation import compile_operation
+from schema import compiled as compiled_module
 from schema.compiled import plan_for, served_by
 from schema.execution import PolicedExecution
 
@@ -379,13 +380,13 @@ async def test_literal_arguments_are_coerced_once_and_variables_per_request(
     )
     assert fixed is not None and varying is not None
     coerced: list[str] = []
-    real = compiled_module.get_argument_values
+    real = get_argument_values
 
     def counting(definition: Any, node: Any, *rest: Any) -> dict[str, Any]:
         coerced.append(node.name.value)
         return real(definition, node, *rest)
 
-    monkeypatch.setattr(compiled_module, "get_argument_values", counting)
+    monkeypatch.setattr(compiled_module, "get_argument_values", counting)  # what the walk calls
     for width, expected in ((1, "x"), (3, "xyz")):
         assert (await fixed.execute(None, None)).data == {"leaf": {"trimmed": "xy"}}  # type: ignore[union-attr]
         answer = await varying.execute(None, {"w": width})
