@@ -13,6 +13,10 @@ from graphql.pyutils import Path
 # id(path) -> (path, spelling): the path is held so that its id cannot be reused while remembered.
 Spellings = dict[int, tuple[object, str]]
 
+# A websocket's context lives as long as its connection, and every subscription event brings new
+# paths: past this many, what is remembered is forgotten (and spelled again as it comes).
+MAX_SPELLINGS = 4096
+
 
 def dotted(path: Path, known: Spellings) -> str:
     """`".".join(map(str, path.as_list()))`, each prefix spelled once per `known` (one request's)."""
@@ -21,5 +25,7 @@ def dotted(path: Path, known: Spellings) -> str:
         return found[1]
     prev = path.prev
     spelled = str(path.key) if prev is None else f"{dotted(prev, known)}.{path.key}"
+    if len(known) >= MAX_SPELLINGS:
+        known.clear()
     known[id(path)] = (path, spelled)
     return spelled

@@ -34,7 +34,8 @@ class RequestContext:
     on_unmask: Callable[[str, str], None] | None = None
     # The paths this response fills from cache past their freshness (`extensions.stale`).
     freshness: Freshness = field(default_factory=Freshness)
-    # Field paths as the audit spells them, by the path object's id (`schema.paths`): per request.
+    # Field paths as the audit spells them, by the path object's id (`schema.paths`, bounded): this
+    # context's, a request's or a websocket connection's.
     spelled_paths: dict[int, tuple[object, str]] = field(default_factory=dict)
     # The process's idempotency records for mutations (None: this context cannot write).
     idempotency: Idempotency | None = None

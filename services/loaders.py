@@ -95,8 +95,8 @@ class EachLoader(BatchingLoader[K, V], Generic[K, V]):
 
     async def batch_load_fn(self, keys: Sequence[K]) -> list[Any]:
         """Values, or the exception each key's call raised (aiodataloader rejects just that key).
-        One key (most batches: a pop asks one outage list, one customer's tickets) is awaited
-        here, without a task to gather."""
+        One key (most batches: a screen pop asks for one outage list) is awaited here, without a
+        task to gather."""
         async with self._tracing.batch(self._source, len(keys)):
             if len(keys) == 1:
                 try:
@@ -109,7 +109,9 @@ class EachLoader(BatchingLoader[K, V], Generic[K, V]):
 class Loaders:
     """Named `<Thing>By<Key>`, the way the schema asks for them. Each is made on first use: most
     requests ask one or two of them (the IVR look-up none), and seventeen `DataLoader`s built per
-    request cost more than the look-up itself."""
+    request cost more than the look-up itself. Built as `KeyedLoader(...)`, never
+    `KeyedLoader[str, Account](...)`: subscripting a generic class at run time goes through typing's
+    cache and sets `__orig_class__` on every request's loader, for types only mypy reads."""
 
     def __init__(self, backends: Backends, reads: CachedReads | None = None) -> None:
         self._backends = backends
