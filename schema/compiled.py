@@ -161,9 +161,9 @@ class FieldPlan:
         self.return_type: GraphQLOutputType = definition.type if definition is not None else parent
         self.resolve = definition.resolve if definition is not None else None
         self.arguments = definition is not None and bool(definition.args or node.arguments)
-        # Its coerced arguments when no request can change them (`_constant_arguments`); None: each
-        # request coerces them from its variables.
-        self.constant_arguments = _constant_arguments(definition, node) if self.arguments else None
+        # Its coerced arguments when no request can change them (`_constant_arguments`; none to
+        # coerce: an empty dict); None: each request coerces them from its variables.
+        self.constant_arguments = _constant_arguments(definition, node) if self.arguments else _NO_ARGUMENTS
         self.attribute = attribute  # the Python attribute a basic Strawberry field reads
         self.selections = selections
         self.loaded = loaded  # a `loaded_field`, filled by its object's group
@@ -372,12 +372,8 @@ class _Walk:
                 if plan.direct is not None:
                     arguments = plan.constant_arguments
                     if arguments is None:
-                        arguments = (
-                            get_argument_values(
-                                definition, plan.node, self.variables, None, self.executor.hide_suggestions
-                            )
-                            if plan.arguments
-                            else _NO_ARGUMENTS
+                        arguments = get_argument_values(
+                            definition, plan.node, self.variables, None, self.executor.hide_suggestions
                         )
                     result = plan.direct(source, info, arguments)
                     if type(result) in plan.plain and (
@@ -394,12 +390,8 @@ class _Walk:
                     return completed
                 args = plan.constant_arguments
                 if args is None:
-                    args = (
-                        get_argument_values(
-                            definition, plan.node, self.variables, None, self.executor.hide_suggestions
-                        )
-                        if plan.arguments
-                        else _NO_ARGUMENTS
+                    args = get_argument_values(
+                        definition, plan.node, self.variables, None, self.executor.hide_suggestions
                     )
                 result = (plan.resolve or self.field_resolver)(source, info, **args)
             if _AWAITABLE[type(result)] or (type(result) is GeneratorType and is_awaitable(result)):
