@@ -122,7 +122,6 @@ class FieldPlan:
     """One selected field, decided at start-up."""
 
     __slots__ = (
-        "arguments",
         "attribute",
         "constant_arguments",
         "coordinate",
@@ -160,10 +159,10 @@ class FieldPlan:
         self.definition = definition
         self.return_type: GraphQLOutputType = definition.type if definition is not None else parent
         self.resolve = definition.resolve if definition is not None else None
-        self.arguments = definition is not None and bool(definition.args or node.arguments)
         # Its coerced arguments when no request can change them (`_constant_arguments`; none to
         # coerce: an empty dict); None: each request coerces them from its variables.
-        self.constant_arguments = _constant_arguments(definition, node) if self.arguments else _NO_ARGUMENTS
+        has_arguments = definition is not None and bool(definition.args or node.arguments)
+        self.constant_arguments = _constant_arguments(definition, node) if has_arguments else _NO_ARGUMENTS
         self.attribute = attribute  # the Python attribute a basic Strawberry field reads
         self.selections = selections
         self.loaded = loaded  # a `loaded_field`, filled by its object's group
