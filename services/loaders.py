@@ -10,9 +10,8 @@ Each batch is a resolver source's span when tracing is on (`infra.tracing`), nam
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
-from functools import cached_property
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Sequence
+from typing import Any, Generic, TypeVar, overload
 
 from aiodataloader import DataLoader, Loader, dispatch_queue
 
@@ -46,6 +45,44 @@ class BatchingLoader(DataLoader[K, V], Generic[K, V]):
     chained `call_soon`s dispatch on that same tick, in the same context (the first key's), so the
     same keys make the same batches (`tests/services/test_loaders.py` runs both side by side), without
     the extra coroutine and task: five of each per screen pop."""
+
+    def __init__(
+        self,
+        batch_load_fn: Callable[[list[K]], Coroutine[Any, Any, list[V]]] | None = None,
+        batch: bool | None = None,
+        max_batch_size: int | None = None,
+    ) -> None:
+        """aiodataloader's `__init__`, for what these loaders use (no cache options: a request's loader
+        always caches, by the key itself). Its own also asserts that `batch_load_fn` is a coroutine
+        function (five Python frames through `inspect` per loader, for what
+        `tests/services/test_loaders.py` checks of each class once) and makes a lambda per loader for
+        the identity cache key (`load` below needs none): six loaders a screen pop."""
+        self.loop = asyncio.get_event_loop()
+        if batch_load_fn is not None:
+            self.batch_load_fn = batch_load_fn
+        if batch is not None:
+            self.batch = batch
+        if max_batch_size is not None:
+            self.max_batch_size = max_batch_size
+        self._cache = {}
+        self._queue = []
+
+    @staticmethod
+    def get_cache_key(key: K) -> K:
+        """The key is its own cache key (what `prime` and `clear` ask)."""
+        return key
+
+    def load(self, key: K) -> asyncio.Future[V]:
+        """aiodataloader's, the key its own cache key without a call to ask for it."""
+        if key is None:
+            raise TypeError("The loader.load() function must be called with a value, but got: None.")
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        future: asyncio.Future[V] = self.loop.create_future()
+        self._cache[key] = future
+        self.do_resolve_reject(key, future)
+        return future
 
     def do_resolve_reject(self, key: K, future: asyncio.Future[V]) -> None:
         queue = self._queue
@@ -106,6 +143,37 @@ class EachLoader(BatchingLoader[K, V], Generic[K, V]):
             return list(await asyncio.gather(*(self._fetch_one(k) for k in keys), return_exceptions=True))
 
 
+L = TypeVar("L")
+
+
+class _made_on_first_use(Generic[L]):  # a decorator, named as one
+    """`functools.cached_property` without its lock: Python 3.11's takes a lock on every first read
+    (3.12 dropped it), about 3 µs per loader and six loaders a screen pop, to guard against threads a
+    request's loaders never meet (one event loop makes and reads them). The same otherwise: the value
+    is made by the decorated method, kept in the instance's `__dict__`, and read from there after."""
+
+    def __init__(self, make: Callable[[Any], L]) -> None:
+        self._make = make
+        self._name = make.__name__
+        self.__doc__ = make.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _made_on_first_use[L]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> L: ...
+
+    def __get__(self, instance: object, owner: type | None = None) -> L | _made_on_first_use[L]:
+        if instance is None:  # read on the class: the descriptor itself, as cached_property's
+            return self
+        value = self._make(instance)
+        instance.__dict__[self._name] = value  # found before this descriptor from now on
+        return value
+
+
 class Loaders:
     """Named `<Thing>By<Key>`, the way the schema asks for them. Each is made on first use: most
     requests ask one or two of them (the IVR look-up none), and seventeen `DataLoader`s built per
@@ -118,79 +186,79 @@ class Loaders:
         # Semi-static data comes through the cache, as `Cached[...]`: the resolver marks stale paths.
         self.reads = reads or CachedReads(backends, cache=None)  # also for a write that outdates them
 
-    @cached_property
+    @_made_on_first_use
     def account_by_no(self) -> KeyedLoader[str, Cached[Account]]:
         b, t, r = self._backends, self._backends.tracing, self.reads
         return KeyedLoader(r.accounts, b.billing.MAX_BATCH, "billing.account_by_no", t)
 
-    @cached_property
+    @_made_on_first_use
     def bills_by_account(self) -> EachLoader[tuple[str, int], list[Bill]]:
         b, t = self._backends, self._backends.tracing
         return EachLoader(lambda k: b.billing.bills(*k), "billing.bills_by_account", t)
 
-    @cached_property
+    @_made_on_first_use
     def payments_by_account(self) -> EachLoader[tuple[str, int], list[Payment]]:
         b, t = self._backends, self._backends.tracing
         return EachLoader(lambda k: b.billing.payments(*k), "billing.payments_by_account", t)
 
-    @cached_property
+    @_made_on_first_use
     def meter_by_account(self) -> EachLoader[tuple[str, int], Meter]:
         b, t = self._backends, self._backends.tracing
         return EachLoader(lambda k: b.billing.meter(*k), "billing.meter_by_account", t)
 
-    @cached_property
+    @_made_on_first_use
     def direct_debit_by_account(self) -> EachLoader[str, DirectDebit | None]:
         b, t = self._backends, self._backends.tracing
         return EachLoader(b.billing.direct_debit, "billing.direct_debit_by_account", t)
 
-    @cached_property
+    @_made_on_first_use
     def customer_by_no(self) -> KeyedLoader[str, Customer]:
         b, t = self._backends, self._backends.tracing
         return KeyedLoader(b.crm.contacts_by_customer_no, b.crm.MAX_BATCH, "crm.customer_by_no", t)
 
-    @cached_property
+    @_made_on_first_use
     def interactions_by_contact(self) -> _InteractionsLoader:
         b = self._backends
         return _InteractionsLoader(b)
 
-    @cached_property
+    @_made_on_first_use
     def tickets_by_customer(self) -> KeyedLoader[str, list[Ticket]]:
         b, t = self._backends, self._backends.tracing
         return KeyedLoader(
             b.workorders.tickets_by_customers, b.workorders.MAX_BATCH, "workorders.tickets_by_customer", t
         )
 
-    @cached_property
+    @_made_on_first_use
     def ticket_by_id(self) -> EachLoader[str, Ticket]:
         b, t = self._backends, self._backends.tracing
         return EachLoader(b.workorders.ticket, "workorders.ticket_by_id", t)
 
-    @cached_property
+    @_made_on_first_use
     def open_tickets(self) -> EachLoader[str, list[Ticket]]:
         b, t = self._backends, self._backends.tracing
         return EachLoader(lambda _: b.workorders.open_tickets(), "workorders.open_tickets", t)
 
-    @cached_property
+    @_made_on_first_use
     def connection_by_account(self) -> KeyedLoader[str, Cached[ServiceConnection]]:
         b, t, r = self._backends, self._backends.tracing, self.reads
         return KeyedLoader(r.service_connections, b.gis.MAX_BATCH, "gis.connection_by_account", t)
 
-    @cached_property
+    @_made_on_first_use
     def segment_by_object_id(self) -> KeyedLoader[int, Cached[PipeSegment]]:
         b, t, r = self._backends, self._backends.tracing, self.reads
         return KeyedLoader(r.segments_by_object_id, b.gis.MAX_BATCH, "gis.segment_by_object_id", t)
 
-    @cached_property
+    @_made_on_first_use
     def segment_by_id(self) -> KeyedLoader[str, Cached[PipeSegment]]:
         b, t, r = self._backends, self._backends.tracing, self.reads
         return KeyedLoader(r.segments, b.gis.MAX_BATCH, "gis.segment_by_id", t)
 
-    @cached_property
+    @_made_on_first_use
     def segments_near(self) -> EachLoader[tuple[GeoPoint, int], list[PipeSegment]]:
         b, t = self._backends, self._backends.tracing
         return EachLoader(lambda k: b.gis.segments_near(*k), "gis.segments_near", t)
 
-    @cached_property
+    @_made_on_first_use
     def outages(self) -> EachLoader[bool | None, Cached[list[Outage]]]:
         t, r = self._backends.tracing, self.reads
         return EachLoader(r.outages, "gis.outages", t)

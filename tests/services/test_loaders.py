@@ -4,14 +4,16 @@ of loads spread over ticks, both make the same batches, in the same order, seen 
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from aiodataloader import DataLoader
 
-from services.loaders import BatchingLoader, EachLoader
+from services.loaders import BatchingLoader, EachLoader, KeyedLoader, Loaders
 
 CALLER: ContextVar[str] = ContextVar("caller", default="nobody")
 
@@ -95,3 +97,45 @@ async def test_each_loader_fails_only_the_keys_whose_call_failed(keys: list[int]
         f"no {k}" if k < 0 else k * 10 for k in keys
     ]
     assert calls == keys  # one batch, one call per key
+
+
+def test_every_loader_batches_with_a_coroutine_function() -> None:
+    """What aiodataloader's constructor asserts of each loader, and `BatchingLoader`'s skips per
+    request: checked here once for every loader class the requests use."""
+    classes: list[type[Any]] = [BatchingLoader, *_subclasses(BatchingLoader)]
+    assert {c.__name__ for c in classes} >= {"KeyedLoader", "EachLoader", "_InteractionsLoader"}
+    for cls in classes[1:]:
+        assert inspect.iscoroutinefunction(cls.batch_load_fn), cls
+
+
+def _subclasses(cls: type[Any]) -> list[type[Any]]:
+    found: list[type[Any]] = []
+    for direct in cls.__subclasses__():
+        found += [direct, *_subclasses(direct)]
+    return found
+
+
+async def test_a_primed_or_cleared_key_is_keyed_by_itself() -> None:
+    log: Log = []
+    loader = BatchingLoader[int, int](recording(log))
+    loader.prime(1, 99)
+    assert await loader.load(1) == 99
+    assert log == []  # primed: never asked
+    loader.clear(1)
+    assert await loader.load(1) == 10
+    assert [keys for keys, _ in log] == [(1,)]
+    with pytest.raises(TypeError):
+        loader.load(None)  # type: ignore[arg-type]
+
+
+async def test_each_named_loader_is_made_on_first_use_and_kept_for_the_request() -> None:
+    system = SimpleNamespace(MAX_BATCH=50)
+    backends: Any = SimpleNamespace(billing=system, crm=system, gis=system, workorders=system, tracing=None)
+    first, second = Loaders(backends), Loaders(backends)
+    assert "account_by_no" not in vars(first)  # nothing made until asked
+    made = first.account_by_no
+    assert first.account_by_no is made  # kept: one loader (and one cache) per request
+    assert vars(first)["account_by_no"] is made
+    assert second.account_by_no is not made  # each request its own
+    assert not isinstance(Loaders.account_by_no, KeyedLoader)  # read on the class: the descriptor
+    first.release()  # what the view does once the answer is written
