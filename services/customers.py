@@ -136,8 +136,9 @@ def customers_from_billing(accounts: list[Account]) -> list[Customer]:
     return out
 
 
-@guarded
-async def profile(ctx: RequestContext, ref: CustomerRef) -> Customer:
+async def _profile(ctx: RequestContext, ref: CustomerRef) -> Customer:
+    """`profile` for the guarded functions below, which already turn a backend's error into a coded
+    one: a second guard would be one more coroutine per call, four a screen pop, for nothing."""
     require_customer(ctx, ref.customer_no)
     found = await ctx.loaders.customer_by_no.load(ref.customer_no)
     if found is None:
@@ -145,9 +146,12 @@ async def profile(ctx: RequestContext, ref: CustomerRef) -> Customer:
     return found
 
 
+profile = guarded(_profile)
+
+
 @guarded
 async def accounts(ctx: RequestContext, ref: CustomerRef) -> list[Account]:
-    customer = await profile(ctx, ref)
+    customer = await _profile(ctx, ref)
     loaded = await ctx.loaders.account_by_no.load_many(list(customer.account_nos))
     return [a.value for a in loaded if a is not None]  # each Account object marks its own staleness
 
@@ -155,7 +159,7 @@ async def accounts(ctx: RequestContext, ref: CustomerRef) -> list[Account]:
 @guarded
 async def interactions(ctx: RequestContext, ref: CustomerRef, last: int) -> list[Interaction]:
     bounded("last", last)
-    customer = await profile(ctx, ref)
+    customer = await _profile(ctx, ref)
     if not customer.crm_id:
         raise public_error(
             "crm is unavailable: contact history cannot be read", ErrorCode.BACKEND_ERROR, backend="crm"
@@ -178,7 +182,7 @@ async def tickets(
 async def active_outages(
     ctx: RequestContext, ref: CustomerRef, at: ResponsePath | None = None
 ) -> list[Outage]:
-    customer = await profile(ctx, ref)
+    customer = await _profile(ctx, ref)
     return await outages_covering(ctx, list(customer.account_nos), at)
 
 
@@ -195,5 +199,5 @@ async def outage_impacts(
     ctx: RequestContext, ref: CustomerRef, at: ResponsePath | None = None
 ) -> list[outage_impact.AccountOutage]:
     """The same outages with why: which account, which main, shut or downstream, which closures."""
-    customer = await profile(ctx, ref)
+    customer = await _profile(ctx, ref)
     return await outage_impact.outages_for_accounts(ctx, list(customer.account_nos), at)
