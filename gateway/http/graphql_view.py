@@ -12,6 +12,8 @@ What it changes from Strawberry's defaults (0.341):
 - persisted queries (`gateway.persisted.queries`): each request's document is resolved (manifest id,
   APQ hash, `documentId`, the caller's safelist) before admission, so classification and the
   screen-pop check see the resolved text, and a manifest operation runs pre-parsed and pre-validated;
+  a POST of one with a compiled plan calls Strawberry's hooks itself, without `run`'s generic steps
+  (`_run_planned`: the softphone's hot path);
 - HTTP conventions: a GET needs a preflight header or a non-simple content type (`gateway.http.csrf`), runs
   queries only (a mutation is 405 `Allow: POST`); `apollographql-client-name`/`-version` reach the log;
 - every GraphQL error carries `extensions.code` (`gateway.http.errors.public_error`);
