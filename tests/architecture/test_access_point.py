@@ -38,10 +38,10 @@ def linked_loaders() -> set[str]:
     tree = ast.parse((RESOLVERS / "loaders.py").read_text(encoding="utf-8"))
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     found: set[str] = set()
-    for node in classes["Loaders"].body:  # each loader is a cached property, made on first use
+    for node in classes["Loaders"].body:  # each loader is made on first use, then kept
         if not (isinstance(node, ast.FunctionDef) and node.returns is not None):
             continue
-        if not any(ast.unparse(d) == "cached_property" for d in node.decorator_list):
+        if not any(ast.unparse(d) == "_made_on_first_use" for d in node.decorator_list):
             continue
         made = node.returns
         text = ast.unparse(made)
