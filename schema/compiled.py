@@ -70,12 +70,11 @@ from graphql import (
     default_field_resolver,
 )
 from graphql.execution.collect_fields import FieldDetails
-from graphql.execution.executor import Executor, invalid_return_type_error
+from graphql.execution.executor import invalid_return_type_error
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, is_awaitable, is_iterable
 from strawberry import ID
 from strawberry.schema.name_converter import NameConverter
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.types.arguments import convert_argument
 from strawberry.types.base import StrawberryList, StrawberryOptional
@@ -214,11 +213,10 @@ class _Walk:
     """One execution's walk over a plan: graphql-core's `execute_fields`/`complete_value`, with the
     generic decisions already made."""
 
-    __slots__ = ("context", "executor", "field_resolver", "forbidden", "handle_error", "infos", "variables")
+    __slots__ = ("context", "executor", "field_resolver", "forbidden", "handle_error", "variables")
 
     def __init__(self, executor: Any) -> None:
         self.executor = executor
-        self.infos = _Infos(executor)
         self.context = executor.context_value
         self.forbidden = executor.forbidden
         self.variables = executor.variable_values
@@ -299,7 +297,7 @@ class _Walk:
         as when every field awaited it. Only nullable fields are grouped (`_selections`)."""
         first = plans[0]
         assert first.definition is not None
-        info = self.infos(
+        info = self.executor.build_resolve_info(
             first.definition, first.nodes, first.parent, _new_path((path, first.key, first.parent.name))
         )
         try:
@@ -344,7 +342,7 @@ class _Walk:
         extension does after the resolver), with the field's own `Info`: an awaitable only when the
         owner must be loaded first."""
         assert plan.definition is not None and loaded.policy is not None and loaded.info_class is not None
-        raw = self.infos(plan.definition, plan.nodes, plan.parent, path)
+        raw = self.executor.build_resolve_info(plan.definition, plan.nodes, plan.parent, path)
         info = loaded.info_class(_raw_info=raw, _field=loaded.field)
         return loaded.policy.reveal(self.context, source, info, value)
 
@@ -369,7 +367,7 @@ class _Walk:
             if plan.attribute is not None:
                 result = getattr(source, plan.attribute)
             else:
-                info = self.infos(definition, plan.nodes, plan.parent, path)
+                info = self.executor.build_resolve_info(definition, plan.nodes, plan.parent, path)
                 if plan.direct is not None:
                     arguments = plan.constant_arguments
                     if arguments is None:
@@ -482,7 +480,7 @@ class _Walk:
         if return_type.is_type_of is not None:
             if info is None:
                 assert plan.definition is not None
-                info = self.infos(plan.definition, plan.nodes, plan.parent, path)
+                info = self.executor.build_resolve_info(plan.definition, plan.nodes, plan.parent, path)
             if not return_type.is_type_of(result, info):  # Strawberry's is synchronous
                 raise invalid_return_type_error(return_type, result, plan.details)
         return self.fields(plan.selections, result, path)
@@ -527,62 +525,6 @@ class _Walk:
         if not awaiting:
             return completed
         return self._gathered(completed, awaiting)
-
-
-# Executors whose `build_resolve_info` makes a field's info from the field's own four arguments and
-# the execution's constants: graphql-core's, and Strawberry's (which hands resolvers the plain
-# variables dict). An executor class that overrides it again keeps its own for every info.
-_KNOWN_INFO_BUILDERS: Final = (
-    Executor.build_resolve_info,
-    StrawberryGraphQLCoreExecutionContext.build_resolve_info,
-)
-
-
-class _Infos:
-    """Each field's `GraphQLResolveInfo` as the executor's `build_resolve_info` makes it, for less.
-
-    Why: the executor's method is two Python calls per info (itself, and the named tuple's generated
-    `__new__`), about twenty a screen pop, for a tuple whose last ten items (schema, fragments, root
-    value, operation, variables, context, helpers...) are the execution's own, the same for every
-    field. The first info is the executor's; when its method is a known one and that info holds the
-    field's five items first, as graphql-core orders them, its class and last ten items are kept, and
-    each later info is that class made of the field's five and the kept ten (`tuple.__new__`, no
-    Python frame). Otherwise every info stays the executor's. Per execution: a subscription's
-    per-event executor has its own walk, root value and all."""
-
-    __slots__ = ("_build", "_cls", "_known", "_tail")
-
-    def __init__(self, executor: Any) -> None:
-        self._build: Callable[..., GraphQLResolveInfo[Any]] = executor.build_resolve_info
-        self._known = getattr(type(executor), "build_resolve_info", None) in _KNOWN_INFO_BUILDERS
-        self._cls: type | None = None
-        self._tail: tuple[Any, ...] = ()
-
-    def __call__(
-        self, definition: GraphQLField, nodes: list[FieldNode], parent: GraphQLObjectType, path: Path
-    ) -> GraphQLResolveInfo[Any]:
-        cls = self._cls
-        if cls is not None:
-            info: GraphQLResolveInfo[Any] = _new_tuple(
-                cls, (nodes[0].name.value, nodes, definition.type, parent, path, *self._tail)
-            )
-            return info
-        info = self._build(definition, nodes, parent, path)
-        if (
-            self._known
-            and isinstance(info, tuple)
-            and len(info) > 5
-            and info[0] == nodes[0].name.value
-            and info[1] is nodes
-            and info[2] is definition.type
-            and info[3] is parent
-            and info[4] is path
-        ):
-            self._cls, self._tail = type(info), tuple(info[5:])
-        return info
-
-
-_new_tuple: Final = tuple.__new__
 
 
 def plan_operation(schema: GraphQLSchema, document: DocumentNode) -> OperationPlan | None:
