@@ -74,7 +74,7 @@ from gateway.observability.operation_attributes import name_operation
 from gateway.observability.tracing import operation_span
 from gateway.persisted.compiled_operation import CompiledOperation
 from gateway.persisted.prepared_document import handing_over
-from gateway.persisted.queries import PersistedQueries, Resolution, current_resolution
+from gateway.persisted.queries import PersistedQueries, Resolution, current_resolution, request_fields
 from infra.deadline import deadline
 from infra.resilience.gcra import Limit
 from infra.resilience.priority import OperationClass, operation_class
@@ -167,6 +167,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         """Run the operation; turn every failure outside GraphQL execution into a coded error, all
         written in the media type the client accepts (`application/json` until that is known)."""
         media_type = MediaType.JSON
+        fields: dict[str, Any] | None = None  # the body's fields, read once for every step below
         try:
             record.client_name, record.client_version = client_identity(request.headers)
             if not self.should_render_graphql_ide(request):
@@ -175,8 +176,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 if request.method == "GET":
                     require_preflight(request.method, request.headers)
                 if self.persisted is not None:  # before admission: it classifies the resolved text
-                    store = _state(request).get("apq_store")
-                    current_resolution.set(await self.persisted.resolve(request, store))
+                    # Unreadable fields (None) resolve to nothing: Strawberry's run answers the 4xx.
+                    fields = await request_fields(request)
+                    if fields is not None:
+                        principal, store = request.scope.get("principal"), _state(request).get("apq_store")
+                        current_resolution.set(await self.persisted.resolve_fields(fields, principal, store))
             op_class, refused = await self._admit(request, record)
             if refused is not None:
                 refused.headers["content-type"] = media_type.content_type
@@ -188,8 +192,13 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 budget -= time.perf_counter() - started + self.budget_reserve_s
             with deadline(budget), operation_class(str(op_class) if op_class else None):
                 compiled = _planned(current_resolution.get())
-                if compiled is not None and request.method == "POST" and _runs_here(compiled.kind, "POST"):
-                    return _written(await self._run_planned(request), request)
+                if (
+                    compiled is not None
+                    and fields is not None
+                    and request.method == "POST"
+                    and _runs_here(compiled.kind, "POST")
+                ):
+                    return _written(await self._run_planned(request, fields), request)
                 return _written(await self.run(request), request)
         except BadRequest as exc:
             record.codes.append(exc.code)
@@ -234,23 +243,22 @@ class GraphQLView(GraphQL[RequestContext, None]):
         record.codes.append("RATE_LIMITED")
         return op_class, rate_limited(op_class, decision.retry_after_s)
 
-    async def _run_planned(self, request: Request) -> Response:
+    async def _run_planned(self, request: Request, fields: dict[str, Any]) -> Response:
         """Strawberry's `run` for a POST of a planned manifest operation (the softphone's screen pop:
         the hot path), its hooks called in its order: sub-response, context, body, execution,
         `process_result`, `_handle_errors`, `create_response`.
 
         Why: `run` is written for every kind of request, and for this one most of its steps decide
         nothing while costing about a tenth of the HTTP pipeline's CPU (issue 21): a request adapter,
-        the IDE and method checks (a POST is neither a page nor refused), the body parsed a second
-        time through the adapter, the batch and stream checks (the persisted look-up already read the
-        body as one JSON object, and `request_data` never asks for a stream) and `isinstance` against
+        the IDE and method checks (a POST is neither a page nor refused), the body parsed again
+        through the adapter (`fields`: the persisted look-up's, one JSON object), the batch and stream
+        checks (`request_data` never asks for a stream) and `isinstance` against
         Strawberry's runtime-checkable result protocols. `get_root_value` is None for every request.
         `tests/gateway/test_planned_run.py` holds this path's answers (data, errors, status,
         headers) equal to `run`'s."""
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
-        data = self._request_data(self.parse_json(await request.body()))
-        result = await self._execute("POST", context, data)
+        result = await self._execute("POST", context, self._request_data(fields))
         response_data = await self.process_result(request=request, result=result)
         if result.errors:
             self._handle_errors(result.errors, response_data)

@@ -234,16 +234,11 @@ class PersistedQueries:
         self.max_tokens = max_tokens
         self.store: ApqStore = store or MemoryApqStore(1_000)  # app.py passes the settings' store
 
-    async def resolve(self, request: Request, store: ApqStore | None = None) -> Resolution | None:
-        """None when the request is not a readable GraphQL request: the view answers its 4xx."""
-        fields = await request_fields(request)
-        if fields is None:
-            return None
-        return await self.resolve_fields(fields, request.scope.get("principal"), store or self.store)
-
     async def resolve_fields(
-        self, fields: Mapping[str, Any], principal: Principal | None, store: ApqStore
+        self, fields: Mapping[str, Any], principal: Principal | None, store: ApqStore | None = None
     ) -> Resolution:
+        """What a request's fields (`request_fields`) run; `store`, the APQ store when not this one's."""
+        store = store or self.store
         query = fields.get("query") if isinstance(fields.get("query"), str) else None
         name = fields.get("operationName") if isinstance(fields.get("operationName"), str) else None
         extensions = fields.get("extensions")
