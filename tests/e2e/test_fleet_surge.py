@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from bench.stack import bearer
 from bench.surge import NORMAL_RATES, drive, request_body
 from bench.surge_mix import burst_area, callers, schedule
@@ -26,6 +28,10 @@ PHASES = (("normal", 2.0, 1.0), ("surge", 6.0, 10.0), ("recovery", 2.0, 1.0))
 BILLING_POOL = 20  # the simulator's pool: its capacity
 BILLING_BUDGET_RPS, BILLING_BURST = 50.0, 10  # the fleet's defaults (TIDEGATE_BILLING_MAX_RPS, _RPS_BURST)
 AGENTS = 20
+
+# It judges how many pops meet their 300 ms deadline under the load it makes: `make test` runs it
+# after the parallel suite, alone, so other tests' processes do not take its CPU (Makefile, `solo`).
+pytestmark = pytest.mark.solo
 
 
 async def test_fleet_of_three_holds_billing_to_its_pool_and_budget_through_a_surge(
@@ -74,9 +80,10 @@ async def test_fleet_of_three_holds_billing_to_its_pool_and_budget_through_a_sur
     assert counted["peak_in_flight"] <= BILLING_POOL
     # Counted where the calls arrive: a few admitted at a second's edge may land in the next (+10%).
     assert counted["peak_rps"] <= (BILLING_BUDGET_RPS + BILLING_BURST) * 1.1
-    # The 99.9% goal is judged by `bench/surge.py` on a quiet machine. Here three replicas, the four
-    # simulators and Redis share two cores with the rest of the parallel test run, so a pop's 300 ms
-    # deadline can pass for want of CPU: allow 1% (CI runs have lost 1 and, once, 10 of ~217; alone,
-    # none; a run that loses more gets the process tests' one rerun, tests/conftest.py). Without the
-    # protection about half the critical answers fail, so the check still tells them apart.
+    # The 99.9% goal is judged by `bench/surge.py`. Here three replicas, the four simulators, Redis
+    # (or a cluster's three masters) and the load generator still share two cores, so a pop's 300 ms
+    # deadline can pass for want of CPU: allow 1%. Run inside the parallel suite, CI runs lost 1, 3, 6
+    # and once 10 of ~217; run alone, none (a run that loses more gets the process tests' one rerun,
+    # tests/conftest.py). Without the protection about half the critical answers fail, so the check
+    # still tells them apart.
     assert succeeded >= 0.99 * len(critical)
