@@ -59,7 +59,7 @@ from services.context import RequestContext
 from services.subscriptions import CallStateEvent, PopEvent
 from tests.support import back_office_world as bow
 from tests.support.back_office_world import ACCOUNT_NOS, CUSTOMER_NOS, PHONES, World, worlds
-from tests.support.faulty_ports import faults
+from tests.support.faulty_ports import deadline_clock, faults
 
 SCHEMA = build_schema(extensions=schema_extensions(Settings()), field_suggestions=False)  # as create_app
 OPERATIONS = load_manifest()
@@ -281,7 +281,7 @@ async def _run(
             ctx = built.context()
             await SCHEMA.execute(op.body, variable_values=prior, context_value=ctx, operation_name=op.name)
         ctx = built.context()
-        with deadline(world.deadline_s):
+        with deadline_clock(), deadline(world.deadline_s):  # the budget spent by a slow call, on cue
             result = await runner(ctx, variables, payload() if payload is not None else None)
         answer = orjson.dumps(_answer(result, op.name), option=orjson.OPT_SORT_KEYS)
         # Which back-office calls, how many of each (batching included); order differs with timing.
