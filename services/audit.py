@@ -6,12 +6,19 @@ the finished records to its sink (JSON lines, or a Redis stream) when the respon
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from services.access import Access
+
+
+def new_request_id() -> str:
+    """A request's id in its audit records: 128 random bits as 32 hex digits, as unique as a UUID4's
+    hex (122 bits) at a fifth of its cost (no `UUID` object built per request)."""
+    return os.urandom(16).hex()
 
 
 @dataclass

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from domain.ports import Backends
 from services.access import Access
-from services.audit import AuditTrail
+from services.audit import AuditTrail, new_request_id
 from services.cached_reads import CachedReads
 from services.freshness import Freshness
 from services.idempotency import Idempotency
@@ -29,7 +28,7 @@ class RequestContext:
     response: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
     access: Access = field(default_factory=_anonymous)
-    audit: AuditTrail = field(default_factory=lambda: AuditTrail(_anonymous(), uuid.uuid4().hex))
+    audit: AuditTrail = field(default_factory=lambda: AuditTrail(_anonymous(), new_request_id()))
     # Called with (customer_no, field path) each time a masked field is shown in clear; never the value.
     on_unmask: Callable[[str, str], None] | None = None
     # The paths this response fills from cache past their freshness (`extensions.stale`).
@@ -61,7 +60,7 @@ def build_context(
     state = getattr(request, "state", None)
     if redact_free_text_at_write is None:  # the app's lifespan puts the setting on request.state
         redact_free_text_at_write = bool(getattr(state, "redact_free_text_at_write", False))
-    audit = AuditTrail(who, request_id or uuid.uuid4().hex)
+    audit = AuditTrail(who, request_id or new_request_id())
     return RequestContext(
         backends=backends,
         loaders=Loaders(backends, reads),

@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -27,6 +27,7 @@ from infra.errors import BackendProtocolError, BackendTimeout, InvalidRequest, N
 from infra.http.client import BackendHttp
 from infra.http.config import BackendConfig
 from infra.http.exchange import Answer
+from infra.http.form import form_encode
 from infra.resilience.guards import GuardState
 from infra.telemetry import NO_TELEMETRY, BackendTelemetry
 
@@ -289,7 +290,7 @@ class GisClient:
         def parse(response: Answer) -> wire.FeaturePage:
             return wire.feature_page(wire.decode(response.status_code, response.content))
 
-        query = urlencode(params)  # measured for the GET limit, and sent as it is (encoded once)
+        query = form_encode(params)  # measured for the GET limit, and sent as it is (encoded once)
         if len(query) <= GET_LIMIT:
             return await self._http.fetch("GET", path, parse, query=query, timeout_s=budget)
         return await self._http.fetch(

@@ -65,7 +65,7 @@ from gateway.http.graphql_request import is_screen_pop, query_of, request_data
 from gateway.http.graphql_response import keeps_data, refusal_status, result_status
 from gateway.http.media_types import MediaType, mime_type, negotiate
 from gateway.http.request_end import finish_request, metrics_of
-from gateway.limits.admission import buckets, classify, rate_limited
+from gateway.limits.admission import AdmissionBuckets, classify, rate_limited
 from gateway.live.ws_session import SocketGate, TextFrames, TransportWS
 from gateway.observability.audit_writer import AuditUnavailable
 from gateway.observability.heap import release_frames
@@ -122,6 +122,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         )
         self.calls = calls
         self.limits = limits
+        self._buckets = AdmissionBuckets(limits)
         self.budgets = budgets or {}
         self.budget_reserve_s = budget_reserve_s
         self.sockets = sockets  # None: no websockets (a test's app without the gate)
@@ -235,7 +236,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             return op_class, None
         principal = request.scope.get("principal")
         client = principal.subject if principal is not None else "anonymous"
-        decision = await limiter.acquire(buckets(client, op_class, self.limits))
+        decision = await limiter.acquire(self._buckets(client, op_class))
         if (metrics := metrics_of(request.scope)) is not None:
             metrics.admission(str(op_class), admitted=decision.allowed)
         if decision.allowed:

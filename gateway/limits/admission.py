@@ -114,6 +114,29 @@ def buckets(client: str, op_class: OperationClass, limits: dict[str, Limit]) -> 
     ]
 
 
+class AdmissionBuckets:
+    """`buckets` for one set of limits, each (client, class) pair's built once and kept.
+
+    A request builds three `Bucket`s and two keys otherwise (about 3 µs of the screen pop's path),
+    always the same for the same caller; kept as a tuple nothing can change. Bounded: past
+    `MAX_KEPT` pairs (a fleet of clients, or someone minting subjects), all are dropped and built
+    again as they come."""
+
+    MAX_KEPT = 10_000
+
+    def __init__(self, limits: dict[str, Limit]) -> None:
+        self.limits = limits
+        self._kept: dict[tuple[str, OperationClass], tuple[Bucket, ...]] = {}
+
+    def __call__(self, client: str, op_class: OperationClass) -> tuple[Bucket, ...]:
+        found = self._kept.get((client, op_class))
+        if found is None:
+            if len(self._kept) >= self.MAX_KEPT:
+                self._kept.clear()
+            found = self._kept[client, op_class] = tuple(buckets(client, op_class, self.limits))
+        return found
+
+
 def retry_after_header(seconds: float) -> str:
     """Whole seconds, at least 1; a cost that can never fit is told to wait a minute, not forever."""
     return str(60 if math.isinf(seconds) else max(1, math.ceil(seconds)))

@@ -4,7 +4,8 @@ aiohttp rather than httpx's own connection stack (several times the CPU per call
 and rather than httpx's API over an aiohttp transport (`HttpxExchange` with `BufferedAiohttpTransport`,
 about 100 µs more per call for the models built and read around the same exchange; the numbers are in
 docs/benchmarks.md#backend-call-path). The URL is handed over as already encoded, so aiohttp does not
-quote it again; no per-call timeout object is built (the caller's deadline bounds the exchange); the
+quote it again; the backend's default headers are the session's, so a call that adds none hands aiohttp
+no mapping to merge; no per-call timeout object is built (the caller's deadline bounds the exchange); the
 body is read inside the exchange and aiohttp undoes any Content-Encoding.
 
 aiohttp's errors leave as the two the client maps, in the same classes httpx_aiohttp's map gave
@@ -14,6 +15,8 @@ aiohttp's own timeouts) is a `TransportTimeout`; anything else aiohttp raises is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import aiohttp
 from yarl import URL
 
@@ -22,8 +25,11 @@ from infra.http.exchange import Answer, BufferedAnswer, Outgoing, TransportFailu
 
 
 class AiohttpExchange:
-    def __init__(self, max_connections: int) -> None:
-        self._pool = PooledSession(max_connections)
+    def __init__(self, max_connections: int, default_headers: Mapping[str, str] | None = None) -> None:
+        """`default_headers`: the backend's own (`RequestFactory.default_headers`), the session's
+        defaults; a request that carries that very mapping sends no headers of its own."""
+        self._pool = PooledSession(max_connections, default_headers)
+        self._defaults = default_headers
 
     async def send(self, request: Outgoing) -> Answer:
         session = self._pool.get()
@@ -31,7 +37,7 @@ class AiohttpExchange:
             async with session.request(
                 request.method,
                 URL(request.url, encoded=True),
-                headers=request.headers,
+                headers=None if request.headers is self._defaults else request.headers,
                 data=request.body,
                 allow_redirects=False,
             ) as answer:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import aiohttp
 import httpx
 
@@ -17,8 +19,11 @@ BOUNDED_BY_CALLER = aiohttp.ClientTimeout(total=None, sock_connect=30)
 
 
 class PooledSession:
-    def __init__(self, max_connections: int) -> None:
+    def __init__(self, max_connections: int, default_headers: Mapping[str, str] | None = None) -> None:
+        """`default_headers`: sent with every request unless the request names them itself (aiohttp
+        merges them in place of a per-call dict)."""
         self.max_connections = max_connections
+        self.default_headers = default_headers
         self._ssl = httpx.create_ssl_context()  # the certificates httpx would trust, as before
         self._session: aiohttp.ClientSession | None = None
 
@@ -28,7 +33,9 @@ class PooledSession:
             connector = aiohttp.TCPConnector(
                 limit=self.max_connections, keepalive_timeout=KEEPALIVE_S, ssl=self._ssl
             )
-            self._session = aiohttp.ClientSession(connector=connector, timeout=BOUNDED_BY_CALLER)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=BOUNDED_BY_CALLER, headers=self.default_headers
+            )
         return self._session
 
     async def aclose(self) -> None:

@@ -55,12 +55,14 @@ class BackendHttp:
         self.config = config
         self.name = config.name
         self._telemetry = telemetry
+        self._requests = RequestFactory(config.base_url, {"User-Agent": _USER_AGENT})
         self._exchange: Exchange = (
-            HttpxExchange(transport) if transport is not None else AiohttpExchange(config.max_connections)
+            HttpxExchange(transport)
+            if transport is not None
+            else AiohttpExchange(config.max_connections, self._requests.default_headers)
         )
         if telemetry is not NO_TELEMETRY:
             self._exchange = MeteredExchange(self._exchange, config.name, telemetry)
-        self._requests = RequestFactory(config.base_url, {"User-Agent": _USER_AGENT})
         self.tracing = BackendTracing(config.tracer)  # a CLIENT span per call, `traceparent` sent along
         # One breaker per backend: once it opens, calls are refused at once (CallNotPermitted,
         # BACKEND_UNAVAILABLE) instead of each waiting out a timeout against a system that is down.

@@ -8,10 +8,10 @@ call that costs the bare aiohttp floor about 125 µs in all (docs/benchmarks.md#
 Here the base URL is parsed and validated once per backend, by httpx, and each call's URL is the
 base's origin and path with the call's path and query appended as text: the path escaped with httpx's
 own set of safe characters, the query encoded exactly as httpx encodes `params` (the standard
-library's `urlencode`, httpx's value spelling). Anything else (a nested or repeated query, a path that
-carries its own `?`, `#` or `%`) goes through httpx's own parse. `tests/infra/test_request_factory.py`
-compares every URL built here with httpx's parse of the same call, so an httpx upgrade that changes
-its spelling fails there, not on the wire.
+library's `urlencode`, spelled by `infra.http.form`, with httpx's value spelling). Anything else (a
+nested or repeated query, a path that carries its own `?`, `#` or `%`) goes through httpx's own parse.
+`tests/infra/test_request_factory.py` compares every URL built here with httpx's parse of the same
+call, so an httpx upgrade that changes its spelling fails there, not on the wire.
 
 Bodies are encoded as httpx encodes them (`content=` as is, `json=` compact UTF-8 JSON, `data=` a
 form), with the same Content-Type, so what a backend receives is byte for byte what it did before;
@@ -24,11 +24,12 @@ import json as stdlib_json
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import httpx
 
 from infra.http.exchange import Outgoing
+from infra.http.form import form_encode
 
 # RFC 3986 path characters left as they are (httpx's own set for paths); anything else is escaped.
 PATH_SAFE = "!$&'()*+,;=:@/"
@@ -46,6 +47,12 @@ class RequestFactory:
         # `http://h:8101` + the base's own path (`http://h/api`), as httpx spells them
         self._prefix = str(root.copy_with(query=None, fragment=None)).rstrip("/")
         self._headers = dict(httpx.Headers(default_headers).items())  # normalised once, never changed
+
+    @property
+    def default_headers(self) -> Mapping[str, str]:
+        """The prepared default headers: the very mapping a call without headers of its own carries
+        (an exchange may recognise it by identity and let its session send them)."""
+        return self._headers
 
     def build(
         self,
@@ -76,7 +83,7 @@ class RequestFactory:
                 for key, value in data.items()
                 for item in (value if isinstance(value, list | tuple) else (value,))
             ]
-            body = urlencode(pairs).encode()
+            body = form_encode(pairs).encode()
             merged = {**merged, "Content-Type": FORM}
         if headers:
             merged = {**merged, **headers}
@@ -114,4 +121,4 @@ def _query(params: Any) -> str | None:
     """`params` as httpx would encode them, or None when they are not a flat mapping of plain values."""
     if not isinstance(params, Mapping) or not _flat(params):
         return None
-    return urlencode([(str(key), _spelled(value)) for key, value in params.items()])
+    return form_encode([(str(key), _spelled(value)) for key, value in params.items()])

@@ -314,6 +314,8 @@ class CircuitBreaker:
         counts = self._window.record(OUTCOMES[failed, slow])
         if self._state is State.OPEN:
             return  # a call admitted before the breaker opened: counted, never judged
+        if self._state is State.CLOSED and not counts.failed and not counts.slow:
+            return  # a clean window cannot trip (both thresholds are above 0): nothing to judge
         failure_rate, slow_call_rate = self._rates(counts.total, counts.failed, counts.slow)
         if failure_rate == -1:
             return  # below the minimum: no verdict yet

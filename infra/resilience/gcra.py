@@ -145,16 +145,42 @@ class LocalGcra:
     def acquire(self, buckets: Sequence[Bucket], cost: int = 1) -> Decision:
         _validate(buckets, cost)
         now_us = round(self._clock() * _US)
-        stored = [self._tats.get(bucket.key) for bucket in buckets]
-        limits = [bucket.limit for bucket in buckets]
-        allowed, retry_us, remaining, new_tats = check(now_us, stored, limits, cost)
-        if allowed:
-            for bucket, tat in zip(buckets, new_tats, strict=True):
-                self._tats[bucket.key] = tat
+        tats = self._tats
+        admitted = self._admitted(buckets, now_us, cost)
+        if admitted is None:  # some bucket refuses (or never fits): `check` says how long to wait
+            stored = [tats.get(bucket.key) for bucket in buckets]
+            limits = [bucket.limit for bucket in buckets]
+            _, retry_us, remaining, _ = check(now_us, stored, limits, cost)
+            decision = _decision(buckets, False, retry_us, remaining, shared=False)
+        else:
+            decision = admitted
         self._calls += 1
         if self._calls % self._SWEEP_EVERY == 0:
             self._sweep(now_us)
-        return _decision(buckets, allowed, retry_us, remaining, shared=False)
+        return decision
+
+    def _admitted(self, buckets: Sequence[Bucket], now_us: int, cost: int) -> Decision | None:
+        """`check` for a request every bucket admits, its new TATs stored: the common case, in one
+        pass with no intermediate lists (about half of `acquire`'s cost on the request path, which
+        asks twice per screen pop). None, and nothing stored, when any bucket would refuse.
+        `tests/infra/test_ratelimit.py` holds its decisions to `check`'s."""
+        tats = self._tats
+        remaining: dict[str, int] = {}
+        new_tats: list[int] = []
+        for bucket in buckets:
+            limit = bucket.limit
+            interval, tolerance = limit.interval_us, limit.tolerance_us
+            stored = tats.get(bucket.key)
+            tat = now_us if stored is None or stored < now_us else stored
+            new_tat = tat + interval * cost
+            if interval * cost > tolerance or new_tat - tolerance > now_us:
+                return None
+            left = (now_us - tat + tolerance) // interval
+            remaining[bucket.key] = (left if left > 0 else 0) - cost
+            new_tats.append(new_tat)
+        for bucket, new_tat in zip(buckets, new_tats, strict=True):
+            tats[bucket.key] = new_tat
+        return Decision(True, 0.0, remaining, False)
 
     def charge(self, owed: Mapping[str, int]) -> None:
         """Push each key's TAT forward by the µs owed (admissions made elsewhere), unchecked."""

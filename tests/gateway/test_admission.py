@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from gateway.app import create_app
-from gateway.limits.admission import classify, retry_after_header
+from gateway.limits.admission import AdmissionBuckets, buckets, classify, retry_after_header
 from gateway.settings import Settings
+from infra.resilience.gcra import Limit
 from infra.resilience.priority import OperationClass
 from tests.gateway.conftest import TEST_ISSUER, TEST_KEYS, bearer, serve, small_schema
 
@@ -35,6 +36,21 @@ GQL = Path(__file__).parents[2] / "gql"
 )
 def test_operation_classes(query: str, name: str | None, expected: OperationClass) -> None:
     assert classify(query, name) is expected
+
+
+def test_each_callers_buckets_are_built_once_and_the_kept_sets_stay_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    limits = {name: Limit(10.0, 5) for name in ("global", "client", "critical", "normal", "sheddable")}
+    kept = AdmissionBuckets(limits)
+    first = kept("alice", OperationClass.CRITICAL)
+    assert first == tuple(buckets("alice", OperationClass.CRITICAL, limits))
+    assert kept("alice", OperationClass.CRITICAL) is first  # the same tuple: built once
+    assert kept("alice", OperationClass.SHEDDABLE) != first and kept("bob", OperationClass.CRITICAL) != first
+    monkeypatch.setattr(AdmissionBuckets, "MAX_KEPT", 3)
+    for n in range(10):
+        assert kept(f"client-{n}", OperationClass.NORMAL)[1].key == f"rl:client:client-{n}"
+        assert len(kept._kept) <= 3
 
 
 def test_retry_after_is_whole_seconds() -> None:

@@ -117,6 +117,27 @@ async def test_the_default_exchange_sends_what_httpx_sent_and_answers_whole(
     assert headers["Content-Length"] == str(len(plain.content))
 
 
+async def test_a_call_without_headers_of_its_own_sends_the_same_headers_as_one_with_them(
+    backend: tuple[str, Seen],
+) -> None:
+    """The backend's default headers are the aiohttp session's, and a call that adds none hands
+    aiohttp no mapping of its own: on the wire, the same header set as a call that does add one (the
+    User-Agent ours, never aiohttp's), in the same order."""
+    url, seen = backend
+    http = BackendHttp(BackendConfig("crm", url))
+    try:
+        await http.request("GET", "/api/v1/contacts", params={"phone": "13800138000"})
+        await http.request(
+            "GET", "/api/v1/contacts", params={"phone": "13800138000"}, headers={"X-Extra": "1"}
+        )
+    finally:
+        await http.aclose()
+    (_, _, plain, _, _), (_, _, extra, _, _) = seen
+    assert plain["User-Agent"] == extra["User-Agent"] == "tidegate-bff"
+    assert [name for name in extra if name != "X-Extra"] == list(plain)
+    assert {name: value for name, value in extra.items() if name != "X-Extra"} == plain
+
+
 async def test_a_compressed_answer_is_decoded_as_before(backend: tuple[str, Seen]) -> None:
     url, _ = backend
     http = BackendHttp(BackendConfig("gis", url))

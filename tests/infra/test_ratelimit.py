@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from infra.redis_client import RedisClient, is_cluster
-from infra.resilience.gcra import Bucket, Decision, Limit, LocalGcra, RedisGcra
+from infra.resilience.gcra import Bucket, Decision, Limit, LocalGcra, RedisGcra, check
 from infra.resilience.ratelimit import RateLimiter, redis_client
 from simulators.launch import die_with_parent, stop
 from tests.support.clocks import FakeClock
@@ -103,6 +103,38 @@ def test_no_window_ever_admits_more_than_burst_plus_rate_times_its_length(
         for end, cost in admitted[i:]:
             total += cost
             assert total <= burst + (end - start) / limit.interval_us
+
+
+@given(
+    limits=st.lists(
+        st.tuples(st.sampled_from([0.5, 2.0, 7.0, 1000.0]), st.integers(1, 6)), min_size=1, max_size=3
+    ),
+    arrivals=st.lists(st.tuples(st.integers(0, 900_000), st.integers(1, 3), st.integers(1, 7)), max_size=60),
+)
+def test_every_decision_is_what_check_says_for_the_tats_stored_before_it(
+    limits: list[tuple[float, int]], arrivals: list[tuple[int, int, int]]
+) -> None:
+    """`LocalGcra.acquire` decides admissions in a pass of its own (`_admitted`); `check` is the
+    arithmetic the Lua script mirrors. Each decision, and the TATs it leaves, must be `check`'s."""
+    clock = FakeClock()
+    gcra = LocalGcra(clock)
+    buckets = [Bucket(f"rl:{i}", Limit(rate, burst)) for i, (rate, burst) in enumerate(limits)]
+    now_us = 0
+    for gap_us, cost, subset in arrivals:
+        now_us += gap_us
+        clock.now = 1_000.0 + now_us / 1_000_000
+        chosen = [bucket for i, bucket in enumerate(buckets) if subset >> i & 1] or buckets[:1]
+        before = dict(gcra._tats)
+        at_us = round(clock.now * 1_000_000)
+        allowed, retry_us, remaining, new_tats = check(
+            at_us, [before.get(b.key) for b in chosen], [b.limit for b in chosen], cost
+        )
+        decision = gcra.acquire(chosen, cost)
+        assert decision.allowed is allowed
+        assert decision.retry_after_s == (math.inf if retry_us == -1 else retry_us / 1_000_000)
+        assert decision.remaining == {b.key: n for b, n in zip(chosen, remaining, strict=True)}
+        expected = before | ({b.key: t for b, t in zip(chosen, new_tats, strict=True)} if allowed else {})
+        assert gcra._tats == expected
 
 
 def test_a_refusal_by_one_bucket_charges_none_and_carries_the_longest_wait() -> None:

@@ -5,11 +5,14 @@ fails), same headers, same body bytes."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from infra.http.form import form_encode, form_quote
 from infra.http.request_factory import PATH_SAFE, RequestFactory
 
 BASES = ("http://127.0.0.1:8102", "http://crm.test/", "https://gis.example:8443/arcgis/")
@@ -117,7 +120,7 @@ def test_a_query_encoded_by_the_caller_is_the_url_params_make(base: str, path: s
     """The GIS client measures its query against the GET limit and sends that very string: the URL
     must be the one `params` would have made, encoded once."""
     factory = RequestFactory(base, {})
-    assert factory.build("GET", path, query=urlencode(params)).url == factory.url(path, params)
+    assert factory.build("GET", path, query=form_encode(params)).url == factory.url(path, params)
 
 
 def test_an_encoded_query_refuses_params_beside_it_or_a_path_with_its_own() -> None:
@@ -126,3 +129,27 @@ def test_an_encoded_query_refuses_params_beside_it_or_a_path_with_its_own() -> N
         factory.build("GET", "/q", params={"a": "1"}, query="b=2")
     with pytest.raises(ValueError, match="encoded query"):
         factory.build("GET", "/q?x=1", query="b=2")
+
+
+_PLAIN_VALUES = st.one_of(st.text(), st.integers(), st.floats(allow_nan=False), st.booleans(), st.none())
+
+
+@given(st.lists(st.tuples(st.text(), _PLAIN_VALUES), max_size=8))
+def test_form_encoding_spells_every_query_as_urlencode_does(pairs: list[tuple[str, Any]]) -> None:
+    """`form_encode` replaces `urlencode` on the request path (the GIS client, the request factory):
+    byte for byte the same, whatever the text (non-ASCII, reserved characters, spaces, `~`, controls),
+    a mapping or a list of pairs; lone surrogates fail the same way."""
+    try:
+        expected = urlencode(pairs)
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            form_encode(pairs)
+        return
+    assert form_encode(pairs) == expected
+    assert form_encode(dict(pairs)) == urlencode(dict(pairs))
+
+
+def test_form_quoting_covers_every_byte_as_quote_plus_does() -> None:
+    every_byte = bytes(range(256)).decode("latin-1")
+    assert form_quote(every_byte) == quote_plus(every_byte, safe="")
+    assert form_encode([(b"k", b"v")]) == urlencode([(b"k", b"v")])  # bytes: urlencode's own
