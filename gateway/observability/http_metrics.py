@@ -21,17 +21,24 @@ OTHER_ROUTE: Final = "other"
 METHODS: Final = frozenset({"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"})
 
 
+# Route templates kept per (root path, path, method): a request's template is a function of those
+# alone (routes match on the path and the method), and matching walks the app's routes one regular
+# expression at a time. Bounded: a scan of made-up URLs clears it and is matched as it comes.
+MAX_KEPT_TEMPLATES: Final = 1024
+
+
 class HttpServerMetrics:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._templates: dict[tuple[str, str, str], str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         method = scope["method"] if scope["method"] in METHODS else "_OTHER"
-        route = route_template(scope)
+        route = self._template(scope)
         status = 500  # unless the app starts a response: an exception escaped it
         active = (method, route)
         metrics = self.metrics
@@ -49,6 +56,16 @@ class HttpServerMetrics:
         finally:
             metrics.http_server_active.add(active, -1)
             metrics.http_server_duration.observe((method, route, str(status)), time.perf_counter() - started)
+
+    def _template(self, scope: Scope) -> str:
+        """`route_template(scope)`, matched once per (root path, path, method) of this app."""
+        key = (scope.get("root_path", ""), scope["path"], scope["method"])
+        found = self._templates.get(key)
+        if found is None:
+            if len(self._templates) >= MAX_KEPT_TEMPLATES:
+                self._templates.clear()
+            found = self._templates[key] = route_template(scope)
+        return found
 
 
 def route_template(scope: Scope) -> str:

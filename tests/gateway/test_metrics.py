@@ -4,10 +4,12 @@ templates, admission decisions, breakers present from start-up, bounded labels, 
 from __future__ import annotations
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 from backends.registry import BACKENDS
 from gateway.app import create_app
+from gateway.observability import http_metrics
 from gateway.observability.metric_labels import ClientNames, OperationNames
 from gateway.observability.metrics import Metrics
 from gateway.settings import Settings
@@ -116,6 +118,32 @@ async def test_routes_are_templates_and_in_flight_returns_to_zero() -> None:
     # The scrape itself is in flight while it is written; everything else has finished.
     assert got.value("http_server_active_requests", http_route="/healthz") == 0
     assert got.value("http_server_active_requests", http_route="/metrics") == 1
+
+
+async def test_a_route_is_matched_once_per_path_and_method_and_a_scan_is_matched_as_it_comes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Route templates are kept per (root path, path, method); the same requests keep their labels,
+    and a scan of made-up paths (past the bound, what is kept is cleared) is matched as it comes."""
+    monkeypatch.setattr(http_metrics, "MAX_KEPT_TEMPLATES", 4)
+    matched: list[str] = []
+    real = http_metrics.route_template
+
+    def counting(scope: dict[str, object]) -> str:
+        matched.append(str(scope["path"]))
+        return real(scope)
+
+    monkeypatch.setattr(http_metrics, "route_template", counting)
+    async with serve(app()) as client:
+        for _ in range(3):
+            await client.get("/healthz")
+        assert matched == ["/healthz"]
+        for n in range(10):
+            await client.get(f"/scan/{n}")
+        got = await scrape(client)
+    assert got.value("http_server_request_duration_seconds_count", http_route="/healthz") == 3
+    assert got.value("http_server_request_duration_seconds_count", http_route="other") == 10
+    assert len(matched) == 12 and matched[1:11] == [f"/scan/{n}" for n in range(10)]
 
 
 async def test_every_breaker_is_present_and_closed_from_start_up() -> None:

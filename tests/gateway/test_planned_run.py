@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
+import orjson
 import pytest
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response
 
 from gateway.app import create_app
-from gateway.http.graphql_view import GraphQLView
+from gateway.http.graphql_view import GraphQLView, _written
+from gateway.http.media_types import MediaType
 from gateway.persisted.manifest import load_manifest
 from gateway.settings import Settings
 from tests.conftest import Simulators
@@ -98,7 +104,7 @@ async def test_the_planned_path_answers_as_strawberrys_run(
         planned_runs = runs["run"]
 
         async def generic_run(self: GraphQLView, request: Any, fields: Any) -> Any:
-            return await self.run(request)
+            return _written(await self.run(request), request)  # what `_answer` does with `run`'s
 
         monkeypatch.setattr(GraphQLView, "_run_planned", generic_run)
         for role, name, variables, headers in CASES:
@@ -114,3 +120,31 @@ async def test_the_planned_path_answers_as_strawberrys_run(
     assert statuses == {200, 400}  # the cases reach a request error in graphql-response+json
     assert {"BAD_USER_INPUT", "FORBIDDEN"} <= codes, codes
     assert any(body.get("data", {}).get("customerByPhone") for *_, body in planned)
+
+
+@pytest.mark.parametrize("media_type", list(MediaType))
+@pytest.mark.parametrize("status", [200, 400])
+def test_the_planned_response_is_strawberrys_response_as_written(media_type: MediaType, status: int) -> None:
+    """`_planned_response` builds in one step what `create_response` then `_written` make: the same
+    status, headers in the same order (a resolver's own on the sub-response kept after the content
+    type, a content type of its own replaced), body and background."""
+    view = cast(GraphQLView, SimpleNamespace(encode_json=orjson.dumps))
+    background = BackgroundTask(print)
+
+    def sub() -> Response:
+        sub_response = Response()
+        sub_response.status_code = 202  # `_written` puts the judged status over a resolver's
+        del sub_response.headers["content-length"]
+        sub_response.headers["x-trace"] = "t1"
+        sub_response.headers["content-type"] = "text/plain"
+        sub_response.headers.append("x-trace", "t2")
+        sub_response.background = background
+        return sub_response
+
+    data: Any = {"data": {"hello": "世界"}}
+    request = Request({"type": "http", "state": {"media_type": media_type, "graphql_status": status}})
+    written = _written(GraphQLView.create_response(view, data, sub()), request)
+    planned = GraphQLView._planned_response(view, request, data, sub())
+    assert planned.status_code == written.status_code == status
+    assert planned.raw_headers == written.raw_headers
+    assert planned.body == written.body and planned.background is written.background is background
