@@ -94,7 +94,7 @@ def _phones(customers: int, count: int = 500) -> list[str]:
     return [c.mobile for c in world.customers if c.mobile][:count]
 
 
-def _graphql_ok(status: int, body: bytes) -> bool:
+def graphql_ok(status: int, body: bytes) -> bool:
     if status != 200:
         return False
     doc = orjson.loads(body)
@@ -198,7 +198,7 @@ async def check_answers(
     return {"compared": len(phones), "identical": len(phones) - len(differ), "differ_first": differ[:3]}
 
 
-async def _measure(
+async def measure(
     args: argparse.Namespace, legs: Mapping[str, Leg], phones: Sequence[str], sim_urls: Mapping[str, str]
 ) -> tuple[dict[str, Tally], dict[str, Any], int]:
     tallies = {name: Tally() for name in legs}
@@ -272,6 +272,24 @@ def ratios(
     }
 
 
+def bff_env(
+    sims: Mapping[str, tuple[int, subprocess.Popen[bytes]]], cache: str, scratch: Path
+) -> tuple[dict[str, str], Path]:
+    """The environment a benchmarked `tidegate serve` runs with, and its token issuer's key file (in
+    `scratch`, beside the audit file): its cost alone, every pop answered in full, nothing else
+    calling the simulators. Shared with `bench.versus`, whose two legs are both Tidegate."""
+    env = backend_env(sims)
+    env |= cost_only_env(sims) | {"TIDEGATE_LOG_LEVEL": "WARNING"}  # like the floor: no limits
+    # Nothing but the pops may call the simulators while they are counted: no outage index
+    # (the IVR's, refreshed every 15 s from the GIS; the screen pop never reads it).
+    env |= {"TIDEGATE_OUTAGE_INDEX": "false", "TIDEGATE_CACHE": "true" if cache == "on" else "false"}
+    env |= {"TIDEGATE_AUDIT_PATH": str(scratch / "audit.jsonl")}  # a supervisor's reads are audited
+    # The BFF checks tokens from its local issuer; we make the key file, so the token is ready.
+    key_path = scratch / "issuer-key.pem"
+    env |= {"TIDEGATE_LOCAL_ISSUER": "true", "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key_path)}
+    return env, key_path
+
+
 @asynccontextmanager
 async def standing_legs(
     customers: int,
@@ -292,15 +310,7 @@ async def standing_legs(
     try:
         sims = start_simulators(world_args, {"billing": ["--pool-size", "1000"]})
         sim_urls = {name: f"http://127.0.0.1:{port}" for name, (port, _) in sims.items()}
-        env = backend_env(sims)
-        env |= cost_only_env(sims) | {"TIDEGATE_LOG_LEVEL": "WARNING"}  # like the floor: no limits
-        # Nothing but the pops may call the simulators while they are counted: no outage index
-        # (the IVR's, refreshed every 15 s from the GIS; the screen pop never reads it).
-        env |= {"TIDEGATE_OUTAGE_INDEX": "false", "TIDEGATE_CACHE": "true" if cache == "on" else "false"}
-        env |= {"TIDEGATE_AUDIT_PATH": str(Path(scratch) / "audit.jsonl")}  # a supervisor's reads are audited
-        # The BFF checks tokens from its local issuer; we make the key file, so the token is ready.
-        key_path = Path(scratch) / "issuer-key.pem"
-        env |= {"TIDEGATE_LOCAL_ISSUER": "true", "TIDEGATE_LOCAL_ISSUER_KEY_PATH": str(key_path)}
+        env, key_path = bff_env(sims, cache, Path(scratch))
         auth = bearer(key_path)
         bff_port, floor_port = free_port(), free_port()
         bff = server([*wrap("tidegate"), "gateway.cli", "serve"], bff_port, env, leg_cpus)
@@ -313,7 +323,7 @@ async def standing_legs(
                 lambda phone: orjson.dumps(
                     {"extensions": PERSISTED_SCREEN_POP, "variables": {"phone": phone}}
                 ),
-                _graphql_ok,
+                graphql_ok,
                 auth,
             ),
             "floor": Leg(
@@ -344,7 +354,7 @@ async def _run(args: argparse.Namespace, phones: list[str]) -> dict[str, Any]:
         async with standing_legs(
             args.customers, args.latency_scale, args.cache, phones[0], leg_cpus=leg_cpus
         ) as (legs, sim_urls):
-            tallies, answers, rounds = await _measure(args, legs, phones, sim_urls)
+            tallies, answers, rounds = await measure(args, legs, phones, sim_urls)
     finally:
         os.sched_setaffinity(0, own_cpus)
     summaries = {name: tally.summary() for name, tally in tallies.items()}

@@ -23,10 +23,15 @@ SERVICES = ("billing", "crm", "gis", "workorders")
 
 
 def server(
-    module: Sequence[str], port: int, env: Mapping[str, str], cpus: frozenset[int] | None = None
+    module: Sequence[str],
+    port: int,
+    env: Mapping[str, str],
+    cpus: frozenset[int] | None = None,
+    tree: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     """`python -m MODULE... --port PORT` with extra environment, its output discarded; with `cpus`,
-    it and every thread it starts run only on those cores."""
+    it and every thread it starts run only on those cores; with `tree`, the code of that source
+    tree (another checkout of this repository, on the same installed packages) instead of this one."""
 
     def prepare() -> None:
         die_with_parent()
@@ -36,7 +41,13 @@ def server(
     return subprocess.Popen(
         [sys.executable, "-m", *module, "--port", str(port)],
         # No balancer to take a bench's BFF out before it stops: stop at once (legs follow each other).
-        env={**os.environ, "TIDEGATE_DRAIN_DELAY_S": "0", **env},
+        env={
+            **os.environ,
+            "TIDEGATE_DRAIN_DELAY_S": "0",
+            **env,
+            **({"PYTHONPATH": str(tree)} if tree else {}),
+        },
+        cwd=tree,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         preexec_fn=prepare,
