@@ -23,7 +23,8 @@ METHODS: Final = frozenset({"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATC
 
 # Route templates kept per (root path, path, method): a request's template is a function of those
 # alone (routes match on the path and the method), and matching walks the app's routes one regular
-# expression at a time. Bounded: a scan of made-up URLs clears it and is matched as it comes.
+# expression at a time. Only paths a route takes are kept (a made-up URL, which may carry anything,
+# is matched each time it comes); bounded all the same, for a mount's many paths.
 MAX_KEPT_TEMPLATES: Final = 1024
 
 
@@ -64,7 +65,9 @@ class HttpServerMetrics:
         if found is None:
             if len(self._templates) >= MAX_KEPT_TEMPLATES:
                 self._templates.clear()
-            found = self._templates[key] = route_template(scope)
+            found = route_template(scope)
+            if found != OTHER_ROUTE:
+                self._templates[key] = found
         return found
 
 

@@ -123,8 +123,9 @@ async def test_routes_are_templates_and_in_flight_returns_to_zero() -> None:
 async def test_a_route_is_matched_once_per_path_and_method_and_a_scan_is_matched_as_it_comes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Route templates are kept per (root path, path, method); the same requests keep their labels,
-    and a scan of made-up paths (past the bound, what is kept is cleared) is matched as it comes."""
+    """Route templates are kept per (root path, path, method); the same requests keep their labels.
+    A made-up path is never kept (it may carry anything) but matched each time it comes, and a
+    mount's many paths are kept up to a bound, past which what is kept is cleared."""
     monkeypatch.setattr(http_metrics, "MAX_KEPT_TEMPLATES", 4)
     matched: list[str] = []
     real = http_metrics.route_template
@@ -138,12 +139,19 @@ async def test_a_route_is_matched_once_per_path_and_method_and_a_scan_is_matched
         for _ in range(3):
             await client.get("/healthz")
         assert matched == ["/healthz"]
-        for n in range(10):
-            await client.get(f"/scan/{n}")
+        for _ in range(2):
+            for n in range(5):
+                await client.get(f"/scan/{n}")
+        for n in range(6):
+            await client.get(f"/graphiql/missing-{n}.css")  # the mount's: kept, four at a time
+        await client.get("/graphiql/missing-5.css")
         got = await scrape(client)
     assert got.value("http_server_request_duration_seconds_count", http_route="/healthz") == 3
     assert got.value("http_server_request_duration_seconds_count", http_route="other") == 10
-    assert len(matched) == 12 and matched[1:11] == [f"/scan/{n}" for n in range(10)]
+    assert got.value("http_server_request_duration_seconds_count", http_route="/graphiql") == 7
+    scans = [f"/scan/{n}" for n in range(5)]
+    mounted = [f"/graphiql/missing-{n}.css" for n in range(6)]
+    assert matched == ["/healthz", *scans, *scans, *mounted, "/metrics"]
 
 
 async def test_every_breaker_is_present_and_closed_from_start_up() -> None:
