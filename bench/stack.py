@@ -28,30 +28,37 @@ def server(
     env: Mapping[str, str],
     cpus: frozenset[int] | None = None,
     tree: Path | None = None,
+    log: Path | None = None,
 ) -> subprocess.Popen[bytes]:
-    """`python -m MODULE... --port PORT` with extra environment, its output discarded; with `cpus`,
-    it and every thread it starts run only on those cores; with `tree`, the code of that source
-    tree (another checkout of this repository, on the same installed packages) instead of this one."""
+    """`python -m MODULE... --port PORT` with extra environment, its output discarded (or written to
+    `log`); with `cpus`, it and every thread it starts run only on those cores; with `tree`, the code
+    of that source tree (another checkout of this repository, on the same installed packages)
+    instead of this one."""
 
     def prepare() -> None:
         die_with_parent()
         if cpus is not None:
             os.sched_setaffinity(0, cpus)
 
-    return subprocess.Popen(
-        [sys.executable, "-m", *module, "--port", str(port)],
-        # No balancer to take a bench's BFF out before it stops: stop at once (legs follow each other).
-        env={
-            **os.environ,
-            "TIDEGATE_DRAIN_DELAY_S": "0",
-            **env,
-            **({"PYTHONPATH": str(tree)} if tree else {}),
-        },
-        cwd=tree,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        preexec_fn=prepare,
-    )
+    output = log.open("wb") if log is not None else None
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", *module, "--port", str(port)],
+            # No balancer to take a bench's BFF out before it stops: stop at once (legs follow each other).
+            env={
+                **os.environ,
+                "TIDEGATE_DRAIN_DELAY_S": "0",
+                **env,
+                **({"PYTHONPATH": str(tree)} if tree else {}),
+            },
+            cwd=tree,
+            stdout=output or subprocess.DEVNULL,
+            stderr=output or subprocess.DEVNULL,
+            preexec_fn=prepare,
+        )
+    finally:
+        if output is not None:
+            output.close()  # the server has its own copy of the descriptor
 
 
 def split_cores() -> tuple[frozenset[int], frozenset[int]] | None:

@@ -16,7 +16,8 @@ byte-identical on both legs (`asOf` aside) and both legs' backend calls per pop,
 simulators, equal; otherwise no ratio is printed and `ratio_withheld` says why. Prints both legs'
 figures (`candidate`: this tree; `baseline`: `baseline_ref`'s) and `ratio_cpu`: the baseline's CPU
 per pop / the candidate's (above 1: this tree is cheaper), with the rounds' paired ratios' median
-and quartiles.
+and quartiles. A leg whose server exits before answering (a baseline that needs packages this
+tree's lock does not install) ends the run with exit status 1 and that server's last lines.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ from simulators.launch import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 LEGS = ("candidate", "baseline")
+
+
+class LegDidNotStart(Exception):
+    """A leg's `tidegate serve` exited before answering: a baseline whose code needs packages this
+    tree's lock does not install, say. The message ends with the last lines it wrote."""
 
 
 @contextmanager
@@ -78,7 +84,8 @@ async def two_trees(
         legs: dict[str, screen_pop.Leg] = {}
         for name, tree in (("candidate", None), ("baseline", baseline)):
             port = free_port()
-            proc = server(["gateway.cli", "serve"], port, env, tree=tree)
+            log = scratch / f"{name}.log"
+            proc = server(["gateway.cli", "serve"], port, env, tree=tree, log=log)
             servers.append(proc)
             legs[name] = screen_pop.Leg(
                 f"http://127.0.0.1:{port}/graphql",
@@ -89,7 +96,13 @@ async def two_trees(
                 screen_pop.graphql_ok,
                 auth,
             )
-            await wait_http(legs[name].url, proc, legs[name].body(first_phone), legs[name].headers)
+            try:
+                await wait_http(legs[name].url, proc, legs[name].body(first_phone), legs[name].headers)
+            except RuntimeError as exc:  # it exited: say why, in its own words
+                said = log.read_text(errors="replace").strip().splitlines()[-5:]
+                raise LegDidNotStart(
+                    f"the {name} leg's server did not start ({exc}): " + " | ".join(said)
+                ) from exc
         yield legs, sim_urls
     finally:
         stop([*servers, *(proc for _, proc in sims.values())])
@@ -139,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
             result = asyncio.run(_run(args, baseline))
     except subprocess.CalledProcessError as exc:
         parser.error(f"cannot check out {args.baseline!r}: {exc.stderr.decode(errors='replace').strip()}")
+    except LegDidNotStart as exc:
+        print(f"bench.versus: {exc}", file=sys.stderr)
+        return 1
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 

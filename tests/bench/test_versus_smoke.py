@@ -39,3 +39,29 @@ def test_a_baseline_that_is_not_a_commit_is_a_clear_error(capsys: pytest.Capture
         versus.main(["--baseline", "no-such-ref-at-all", "--seconds", "0.5"])
     assert exit_.value.code == 2
     assert "cannot check out 'no-such-ref-at-all'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_baseline_whose_server_cannot_start_ends_the_run_with_its_own_words(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The repository's first commit has no `tidegate serve`: its leg never answers, and the run
+    ends with exit status 1 and what the server said (its CLI's usage error), not a traceback."""
+    shallow = subprocess.run(
+        ["git", "-C", str(versus.ROOT), "rev-parse", "--is-shallow-repository"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if shallow == "true":
+        pytest.skip("a shallow clone has no first commit to serve")
+    first = subprocess.run(
+        ["git", "-C", str(versus.ROOT), "rev-list", "--max-parents=0", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[0]
+    argv = ["--baseline", first, "--seconds", "0.5", "--concurrency", "2", "--customers", "300"]
+    assert versus.main(argv) == 1
+    err = capsys.readouterr().err
+    assert "the baseline leg's server did not start" in err and "invalid choice: 'serve'" in err, err
