@@ -134,6 +134,17 @@ class Leg:
         )
 
 
+def tidegate_leg(port: int, pid: int, auth: Mapping[str, str]) -> Leg:
+    """A `tidegate serve` on `port` asked as the softphone asks: the persisted `ScreenPop` by id."""
+    return Leg(
+        f"http://127.0.0.1:{port}/graphql",
+        pid,
+        lambda phone: orjson.dumps({"extensions": PERSISTED_SCREEN_POP, "variables": {"phone": phone}}),
+        graphql_ok,
+        auth,
+    )
+
+
 @dataclass
 class Tally:
     """One leg's figures over all rounds."""
@@ -317,15 +328,7 @@ async def standing_legs(
         floor = server([*wrap("floor"), "bench.floor_server"], floor_port, env, leg_cpus)
         servers = [bff, floor]
         legs = {
-            "tidegate": Leg(
-                f"http://127.0.0.1:{bff_port}/graphql",
-                bff.pid,
-                lambda phone: orjson.dumps(
-                    {"extensions": PERSISTED_SCREEN_POP, "variables": {"phone": phone}}
-                ),
-                graphql_ok,
-                auth,
-            ),
+            "tidegate": tidegate_leg(bff_port, bff.pid, auth),
             "floor": Leg(
                 f"http://127.0.0.1:{floor_port}/screen-pop",
                 floor.pid,

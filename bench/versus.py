@@ -34,8 +34,6 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from bench import screen_pop
 from bench.stack import bearer, server, start_simulators, wait_http
 from simulators.launch import free_port, stop
@@ -87,15 +85,7 @@ async def two_trees(
             log = scratch / f"{name}.log"
             proc = server(["gateway.cli", "serve"], port, env, tree=tree, log=log)
             servers.append(proc)
-            legs[name] = screen_pop.Leg(
-                f"http://127.0.0.1:{port}/graphql",
-                proc.pid,
-                lambda phone: orjson.dumps(
-                    {"extensions": screen_pop.PERSISTED_SCREEN_POP, "variables": {"phone": phone}}
-                ),
-                screen_pop.graphql_ok,
-                auth,
-            )
+            legs[name] = screen_pop.tidegate_leg(port, proc.pid, auth)
             try:
                 await wait_http(legs[name].url, proc, legs[name].body(first_phone), legs[name].headers)
             except RuntimeError as exc:  # it exited: say why, in its own words

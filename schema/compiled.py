@@ -128,7 +128,6 @@ class FieldPlan:
         "definition",
         "details",
         "direct",
-        "info_head",
         "key",
         "loaded",
         "node",
@@ -160,8 +159,6 @@ class FieldPlan:
         self.definition = definition
         self.return_type: GraphQLOutputType = definition.type if definition is not None else parent
         self.resolve = definition.resolve if definition is not None else None
-        # The first four of a resolve info's fields, the same for every request (`_Walk.info`).
-        self.info_head = (node.name.value, self.nodes, self.return_type, parent)
         # Its coerced arguments when no request can change them (`_constant_arguments`; none to
         # coerce: an empty dict); None: each request coerces them from its variables.
         has_arguments = definition is not None and bool(definition.args or node.arguments)
@@ -216,15 +213,7 @@ class _Walk:
     """One execution's walk over a plan: graphql-core's `execute_fields`/`complete_value`, with the
     generic decisions already made."""
 
-    __slots__ = (
-        "_info_tail",
-        "context",
-        "executor",
-        "field_resolver",
-        "forbidden",
-        "handle_error",
-        "variables",
-    )
+    __slots__ = ("context", "executor", "field_resolver", "forbidden", "handle_error", "variables")
 
     def __init__(self, executor: Any) -> None:
         self.executor = executor
@@ -233,40 +222,6 @@ class _Walk:
         self.variables = executor.variable_values
         self.field_resolver = executor.field_resolver or default_field_resolver
         self.handle_error: Callable[..., None] = executor.handle_field_error
-        # (the executor's info class, the fields after `path`), once the first info shows them;
-        # False: this executor's infos are not such tuples, each is asked of it.
-        self._info_tail: tuple[type, tuple[Any, ...]] | bool | None = None
-
-    def info(self, plan: FieldPlan, path: Path) -> GraphQLResolveInfo[Any]:
-        """`executor.build_resolve_info(plan.definition, plan.nodes, plan.parent, path)`.
-
-        Why not just that: both graphql-core's and Strawberry's build a named tuple of the field's
-        four, its path, and ten fields of the execution that stay the same while it runs (schema,
-        operation, variables, context...), read one by one from the executor each time, through the
-        named tuple's Python constructor: about 1.5 µs, nineteen times a screen pop. The first info
-        is the executor's own; when it is a tuple whose first five are exactly those it was built
-        from, every later one is that class over `plan.info_head`, the path and the first's last ten.
-        """
-        tail = self._info_tail
-        if type(tail) is tuple:
-            return _new_info(tail[0], (*plan.info_head, path, *tail[1]))
-        assert plan.definition is not None
-        info: GraphQLResolveInfo[Any] = self.executor.build_resolve_info(
-            plan.definition, plan.nodes, plan.parent, path
-        )
-        if tail is None:
-            name, nodes, return_type, parent = plan.info_head
-            self._info_tail = (
-                (type(info), tuple(info[5:]))
-                if isinstance(info, tuple)
-                and info[0] == name
-                and info[1] is nodes
-                and info[2] is return_type
-                and info[3] is parent
-                and info[4] is path
-                else False
-            )
-        return info
 
     def fields(
         self, plans: Sequence[FieldPlan], source: Any, path: Path | None
@@ -342,7 +297,9 @@ class _Walk:
         as when every field awaited it. Only nullable fields are grouped (`_selections`)."""
         first = plans[0]
         assert first.definition is not None
-        info = self.info(first, _new_path((path, first.key, first.parent.name)))
+        info = self.executor.build_resolve_info(
+            first.definition, first.nodes, first.parent, _new_path((path, first.key, first.parent.name))
+        )
         try:
             record = await source.load_record(info)
         except Exception as error:
@@ -385,7 +342,7 @@ class _Walk:
         extension does after the resolver), with the field's own `Info`: an awaitable only when the
         owner must be loaded first."""
         assert plan.definition is not None and loaded.policy is not None and loaded.info_class is not None
-        raw = self.info(plan, path)
+        raw = self.executor.build_resolve_info(plan.definition, plan.nodes, plan.parent, path)
         info = loaded.info_class(_raw_info=raw, _field=loaded.field)
         return loaded.policy.reveal(self.context, source, info, value)
 
@@ -410,7 +367,7 @@ class _Walk:
             if plan.attribute is not None:
                 result = getattr(source, plan.attribute)
             else:
-                info = self.info(plan, path)
+                info = self.executor.build_resolve_info(definition, plan.nodes, plan.parent, path)
                 if plan.direct is not None:
                     arguments = plan.constant_arguments
                     if arguments is None:
@@ -523,7 +480,7 @@ class _Walk:
         if return_type.is_type_of is not None:
             if info is None:
                 assert plan.definition is not None
-                info = self.info(plan, path)
+                info = self.executor.build_resolve_info(plan.definition, plan.nodes, plan.parent, path)
             if not return_type.is_type_of(result, info):  # Strawberry's is synchronous
                 raise invalid_return_type_error(return_type, result, plan.details)
         return self.fields(plan.selections, result, path)
@@ -949,8 +906,6 @@ def _has_variable(value: ValueNode) -> bool:
 # constructor is a Python function; this is what it does (a tuple of the three, of class `Path`),
 # called as `_new_path((prev, key, typename))`.
 _new_path: Final = functools.partial(tuple.__new__, Path)
-# `cls(*fields)` for a named tuple class, without its Python constructor: `_new_info(cls, fields)`.
-_new_info: Final = tuple.__new__
 
 
 def _read(source: Any, attribute: str) -> Any:

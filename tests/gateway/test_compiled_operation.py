@@ -28,7 +28,6 @@ from schema.compiled import plan_for, served_by
 from schema.execution import PolicedExecution
 
 CALLS: list[str] = []
-INFOS: list[Any] = []  # the resolve infos `Leaf.where` was handed
 
 
 class Counted(FieldExtension):
@@ -77,7 +76,6 @@ class Leaf:
 
     @strawberry.field
     def where(self, info: strawberry.Info) -> str:
-        INFOS.append(info._raw_info)
         return ".".join(str(key) for key in info.path.as_list())
 
     rooted: int = strawberry.field(resolver=lambda root: len(root.name))
@@ -327,32 +325,6 @@ async def test_a_plan_runs_only_on_the_schema_it_was_made_for() -> None:
     assert not isinstance(executor, list)
     assert executor.execute_operation() == GraphQLResult({"other": 1}, None)
     assert served_by.get() == "compiled"
-
-
-async def test_each_resolve_info_is_the_one_the_executor_builds(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The walk builds a field's info from the execution's first one (`_Walk.info`): each must be,
-    class and every field, what the executor's own `build_resolve_info` returns for that field."""
-    executors: list[Any] = []
-    walk_init = compiled_module._Walk.__init__
-
-    def recording(self: Any, executor: Any) -> None:
-        executors.append(executor)
-        walk_init(self, executor)
-
-    monkeypatch.setattr(compiled_module._Walk, "__init__", recording)
-    compiled = compile_operation(
-        SCHEMA, parse('{ leaves(count: 3) { where shout } leaf(name: "x") { where } }')
-    )
-    assert compiled is not None
-    INFOS.clear()
-    result = await compiled.execute(None, None)
-    assert result is not None and result.errors is None and len(INFOS) == 4
-    ((executor,),) = [executors]
-    for info in INFOS:
-        field = info.parent_type.fields[info.field_name]
-        own = executor.build_resolve_info(field, info.field_nodes, info.parent_type, info.path)
-        assert type(info) is type(own) and tuple(info) == tuple(own)
-        assert info.context is executor.context_value
 
 
 async def test_a_default_list_argument_is_handed_over_as_a_copy() -> None:
