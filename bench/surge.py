@@ -24,9 +24,11 @@ screen pops partial, with protection).
 In a mode block, `billing_peak_concurrency` is billing's peak of calls in flight (queued for its
 pool or in it: what Tidegate sent at once), `billing_peak_rps` the most calls that arrived at
 billing in any sliding one-second window; latencies run from each call's scheduled arrival to
-its answer, failures included (a client timeout counts at `--client-timeout-s`). What counts as
-a success, a partial and a complete answer, and why a pop was partial (`phases.<phase>.partials`):
-`bench/surge_tally.py`.
+its answer, failures included (a client timeout counts at `--client-timeout-s`).
+`billing_alone_late` sets billing's own `GetAccounts` service times against the time a pop without
+a ring has left for them: the partial share billing alone makes, beside the measured one. What
+counts as a success, a partial and a complete answer, and why a pop was partial
+(`phases.<phase>.partials`): `bench/surge_tally.py`.
 
 Backend calls, as the simulators counted them (`/_sim/stats`, `bench/backend_calls.py`):
 `backend_calls_per_request_alone` is what each kind costs sent alone to the fresh BFF (by
@@ -64,7 +66,8 @@ from bench.loadgen import cpu_seconds, percentile
 from bench.stack import backend_env, bearer, server, start_simulators, wait_http
 from bench.surge_mix import KINDS, PHASES, ROOT, Arrival, Caller, burst_area, callers, schedule, variables
 from bench.surge_ring import BFF_ENV, RingCall, cti, plan_calls, ring_then_answer
-from bench.surge_tally import Outcome, billing_tables, checks, failed, judge, tables
+from bench.surge_tally import Outcome, billing_alone_late, billing_tables, checks, failed, judge, tables
+from gateway.settings import DeadlineSettings
 from simulators.launch import free_port, stop
 from simulators.world import build_world
 
@@ -312,6 +315,7 @@ async def _mode(
     began = loadgen.pop("began_wall")
     block = billing_tables(stats, capacity, began, run.phases)
     block |= tables(outcomes, PHASES)
+    block["billing_alone_late"] = billing_alone_late(every, _pop_cut_ms(), outcomes)
     block["backend_calls_per_request_alone"] = cost
     block["billing_calls_per_request"] = {
         kind: {op.removeprefix("billing."): n for op, n in ops.items() if op.startswith("billing.")}
@@ -326,6 +330,13 @@ async def _mode(
     block["loadgen"] = loadgen
     block["audit_records"] = sum(1 for _ in audit.open(encoding="utf-8")) if audit.exists() else 0
     return block
+
+
+def _pop_cut_ms() -> float:
+    """Where the BFF cuts a screen pop's backend calls, from its arrival: the critical class's budget
+    less the reserve kept to answer (both modes run on these defaults)."""
+    deadlines = DeadlineSettings()
+    return float(deadlines.budget_critical_ms - deadlines.budget_reserve_ms)
 
 
 def _overrides(mode: str) -> dict[str, str]:

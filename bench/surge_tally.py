@@ -244,6 +244,38 @@ def billing_tables(
     }
 
 
+def billing_alone_late(every: dict[str, Any], cut_ms: float, outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """How many screen pops billing alone makes late, whatever the BFF does, beside how many were.
+
+    A pop without a ring asks billing's `GetAccounts` only once the CRM's phone search has named the
+    accounts, and is cut `cut_ms` after it arrived. So a `GetAccounts` call that billing itself took
+    longer than the cut less the search's median to serve (its pool's queue and its contention
+    included, as billing measured it) cannot reach that pop in time even from an instant BFF.
+    `over_budget_share` is the share of the run's `GetAccounts` calls that did (every caller's:
+    billing serves a history's the way it serves a pop's), an estimate of the partial share of
+    first-time callers' pops owed to billing alone (`first_caller_pops_partial_share`, measured;
+    repeat callers may be answered from the cache). Rung pops (`--ring-s`) ask billing at the ring,
+    not within the answered query's cut, so for them the estimate does not apply. Billing keeps its
+    latest 1,000 service times per operation: `calls` says how many this is taken over."""
+    search = every.get("crm", {}).get("operations", {}).get("searchContacts")
+    accounts = every.get("billing", {}).get("operations", {}).get("GetAccounts")
+    if not search or not accounts or not accounts.get("latencies_ms"):
+        return {}
+    search_p50 = float(search["latency_ms"]["p50"])
+    budget = cut_ms - search_p50
+    times = accounts["latencies_ms"]
+    first = [o for o in outcomes if o.kind.name == "screen_pop" and not o.repeat]
+    return {
+        "pop_cut_ms": cut_ms,
+        "crm_search_p50_ms": search_p50,
+        "budget_ms": round(budget, 1),
+        "calls": len(times),
+        "over_budget_share": _share(sum(ms > budget for ms in times), len(times)),
+        "first_caller_pops": len(first),
+        "first_caller_pops_partial_share": _share(sum(o.partial for o in first), len(first)),
+    }
+
+
 def checks(result: dict[str, Any]) -> dict[str, Any]:
     """The issue's promises, judged on the protected run (machines are noisy: not asserted): billing
     within capacity, critical success, screen-pop p99 and partial share."""

@@ -37,6 +37,9 @@ class OpStats:
             "peak_concurrency": self.peak_concurrency,
             "batch_sizes": list(self.batch_sizes),
             "batch_total": self.batch_total,
+            # Each recent call's service time, in order: a bench can ask what share took longer than
+            # a budget of its own (`bench/surge_tally.py`), which no fixed percentile answers.
+            "latencies_ms": [round(ms, 2) for ms in self.latencies_ms],
             "latency_ms": {
                 "p50": _percentile(lat, 0.5),
                 "p99": _percentile(lat, 0.99),

@@ -88,3 +88,6 @@ def test_surge_bench_runs_both_modes_and_prints_its_tables() -> None:
         refused = {"CTI_FAILED", "FORBIDDEN", "UNAUTHENTICATED", "PERSISTED_QUERY_ID_REQUIRED"}
         assert not refused & set(block["errors_by_code"]), (mode, block["errors_by_code"])
     assert result["protected"]["success_rate_by_operation"]["ScreenPop"] == 1.0
+    late = result["protected"]["billing_alone_late"]  # billing's own service times against the pop's cut
+    assert late["pop_cut_ms"] == 260 and late["budget_ms"] == round(260 - late["crm_search_p50_ms"], 1)
+    assert late["calls"] >= 1 and _rate(late["over_budget_share"]), late

@@ -63,6 +63,18 @@ async def test_batch_sizes_and_reset() -> None:
     assert rt.stats.as_json()["requests"] == 0
 
 
+async def test_each_recent_calls_service_time_is_listed_in_order() -> None:
+    rt = _runtime(ops={"slow": OpFaults(latency_ms=40), "quick": OpFaults(latency_ms=0)})
+    for op in ("slow", "quick", "slow"):
+        async with rt.call(op):
+            pass
+    ops = rt.stats.as_json()["operations"]
+    slow, quick = ops["slow"]["latencies_ms"], ops["quick"]["latencies_ms"]
+    assert len(slow) == 2 and all(40 <= ms < 1_000 for ms in slow), slow
+    assert len(quick) == 1 and quick[0] < 40, quick
+    assert max(slow) == ops["slow"]["latency_ms"]["max"]
+
+
 async def test_resizing_the_pool_at_run_time_takes_effect() -> None:
     rt = _runtime(pool_size=1, pool_timeout_ms=0, ops={"op": OpFaults(latency_ms=50)})
     rt.faults = rt.faults.model_copy(update={"pool_size": 4})
