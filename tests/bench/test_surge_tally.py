@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.surge_mix import KINDS, Caller
+from bench.surge_mix import KINDS
 from bench.surge_tally import Outcome, billing_alone_late
-
-CALLER = Caller("13800000000", "KH00000001", ("1000000001",))
 
 
 def _stats(search_p50: float, get_accounts_ms: list[float]) -> dict[str, Any]:
