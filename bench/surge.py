@@ -66,7 +66,16 @@ from bench.loadgen import cpu_seconds, percentile
 from bench.stack import backend_env, bearer, server, start_simulators, wait_http
 from bench.surge_mix import KINDS, PHASES, ROOT, Arrival, Caller, burst_area, callers, schedule, variables
 from bench.surge_ring import BFF_ENV, RingCall, cti, plan_calls, ring_then_answer
-from bench.surge_tally import Outcome, billing_alone_late, billing_tables, checks, failed, judge, tables
+from bench.surge_tally import (
+    Outcome,
+    billing_alone_late,
+    billing_tables,
+    checks,
+    failed,
+    judge,
+    ring_pops,
+    tables,
+)
 from gateway.settings import DeadlineSettings
 from simulators.launch import free_port, stop
 from simulators.world import build_world
@@ -308,6 +317,7 @@ async def _mode(
                 for name, (p, _) in sims.items()
             }
             stats = every["billing"]
+            exposition = (await client.get(url.removesuffix("/graphql") + "/metrics")).text
             capacity = (await client.get(f"{billing}/_sim/faults")).json()["pool_size"]
     finally:
         stop([bff] if bff else [])
@@ -316,6 +326,8 @@ async def _mode(
     block = billing_tables(stats, capacity, began, run.phases)
     block |= tables(outcomes, PHASES)
     block["billing_alone_late"] = billing_alone_late(every, _pop_cut_ms(), outcomes)
+    if run.ring_s > 0:
+        block["ring_time_pops"] = ring_pops(exposition)
     block["backend_calls_per_request_alone"] = cost
     block["billing_calls_per_request"] = {
         kind: {op.removeprefix("billing."): n for op, n in ops.items() if op.startswith("billing.")}

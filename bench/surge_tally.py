@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.loadgen import percentile
 from bench.surge_mix import Kind
@@ -273,6 +274,41 @@ def billing_alone_late(every: dict[str, Any], cut_ms: float, outcomes: Sequence[
         "over_budget_share": _share(sum(ms > budget for ms in times), len(times)),
         "first_caller_pops": len(first),
         "first_caller_pops_partial_share": _share(sum(o.partial for o in first), len(first)),
+    }
+
+
+def ring_pops(exposition: str) -> dict[str, Any]:
+    """Ring-time pops as the BFF counted them (`tidegate_ring_pop_duration_seconds`): from each CTI
+    ring to the pop pushed to the agent, which is the screen pop's own promise (300 ms from the ring),
+    where the agent's answered query is timed from the answer. Shares within a time are exact at a
+    bucket's bound (0.3 s is one); the percentiles are the bound of the bucket they fall in."""
+    bounds: dict[float, float] = {}  # le -> pops at most that long, every outcome together
+    by_outcome: dict[str, int] = {}
+    for family in text_string_to_metric_families(exposition):
+        if family.name != "tidegate_ring_pop_duration_seconds":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_bucket"):
+                le = float(sample.labels["le"])
+                bounds[le] = bounds.get(le, 0.0) + sample.value
+            elif sample.name.endswith("_count") and sample.value:
+                by_outcome[sample.labels["outcome"]] = int(sample.value)
+    pushed = sum(by_outcome.values())
+    if not pushed:
+        return {"pushed": 0}
+    ordered = sorted(bounds.items())
+
+    def at_most_ms(q: float) -> float | None:
+        bound = next(le for le, n in ordered if n >= q * pushed)
+        return None if bound == float("inf") else round(bound * 1000, 1)
+
+    return {
+        "pushed": pushed,
+        "by_outcome": dict(sorted(by_outcome.items())),
+        "partial_share": _share(by_outcome.get("partial", 0), pushed),
+        "within_300ms_share": _share(int(bounds.get(0.3, 0.0)), pushed),
+        "p50_ms_at_most": at_most_ms(0.5),
+        "p99_ms_at_most": at_most_ms(0.99),
     }
 
 

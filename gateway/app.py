@@ -227,6 +227,7 @@ def create_app(
             redis,
             tracing.tracer,
             persisted.registry.document_of(RING_SCREEN_POP),  # the ring-time pop runs the plan too
+            observability.metrics.ring_pop if observability.metrics is not None else None,
         )
         bus = live.bus
         board.guards = guard_readers(backends)

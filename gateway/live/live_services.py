@@ -20,7 +20,7 @@ from opentelemetry.trace import Tracer
 
 from domain.ports import Backends
 from domain.records import Account
-from gateway.live.ring_prefetch import RingPrefetch
+from gateway.live.ring_prefetch import RingPopObserver, RingPrefetch
 from gateway.observability.audit import AuditSink
 from gateway.settings import Settings
 from infra.cache.store import CacheStore, MemoryStore, RedisStore
@@ -62,6 +62,7 @@ class LiveServices:
         redis: RedisClient | None,
         tracer: Tracer | None = None,
         screen_pop: DocumentNode | None = None,
+        ring_pop_observer: RingPopObserver | None = None,
     ) -> LiveServices:
         if redis is not None and not settings.cache.cache_key:
             logger.warning(
@@ -106,6 +107,7 @@ class LiveServices:
             max_running=settings.live.screen_pop_prefetch_max_running,
             tracer=tracer,
             document=screen_pop,
+            observe=ring_pop_observer,
         )
         ready = asyncio.Event()
         feed = asyncio.create_task(CallFeed(calls, bus, sealer).run(ready), name="call-feed")

@@ -42,6 +42,12 @@ PREFETCH_CLIENT = "tidegate-ring-prefetch"
 # What the screen pop reads, and nothing else: no unmasking, no writes.
 PREFETCH_SCOPES = frozenset({CUSTOMER_READ, TICKET_READ, NETWORK_READ})
 
+# How a ring-time pop ended, as `observe` hears it with the seconds from ring to push (the metric
+# `tidegate_ring_pop_duration_seconds`): every field loaded, some missed the budget, the pop raised
+# (subscribers then look the caller up), or it never ran (no number, or prefetch off).
+COMPLETE, PARTIAL, FAILED, SKIPPED = "complete", "partial", "failed", "skipped"
+RingPopObserver = Callable[[str, float], None]
+
 
 class RingPrefetch:
     def __init__(
@@ -58,8 +64,10 @@ class RingPrefetch:
         clock: Callable[[], float] = time.time,
         tracer: Tracer | None = None,
         document: DocumentNode | None = None,
+        observe: RingPopObserver | None = None,
     ) -> None:
         self._schema = schema
+        self._observe = observe  # each pushed pop's outcome and seconds from ring to push
         # The manifest's ScreenPop, parsed, validated and planned at start-up (`schema.compiled`): the
         # ring-time pop then runs the plan, as the answered call's query does; None: parsed as text.
         self._document = document
@@ -80,24 +88,28 @@ class RingPrefetch:
         if len(self._running) >= self.max_running:
             logger.warning("ring-time screen pops at capacity: %s answers without one", call.agent_id)
             return
-        task = asyncio.create_task(self._run(call, self._clock()), name=f"ring-prefetch-{call.call_id}")
+        run = self._run(call, self._clock(), time.perf_counter())
+        task = asyncio.create_task(run, name=f"ring-prefetch-{call.call_id}")
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
-    async def _run(self, call: Call, ringing_at: float) -> None:
-        ran = await self._pop(call) if self.enabled and call.caller else None
+    async def _run(self, call: Call, ringing_at: float, rang: float) -> None:
+        ran, outcome = await self._pop(call) if self.enabled and call.caller else (None, SKIPPED)
         try:
             if self._live.calls.current(call.agent_id) is not call:
                 return  # answered elsewhere and ended, or another call already rings: nobody wants it
             await keep_and_push(self._live, call, ringing_at, ran, self._clock)
+            if self._observe is not None:
+                self._observe(outcome, time.perf_counter() - rang)
         except Exception:
             logger.exception("ring-time screen pop for %s could not be kept", call.agent_id)
         finally:
             if ran is not None:
                 ran.loaders.release()
 
-    async def _pop(self, call: Call) -> RequestContext | None:
-        """The pop run as the ringing agent; its context (the loaders hold what it read), or None."""
+    async def _pop(self, call: Call) -> tuple[RequestContext | None, str]:
+        """The pop run as the ringing agent: its context (the loaders hold what it read; None if it
+        raised) and how it ended (`COMPLETE`, `PARTIAL` or `FAILED`)."""
         agent = Principal(
             subject=f"cti:{call.agent_id}",
             client_id=PREFETCH_CLIENT,
@@ -119,14 +131,14 @@ class RingPrefetch:
                 self.executors[served_by.get() or "not executed"] += 1
         except Exception:
             logger.exception("ring-time screen pop for %s failed", call.agent_id)
-            return None
+            return None, FAILED
         if result.errors:  # partial: what did load is still kept; the rest loads when asked
             codes = sorted({str((e.extensions or {}).get("code")) for e in result.errors})
             logger.info("ring-time screen pop partial", extra={"agent_id": call.agent_id, "codes": codes})
         ctx.audit.operation = "ScreenPop (ring-time)"
         with suppress(Exception):
             await self._audit.write(ctx.audit.records())
-        return ctx
+        return ctx, PARTIAL if result.errors else COMPLETE
 
     async def aclose(self) -> None:
         for task in list(self._running):

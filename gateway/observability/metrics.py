@@ -10,6 +10,8 @@ apps in one process, and two apps must not add to each other's counters.
                       (`gateway.observability.http_metrics.HttpServerMetrics`)
     GraphQL           tidegate_graphql_request_duration_seconds, tidegate_graphql_errors_total
                       (`observe_graphql`, at the end of every request, refusals included)
+    ring-time pops    tidegate_ring_pop_duration_seconds (`ring_pop`: from the CTI's ring to the pop
+                      pushed to the agent, by outcome)
     backends          http_client_request_duration_seconds, tidegate_backend_calls_total,
                       tidegate_circuit_breaker_state, tidegate_circuit_breaker_transitions_total,
                       tidegate_rate_limit_decisions_total, tidegate_cache_requests_total
@@ -39,6 +41,7 @@ from gateway.observability.series import CounterSeries, GaugeSeries, HistogramSe
 BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0)
 BREAKER_STATES: Final = ("closed", "open", "half_open")
 LIMITERS: Final = frozenset({"admission", "backend_rate", "bulkhead"})
+RING_POP_OUTCOMES: Final = frozenset({"complete", "partial", "failed", "skipped"})
 
 
 class Metrics:
@@ -82,6 +85,16 @@ class Metrics:
             " plan) or graphql-core (the generic walk).",
             ["graphql_operation_name", "executor"],
             r,
+        )
+        self.ring_pops = HistogramSeries(
+            "tidegate_ring_pop_duration_seconds",
+            "Ring-time screen pops, from the CTI's ring to the pop pushed to the agent's screenPop"
+            " subscribers, by outcome: complete, partial (some fields missed the prefetch's budget),"
+            " failed (the pop raised: subscribers look the caller up) or skipped (no number, or"
+            " prefetch off).",
+            ["outcome"],
+            r,
+            BUCKETS,
         )
         self.http_client_duration = HistogramSeries(
             "http_client_request_duration_seconds",
@@ -139,6 +152,10 @@ class Metrics:
             self.graphql_errors.inc((name, op_class, client, error_code(code)))
         if record.executor is not None:
             self.graphql_executions.inc((name, record.executor))
+
+    def ring_pop(self, outcome: str, duration_s: float) -> None:
+        """One ring-time pop pushed: `outcome` is one of `RING_POP_OUTCOMES`."""
+        self.ring_pops.observe((outcome if outcome in RING_POP_OUTCOMES else "failed",), duration_s)
 
     def admission(self, op_class: str | None, *, admitted: bool) -> None:
         self.rate_decision("admission", "", op_class or "", "admitted" if admitted else "rejected")

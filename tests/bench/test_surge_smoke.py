@@ -91,3 +91,6 @@ def test_surge_bench_runs_both_modes_and_prints_its_tables() -> None:
     late = result["protected"]["billing_alone_late"]  # billing's own service times against the pop's cut
     assert late["pop_cut_ms"] == 260 and late["budget_ms"] == round(260 - late["crm_search_p50_ms"], 1)
     assert late["calls"] >= 1 and _rate(late["over_budget_share"]), late
+    rung = result["protected"]["ring_time_pops"]  # the BFF's own ring-to-push histogram
+    assert 1 <= rung["pushed"] <= result["protected"]["loadgen"]["calls_rung"], rung
+    assert sum(rung["by_outcome"].values()) == rung["pushed"] and _rate(rung["within_300ms_share"]), rung

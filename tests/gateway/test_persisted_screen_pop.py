@@ -48,7 +48,7 @@ def caller(index: int) -> Any:
     return found[20 + index]
 
 
-async def ring(client: httpx.AsyncClient, agent_id: str, call_id: str, number: str) -> None:
+async def ring(client: httpx.AsyncClient, agent_id: str, call_id: str, number: str | None) -> None:
     body, headers = signed_event(CTI_SECRET, "CALL_RINGING", agent_id, call_id, number)
     assert (await client.post("/cti/events", content=body, headers=headers)).status_code == 204
 
