@@ -317,7 +317,10 @@ async def _mode(
                 for name, (p, _) in sims.items()
             }
             stats = every["billing"]
-            exposition = (await client.get(url.removesuffix("/graphql") + "/metrics")).text
+            # Rung pops are timed by the BFF itself, from the ring (`ring_time_pops`).
+            exposition = (
+                (await client.get(url.removesuffix("/graphql") + "/metrics")).text if run.ring_s > 0 else ""
+            )
             capacity = (await client.get(f"{billing}/_sim/faults")).json()["pool_size"]
     finally:
         stop([bff] if bff else [])
@@ -326,7 +329,7 @@ async def _mode(
     block = billing_tables(stats, capacity, began, run.phases)
     block |= tables(outcomes, PHASES)
     block["billing_alone_late"] = billing_alone_late(every, _pop_cut_ms(), outcomes)
-    if run.ring_s > 0:
+    if exposition:
         block["ring_time_pops"] = ring_pops(exposition)
     block["backend_calls_per_request_alone"] = cost
     block["billing_calls_per_request"] = {
